@@ -1,0 +1,89 @@
+"""arcollect: a collections-policy engine for B2B accounts receivable.
+
+The public API is re-exported here; everything else is private and may change.
+"""
+
+from arcollect.convert import (
+    dump_portfolio,
+    parse_ibm_csv,
+    parse_portfolio,
+    portfolio_from_dict,
+    portfolio_to_dict,
+    read_ibm_csv,
+    read_portfolio,
+    structure,
+    unstructure,
+)
+from arcollect.domain import (
+    Account,
+    Activity,
+    Channel,
+    Contact,
+    Dispute,
+    DisputeReason,
+    Installment,
+    Invoice,
+    Money,
+    Outcome,
+    Payment,
+    Promise,
+)
+from arcollect.errors import (
+    ArcollectError,
+    CurrencyError,
+    CurrencyMismatchError,
+    DataError,
+    EvaluationError,
+    InexactAmountError,
+    PolicyError,
+    Problem,
+)
+from arcollect.facts import (
+    AccountFacts,
+    AgingBucket,
+    InvoiceFacts,
+    PromiseFacts,
+    PromiseStatus,
+    facts,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Account",
+    "AccountFacts",
+    "Activity",
+    "AgingBucket",
+    "ArcollectError",
+    "Channel",
+    "Contact",
+    "CurrencyError",
+    "CurrencyMismatchError",
+    "DataError",
+    "Dispute",
+    "DisputeReason",
+    "EvaluationError",
+    "InexactAmountError",
+    "Installment",
+    "Invoice",
+    "InvoiceFacts",
+    "Money",
+    "Outcome",
+    "Payment",
+    "PolicyError",
+    "Problem",
+    "Promise",
+    "PromiseFacts",
+    "PromiseStatus",
+    "__version__",
+    "dump_portfolio",
+    "facts",
+    "parse_ibm_csv",
+    "parse_portfolio",
+    "portfolio_from_dict",
+    "portfolio_to_dict",
+    "read_ibm_csv",
+    "read_portfolio",
+    "structure",
+    "unstructure",
+]

@@ -1,0 +1,86 @@
+"""Safe, bounded YAML loading shared by portfolio files and YAML rule files.
+
+- Only plain data: PyYAML's safe loader, so no tag can build a Python object.
+- Dates stay strings: the data layer parses them itself, so that an impossible date such as
+  ``2026-02-31`` gets a message with its path, not a traceback from inside PyYAML.
+- Duplicate mapping keys are errors (PyYAML would silently keep the last one).
+- Aliases are bounded: a document may use at most `MAX_ALIASES` of them, which refuses
+  "billion laughs" alias bombs before anything is expanded.
+- Errors become `DataError` with the file name, line and column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node
+
+from arcollect.errors import DataError, Problem
+
+__all__ = ["MAX_ALIASES", "Dumper", "load_yaml"]
+
+#: How many alias references (``*name``) one document may contain.
+MAX_ALIASES = 100
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader without the timestamp resolver, with duplicate-key and alias checks."""
+
+    aliases_seen: int = 0
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_seen += 1
+            if self.aliases_seen > MAX_ALIASES:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.MarkedYAMLError(
+                    problem=f"too many aliases (more than {MAX_ALIASES}); "
+                    "the document looks like an alias bomb and is refused",
+                    problem_mark=event.start_mark,
+                )
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.MarkedYAMLError(
+                    context="in a mapping",
+                    context_mark=node.start_mark,
+                    problem=f"duplicate key {key!r}",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class Dumper(yaml.SafeDumper):
+    """A safe dumper that, like `load_yaml`, treats date-looking text as plain strings.
+
+    It writes ``due: 2026-10-01`` rather than ``due: '2026-10-01'``.
+    """
+
+
+# Drop the implicit timestamp resolver: a date-looking scalar stays a string.
+_Loader.yaml_implicit_resolvers = Dumper.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str, source: str = "<string>") -> Any:
+    """Parse one YAML document of plain data; raise `DataError` naming line and column."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        what = exc.problem or exc.context or "invalid YAML"
+        raise DataError([Problem(where, what)], source) from None
+    except yaml.YAMLError as exc:
+        raise DataError([Problem("", f"invalid YAML: {exc}")], source) from None
+    finally:
+        loader.dispose()

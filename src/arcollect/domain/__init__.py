@@ -1,0 +1,36 @@
+"""The AR domain model: money, records and accounts, as frozen attrs classes."""
+
+from arcollect.domain.account import Account
+from arcollect.domain.money import MONEY_CONTEXT, Money, currency_exponent, is_currency
+from arcollect.domain.records import (
+    KNOWN_ROLES,
+    Activity,
+    Channel,
+    Contact,
+    Dispute,
+    DisputeReason,
+    Installment,
+    Invoice,
+    Outcome,
+    Payment,
+    Promise,
+)
+
+__all__ = [
+    "KNOWN_ROLES",
+    "MONEY_CONTEXT",
+    "Account",
+    "Activity",
+    "Channel",
+    "Contact",
+    "Dispute",
+    "DisputeReason",
+    "Installment",
+    "Invoice",
+    "Money",
+    "Outcome",
+    "Payment",
+    "Promise",
+    "currency_exponent",
+    "is_currency",
+]

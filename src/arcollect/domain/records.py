@@ -1,0 +1,368 @@
+"""The AR records: invoices, payments, contacts, promises to pay, disputes and activities.
+
+All are frozen, slotted attrs classes validated on construction; update them with
+`attrs.evolve`. A record that is not valid raises `DataError` whose problem paths are relative
+to the record (``due``, ``installments[1].amount``), so that a loader can prefix where the
+record sits in its document.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date
+from typing import Any
+
+import attrs
+
+from arcollect.domain.money import Money
+from arcollect.errors import DataError, Problem
+
+__all__ = [
+    "KNOWN_ROLES",
+    "Activity",
+    "Channel",
+    "Contact",
+    "Dispute",
+    "DisputeReason",
+    "Installment",
+    "Invoice",
+    "Outcome",
+    "Payment",
+    "Promise",
+]
+
+
+class Channel(enum.StrEnum):
+    """What an activity did: a contact with the customer, or an internal collection action."""
+
+    EMAIL = "email"
+    LETTER = "letter"
+    SMS = "sms"
+    CALL = "call"
+    VOICEMAIL = "voicemail"
+    VISIT = "visit"
+    HOLD_SHIPMENTS = "hold_shipments"
+    RELEASE_HOLD = "release_hold"
+    REFER_AGENCY = "refer_agency"
+    REFER_ATTORNEY = "refer_attorney"
+    REVIEW = "review"
+    NOTE = "note"
+
+    @property
+    def is_contact(self) -> bool:
+        """Whether this channel reaches the customer (and so counts toward ``min gap``)."""
+        return self in _CONTACT_CHANNELS
+
+
+_CONTACT_CHANNELS = frozenset(
+    {Channel.EMAIL, Channel.LETTER, Channel.SMS, Channel.CALL, Channel.VOICEMAIL, Channel.VISIT}
+)
+
+
+class Outcome(enum.StrEnum):
+    """What came of an activity."""
+
+    SENT = "sent"
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+    PAID = "paid"
+    IRATE = "irate"
+    WRONG_CONTACT = "wrong_contact"
+    REFUSED = "refused"
+    BOUNCED = "bounced"
+    DONE = "done"
+
+
+class DisputeReason(enum.StrEnum):
+    """Why a customer disputes an invoice.
+
+    The first seven are *internal causes* — a problem on the seller's side (the collections
+    literature puts 35-50% of delinquencies there): they go to resolution, not to collection.
+    """
+
+    PRICING_ERROR = "pricing_error"
+    WRONG_QUANTITY = "wrong_quantity"
+    MISSING_PO = "missing_po"
+    NOT_DELIVERED = "not_delivered"
+    DAMAGED = "damaged"
+    DUPLICATE_BILLING = "duplicate_billing"
+    BILLING_ERROR = "billing_error"
+    WRONG_PRODUCT = "wrong_product"
+    QUALITY = "quality"
+    SERVICE = "service"
+    OTHER = "other"
+    UNSPECIFIED = "unspecified"
+
+    @property
+    def is_internal_cause(self) -> bool:
+        """Whether the cause lies with the seller's own systems or processes."""
+        return self in _INTERNAL_CAUSES
+
+
+_INTERNAL_CAUSES = frozenset(
+    {
+        DisputeReason.PRICING_ERROR,
+        DisputeReason.WRONG_QUANTITY,
+        DisputeReason.MISSING_PO,
+        DisputeReason.NOT_DELIVERED,
+        DisputeReason.DAMAGED,
+        DisputeReason.DUPLICATE_BILLING,
+        DisputeReason.BILLING_ERROR,
+        DisputeReason.WRONG_PRODUCT,
+    }
+)
+
+#: Contact roles the engine knows how to fall back between; any other identifier is allowed.
+KNOWN_ROLES = frozenset(
+    {"decision_maker", "accounts_payable", "billing", "executive", "sales_rep", "owner"}
+)
+
+_IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+def _nonempty(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise DataError.at(attribute.name, f"expected a non-empty string, got {value!r}")
+
+
+def _roles(_inst: object, attribute: attrs.Attribute[Any], value: frozenset[Any]) -> None:
+    bad = sorted(repr(r) for r in value if not isinstance(r, str) or not _IDENT.match(r))
+    if bad:
+        raise DataError.at(
+            attribute.name,
+            f"a role is a lower-case identifier such as 'decision_maker', got {bad[0]}",
+        )
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[Any], value: Money) -> None:
+    if value.amount <= 0:
+        raise DataError.at(attribute.name, f"expected an amount above zero, got {value}")
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _string_set(value: Any) -> frozenset[str]:
+    return frozenset(value)
+
+
+@attrs.frozen
+class Invoice:
+    """A document the customer owes money on; a negative amount makes it a credit note.
+
+    A credit note reduces the invoice named by *credits* (or, without one, the oldest open
+    invoices, like unapplied cash) from its *issued* date on.
+
+    >>> inv = Invoice("INV-1", issued=date(2026, 9, 1), due=date(2026, 10, 1),
+    ...               amount=Money(1200, "EUR"))
+    >>> inv.is_credit_note, inv.currency
+    (False, 'EUR')
+    """
+
+    number: str = attrs.field(validator=_nonempty)
+    issued: date
+    due: date
+    amount: Money
+    account: str | None = None
+    po_number: str | None = None
+    delivered: bool = True
+    proof_of_delivery: str | None = None
+    credits: str | None = None
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_string_set)
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        if self.due < self.issued:
+            problems.append(
+                Problem("due", f"due date {self.due} is before the issue date {self.issued}")
+            )
+        if self.credits is not None and not self.is_credit_note:
+            problems.append(
+                Problem("credits", "only a credit note (a negative amount) can credit an invoice")
+            )
+        if self.amount.is_zero:
+            problems.append(Problem("amount", "an invoice amount must not be zero"))
+        if problems:
+            raise DataError(problems)
+
+    @property
+    def currency(self) -> str:
+        """The invoice's currency."""
+        return self.amount.currency
+
+    @property
+    def is_credit_note(self) -> bool:
+        """Whether this document is a credit note (negative amount)."""
+        return self.amount.is_negative
+
+
+@attrs.frozen
+class Payment:
+    """Money received on *date*.
+
+    *applies_to* names the invoices it pays, in the customer's remittance order; an empty tuple
+    is unapplied cash. What a payment does not need for the invoices it names is applied like
+    unapplied cash: to the open invoices oldest-due first (see `arcollect.facts`).
+    """
+
+    date: date
+    amount: Money = attrs.field(validator=_positive)
+    reference: str | None = None
+    applies_to: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+@attrs.frozen
+class Contact:
+    """A person at the customer.
+
+    *roles* are lower-case identifiers (see `KNOWN_ROLES`); a contact who can authorize payment
+    is a decision maker whether or not the role is listed.
+    """
+
+    name: str = attrs.field(validator=_nonempty)
+    title: str | None = None
+    roles: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_string_set, validator=_roles
+    )
+    can_authorize_payment: bool = False
+    phone: str | None = None
+    email: str | None = None
+    preferred_channel: Channel | None = None
+    language: str | None = None
+
+    @property
+    def is_decision_maker(self) -> bool:
+        """Whether this contact can say yes to a payment."""
+        return self.can_authorize_payment or "decision_maker" in self.roles
+
+
+@attrs.frozen
+class Installment:
+    """One dated part of a promise to pay."""
+
+    due: date
+    amount: Money = attrs.field(validator=_positive)
+
+
+@attrs.frozen
+class Promise:
+    """A customer's promise, made on *made_on*, to pay *amount* by *due*.
+
+    The promise is judged after ``due + grace_days`` (as SAP does): see
+    `arcollect.facts.PromiseStatus`. With *installments*, each installment is judged on its
+    own date, against the cumulative amount promised by then; they must add up to *amount* and
+    the last one falls on *due*.
+    """
+
+    made_on: date
+    amount: Money = attrs.field(validator=_positive)
+    due: date
+    by: str | None = None
+    installments: tuple[Installment, ...] = attrs.field(default=(), converter=tuple)
+    grace_days: int = attrs.field(default=0)
+    note: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        if self.due < self.made_on:
+            problems.append(
+                Problem(
+                    "due", f"due date {self.due} is before the promise was made ({self.made_on})"
+                )
+            )
+        if isinstance(self.grace_days, bool) or not isinstance(self.grace_days, int):
+            problems.append(
+                Problem("grace_days", f"expected a whole number of days, got {self.grace_days!r}")
+            )
+        elif self.grace_days < 0:
+            problems.append(
+                Problem("grace_days", f"expected 0 or more days, got {self.grace_days}")
+            )
+        if self.installments:
+            dues = [i.due for i in self.installments]
+            if dues != sorted(dues) or len(set(dues)) != len(dues):
+                problems.append(
+                    Problem("installments", "installment dates must be strictly increasing")
+                )
+            if dues[-1] != self.due:
+                problems.append(
+                    Problem(
+                        "installments", f"the last installment must fall on the due date {self.due}"
+                    )
+                )
+            if dues[0] < self.made_on:
+                problems.append(
+                    Problem(
+                        "installments[0].due", "an installment is due before the promise was made"
+                    )
+                )
+            try:
+                total = Money.sum((i.amount for i in self.installments), self.amount.currency)
+            except TypeError as exc:
+                problems.append(Problem("installments", str(exc)))
+            else:
+                if total != self.amount:
+                    problems.append(
+                        Problem(
+                            "installments",
+                            f"installments add up to {total}, not to the promised {self.amount}",
+                        )
+                    )
+        if problems:
+            raise DataError(problems)
+
+    def schedule(self) -> tuple[Installment, ...]:
+        """Return the installments, or the whole amount as one installment on *due*."""
+        return self.installments or (Installment(self.due, self.amount),)
+
+
+@attrs.frozen
+class Dispute:
+    """A disagreement over invoices, opened on *opened* and resolved on *resolved* (if ever).
+
+    *amount* is the disputed sum (default: the open amount of the named invoices); *owner* is
+    who routes it to resolution.
+    """
+
+    opened: date
+    reason: DisputeReason = DisputeReason.UNSPECIFIED
+    invoices: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    amount: Money | None = None
+    resolved: date | None = None
+    owner: str | None = None
+    id: str | None = None
+    notes: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.resolved is not None and self.resolved < self.opened:
+            raise DataError.at(
+                "resolved", f"resolved on {self.resolved}, before it was opened ({self.opened})"
+            )
+        if self.amount is not None and self.amount.amount <= 0:
+            raise DataError.at("amount", f"expected an amount above zero, got {self.amount}")
+
+    def is_open(self, as_of: date) -> bool:
+        """Whether the dispute is open on *as_of*."""
+        return self.opened <= as_of and (self.resolved is None or self.resolved > as_of)
+
+
+@attrs.frozen
+class Activity:
+    """One logged contact or collection action: when, how, with whom, and what came of it.
+
+    *step* names the policy step the activity carried out, if any: a step done in an episode
+    is not repeated.
+    """
+
+    date: date
+    channel: Channel
+    step: str | None = None
+    outcome: Outcome | None = None
+    contact: str | None = None
+    timeline: str | None = None
+    notes: str | None = None

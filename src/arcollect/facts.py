@@ -1,0 +1,493 @@
+"""What a policy may ask about one account, as of one date: a pure function of the records.
+
+`facts(account, as_of)` replays the account's history up to and including *as_of* (events dated
+later are ignored, so a history can be replayed day by day) and returns an immutable
+`AccountFacts`.
+
+How money is applied, in date order (ties: credit notes before payments, then by reference):
+
+1. A payment first pays the invoices it names (``applies_to``), in the order named, up to each
+   one's open amount; a credit note first reduces the invoice it ``credits``.
+2. What is left is *unapplied cash*: it pays the open invoices oldest-due first (ties: earlier
+   issue date, then invoice number).
+3. What is still left stays on the account as a credit (``unapplied``), and lowers the balance.
+
+An invoice is *overdue* when it is open and its due date is before *as_of*; its days past due are
+``as_of - due``. Only invoices issued on or before *as_of* exist.
+
+Promises are judged as SAP judges them: after ``due + grace_days`` has passed. Payments dated from
+the day the promise was made up to that deadline count toward it. A promise paid in full is
+*kept* (as soon as it is); one whose deadline passed with nothing paid is *broken*, with something
+but not all paid *partially kept*; otherwise it is *open*. With installments, each installment's
+deadline is judged against the cumulative amount promised by then.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+import attrs
+
+from arcollect.domain.account import Account
+from arcollect.domain.money import MONEY_CONTEXT, Money
+from arcollect.domain.records import (
+    Activity,
+    Channel,
+    Contact,
+    Dispute,
+    DisputeReason,
+    Invoice,
+    Payment,
+    Promise,
+)
+
+__all__ = [
+    "DEFAULT_AGING_BOUNDS",
+    "AccountFacts",
+    "AgingBucket",
+    "InvoiceFacts",
+    "PromiseFacts",
+    "PromiseStatus",
+    "facts",
+]
+
+#: The upper bounds, in days past due, of the default aging buckets after "current":
+#: 1-30, 31-60, 61-90, 91-120, then over 120.
+DEFAULT_AGING_BOUNDS: tuple[int, ...] = (30, 60, 90, 120)
+
+_ZERO = Decimal(0)
+
+
+class PromiseStatus(enum.StrEnum):
+    """Where a promise to pay stands on a given date."""
+
+    OPEN = "open"
+    KEPT = "kept"
+    PARTIALLY_KEPT = "partially_kept"
+    BROKEN = "broken"
+
+
+@attrs.frozen
+class InvoiceFacts:
+    """An open invoice as of the facts' date.
+
+    *open* is what is still owed after payments and credit notes; *days_past_due* is 0 until the
+    day after *due*; *disputed* says whether an open dispute names the invoice.
+    """
+
+    number: str
+    amount: Money
+    open: Money
+    issued: date
+    due: date
+    days_past_due: int
+    disputed: bool
+    delivered: bool
+    po_number: str | None
+    tags: frozenset[str]
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the invoice is open and past its due date."""
+        return self.days_past_due > 0
+
+
+@attrs.frozen
+class PromiseFacts:
+    """A promise to pay and how it stands as of the facts' date.
+
+    *deadline* is ``due + grace_days``; *paid* the payments counted toward it so far; *closed_on*
+    the day a kept promise was fulfilled or a failed one was judged (the day after the deadline
+    it missed), None while open.
+    """
+
+    made_on: date
+    amount: Money
+    due: date
+    deadline: date
+    paid: Money
+    status: PromiseStatus
+    closed_on: date | None
+    by: str | None
+
+    @property
+    def active(self) -> bool:
+        """Whether the promise is still open (it pauses escalation)."""
+        return self.status is PromiseStatus.OPEN
+
+
+@attrs.frozen
+class AgingBucket:
+    """Open invoices whose days past due fall in ``low..high`` (``high`` None: no upper bound).
+
+    The "current" bucket has ``low = high = 0``: invoices not yet due.
+    """
+
+    label: str
+    low: int
+    high: int | None
+    amount: Money
+    count: int
+
+
+@attrs.frozen
+class AccountFacts:
+    """Everything a policy can read about *account* as of *as_of*.
+
+    Amounts are in the account's currency. The tuples are in a canonical order (invoices by
+    due date, issue date, number; promises by date made; activities by date), whatever the order
+    of the account's records.
+    """
+
+    account: Account
+    as_of: date
+    invoices: tuple[InvoiceFacts, ...]
+    balance: Money
+    overdue: Money
+    current: Money
+    unapplied: Money
+    undisputed_overdue: Money
+    days_past_due: int
+    oldest_due: date | None
+    aging: tuple[AgingBucket, ...]
+    promises: tuple[PromiseFacts, ...]
+    promise: PromiseFacts | None
+    open_disputes: tuple[Dispute, ...]
+    dispute_amount: Money
+    last_payment: Payment | None
+    days_since_payment: int | None
+    activities: tuple[Activity, ...]
+    last_contact: Activity | None
+    days_since_contact: int | None
+    has_decision_maker: bool
+
+    @property
+    def currency(self) -> str:
+        """The account's currency."""
+        return self.account.currency
+
+    @property
+    def today(self) -> date:
+        """The facts' date (``today`` in a policy)."""
+        return self.as_of
+
+    @property
+    def dispute_open(self) -> bool:
+        """Whether any dispute is open."""
+        return bool(self.open_disputes)
+
+    @property
+    def dispute_reason(self) -> DisputeReason | None:
+        """The reason of the oldest open dispute."""
+        return self.open_disputes[0].reason if self.open_disputes else None
+
+    def _count(self, status: PromiseStatus) -> int:
+        return sum(1 for p in self.promises if p.status is status)
+
+    @property
+    def promises_kept(self) -> int:
+        """How many promises were kept."""
+        return self._count(PromiseStatus.KEPT)
+
+    @property
+    def promises_broken(self) -> int:
+        """How many promises were broken (nothing paid by the deadline)."""
+        return self._count(PromiseStatus.BROKEN)
+
+    @property
+    def promises_partially_kept(self) -> int:
+        """How many promises were partially kept."""
+        return self._count(PromiseStatus.PARTIALLY_KEPT)
+
+    @property
+    def promises_kept_rate(self) -> Decimal | None:
+        """Kept promises over judged (kept, partially kept or broken) ones; None if none judged.
+
+        The rate is exact to 4 decimals, rounded half to even.
+        """
+        judged = sum(1 for p in self.promises if p.status is not PromiseStatus.OPEN)
+        if not judged:
+            return None
+        return (Decimal(self.promises_kept) / Decimal(judged)).quantize(
+            Decimal("0.0001"), context=MONEY_CONTEXT
+        )
+
+    def contacts_with_role(self, role: str) -> tuple[Contact, ...]:
+        """Return the contacts who have *role* (decision makers include payment authorizers)."""
+        if role == "decision_maker":
+            return self.account.decision_makers
+        return tuple(c for c in self.account.contacts if role in c.roles)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _invoice_order(inv: Invoice) -> tuple[date, date, str]:
+    return (inv.due, inv.issued, inv.number)
+
+
+# Same-day activities: conversations outrank voicemail, which outranks writing.
+_CONTACT_RANK = {
+    Channel.EMAIL: 0,
+    Channel.SMS: 1,
+    Channel.LETTER: 2,
+    Channel.VOICEMAIL: 3,
+    Channel.CALL: 4,
+    Channel.VISIT: 5,
+}
+
+
+def _activity_key(act: Activity) -> tuple[date, int, str, str, str, str, str, str]:
+    return (
+        act.date,
+        _CONTACT_RANK.get(act.channel, -1),
+        act.channel.value,
+        act.step or "",
+        act.outcome.value if act.outcome else "",
+        act.contact or "",
+        act.timeline or "",
+        act.notes or "",
+    )
+
+
+def _payment_key(pay: Payment) -> tuple[date, str, Decimal, tuple[str, ...]]:
+    return (pay.date, pay.reference or "", pay.amount.amount, pay.applies_to)
+
+
+def _apply_credits(
+    account: Account, as_of: date
+) -> tuple[list[Invoice], dict[str, Decimal], Decimal]:
+    """Return the issued invoices (oldest due first), their open amounts, and unapplied credit."""
+    issued = [inv for inv in account.invoices if inv.issued <= as_of]
+    items = sorted((inv for inv in issued if not inv.is_credit_note), key=_invoice_order)
+    open_amt = {inv.number: inv.amount.amount for inv in items}
+
+    # (date, kind, key, amount, targets): credit notes (kind 0) before payments (kind 1).
+    events: list[tuple[date, int, tuple[object, ...], Decimal, tuple[str, ...]]] = [
+        (cn.issued, 0, (cn.number,), -cn.amount.amount, (cn.credits,) if cn.credits else ())
+        for cn in issued
+        if cn.is_credit_note
+    ]
+    events += [
+        (p.date, 1, _payment_key(p), p.amount.amount, p.applies_to)
+        for p in account.payments
+        if p.date <= as_of
+    ]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+
+    unapplied = _ZERO
+    first_open = 0  # items before this index are fully paid
+    for _, _, _, amount, targets in events:
+        left = amount
+        for number in targets:
+            owed = open_amt.get(number)
+            if owed is None or owed <= 0 or left <= 0:
+                continue
+            take = min(owed, left)
+            open_amt[number] = owed - take
+            left -= take
+        i = first_open
+        while left > 0 and i < len(items):
+            number = items[i].number
+            owed = open_amt[number]
+            if owed > 0:
+                take = min(owed, left)
+                open_amt[number] = owed - take
+                left -= take
+            i += 1
+        while first_open < len(items) and open_amt[items[first_open].number] <= 0:
+            first_open += 1
+        unapplied += left
+    return items, open_amt, unapplied
+
+
+def _aging_label(low: int, high: int | None) -> str:
+    if high is None:
+        return f"over {low - 1}"
+    return f"{low}-{high}"
+
+
+def _promise_facts(promise: Promise, payments: Sequence[Payment], as_of: date) -> PromiseFacts:
+    cur = promise.amount.currency
+    grace = timedelta(days=promise.grace_days)
+    deadline = promise.due + grace
+    window = sorted(
+        (p for p in payments if promise.made_on <= p.date <= min(as_of, deadline)),
+        key=_payment_key,
+    )
+    paid = sum((p.amount.amount for p in window), _ZERO)
+
+    status = PromiseStatus.OPEN
+    closed_on: date | None = None
+    running = _ZERO
+    for pay in window:  # kept as soon as the running total reaches the amount
+        running += pay.amount.amount
+        if running >= promise.amount.amount:
+            status, closed_on = PromiseStatus.KEPT, pay.date
+            break
+    if status is PromiseStatus.OPEN:
+        promised = _ZERO
+        for inst in promise.schedule():
+            promised += inst.amount.amount
+            inst_deadline = inst.due + grace
+            if as_of <= inst_deadline:
+                break
+            by_then = sum((p.amount.amount for p in window if p.date <= inst_deadline), _ZERO)
+            if by_then < promised:
+                status = PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
+                closed_on = inst_deadline + timedelta(days=1)
+                break
+    return PromiseFacts(
+        made_on=promise.made_on,
+        amount=promise.amount,
+        due=promise.due,
+        deadline=deadline,
+        paid=Money(paid, cur),
+        status=status,
+        closed_on=closed_on,
+        by=promise.by,
+    )
+
+
+def _promise_order(p: Promise) -> tuple[date, date, Decimal, str, int]:
+    return (p.made_on, p.due, p.amount.amount, p.by or "", p.grace_days)
+
+
+def _dispute_order(d: Dispute) -> tuple[date, str, str, tuple[str, ...]]:
+    return (d.opened, d.id or "", d.reason.value, d.invoices)
+
+
+def facts(
+    account: Account, as_of: date, *, aging_bounds: Iterable[int] = DEFAULT_AGING_BOUNDS
+) -> AccountFacts:
+    """Derive what a policy can read about *account* as of *as_of* (inclusive).
+
+    *aging_bounds* are the increasing upper bounds, in days past due, of the aging buckets after
+    "current"; a last bucket holds everything older.
+
+    >>> from arcollect import Account, Invoice, Money, Payment
+    >>> invoice = Invoice("I-1", issued=date(2026, 9, 1), due=date(2026, 10, 1),
+    ...                   amount=Money(1000, "EUR"))
+    >>> payment = Payment(date(2026, 10, 20), Money(400, "EUR"), applies_to=["I-1"])
+    >>> acct = Account("C-1", "EUR", invoices=[invoice], payments=[payment])
+    >>> f = facts(acct, date(2026, 11, 23))
+    >>> f.overdue, f.days_past_due
+    (Money('600.00', 'EUR'), 53)
+    """
+    if not isinstance(as_of, date):
+        raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
+    bounds = tuple(aging_bounds)
+    if any(b <= a for a, b in zip((0, *bounds), bounds, strict=False)):
+        raise ValueError(f"aging bounds must be increasing positive day counts, got {bounds}")
+    cur = account.currency
+    zero = Money.zero(cur)
+
+    items, open_amt, unapplied = _apply_credits(account, as_of)
+
+    open_disputes = tuple(
+        sorted((d for d in account.disputes if d.is_open(as_of)), key=_dispute_order)
+    )
+    disputed_numbers = {n for d in open_disputes for n in d.invoices}
+
+    inv_facts: list[InvoiceFacts] = []
+    overdue = current = _ZERO
+    oldest_due: date | None = None
+    edges = (0, *bounds)
+    bucket_amounts = [_ZERO] * (len(bounds) + 2)
+    bucket_counts = [0] * (len(bounds) + 2)
+    for inv in items:
+        owed = open_amt[inv.number]
+        if owed <= 0:
+            continue
+        dpd = max((as_of - inv.due).days, 0)
+        if oldest_due is None:
+            oldest_due = inv.due  # items are in due order
+        if dpd > 0:
+            overdue += owed
+        else:
+            current += owed
+        slot = next((k for k, edge in enumerate(edges) if dpd <= edge), len(edges))
+        bucket_amounts[slot] += owed
+        bucket_counts[slot] += 1
+        inv_facts.append(
+            InvoiceFacts(
+                number=inv.number,
+                amount=inv.amount,
+                open=Money(owed, cur),
+                issued=inv.issued,
+                due=inv.due,
+                days_past_due=dpd,
+                disputed=inv.number in disputed_numbers,
+                delivered=inv.delivered,
+                po_number=inv.po_number,
+                tags=inv.tags,
+            )
+        )
+
+    aging = [AgingBucket("current", 0, 0, Money(bucket_amounts[0], cur), bucket_counts[0])]
+    for k in range(1, len(edges) + 1):
+        low = edges[k - 1] + 1
+        high = edges[k] if k < len(edges) else None
+        aging.append(
+            AgingBucket(
+                _aging_label(low, high), low, high, Money(bucket_amounts[k], cur), bucket_counts[k]
+            )
+        )
+
+    # Disputed overdue money: per open dispute, the overdue open amount of its invoices (or, for
+    # a dispute naming no invoice, its amount), capped by the disputed amount; in all, capped by
+    # the overdue total.
+    by_number = {f.number: f for f in inv_facts}
+    disputed_overdue = _ZERO
+    dispute_amount = _ZERO
+    for d in open_disputes:
+        named = [by_number[n] for n in d.invoices if n in by_number]
+        named_open = sum((f.open.amount for f in named), _ZERO)
+        named_overdue = sum((f.open.amount for f in named if f.overdue), _ZERO)
+        amount = d.amount.amount if d.amount is not None else named_open
+        dispute_amount += amount
+        disputed_overdue += min(amount, named_overdue) if d.invoices else amount
+    disputed_overdue = min(disputed_overdue, overdue)
+
+    promises = tuple(
+        _promise_facts(p, account.payments, as_of)
+        for p in sorted(account.promises, key=_promise_order)
+        if p.made_on <= as_of
+    )
+    open_promises = [p for p in promises if p.active]
+    promise = open_promises[-1] if open_promises else (promises[-1] if promises else None)
+
+    paid = [p for p in account.payments if p.date <= as_of]
+    last_payment = max(paid, key=_payment_key) if paid else None
+    activities = tuple(
+        sorted((a for a in account.activities if a.date <= as_of), key=_activity_key)
+    )
+    contacts = [a for a in activities if a.channel.is_contact]
+    last_contact = contacts[-1] if contacts else None
+
+    return AccountFacts(
+        account=account,
+        as_of=as_of,
+        invoices=tuple(inv_facts),
+        balance=Money(overdue + current - unapplied, cur),
+        overdue=Money(overdue, cur),
+        current=Money(current, cur),
+        unapplied=Money(unapplied, cur),
+        undisputed_overdue=Money(overdue - disputed_overdue, cur),
+        days_past_due=(as_of - oldest_due).days if overdue > 0 and oldest_due else 0,
+        oldest_due=oldest_due,
+        aging=tuple(aging),
+        promises=promises,
+        promise=promise,
+        open_disputes=open_disputes,
+        dispute_amount=Money(dispute_amount, cur) if open_disputes else zero,
+        last_payment=last_payment,
+        days_since_payment=(as_of - last_payment.date).days if last_payment else None,
+        activities=activities,
+        last_contact=last_contact,
+        days_since_contact=(as_of - last_contact.date).days if last_contact else None,
+        has_decision_maker=any(c.is_decision_maker for c in account.contacts),
+    )
