@@ -85,6 +85,8 @@ _RECORD_TYPES: Final = (
     Promise,
 )
 
+_ENUMS: Final = (Channel, Outcome, DisputeReason)
+
 # The currency that bare-number amounts are in, while an account (or portfolio) is structured.
 _default_currency: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "arcollect_default_currency", default=None
@@ -232,7 +234,7 @@ def _unstructure_days(value: int | None) -> str | None:
     return None if value is None else f"{value} day{'s' if value != 1 else ''}"
 
 
-def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, type], enum.Enum]:
+def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, type], Any]:
     names = [str(m.value) for m in cls]
 
     def hook(value: Any, _: type) -> enum.Enum:
@@ -375,16 +377,16 @@ def _unstructure_money(value: Money) -> str:
 
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-    # Exact-type predicates: a singledispatch hook for `str` would also catch StrEnum types.
-    conv.register_structure_hook_func(lambda t: t is str, _structure_str)
-    conv.register_structure_hook_func(lambda t: t is bool, _structure_bool)
-    conv.register_structure_hook_func(lambda t: t is int, _structure_int)
+    # Class hooks win over predicate hooks in cattrs, and the one for `str` would also catch
+    # our StrEnums: so each enum gets a class hook of its own.
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
+    for enum_cls in _ENUMS:
+        conv.register_structure_hook(enum_cls, _enum_hook(enum_cls))
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_structure_hook(date, _structure_date)
     conv.register_structure_hook(Money, _structure_money)
-    conv.register_structure_hook_factory(
-        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum_hook
-    )
     conv.register_structure_hook_factory(
         lambda t: _is_homogeneous_tuple(t) or _is_frozenset(t),
         lambda t: _sequence_hook_factory(t, conv),
@@ -396,7 +398,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Decimal, str)
     conv.register_unstructure_hook(date, date.isoformat)
     conv.register_unstructure_hook_func(lambda t: t is frozenset or _is_frozenset(t), sorted)
-    for enum_cls in (Channel, Outcome, DisputeReason):  # by class: `str` would win for StrEnums
+    for enum_cls in _ENUMS:
         conv.register_unstructure_hook(enum_cls, _unstructure_enum)
     # A factory, so that each record's function is made when first needed, after every hook
     # above exists (nested records then leave out their defaults too).

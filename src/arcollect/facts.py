@@ -24,6 +24,7 @@ deadline is judged against the cumulative amount promised by then.
 
 from __future__ import annotations
 
+import decimal
 import enum
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -59,6 +60,7 @@ __all__ = [
 DEFAULT_AGING_BOUNDS: tuple[int, ...] = (30, 60, 90, 120)
 
 _ZERO = Decimal(0)
+_money = Money._exact_sum  # noqa: SLF001 - facts only sums amounts already valid in the currency
 
 
 class PromiseStatus(enum.StrEnum):
@@ -345,7 +347,7 @@ def _promise_facts(promise: Promise, payments: Sequence[Payment], as_of: date) -
         amount=promise.amount,
         due=promise.due,
         deadline=deadline,
-        paid=Money(paid, cur),
+        paid=_money(paid, cur),
         status=status,
         closed_on=closed_on,
         by=promise.by,
@@ -382,6 +384,11 @@ def facts(
     bounds = tuple(aging_bounds)
     if any(b <= a for a, b in zip((0, *bounds), bounds, strict=False)):
         raise ValueError(f"aging bounds must be increasing positive day counts, got {bounds}")
+    with decimal.localcontext(MONEY_CONTEXT):  # never the caller's Decimal context
+        return _facts(account, as_of, bounds)
+
+
+def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFacts:
     cur = account.currency
     zero = Money.zero(cur)
 
@@ -416,7 +423,7 @@ def facts(
             InvoiceFacts(
                 number=inv.number,
                 amount=inv.amount,
-                open=Money(owed, cur),
+                open=_money(owed, cur),
                 issued=inv.issued,
                 due=inv.due,
                 days_past_due=dpd,
@@ -427,13 +434,13 @@ def facts(
             )
         )
 
-    aging = [AgingBucket("current", 0, 0, Money(bucket_amounts[0], cur), bucket_counts[0])]
+    aging = [AgingBucket("current", 0, 0, _money(bucket_amounts[0], cur), bucket_counts[0])]
     for k in range(1, len(edges) + 1):
         low = edges[k - 1] + 1
         high = edges[k] if k < len(edges) else None
         aging.append(
             AgingBucket(
-                _aging_label(low, high), low, high, Money(bucket_amounts[k], cur), bucket_counts[k]
+                _aging_label(low, high), low, high, _money(bucket_amounts[k], cur), bucket_counts[k]
             )
         )
 
@@ -472,18 +479,18 @@ def facts(
         account=account,
         as_of=as_of,
         invoices=tuple(inv_facts),
-        balance=Money(overdue + current - unapplied, cur),
-        overdue=Money(overdue, cur),
-        current=Money(current, cur),
-        unapplied=Money(unapplied, cur),
-        undisputed_overdue=Money(overdue - disputed_overdue, cur),
+        balance=_money(overdue + current - unapplied, cur),
+        overdue=_money(overdue, cur),
+        current=_money(current, cur),
+        unapplied=_money(unapplied, cur),
+        undisputed_overdue=_money(overdue - disputed_overdue, cur),
         days_past_due=(as_of - oldest_due).days if overdue > 0 and oldest_due else 0,
         oldest_due=oldest_due,
         aging=tuple(aging),
         promises=promises,
         promise=promise,
         open_disputes=open_disputes,
-        dispute_amount=Money(dispute_amount, cur) if open_disputes else zero,
+        dispute_amount=_money(dispute_amount, cur) if open_disputes else zero,
         last_payment=last_payment,
         days_since_payment=(as_of - last_payment.date).days if last_payment else None,
         activities=activities,

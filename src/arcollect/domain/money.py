@@ -134,6 +134,23 @@ class Money:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
+    def _exact_sum(cls, amount: Decimal, currency: str) -> Money:
+        """Wrap a Decimal computed from amounts already valid in *currency* (a sum, a difference).
+
+        Skips the validation and conversion of the public constructor: the hot paths of facts
+        and evaluation build many such values. The amount is still put on the minor unit's
+        exponent, which is exact for such sums.
+        """
+        quantum = _quantum(currency)
+        if amount.as_tuple().exponent != quantum.as_tuple().exponent or amount.is_zero():
+            amount = abs(amount) if amount.is_zero() else amount
+            amount = amount.quantize(quantum, context=MONEY_CONTEXT)
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
     def zero(cls, currency: str) -> Money:
         """Return zero in *currency*."""
         return cls(Decimal(0), currency)
@@ -154,7 +171,7 @@ class Money:
                     f"cannot sum {item.currency} into a total in {currency}"
                 )
             total = MONEY_CONTEXT.add(total, item.amount)
-        return cls(total, currency)
+        return cls._exact_sum(total, currency)
 
     @classmethod
     def parse(cls, text: str, default_currency: str | None = None) -> Money:
@@ -219,16 +236,16 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "add")
-        return Money(MONEY_CONTEXT.add(self.amount, other.amount), self.currency)
+        return Money._exact_sum(MONEY_CONTEXT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "subtract")
-        return Money(MONEY_CONTEXT.subtract(self.amount, other.amount), self.currency)
+        return Money._exact_sum(MONEY_CONTEXT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
-        return Money(MONEY_CONTEXT.minus(self.amount), self.currency)
+        return Money._exact_sum(MONEY_CONTEXT.minus(self.amount), self.currency)
 
     def __pos__(self) -> Money:
         return self
@@ -236,9 +253,7 @@ class Money:
     def __abs__(self) -> Money:
         return Money(MONEY_CONTEXT.abs(self.amount), self.currency)
 
-    def __mul__(self, factor: object) -> Money:
-        if isinstance(factor, Money):
-            return NotImplemented
+    def __mul__(self, factor: Decimal | int) -> Money:
         dec = _to_decimal(factor, "a money factor")
         return Money(MONEY_CONTEXT.multiply(self.amount, dec), self.currency)
 
@@ -289,9 +304,12 @@ class Money:
         parts with the largest remainders (ties: the earlier part). The parts sum to ``self``.
 
         >>> Money("10.00", "EUR").allocate([1, 2])
-        (Money('3.34', 'EUR'), Money('6.66', 'EUR'))
+        (Money('3.33', 'EUR'), Money('6.67', 'EUR'))
         """
-        weights = [_to_decimal(r, "a ratio") for r in ratios]
+        with decimal.localcontext(MONEY_CONTEXT):
+            return self._allocate([_to_decimal(r, "a ratio") for r in ratios])
+
+    def _allocate(self, weights: list[Decimal]) -> tuple[Money, ...]:
         if not weights:
             raise ValueError("cannot allocate into zero parts")
         if any(w < 0 for w in weights):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -151,6 +152,14 @@ def _string_set(value: Any) -> frozenset[str]:
     return frozenset(value)
 
 
+def _optional_channel(value: Channel | str | None) -> Channel | None:
+    return None if value is None else Channel(value)
+
+
+def _optional_outcome(value: Outcome | str | None) -> Outcome | None:
+    return None if value is None else Outcome(value)
+
+
 @attrs.frozen
 class Invoice:
     """A document the customer owes money on; a negative amount makes it a credit note.
@@ -232,7 +241,7 @@ class Contact:
     can_authorize_payment: bool = False
     phone: str | None = None
     email: str | None = None
-    preferred_channel: Channel | None = None
+    preferred_channel: Channel | None = attrs.field(default=None, converter=_optional_channel)
     language: str | None = None
 
     @property
@@ -249,6 +258,10 @@ class Installment:
     amount: Money = attrs.field(validator=_positive)
 
 
+def _installments(value: Iterable[Installment]) -> tuple[Installment, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Promise:
     """A customer's promise, made on *made_on*, to pay *amount* by *due*.
@@ -263,7 +276,7 @@ class Promise:
     amount: Money = attrs.field(validator=_positive)
     due: date
     by: str | None = None
-    installments: tuple[Installment, ...] = attrs.field(default=(), converter=tuple)
+    installments: tuple[Installment, ...] = attrs.field(default=(), converter=_installments)
     grace_days: int = attrs.field(default=0)
     note: str | None = None
 
@@ -330,7 +343,7 @@ class Dispute:
     """
 
     opened: date
-    reason: DisputeReason = DisputeReason.UNSPECIFIED
+    reason: DisputeReason = attrs.field(default=DisputeReason.UNSPECIFIED, converter=DisputeReason)
     invoices: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     amount: Money | None = None
     resolved: date | None = None
@@ -360,9 +373,9 @@ class Activity:
     """
 
     date: date
-    channel: Channel
+    channel: Channel = attrs.field(converter=Channel)
     step: str | None = None
-    outcome: Outcome | None = None
+    outcome: Outcome | None = attrs.field(default=None, converter=_optional_outcome)
     contact: str | None = None
     timeline: str | None = None
     notes: str | None = None

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import arcollect
+
+
+def test_all_is_sorted_and_complete() -> None:
+    """`__all__` is sorted, and names exactly the public names the package defines."""
+    assert list(arcollect.__all__) == sorted(arcollect.__all__)
+    public = {n for n in vars(arcollect) if not n.startswith("_")} - {
+        # Submodules, importable but not re-exported names.
+        "convert",
+        "domain",
+        "errors",
+        "facts",
+        "cli",
+        "testing",
+        "lang",
+    } | {"__version__", "facts"}
+    assert set(arcollect.__all__) == public
+
+
+def test_every_export_is_documented() -> None:
+    """Every exported class and function has a docstring."""
+    for name in arcollect.__all__:
+        obj = getattr(arcollect, name)
+        if callable(obj):
+            assert obj.__doc__, name
+
+
+def test_errors_share_one_root_and_resemble_builtins() -> None:
+    """Every error class derives from ArcollectError and the builtin it resembles."""
+    assert issubclass(arcollect.DataError, ValueError)
+    assert issubclass(arcollect.PolicyError, ValueError)
+    assert issubclass(arcollect.CurrencyMismatchError, TypeError)
+    assert issubclass(arcollect.InexactAmountError, TypeError)
+    for name in arcollect.__all__:
+        obj = getattr(arcollect, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, arcollect.ArcollectError), name

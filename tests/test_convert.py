@@ -1,0 +1,434 @@
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arcollect import (
+    Account,
+    Activity,
+    Contact,
+    DataError,
+    Dispute,
+    Invoice,
+    Money,
+    Payment,
+    Promise,
+    dump_portfolio,
+    parse_ibm_csv,
+    parse_portfolio,
+    portfolio_from_dict,
+    read_ibm_csv,
+    read_portfolio,
+    structure,
+    unstructure,
+)
+from arcollect.domain import Installment
+from strategies import accounts, contacts, invoices, money, promises
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE = ROOT / "examples" / "portfolio.yaml"
+
+
+def problems(text: str, fmt: str = "yaml") -> list[str]:
+    """Parse a portfolio expected to be bad; return its problems as 'path: message' lines."""
+    with pytest.raises(DataError) as exc:
+        parse_portfolio(textwrap.dedent(text), format=fmt, source="p.yaml")
+    return [str(p) for p in exc.value.problems]
+
+
+BASE_ACCOUNT = """
+currency: EUR
+accounts:
+  - id: C-1
+    invoices:
+      - {number: INV-1, issued: 2026-09-01, due: 2026-10-01, amount: 100.00 EUR}
+"""
+
+
+class TestBadData:
+    def test_missing_field(self) -> None:
+        """A missing required field is reported at its path."""
+        assert problems(
+            """
+            accounts:
+              - id: C-1
+                currency: EUR
+                invoices:
+                  - {number: INV-1, due: 2026-10-01, amount: 100 EUR}
+            """
+        ) == ["accounts[0].invoices[0].issued: missing required field"]
+
+    def test_wrong_type(self) -> None:
+        """A list where a date belongs, and a number where a string belongs."""
+        assert problems(
+            """
+            currency: EUR
+            accounts:
+              - id: 1001
+                invoices:
+                  - {number: INV-1, issued: [2026], due: 2026-10-01, amount: 100 EUR}
+            """
+        ) == [
+            "accounts[0].id: expected a string, got 1001 (a number) (quote it: '1001')",
+            "accounts[0].invoices[0].issued: expected a date (YYYY-MM-DD), got a list",
+        ]
+
+    def test_impossible_date(self) -> None:
+        """February 31st is reported with its path, not as a traceback from inside YAML."""
+        assert problems(BASE_ACCOUNT.replace("due: 2026-10-01", "due: 2026-02-31")) == [
+            "accounts[0].invoices[0].due: expected a date, got '2026-02-31': there is no such day"
+        ]
+
+    def test_date_in_another_format(self) -> None:
+        """A day-first date is not guessed at."""
+        assert problems(BASE_ACCOUNT.replace("due: 2026-10-01", "due: 31/02/2026")) == [
+            "accounts[0].invoices[0].due: expected a date (YYYY-MM-DD), got '31/02/2026'"
+        ]
+
+    def test_unknown_currency(self) -> None:
+        """An unknown currency code is named."""
+        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "100.00 EUX")) == [
+            (
+                "accounts[0].invoices[0].amount: unknown currency 'EUX' in '100.00 EUX': "
+                "expected an ISO 4217 code such as 'EUR'"
+            )
+        ]
+
+    def test_float_where_exactness_is_lost(self) -> None:
+        """A YAML float too large to hold cents exactly is refused, with the fix."""
+        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "12345678901234567.89")) == [
+            (
+                "accounts[0].invoices[0].amount: expected an exact amount, "
+                "got 1.2345678901234568e+16, a number too large to be read exactly; write it as a string, "
+                "e.g. '12345678901234567.89 EUR'"
+            )
+        ]
+
+    def test_float_with_too_many_decimals(self) -> None:
+        """A float amount finer than the minor unit is refused, not rounded."""
+        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "100.005")) == [
+            "accounts[0].invoices[0].amount: 100.005 has more decimals than EUR allows (2)"
+        ]
+
+    def test_exact_float_is_accepted(self) -> None:
+        """A plain YAML number such as 1234.5 stands for exactly 1234.50."""
+        (acct,) = parse_portfolio(BASE_ACCOUNT.replace("100.00 EUR", "1234.5"))
+        assert acct.invoices[0].amount == Money("1234.50", "EUR")
+
+    def test_due_before_issued(self) -> None:
+        """An invoice due before it was issued is refused."""
+        assert problems(BASE_ACCOUNT.replace("due: 2026-10-01", "due: 2026-08-01")) == [
+            "accounts[0].invoices[0].due: due date 2026-08-01 is before the issue date 2026-09-01"
+        ]
+
+    def test_duplicate_invoice_number(self) -> None:
+        """Two invoices with one number are refused, naming the first."""
+        text = BASE_ACCOUNT + (
+            "      - {number: INV-1, issued: 2026-09-05, due: 2026-10-05, amount: 5.00 EUR}\n"
+        )
+        assert problems(text) == [
+            "accounts[0].invoices[1].number: duplicate invoice number 'INV-1' (also invoices[0])"
+        ]
+
+    def test_payment_applied_to_an_unknown_invoice(self) -> None:
+        """A payment naming an invoice the account does not have is refused, with a suggestion."""
+        text = BASE_ACCOUNT + (
+            "    payments:\n      - {date: 2026-10-02, amount: 50 EUR, applies_to: [INV-l]}\n"
+        )
+        assert problems(text) == [
+            "accounts[0].payments[0].applies_to[0]: unknown invoice 'INV-l'; did you mean 'INV-1'?"
+        ]
+
+    def test_extra_unknown_field(self) -> None:
+        """A misspelt field is an error with a suggestion, not silently ignored."""
+        assert problems(BASE_ACCOUNT.replace("number: INV-1", "numbr: INV-1, number: INV-1")) == [
+            "accounts[0].invoices[0].numbr: unknown field; did you mean 'number'?"
+        ]
+
+    def test_unknown_enum_value(self) -> None:
+        """An unknown channel gets the closest known one."""
+        text = BASE_ACCOUNT + "    activities:\n      - {date: 2026-10-02, channel: emial}\n"
+        assert problems(text) == [
+            (
+                "accounts[0].activities[0].channel: unknown value 'emial'; did you mean 'email'? "
+                "(one of email, letter, sms, call, voicemail, visit, hold_shipments, release_hold, "
+                "refer_agency, refer_attorney, review, note)"
+            )
+        ]
+
+    def test_string_is_not_a_list(self) -> None:
+        """`tags: key` is an error: a string is not a list of characters."""
+        assert problems(BASE_ACCOUNT.replace("  - id: C-1", "  - id: C-1\n    tags: key")) == [
+            "accounts[0].tags: expected a list, got 'key'"
+        ]
+
+    def test_currency_mismatch_within_an_account(self) -> None:
+        """An amount in another currency than the account's is refused."""
+        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "100.00 USD")) == [
+            "accounts[0].invoices[0].amount: amount is in USD, but the account is in EUR"
+        ]
+
+    def test_all_problems_are_reported(self) -> None:
+        """Every problem in a document is reported at once, in document order."""
+        text = """
+            accounts:
+              - id: C-1
+                colour: red
+                invoices:
+                  - {number: INV-1, issued: 2026-09-01, due: 31/02/2026, amount: 1 EUR}
+              - id: C-2
+                currency: EUR
+                terms: thirty
+        """
+        assert problems(text) == [
+            "accounts[0].colour: unknown field; did you mean 'country'?",
+            "accounts[0].currency: missing required field (or a portfolio-wide currency)",
+            "accounts[1].terms: expected a number of days such as '30 days', got 'thirty'",
+        ]
+
+    def test_rendered_message_names_the_file(self) -> None:
+        """The error message lists every problem under the file name."""
+        with pytest.raises(DataError) as exc:
+            parse_portfolio("accounts: [{id: C-1}, {currency: EUR}]", source="p.yaml")
+        assert str(exc.value) == (
+            "p.yaml: 2 problems\n"
+            "  accounts[0].currency: missing required field (or a portfolio-wide currency)\n"
+            "  accounts[1].id: missing required field"
+        )
+
+    def test_duplicate_account_ids(self) -> None:
+        """Two accounts with one id are refused."""
+        assert problems("currency: EUR\naccounts: [{id: A}, {id: A}]") == [
+            "accounts[1].id: duplicate account id 'A' (also accounts[0])"
+        ]
+
+    def test_top_level_shape(self) -> None:
+        """The document must be a mapping with accounts and nothing unknown."""
+        assert problems("- 1") == ["expected a mapping with 'accounts', got a list"]
+        assert problems("acounts: []") == [
+            "acounts: unknown field; did you mean 'accounts'?",
+            "accounts: missing required field",
+        ]
+
+
+class TestYamlSafety:
+    def test_duplicate_keys_are_errors(self) -> None:
+        """PyYAML would keep the last of two equal keys; we refuse the document."""
+        assert problems("currency: EUR\ncurrency: USD\naccounts: []") == [
+            "line 2, column 1: duplicate key 'currency'"
+        ]
+
+    def test_python_tags_are_refused(self) -> None:
+        """No YAML tag can build a Python object."""
+        (msg,) = problems("accounts: !!python/object/apply:os.system ['true']")
+        assert msg.startswith("line 1, column 11: could not determine a constructor")
+
+    def test_alias_bomb_is_refused(self) -> None:
+        """A billion-laughs document is refused before anything is expanded."""
+        lines = ['a0: &a0 ["x", "x"]']
+        lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 12)]
+        (msg,) = problems("\n".join(lines))
+        assert msg.endswith(
+            "too many aliases (more than 100); the document looks like an alias bomb and is refused"
+        )
+
+    def test_syntax_error_has_a_location(self) -> None:
+        """Broken YAML gives line and column."""
+        assert problems("accounts: [\n") == [
+            "line 2, column 1: expected the node content, but found '<stream end>'"
+        ]
+
+    def test_json_errors_have_a_location(self) -> None:
+        """Broken JSON gives line and column."""
+        assert problems('{"accounts": [}', fmt="json") == ["line 1, column 15: Expecting value"]
+
+
+class TestRoundTrip:
+    @settings(max_examples=60)
+    @given(accounts())
+    def test_account_dict_round_trip(self, acct: Account) -> None:
+        """structure(unstructure(account)) is the identity, through JSON text too."""
+        data = unstructure(acct)
+        assert structure(data, Account) == acct
+        assert structure(json.loads(json.dumps(data)), Account) == acct
+
+    @settings(max_examples=30)
+    @given(st.lists(accounts(max_invoices=3), max_size=3, unique_by=lambda a: a.id))
+    def test_portfolio_yaml_and_json_round_trip(self, accts: list[Account]) -> None:
+        """Dumping a portfolio to YAML or JSON and reading it back is the identity."""
+        for fmt in ("yaml", "json"):
+            assert parse_portfolio(dump_portfolio(accts, format=fmt), format=fmt) == tuple(accts)
+
+    @given(
+        st.one_of(
+            invoices("EUR", "INV-9"),
+            contacts(),
+            promises("JPY"),
+            st.builds(Payment, date=st.just(date(2026, 1, 2)), amount=money("KWD", positive=True)),
+            st.builds(Dispute, opened=st.just(date(2026, 1, 2))),
+            st.builds(Activity, date=st.just(date(2026, 1, 2)), channel=st.just("call")),
+        )
+    )
+    def test_every_record_type_round_trips(self, record: Any) -> None:
+        """Each record type survives unstructure then structure unchanged."""
+        assert structure(unstructure(record), type(record)) == record
+
+    def test_unstructure_leaves_out_defaults(self) -> None:
+        """Plain data is short: defaults are omitted, money and dates are strings."""
+        inv = Invoice("I-1", issued=date(2026, 9, 1), due=date(2026, 10, 1), amount=Money(5, "EUR"))
+        assert unstructure(inv) == {
+            "number": "I-1",
+            "issued": "2026-09-01",
+            "due": "2026-10-01",
+            "amount": "5.00 EUR",
+        }
+
+    def test_money_forms(self) -> None:
+        """Money may be a string, a bare number with a default currency, or a mapping."""
+        assert structure("1,200.50 EUR", Money) == Money("1200.50", "EUR")
+        assert structure(12, Money, currency="JPY") == Money(12, "JPY")
+        assert structure({"amount": "3.5", "currency": "USD"}, Money) == Money("3.50", "USD")
+        with pytest.raises(DataError, match="amount 12 has no currency"):
+            structure(12, Money)
+
+    def test_installments(self) -> None:
+        """A promise in installments reads from plain data and is checked."""
+        with pytest.raises(DataError) as exc:
+            structure(
+                {
+                    "made_on": "2026-11-01",
+                    "amount": "100 EUR",
+                    "due": "2026-12-01",
+                    "installments": [
+                        {"due": "2026-11-15", "amount": "40 EUR"},
+                        {"due": "2026-12-01", "amount": "50 EUR"},
+                    ],
+                },
+                Promise,
+            )
+        assert str(exc.value) == (
+            "installments: installments add up to 90.00 EUR, not to the promised 100.00 EUR"
+        )
+        ok = Promise(
+            date(2026, 11, 1),
+            Money(100, "EUR"),
+            date(2026, 12, 1),
+            installments=[
+                Installment(date(2026, 11, 15), Money(40, "EUR")),
+                Installment(date(2026, 12, 1), Money(60, "EUR")),
+            ],
+        )
+        assert structure(unstructure(ok), Promise) == ok
+
+
+class TestExamplePortfolio:
+    def test_reads(self) -> None:
+        """The shipped example reads, with per-account currencies and defaults."""
+        accts = read_portfolio(EXAMPLE)
+        assert [a.id for a in accts] == ["C-1001", "C-1002", "C-1003"]
+        assert [a.currency for a in accts] == ["EUR", "GBP", "EUR"]
+        assert accts[1].invoices[0].amount == Money("7800.00", "GBP")
+        assert accts[0].terms == 30
+        assert accts[0].contacts[0] == Contact(
+            "Jane Roe",
+            title="CFO",
+            roles=frozenset({"decision_maker"}),
+            phone="+49 30 1234567",
+            email="jane@acme.example",
+        )
+
+    def test_json_twin(self, tmp_path: Path) -> None:
+        """The same portfolio written as JSON reads back equal."""
+        accts = read_portfolio(EXAMPLE)
+        path = tmp_path / "p.json"
+        path.write_text(dump_portfolio(accts, format="json"), encoding="utf-8")
+        assert read_portfolio(path) == accts
+
+    def test_unknown_suffix_and_missing_file(self, tmp_path: Path) -> None:
+        """Only .yaml, .yml and .json are portfolios; a missing file is a DataError."""
+        with pytest.raises(DataError, match=r"expected a \.yaml, \.yml or \.json portfolio file"):
+            read_portfolio(tmp_path / "p.txt")
+        with pytest.raises(DataError, match="No such file or directory"):
+            read_portfolio(tmp_path / "missing.yaml")
+
+    def test_invalid_utf8(self, tmp_path: Path) -> None:
+        """A file that is not UTF-8 is reported with the offset of the bad byte."""
+        path = tmp_path / "p.yaml"
+        path.write_bytes(b"accounts: []\n# caf\xe9\n")
+        with pytest.raises(DataError) as exc:
+            read_portfolio(path)
+        assert [str(p) for p in exc.value.problems] == ["byte 18: the file is not valid UTF-8"]
+
+    def test_portfolio_from_dict(self) -> None:
+        """Plain dicts (e.g. from an API) are read the same way."""
+        (acct,) = portfolio_from_dict({"currency": "USD", "accounts": [{"id": "X"}]})
+        assert acct == Account("X", "USD")
+
+
+HEADER = (
+    "countryCode,customerID,PaperlessDate,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,"
+    "Disputed,SettledDate,PaperlessBill,DaysToSettle,DaysLate\n"
+)
+
+
+class TestIbmCsv:
+    def test_rows_become_accounts(self) -> None:
+        """Rows group into accounts with invoices, settlement payments and disputes."""
+        text = HEADER + (
+            "391,A-1,4/6/2013,0000611365,1/2/2013,2/1/2013,55.94,No,1/15/2013,Paper,13,0\n"
+            "391,A-1,4/6/2013,0000611366,1/10/2013,2/9/2013,100.00,Yes,3/1/2013,Electronic,50,20\n"
+            "406,B-2,3/3/2012,0007900770,1/26/2013,2/25/2013,61.74,No,3/3/2013,Electronic,36,6\n"
+        )
+        a, b = parse_ibm_csv(text)
+        assert (a.id, a.currency, a.country, a.terms) == ("A-1", "USD", "391", 30)
+        assert [i.number for i in a.invoices] == ["0000611365", "0000611366"]
+        assert a.invoices[0].tags == frozenset({"paper"})
+        assert a.payments[1] == Payment(
+            date(2013, 3, 1),
+            Money("100.00", "USD"),
+            reference="settlement 0000611366",
+            applies_to=("0000611366",),
+        )
+        assert a.disputes == (
+            Dispute(date(2013, 2, 9), invoices=("0000611366",), resolved=date(2013, 3, 1)),
+        )
+        assert b.id == "B-2"
+
+    def test_bad_rows_are_all_reported(self) -> None:
+        """Every bad field of every row is reported with its line and column."""
+        text = HEADER + (
+            "391,A-1,4/6/2013,1,2/30/2013,2/1/2013,55.94,No,1/15/2013,Paper,13,0\n"
+            "391,A-1,4/6/2013,2,1/2/2013,2/1/2013,abc,Maybe,1/15/2013,Paper,13,0\n"
+            "391,A-1,4/6/2013,1,1/2/2013,2/1/2013,5.00,No,1/15/2013,Fax,13,0\n"
+            "391,A-1\n"
+        )
+        with pytest.raises(DataError) as exc:
+            parse_ibm_csv(text, source="ar.csv")
+        assert str(exc.value).startswith("ar.csv: 5 problems\n  line 2: InvoiceDate")
+        assert [str(p) for p in exc.value.problems] == [
+            "line 2: InvoiceDate: expected a date, got '2/30/2013': there is no such day",
+            "line 3: InvoiceAmount: expected an amount such as '1200.00 USD', got 'abc'",
+            "line 3: Disputed: expected Yes or No, got 'Maybe'",
+            "line 4: PaperlessBill: expected Paper or Electronic, got 'Fax'",
+            "line 5: expected 12 fields, got 2",
+        ]
+
+    def test_wrong_header(self) -> None:
+        """A CSV of another shape is refused at line 1."""
+        with pytest.raises(DataError, match="line 1: expected the columns countryCode, customerID"):
+            parse_ibm_csv("a,b\n1,2\n")
+
+    def test_reads_the_shared_data_set(self) -> None:
+        """The real data set loads: 100 customers, 2,466 invoices, one payment each."""
+        accts = read_ibm_csv(ROOT.parent / "shared" / "data" / "ibm-accounts-receivable.csv")
+        assert len(accts) == 100
+        assert sum(len(a.invoices) for a in accts) == 2466
+        assert all(len(a.payments) == len(a.invoices) for a in accts)
+        assert sum(len(a.disputes) for a in accts) > 0
