@@ -106,8 +106,8 @@ class TestBadData:
         assert problems(BASE_ACCOUNT.replace("100.00 EUR", "12345678901234567.89")) == [
             (
                 "accounts[0].invoices[0].amount: expected an exact amount, "
-                "got 1.2345678901234568e+16, a number too large to be read exactly; write it as a string, "
-                "e.g. '12345678901234567.89 EUR'"
+                "got 1.2345678901234568e+16, a number too large to be read exactly; "
+                "write it as a string, e.g. '12345678901234567.89 EUR'"
             )
         ]
 
