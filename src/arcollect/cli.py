@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from arcollect import __version__
 from arcollect.convert import read_ibm_csv, read_portfolio
-from arcollect.errors import ArcollectError
+from arcollect.errors import ArcollectError, PolicyError
+from arcollect.lang.policy import load_policy
 
 __all__ = ["main"]
 
@@ -24,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"arcollect {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser(
+        "check", help="parse and check rule files (.arc, .yaml); print every error found"
+    )
+    check.add_argument("files", nargs="+", metavar="FILE")
     validate = sub.add_parser(
         "validate",
         help="read portfolio files (.yaml, .json, or IBM-shape .csv) and report problems",
@@ -46,10 +51,26 @@ def _validate(files: Sequence[str]) -> int:
     return status
 
 
+def _check(files: Sequence[str]) -> int:
+    status = EXIT_OK
+    for name in files:
+        try:
+            policy = load_policy(name)
+        except PolicyError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = EXIT_ERRORS
+        else:
+            for warning in policy.warnings:
+                print(warning.render(policy.checked.source), file=sys.stderr)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args.files)
     if args.command == "validate":
         return _validate(args.files)
     parser.print_help(sys.stderr)

@@ -1,0 +1,791 @@
+"""The syntax tree of a rule file: frozen, slotted attrs nodes, each with a source span.
+
+`arcollect.lang.parser.parse` builds these nodes; `arcollect.lang.formatter.format_policy` turns
+them back into canonical text. Every node has a ``span`` (where it was written), which is left
+out of equality, hashing and ``repr``: two trees that say the same thing compare equal wherever
+they were written, and a tree built by hand (with the default `NO_SPAN`) equals a parsed one.
+
+Values are exact: numbers are `decimal.Decimal`, money is a Decimal amount and an ISO 4217 code,
+durations are whole days, dates are `datetime.date`. No node holds a Lark tree or token.
+
+>>> from decimal import Decimal
+>>> MoneyLit(amount=Decimal("1000"), currency="EUR") == MoneyLit(
+...     amount=Decimal("1000.00"), currency="EUR", span=Span(1, 1, 1, 10))
+True
+>>> DurationLit(days=14, unit="week") == DurationLit(days=14)
+True
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final, Literal
+
+import attrs
+
+from arcollect.errors import Span
+
+__all__ = [
+    "NO_SPAN",
+    "AccountAttr",
+    "Action",
+    "ActionKind",
+    "Aggregate",
+    "AggregateFunc",
+    "Between",
+    "BinOp",
+    "Binary",
+    "BoolLit",
+    "BoolOp",
+    "Calendar",
+    "Call",
+    "CallFunc",
+    "Capacity",
+    "ChannelBlock",
+    "ChannelRule",
+    "CompOp",
+    "Compare",
+    "Conditional",
+    "ContactRecord",
+    "Contains",
+    "DateLit",
+    "DisputeRecord",
+    "DoneRecord",
+    "DurationLit",
+    "Expect",
+    "ExpectAccount",
+    "Expr",
+    "HasRole",
+    "Header",
+    "In",
+    "InvoiceRecord",
+    "LastContactRecord",
+    "Let",
+    "MoneyLit",
+    "Name",
+    "Node",
+    "Not",
+    "NumberLit",
+    "OnEvent",
+    "PaymentRecord",
+    "PercentLit",
+    "PolicyFile",
+    "PriorityBlock",
+    "PromiseRecord",
+    "Record",
+    "Repeat",
+    "Segment",
+    "SetLiteral",
+    "Step",
+    "StepTiming",
+    "StringLit",
+    "ThenAction",
+    "ThenChannel",
+    "ThenItem",
+    "ThenNoAction",
+    "ThenPriority",
+    "ThenStep",
+    "ThenTier",
+    "TieKey",
+    "Tier",
+    "Tiers",
+    "Timeline",
+    "Unary",
+]
+
+#: The span of a node that was not parsed from text (built by hand or by a program).
+NO_SPAN: Final = Span(0, 0, 0, 0)
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_CURRENCY = re.compile(r"[A-Z]{3}\Z")
+
+
+def _non_negative(_inst: Any, attribute: attrs.Attribute[Any], value: Decimal | int) -> None:
+    if not value >= 0:  # also refuses NaN
+        msg = f"'{attribute.name}' must be a non-negative finite number (got {value!r})"
+        raise ValueError(msg)
+    if isinstance(value, Decimal) and not value.is_finite():
+        msg = f"'{attribute.name}' must be a non-negative finite number (got {value!r})"
+        raise ValueError(msg)
+
+
+def _identifiers(_inst: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not value or not all(_IDENT.match(part) for part in value):
+        msg = f"'{attribute.name}' must be one or more identifiers (got {value!r})"
+        raise ValueError(msg)
+
+
+def _identifier(_inst: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not _IDENT.match(value):
+        msg = f"'{attribute.name}' must be an identifier (got {value!r})"
+        raise ValueError(msg)
+
+
+def _currency_code(_inst: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not _CURRENCY.match(value):
+        msg = f"'{attribute.name}' must be three capital letters (got {value!r})"
+        raise ValueError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class Node:
+    """The base of every node: ``span`` locates it in the source (`NO_SPAN` if built by hand)."""
+
+    span: Span = attrs.field(default=NO_SPAN, eq=False, repr=False)
+
+
+# ============================================================================================
+# Expressions
+
+
+@attrs.frozen(kw_only=True)
+class NumberLit(Node):
+    """A number literal: ``12.5``, ``1,000`` or ``1_000`` (both mean 1000). Never negative.
+
+    A leading minus is the `Unary` operator: ``-5`` is ``Unary(op="-", operand=NumberLit(5))``.
+    """
+
+    value: Decimal = attrs.field(validator=_non_negative)
+
+
+@attrs.frozen(kw_only=True)
+class PercentLit(Node):
+    """A percentage, ``80%``: ``value`` is the number written (80), `fraction` is 0.8."""
+
+    value: Decimal = attrs.field(validator=_non_negative)
+
+    @property
+    def fraction(self) -> Decimal:
+        """The percentage as a fraction of one: ``80%`` gives ``Decimal("0.8")``."""
+        return self.value.scaleb(-2)
+
+
+@attrs.frozen(kw_only=True)
+class MoneyLit(Node):
+    """An amount of money, ``1,000 EUR``: a Decimal amount and a three-letter currency code.
+
+    The code is not checked against ISO 4217 here; that is the checker's job.
+    """
+
+    amount: Decimal = attrs.field(validator=_non_negative)
+    currency: str = attrs.field(validator=_currency_code)
+
+
+@attrs.frozen(kw_only=True)
+class DurationLit(Node):
+    """A duration in whole days: ``30 days``, ``1 day``, ``2 weeks`` (14 days).
+
+    ``unit`` remembers whether weeks were written, for formatting only; it takes no part in
+    equality, so ``2 weeks == 14 days``.
+    """
+
+    days: int = attrs.field(validator=_non_negative)
+    unit: Literal["day", "week"] = attrs.field(default="day", eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class DateLit(Node):
+    """A calendar date written in ISO form, ``2026-12-25``."""
+
+    value: date
+
+
+@attrs.frozen(kw_only=True)
+class StringLit(Node):
+    r"""A double-quoted string, its escapes already decoded.
+
+    The escapes are ``\"``, ``\\``, ``\n``, ``\t``, ``\r`` and ``\u{20AC}`` (a code point).
+    """
+
+    value: str
+
+
+@attrs.frozen(kw_only=True)
+class BoolLit(Node):
+    """``true`` or ``false``."""
+
+    value: bool
+
+
+@attrs.frozen(kw_only=True)
+class Name(Node):
+    """A name, possibly dotted: ``overdue``, ``account.tags``, ``promise.active``, ``today``.
+
+    Facts, ``let`` names, segment names, invoice fields inside an aggregate's ``where`` and bare
+    words such as ``irate`` (``last_contact.outcome == irate``) are all `Name`; the checker tells
+    them apart. ``today`` is a name too (a fact), not a keyword.
+    """
+
+    parts: tuple[str, ...] = attrs.field(validator=_identifiers)
+
+    @property
+    def dotted(self) -> str:
+        """The name as written: its parts joined by dots."""
+        return ".".join(self.parts)
+
+
+@attrs.frozen(kw_only=True)
+class Unary(Node):
+    """Arithmetic negation, ``-x``."""
+
+    op: Literal["-"] = "-"
+    operand: Expr
+
+
+BinOp = Literal["+", "-", "*", "/"]
+
+
+@attrs.frozen(kw_only=True)
+class Binary(Node):
+    """Arithmetic, ``left op right`` with ``op`` one of ``+ - * /`` (all left-associative)."""
+
+    op: BinOp
+    left: Expr
+    right: Expr
+
+
+CompOp = Literal["==", "!=", "<", "<=", ">", ">="]
+
+
+@attrs.frozen(kw_only=True)
+class Compare(Node):
+    """A comparison, ``left op right`` with ``op`` one of ``== != < <= > >=``; never chained."""
+
+    op: CompOp
+    left: Expr
+    right: Expr
+
+
+@attrs.frozen(kw_only=True)
+class BoolOp(Node):
+    """``left and right`` or ``left or right`` (both left-associative, ``and`` binds tighter)."""
+
+    op: Literal["and", "or"]
+    left: Expr
+    right: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Not(Node):
+    """Boolean negation, ``not operand``."""
+
+    operand: Expr
+
+
+@attrs.frozen(kw_only=True)
+class In(Node):
+    """Membership, ``item in collection``; ``negated`` for ``item not in collection``."""
+
+    item: Expr
+    collection: Expr
+    negated: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Contains(Node):
+    """``container contains item``, as in ``account.tags contains "key"``."""
+
+    container: Expr
+    item: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Between(Node):
+    """``value between low and high`` (inclusive at both ends, by the evaluator's definition)."""
+
+    value: Expr
+    low: Expr
+    high: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Conditional(Node):
+    """``then if condition else otherwise``, as in ``(50 if key else 0)``."""
+
+    then: Expr
+    condition: Expr
+    otherwise: Expr
+
+
+AggregateFunc = Literal["count", "sum", "any", "all", "max", "min"]
+
+
+@attrs.frozen(kw_only=True)
+class Aggregate(Node):
+    """An aggregate over a collection of the account: ``func(collection[.field] [where cond])``.
+
+    ``count(invoices where days_past_due > 60)`` is ``func="count"``, ``collection="invoices"``,
+    ``field=None``; ``sum(invoices.open where disputed)`` has ``field="open"``. Inside ``where``
+    bare names are the fields of one element (``days_past_due``, ``disputed``).
+
+    ``count``, ``sum``, ``any`` and ``all`` always aggregate; ``min`` and ``max`` aggregate when
+    given one argument (``max(invoices.days_past_due)``) and are a `Call` with two or more.
+    """
+
+    func: AggregateFunc
+    collection: str = attrs.field(validator=_identifier)
+    field: str | None = attrs.field(default=None, validator=_identifier)
+    where: Expr | None = None
+
+
+CallFunc = Literal["min", "max", "abs", "round", "days"]
+
+
+@attrs.frozen(kw_only=True)
+class Call(Node):
+    """A built-in function call: ``min``, ``max``, ``abs``, ``round`` or ``days``.
+
+    ``min(a, b, ...)`` and ``max(a, b, ...)`` take two or more arguments, ``abs(x)`` and
+    ``days(d)`` (a duration as a number of days) one, ``round(x)`` or ``round(x, n)`` one or two;
+    the parser checks the count. There are no user-defined functions.
+    """
+
+    func: CallFunc
+    args: tuple[Expr, ...]
+
+
+@attrs.frozen(kw_only=True)
+class HasRole(Node):
+    """``has decision_maker``: whether the account has a contact with that role."""
+
+    role: str
+
+
+@attrs.frozen(kw_only=True)
+class SetLiteral(Node):
+    """A set literal for ``in``: ``["DE", "AT"]``; items keep the order written."""
+
+    items: tuple[Expr, ...]
+
+
+Expr = (
+    NumberLit
+    | PercentLit
+    | MoneyLit
+    | DurationLit
+    | DateLit
+    | StringLit
+    | BoolLit
+    | Name
+    | Unary
+    | Binary
+    | Compare
+    | BoolOp
+    | Not
+    | In
+    | Contains
+    | Between
+    | Conditional
+    | Aggregate
+    | Call
+    | HasRole
+    | SetLiteral
+)
+
+# ============================================================================================
+# The policy header and definitions
+
+
+@attrs.frozen(kw_only=True)
+class Calendar(Node):
+    """``calendar weekdays, holidays 2026-12-25, ...`` or ``calendar all days``.
+
+    ``days`` is ``"weekdays"`` (Monday to Friday are business days) or ``"all"``.
+    """
+
+    days: Literal["weekdays", "all"]
+    holidays: tuple[date, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Header(Node):
+    """``policy "Name" version N`` and its header lines.
+
+    The ``currency``, ``locale``, ``calendar`` and ``timezone`` lines are optional, each at most
+    once, in any order; ``version`` is optional too.
+    """
+
+    name: str
+    version: int | None = None
+    currency: str | None = None
+    locale: str | None = None
+    calendar: Calendar | None = None
+    timezone: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Let(Node):
+    """``let name = value``: a named expression, usable anywhere in the policy."""
+
+    name: str
+    value: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Segment(Node):
+    """``segment name when condition``: a named set of accounts; ``name`` reads as a Bool."""
+
+    name: str
+    condition: Expr
+
+
+# ============================================================================================
+# Timelines
+
+
+@attrs.frozen(kw_only=True)
+class OnEvent(Node):
+    """``on promise.broken resume at first_call``: after ``event``, continue at ``step``."""
+
+    event: Name
+    step: str
+
+
+@attrs.frozen(kw_only=True)
+class StepTiming(Node):
+    """When a step fires: ``3 days before due``, ``10 days past due`` or ``on due``.
+
+    ``relation`` is ``"before_due"``, ``"past_due"`` or ``"on_due"``; ``offset`` is the duration
+    written (zero days for ``on due``). `days_past_due` is the signed day number.
+    """
+
+    relation: Literal["before_due", "past_due", "on_due"]
+    offset: DurationLit = attrs.field(factory=lambda: DurationLit(days=0))
+
+    @property
+    def days_past_due(self) -> int:
+        """Days past due at which the step fires: negative before due, 0 on the due date."""
+        if self.relation == "before_due":
+            return -self.offset.days
+        if self.relation == "on_due":
+            return 0
+        return self.offset.days
+
+
+ActionKind = Literal[
+    "email",
+    "letter",
+    "sms",
+    "call",
+    "voicemail",
+    "visit",
+    "review",
+    "hold_shipments",
+    "release_hold",
+    "refer_agency",
+    "refer_attorney",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Action(Node):
+    """What a step does, and with which template.
+
+    ``email "t"``, ``letter "t"``, ``sms "t"`` (template required), ``call``, ``voicemail``,
+    ``visit``, ``review`` (template optional), ``hold shipments``, ``release hold``,
+    ``refer agency``, ``refer attorney`` (no template).
+
+    ``kind`` is the action's record name, with an underscore for two-word actions
+    (``hold_shipments``); ``template`` is the template name or None.
+    """
+
+    kind: ActionKind
+    template: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Repeat(Node):
+    """``every 7 days until 45 days past due``: repeat the step.
+
+    ``until`` (days past due) may be omitted: the step then repeats while the episode lasts.
+    """
+
+    every: DurationLit
+    until: DurationLit | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Step(Node):
+    """``step name <timing> [per invoice] <action> [modifiers]``, one step of a timeline.
+
+    Modifiers come in any order, each at most once (an optional comma may precede each):
+    ``to ROLE`` (``to_role``), ``with ROLE`` (``with_role``: ``visit with sales_rep``),
+    ``when EXPR``, ``unless EXPR``, ``every N days [until M days past due]`` (``repeat``),
+    ``at most every N days`` (``min_interval``), ``requires approval by ROLE``
+    (``approval``) and ``per invoice`` (``per_invoice``: fire per overdue invoice instead of by
+    the oldest one; it may also be written right after the timing).
+    """
+
+    name: str
+    timing: StepTiming
+    action: Action
+    per_invoice: bool = False
+    to_role: str | None = None
+    with_role: str | None = None
+    when: Expr | None = None
+    unless: Expr | None = None
+    repeat: Repeat | None = None
+    min_interval: DurationLit | None = None
+    approval: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Timeline(Node):
+    """``timeline name for all`` or ``timeline name for segment S``, and its clauses.
+
+    ``segment`` is None for ``for all``. ``pause_while`` and ``restart_when`` keep the
+    conditions of every ``pause while`` / ``restart when`` clause in order; ``on_events`` the
+    ``on EVENT resume at STEP`` clauses; ``min_gap`` the ``min gap N days between contacts``
+    clause. Clauses may be written in any order; steps keep theirs.
+    """
+
+    name: str
+    segment: str | None = None
+    pause_while: tuple[Expr, ...] = ()
+    restart_when: tuple[Expr, ...] = ()
+    on_events: tuple[OnEvent, ...] = ()
+    min_gap: DurationLit | None = None
+    steps: tuple[Step, ...] = ()
+
+
+# ============================================================================================
+# Channel and priority
+
+
+@attrs.frozen(kw_only=True)
+class ChannelRule(Node):
+    """``call when EXPR`` or ``email otherwise`` (``condition`` None).
+
+    The first rule whose condition holds picks the channel. ``channel`` is one of call, email,
+    letter, sms, visit, voicemail.
+    """
+
+    channel: str
+    condition: Expr | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ChannelBlock(Node):
+    """The ``channel`` section: its rules in order."""
+
+    rules: tuple[ChannelRule, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Tier(Node):
+    """One tier of ``tiers by share of overdue: A 80%, ...``: a name and its share."""
+
+    name: str
+    share: PercentLit
+
+
+@attrs.frozen(kw_only=True)
+class Tiers(Node):
+    """``tiers by share of MEASURE: A 80%, B 15%, C 5%`` (``measure`` is a fact, ``overdue``)."""
+
+    measure: str
+    tiers: tuple[Tier, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Capacity(Node):
+    """``capacity N calls per day``."""
+
+    calls_per_day: int
+
+
+@attrs.frozen(kw_only=True)
+class TieKey(Node):
+    """One key of ``ties by overdue desc, account.id``: ascending unless ``descending``."""
+
+    key: Expr
+    descending: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class PriorityBlock(Node):
+    """The ``priority`` section.
+
+    Its clauses ``score EXPR``, ``tiers ...``, ``capacity ...`` and ``ties by ...`` are each
+    optional and at most once.
+    """
+
+    score: Expr | None = None
+    tiers: Tiers | None = None
+    capacity: Capacity | None = None
+    ties: tuple[TieKey, ...] = ()
+
+
+# ============================================================================================
+# Policy tests: expect blocks
+
+
+@attrs.frozen(kw_only=True)
+class AccountAttr(Node):
+    """An attribute of an expect block's account: ``tags "a", "b"``, ``credit_limit 5,000 EUR``.
+
+    ``key`` is one of id, name, tags, credit_limit, terms, risk, country, locale,
+    customer_since, currency; ``values`` are literals or names (``locale en_US``), in order.
+    """
+
+    key: str
+    values: tuple[Expr, ...]
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceRecord(Node):
+    """``invoice 1,200 EUR due 2026-10-01 [issued D] [number "X"] [po "Y"]``."""
+
+    amount: MoneyLit
+    due: date
+    issued: date | None = None
+    number: str | None = None
+    po: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRecord(Node):
+    """``payment 500 EUR on 2026-10-20``."""
+
+    amount: MoneyLit
+    paid_on: date
+
+
+@attrs.frozen(kw_only=True)
+class PromiseRecord(Node):
+    """``promise 1,200 EUR due 2026-11-30 made 2026-11-20``."""
+
+    amount: MoneyLit
+    due: date
+    made: date
+
+
+@attrs.frozen(kw_only=True)
+class DisputeRecord(Node):
+    """``dispute 500 EUR opened 2026-10-25 [reason pricing_error]``."""
+
+    amount: MoneyLit
+    opened: date
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ContactRecord(Node):
+    """``contact "Jane Roe" as decision_maker``."""
+
+    name: str
+    role: str
+
+
+@attrs.frozen(kw_only=True)
+class DoneRecord(Node):
+    """``done reminder, first_call``: steps already done in the current episode."""
+
+    steps: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class LastContactRecord(Node):
+    """``last contact 2026-11-01 call irate``: date, channel and outcome of the last contact."""
+
+    on: date
+    channel: str
+    outcome: str
+
+
+Record = (
+    InvoiceRecord
+    | PaymentRecord
+    | PromiseRecord
+    | DisputeRecord
+    | ContactRecord
+    | DoneRecord
+    | LastContactRecord
+)
+
+
+@attrs.frozen(kw_only=True)
+class ExpectAccount(Node):
+    """``account [attributes]`` followed by its records, in the order written."""
+
+    attributes: tuple[AccountAttr, ...] = ()
+    records: tuple[Record, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ThenNoAction(Node):
+    """``then no action``: the plan must have no action for the account."""
+
+
+@attrs.frozen(kw_only=True)
+class ThenStep(Node):
+    """``step NAME`` in ``then``: the planned action comes from that step."""
+
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class ThenAction(Node):
+    """``action NAME`` in ``then``: the planned action's kind (``refer_agency``)."""
+
+    kind: str
+
+
+@attrs.frozen(kw_only=True)
+class ThenTier(Node):
+    """``tier NAME`` in ``then``: the account's priority tier."""
+
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class ThenChannel(Node):
+    """``channel NAME`` in ``then``: the planned action's channel."""
+
+    channel: str
+
+
+@attrs.frozen(kw_only=True)
+class ThenPriority(Node):
+    """``priority > 400`` in ``then``: a comparison of the priority score with a number."""
+
+    op: CompOp
+    value: Decimal
+
+
+ThenItem = ThenNoAction | ThenStep | ThenAction | ThenTier | ThenChannel | ThenPriority
+
+
+@attrs.frozen(kw_only=True)
+class Expect(Node):
+    """``expect "name" as of DATE``, an account, and ``then ...``: a policy test.
+
+    ``then`` is ``(ThenNoAction(),)`` for ``then no action``, else the comma-separated items.
+    """
+
+    name: str
+    as_of: date
+    account: ExpectAccount
+    then: tuple[ThenItem, ...]
+
+
+# ============================================================================================
+# The file
+
+
+@attrs.frozen(kw_only=True)
+class PolicyFile(Node):
+    """A whole rule file: the header, then its sections grouped by kind, each in source order.
+
+    Sections may be interleaved in the source; ``channel`` and ``priority`` appear at most once.
+    """
+
+    header: Header
+    lets: tuple[Let, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    timelines: tuple[Timeline, ...] = ()
+    channel: ChannelBlock | None = None
+    priority: PriorityBlock | None = None
+    expects: tuple[Expect, ...] = ()

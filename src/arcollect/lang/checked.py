@@ -1,0 +1,294 @@
+"""The checked policy: every name resolved, every expression typed.
+
+The checker turns the syntax tree into these nodes; the compiler turns them into evaluation
+functions. A typed expression (`TExpr`) knows its `Type`, whether it may be absent at run time
+(``optional``), its source span, and — through `text` — the source it was written as, which
+explanations quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Literal
+
+import attrs
+
+from arcollect.errors import Diagnostic, Span
+from arcollect.lang.ast import ActionKind, Expect
+from arcollect.lang.schema import Fact
+from arcollect.lang.types import Type
+
+__all__ = [
+    "CheckedChannelRule",
+    "CheckedPolicy",
+    "CheckedPriority",
+    "CheckedStep",
+    "CheckedTimeline",
+    "TAgg",
+    "TBetween",
+    "TBinary",
+    "TBool",
+    "TCall",
+    "TCompare",
+    "TCond",
+    "TConst",
+    "TContains",
+    "TExpr",
+    "TFact",
+    "TField",
+    "THasRole",
+    "TIn",
+    "TLet",
+    "TNot",
+    "TSegment",
+    "TSet",
+    "TUnary",
+]
+
+
+@attrs.frozen(kw_only=True)
+class _T:
+    type: Type
+    span: Span = attrs.field(eq=False, repr=False)
+    text: str = attrs.field(eq=False, repr=False)
+    optional: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class TConst(_T):
+    """A literal value: Decimal, Money, timedelta, date, str, bool or an enum member."""
+
+    value: Any
+
+
+@attrs.frozen(kw_only=True)
+class TFact(_T):
+    """A fact of the account."""
+
+    fact: Fact
+
+
+@attrs.frozen(kw_only=True)
+class TField(_T):
+    """A field of the invoice an aggregate is looking at."""
+
+    fact: Fact
+
+
+@attrs.frozen(kw_only=True)
+class TLet(_T):
+    """A reference to a ``let``."""
+
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class TSegment(_T):
+    """A reference to a segment: whether the account is in it."""
+
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class TUnary(_T):
+    """Negation of a number, money or duration."""
+
+    operand: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TBinary(_T):
+    """Arithmetic."""
+
+    op: Literal["+", "-", "*", "/"]
+    left: TExpr
+    right: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TCompare(_T):
+    """A comparison."""
+
+    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    left: TExpr
+    right: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TBool(_T):
+    """``and`` / ``or``."""
+
+    op: Literal["and", "or"]
+    left: TExpr
+    right: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TNot(_T):
+    """``not``."""
+
+    operand: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TSet(_T):
+    """A set literal."""
+
+    items: tuple[TExpr, ...]
+
+
+@attrs.frozen(kw_only=True)
+class TIn(_T):
+    """``item [not] in collection``."""
+
+    item: TExpr
+    collection: TExpr
+    negated: bool
+
+
+@attrs.frozen(kw_only=True)
+class TContains(_T):
+    """``container contains item``."""
+
+    container: TExpr
+    item: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TBetween(_T):
+    """``value between low and high``, inclusive."""
+
+    value: TExpr
+    low: TExpr
+    high: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TCond(_T):
+    """``then if condition else otherwise``."""
+
+    then: TExpr
+    condition: TExpr
+    otherwise: TExpr
+
+
+@attrs.frozen(kw_only=True)
+class TAgg(_T):
+    """An aggregate over the open invoices; *field* is read per invoice, *where* filters."""
+
+    func: Literal["count", "sum", "any", "all", "max", "min"]
+    field: Fact | None
+    where: TExpr | None
+
+
+@attrs.frozen(kw_only=True)
+class TCall(_T):
+    """A built-in function."""
+
+    func: Literal["min", "max", "abs", "round", "days"]
+    args: tuple[TExpr, ...]
+
+
+@attrs.frozen(kw_only=True)
+class THasRole(_T):
+    """Whether the account has a contact with *role*."""
+
+    role: str
+
+
+TExpr = (
+    TConst
+    | TFact
+    | TField
+    | TLet
+    | TSegment
+    | TUnary
+    | TBinary
+    | TCompare
+    | TBool
+    | TNot
+    | TSet
+    | TIn
+    | TContains
+    | TBetween
+    | TCond
+    | TAgg
+    | TCall
+    | THasRole
+)
+
+
+@attrs.frozen(kw_only=True)
+class CheckedStep:
+    """A step of a timeline, with its day (days past due; negative before due) resolved."""
+
+    name: str
+    day: int
+    action: ActionKind
+    template: str | None
+    per_invoice: bool
+    to_role: str | None
+    with_role: str | None
+    when: TExpr | None
+    unless: TExpr | None
+    every: int | None
+    until: int | None
+    min_interval: int | None
+    approval: str | None
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class CheckedTimeline:
+    """A timeline: for which segment (None: all accounts), what pauses and restarts it."""
+
+    name: str
+    segment: str | None
+    pause_while: tuple[TExpr, ...]
+    restart_when: tuple[TExpr, ...]
+    resume_on_broken_promise: str | None
+    min_gap: int | None
+    steps: tuple[CheckedStep, ...]
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class CheckedChannelRule:
+    """``call when ...``; *condition* None for ``otherwise``."""
+
+    channel: str
+    condition: TExpr | None
+
+
+@attrs.frozen(kw_only=True)
+class CheckedPriority:
+    """The priority section: score, tiers (name, share as a fraction), capacity and ties."""
+
+    score: TExpr | None
+    tiers: tuple[tuple[str, Any], ...]
+    tier_measure: str | None
+    capacity: int | None
+    ties: tuple[tuple[TExpr, bool], ...]
+
+
+@attrs.frozen(kw_only=True)
+class CheckedPolicy:
+    """A policy whose names all resolve and whose expressions all type-check."""
+
+    name: str
+    version: int | None
+    currency: str | None
+    locale: str | None
+    business_days: Literal["weekdays", "all"]
+    holidays: tuple[date, ...]
+    timezone: str | None
+    lets: Mapping[str, TExpr]
+    segments: Mapping[str, TExpr]
+    timelines: tuple[CheckedTimeline, ...]
+    channel: tuple[CheckedChannelRule, ...]
+    priority: CheckedPriority
+    expects: tuple[Expect, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+    source: str = attrs.field(default="", eq=False, repr=False)
+    source_name: str = attrs.field(default="<policy>", eq=False)

@@ -1,0 +1,1055 @@
+"""The checker: resolves every name and types every expression of a parsed policy.
+
+`check` reports **all** errors of a file at once, as one `PolicyError`, each located by the span
+of the offending text; warnings (steps that can never fire, a channel section without
+``otherwise``) come back on the checked policy.
+
+Type rules, in short (the language reference has them all):
+
+- ``+ -``: number ± number, money ± money (same currency), date ± duration, duration ± duration,
+  date - date (a duration). ``*``: number * number, money * number, duration * number.
+  ``/``: number / number, money / number (money), money / money (a number), duration / duration.
+- Comparisons need two values of one type (money of one currency); ``==`` also compares strings,
+  booleans and enumerations (``last_contact.outcome == irate``).
+- Conditions (``when``, ``pause while``, segments, ``and``/``or``/``not``) must be true/false.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import babel
+
+from arcollect.domain.money import Money, is_currency
+from arcollect.domain.records import KNOWN_ROLES, Channel
+from arcollect.errors import Diagnostic, PolicyError, Span
+from arcollect.lang import ast
+from arcollect.lang.checked import (
+    CheckedChannelRule,
+    CheckedPolicy,
+    CheckedPriority,
+    CheckedStep,
+    CheckedTimeline,
+    TAgg,
+    TBetween,
+    TBinary,
+    TBool,
+    TCall,
+    TCompare,
+    TCond,
+    TConst,
+    TContains,
+    TExpr,
+    TFact,
+    TField,
+    THasRole,
+    TIn,
+    TLet,
+    TNot,
+    TSegment,
+    TSet,
+    TUnary,
+)
+from arcollect.lang.schema import FACTS, INVOICE_FIELDS, Fact
+from arcollect.lang.types import (
+    BOOL,
+    DATE,
+    DURATION,
+    NUMBER,
+    STRING,
+    STRING_SET,
+    Kind,
+    Type,
+    money,
+)
+
+__all__ = ["CONTACT_ROLES", "EVENTS", "check"]
+
+#: Roles a step may address with ``to``/``with`` (contacts at the customer or our sales rep).
+CONTACT_ROLES = KNOWN_ROLES
+
+#: Events a timeline can react to with ``on EVENT resume at STEP``.
+EVENTS = ("promise.broken",)
+
+#: Channels a ``channel`` section may choose.
+CHANNELS = ("call", "email", "letter", "sms", "visit", "voicemail")
+
+_CHANNEL_WORDS = tuple(c.value for c in Channel)
+
+_ACTION_KINDS = (
+    "email",
+    "letter",
+    "sms",
+    "call",
+    "voicemail",
+    "visit",
+    "review",
+    "hold_shipments",
+    "release_hold",
+    "refer_agency",
+    "refer_attorney",
+    "follow_up",
+)
+
+
+def _quote(name: str) -> str:
+    return f"`{name}`"
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+@attrs.define
+class _Scope:
+    in_aggregate: bool = False
+
+
+class _Checker:
+    def __init__(self, tree: ast.PolicyFile, source: str, source_name: str) -> None:
+        self.tree = tree
+        self.source = source
+        self.source_name = source_name
+        self.diagnostics: list[Diagnostic] = []
+        self.currency = tree.header.currency
+        self.let_nodes = {let.name: let for let in tree.lets}
+        self.segment_nodes = {seg.name: seg for seg in tree.segments}
+        self.lets: dict[str, TExpr | None] = {}
+        self.resolving: list[str] = []
+
+    # -- diagnostics -----------------------------------------------------------------------
+
+    def error(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, span, self.source_name, "error", hint))
+
+    def warn(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, span, self.source_name, "warning", hint))
+
+    def locate(self, span: Span, word: str) -> Span:
+        """Return the span of *word* (a whole word) inside *span*, or *span* if not found."""
+        if not self.source or span.end <= span.start:
+            return span
+        text = self.source[span.start : span.end]
+        for found in re.finditer(rf"(?<![\w.]){re.escape(word)}(?![\w])", text):
+            start = span.start + found.start()
+            line = self.source.count("\n", 0, start) + 1
+            col = start - (self.source.rfind("\n", 0, start) + 1) + 1
+            return Span(line, col, line, col + len(word), start, start + len(word))
+        return span
+
+    def text(self, span: Span) -> str:
+        if self.source and span.end > span.start:
+            return " ".join(self.source[span.start : span.end].split())
+        return ""
+
+    # -- names -----------------------------------------------------------------------------
+
+    def all_names(self, scope: _Scope) -> list[str]:
+        names = [*FACTS, *self.let_nodes, *self.segment_nodes]
+        if scope.in_aggregate:
+            names += list(INVOICE_FIELDS)
+        return names
+
+    def fact_type(self, fact: Fact) -> Type:
+        if fact.type.kind is Kind.MONEY:
+            return money(self.currency)
+        return fact.type
+
+    def let(self, name: str, span: Span) -> TExpr | None:
+        if name in self.lets:
+            return self.lets[name]
+        if name in self.resolving:
+            cycle = " -> ".join([*self.resolving[self.resolving.index(name) :], name])
+            self.error(span, f"`{name}` is defined in terms of itself ({cycle})")
+            return None
+        self.resolving.append(name)
+        try:
+            typed = self.expr(self.let_nodes[name].value, _Scope())
+        finally:
+            self.resolving.pop()
+        self.lets[name] = typed
+        return typed
+
+    def name(self, node: ast.Name, scope: _Scope) -> TExpr | None:
+        dotted = node.dotted
+        span = node.span
+        text = self.text(span) or dotted
+        if scope.in_aggregate and dotted in INVOICE_FIELDS:
+            f = INVOICE_FIELDS[dotted]
+            return TField(type=self.fact_type(f), span=span, text=text, fact=f, optional=f.optional)
+        if dotted in FACTS:
+            f = FACTS[dotted]
+            if f.type.kind is Kind.INVOICES:
+                self.error(
+                    span,
+                    "`invoices` is a list: use it in an aggregate",
+                    hint="for example `count(invoices where days_past_due > 60)` "
+                    "or `sum(invoices.open where disputed)`",
+                )
+                return None
+            return TFact(type=self.fact_type(f), span=span, text=text, fact=f, optional=f.optional)
+        if dotted in self.let_nodes:
+            typed = self.let(dotted, span)
+            if typed is None:
+                return None
+            return TLet(type=typed.type, span=span, text=text, name=dotted, optional=typed.optional)
+        if dotted in self.segment_nodes:
+            return TSegment(type=BOOL, span=span, text=text, name=dotted)
+        if node.parts[0] == "invoices" and len(node.parts) == 2:
+            field = node.parts[1]
+            if field in INVOICE_FIELDS:
+                self.error(
+                    span,
+                    f"`{dotted}` is one value per invoice: use it in an aggregate",
+                    hint=f"for example `sum({dotted})` or `max({dotted})`",
+                )
+            else:
+                self.error(
+                    span,
+                    f"invoices have no field `{field}`{_suggest(field, INVOICE_FIELDS)}",
+                )
+            return None
+        self.error(span, f"unknown fact `{dotted}`{_suggest(dotted, self.all_names(scope))}")
+        return None
+
+    # -- expressions -----------------------------------------------------------------------
+
+    def expr(self, node: ast.Expr, scope: _Scope) -> TExpr | None:
+        method: Callable[[Any, _Scope], TExpr | None] = getattr(self, f"x_{type(node).__name__}")
+        return method(node, scope)
+
+    def const(self, node: ast.Node, type_: Type, value: Any) -> TConst:
+        return TConst(type=type_, span=node.span, text=self.text(node.span), value=value)
+
+    def x_NumberLit(self, node: ast.NumberLit, _: _Scope) -> TExpr:
+        return self.const(node, NUMBER, node.value)
+
+    def x_PercentLit(self, node: ast.PercentLit, _: _Scope) -> TExpr:
+        return self.const(node, NUMBER, node.fraction)
+
+    def x_MoneyLit(self, node: ast.MoneyLit, _: _Scope) -> TExpr | None:
+        if not is_currency(node.currency):
+            self.error(
+                node.span,
+                f"unknown currency `{node.currency}`: expected an ISO 4217 code such as `EUR`",
+            )
+            return None
+        value = Money(node.amount, node.currency)
+        if value.amount != node.amount:
+            self.error(
+                node.span,
+                f"{node.amount} has more decimals than {node.currency} allows",
+            )
+            return None
+        return self.const(node, money(node.currency), value)
+
+    def x_DurationLit(self, node: ast.DurationLit, _: _Scope) -> TExpr:
+        return self.const(node, DURATION, timedelta(days=node.days))
+
+    def x_DateLit(self, node: ast.DateLit, _: _Scope) -> TExpr:
+        return self.const(node, DATE, node.value)
+
+    def x_StringLit(self, node: ast.StringLit, _: _Scope) -> TExpr:
+        return self.const(node, STRING, node.value)
+
+    def x_BoolLit(self, node: ast.BoolLit, _: _Scope) -> TExpr:
+        return self.const(node, BOOL, node.value)
+
+    def x_Name(self, node: ast.Name, scope: _Scope) -> TExpr | None:
+        return self.name(node, scope)
+
+    def x_HasRole(self, node: ast.HasRole, _: _Scope) -> TExpr | None:
+        self.role(node.role, node.span)
+        return THasRole(type=BOOL, span=node.span, text=self.text(node.span), role=node.role)
+
+    def x_Unary(self, node: ast.Unary, scope: _Scope) -> TExpr | None:
+        operand = self.expr(node.operand, scope)
+        if operand is None:
+            return None
+        if operand.type.kind not in (Kind.NUMBER, Kind.MONEY, Kind.DURATION):
+            self.error(node.span, f"cannot negate {operand.type.describe()}")
+            return None
+        return TUnary(
+            type=operand.type,
+            span=node.span,
+            text=self.text(node.span),
+            operand=operand,
+            optional=operand.optional,
+        )
+
+    def x_Binary(self, node: ast.Binary, scope: _Scope) -> TExpr | None:
+        left = self.expr(node.left, scope)
+        right = self.expr(node.right, scope)
+        if left is None or right is None:
+            return None
+        result = self.arithmetic(node, left.type, right.type)
+        if result is None:
+            return None
+        return TBinary(
+            type=result,
+            span=node.span,
+            text=self.text(node.span),
+            op=node.op,
+            left=left,
+            right=right,
+            optional=left.optional or right.optional,
+        )
+
+    def arithmetic(self, node: ast.Binary, lt: Type, rt: Type) -> Type | None:
+        op = node.op
+        lk, rk = lt.kind, rt.kind
+        N, M, Du, Da = Kind.NUMBER, Kind.MONEY, Kind.DURATION, Kind.DATE  # noqa: N806
+        result: Type | None = None
+        if lk is N and rk is N:
+            result = NUMBER
+        elif op in "+-" and lk is M and rk is M:
+            # A currency mismatch is reported by same_currency itself.
+            return self.same_currency(node, lt, rt, "add" if op == "+" else "subtract")
+        elif (op in "+-" and lk is Da and rk is Du) or (op == "+" and lk is Du and rk is Da):
+            result = DATE
+        elif (op == "-" and lk is Da and rk is Da) or (op in "+-" and lk is Du and rk is Du):
+            result = DURATION
+        elif op == "*" and {lk, rk} == {M, N}:
+            result = lt if lk is M else rt
+        elif op == "*" and {lk, rk} == {Du, N}:
+            result = DURATION
+        elif op == "/" and lk is M and rk is N:
+            result = lt
+        elif op == "/" and lk is M and rk is M:
+            if self.same_currency(node, lt, rt, "divide") is None:
+                return None
+            result = NUMBER
+        elif op == "/" and lk is Du and rk is Du:
+            result = NUMBER
+        if result is None:
+            verb = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[op]
+            prep = {"+": "to", "-": "from", "*": "by", "/": "by"}[op]
+            a, b = (rt, lt) if op in "+-" else (lt, rt)
+            hint = None
+            if Kind.NUMBER in (lk, rk) and Kind.MONEY in (lk, rk) and op in "+-":
+                hint = "write the number as money, e.g. `100 EUR`"
+            elif Kind.NUMBER in (lk, rk) and Kind.DURATION in (lk, rk) and op in "+-":
+                hint = "write the number as a duration, e.g. `30 days`"
+            self.error(node.span, f"cannot {verb} {a.describe()} {prep} {b.describe()}", hint)
+        return result
+
+    def same_currency(self, node: ast.Node, lt: Type, rt: Type, verb: str) -> Type | None:
+        if lt.currency and rt.currency and lt.currency != rt.currency:
+            self.error(
+                node.span,
+                f"cannot {verb} {lt.currency} and {rt.currency}: amounts must be in one currency",
+            )
+            return None
+        return money(lt.currency or rt.currency)
+
+    def x_Compare(self, node: ast.Compare, scope: _Scope) -> TExpr | None:
+        left, right = self.enum_pair(node.left, node.right, scope)
+        if left is None or right is None:
+            return None
+        lt, rt = left.type, right.type
+        ok = lt.same_as(rt)
+        if ok and node.op not in ("==", "!=") and not lt.is_orderable:
+            self.error(node.span, f"cannot order {lt.describe()}: only `==` and `!=` compare them")
+            return None
+        if ok and lt.kind is Kind.MONEY and self.same_currency(node, lt, rt, "compare") is None:
+            return None
+        if not ok:
+            hint = None
+            kinds = {lt.kind, rt.kind}
+            if kinds == {Kind.NUMBER, Kind.DURATION}:
+                hint = (
+                    "`days_past_due` and `days_since_...` are numbers of days: "
+                    "compare them with a number, e.g. `days_past_due >= 45`"
+                )
+            elif kinds == {Kind.NUMBER, Kind.MONEY}:
+                hint = "write the number as money, e.g. `overdue >= 100 EUR`"
+            self.error(node.span, f"cannot compare {lt.describe()} with {rt.describe()}", hint)
+            return None
+        return TCompare(
+            type=BOOL,
+            span=node.span,
+            text=self.text(node.span),
+            op=node.op,
+            left=left,
+            right=right,
+        )
+
+    def enum_pair(
+        self, a: ast.Expr, b: ast.Expr, scope: _Scope
+    ) -> tuple[TExpr | None, TExpr | None]:
+        """Type two operands; a bare word or string facing an enumeration is one of its members."""
+        a_bare, b_bare = self.is_bare_word(a, scope), self.is_bare_word(b, scope)
+        ta = None if a_bare else self.expr(a, scope)
+        tb = None if b_bare else self.expr(b, scope)
+        if a_bare:
+            ta = self.enum_member(a, tb.type, scope) if tb is not None else self.expr(a, scope)
+        if b_bare:
+            tb = self.enum_member(b, ta.type, scope) if ta is not None else self.expr(b, scope)
+        if ta is None or tb is None:
+            return None, None
+        ta = self.enum_string(ta, tb.type)
+        tb = self.enum_string(tb, ta.type if ta is not None else tb.type)
+        return ta, tb
+
+    def is_bare_word(self, node: ast.Expr, scope: _Scope) -> bool:
+        if not isinstance(node, ast.Name) or len(node.parts) != 1:
+            return False
+        word = node.parts[0]
+        known = word in FACTS or word in self.let_nodes or word in self.segment_nodes
+        return not known and not (scope.in_aggregate and word in INVOICE_FIELDS)
+
+    def enum_member(self, node: ast.Expr, other: Type, scope: _Scope) -> TExpr | None:
+        assert isinstance(node, ast.Name)  # noqa: S101 - is_bare_word said so
+        word = node.parts[0]
+        if other.kind is not Kind.ENUM or other.enum is None:
+            self.expr(node, scope)  # an unknown name after all
+            return None
+        members = [str(m.value) for m in other.enum]
+        if word not in members:
+            self.error(
+                node.span,
+                f"`{word}` is not {other.describe()}{_suggest(word, members)}",
+                hint=f"one of: {', '.join(members)}",
+            )
+            return None
+        return self.const(node, other, other.enum(word))
+
+    def enum_string(self, node: TExpr, other: Type) -> TExpr | None:
+        """Check that a string literal compared with an enumeration names one of its members."""
+        if not (isinstance(node, TConst) and node.type.kind is Kind.STRING):
+            return node
+        if other.kind is not Kind.ENUM or other.enum is None:
+            return node
+        members = [str(m.value) for m in other.enum]
+        if node.value not in members:
+            self.error(
+                node.span,
+                f'"{node.value}" is not {other.describe()}{_suggest(node.value, members)}',
+                hint=f"one of: {', '.join(members)}",
+            )
+            return None
+        return TConst(type=other, span=node.span, text=node.text, value=other.enum(node.value))
+
+    def x_BoolOp(self, node: ast.BoolOp, scope: _Scope) -> TExpr | None:
+        left = self.condition(node.left, scope, f"`{node.op}`")
+        right = self.condition(node.right, scope, f"`{node.op}`")
+        if left is None or right is None:
+            return None
+        return TBool(
+            type=BOOL, span=node.span, text=self.text(node.span), op=node.op, left=left, right=right
+        )
+
+    def x_Not(self, node: ast.Not, scope: _Scope) -> TExpr | None:
+        operand = self.condition(node.operand, scope, "`not`")
+        if operand is None:
+            return None
+        return TNot(type=BOOL, span=node.span, text=self.text(node.span), operand=operand)
+
+    def condition(self, node: ast.Expr, scope: _Scope, where: str) -> TExpr | None:
+        typed = self.expr(node, scope)
+        if typed is None:
+            return None
+        if typed.type.kind is not Kind.BOOL:
+            self.error(
+                node.span,
+                f"{where} needs a condition (true or false), got {typed.type.describe()}",
+            )
+            return None
+        return typed
+
+    def x_SetLiteral(self, node: ast.SetLiteral, scope: _Scope) -> TExpr | None:
+        items = [
+            self.expr(i, scope) if not self.is_bare_word(i, scope) else None for i in node.items
+        ]
+        for raw, typed in zip(node.items, items, strict=True):
+            if typed is None and not self.is_bare_word(raw, scope):
+                return None
+        return TSet(
+            type=STRING_SET,
+            span=node.span,
+            text=self.text(node.span),
+            items=tuple(i for i in items if i is not None),
+        )
+
+    def x_In(self, node: ast.In, scope: _Scope) -> TExpr | None:
+        item = None if self.is_bare_word(node.item, scope) else self.expr(node.item, scope)
+        if isinstance(node.collection, ast.SetLiteral):
+            if item is None:
+                self.expr(node.item, scope)
+                return None
+            members: list[TExpr] = []
+            for raw in node.collection.items:
+                if self.is_bare_word(raw, scope):
+                    m = self.enum_member(raw, item.type, scope)
+                else:
+                    typed = self.expr(raw, scope)
+                    m = None if typed is None else self.enum_string(typed, item.type)
+                    if m is not None and not m.type.same_as(item.type):
+                        self.error(
+                            raw.span,
+                            f"cannot look for {item.type.describe()} in a list holding "
+                            f"{m.type.describe()}",
+                        )
+                        m = None
+                if m is None:
+                    return None
+                members.append(m)
+            coll: TExpr = TSet(
+                type=STRING_SET,
+                span=node.collection.span,
+                text=self.text(node.collection.span),
+                items=tuple(members),
+            )
+        else:
+            typed_coll = self.expr(node.collection, scope)
+            if item is None:
+                self.expr(node.item, scope)
+                return None
+            if typed_coll is None:
+                return None
+            if typed_coll.type.kind is not Kind.STRING_SET or item.type.kind is not Kind.STRING:
+                self.error(
+                    node.span,
+                    f"cannot look for {item.type.describe()} in {typed_coll.type.describe()}",
+                )
+                return None
+            coll = typed_coll
+        return TIn(
+            type=BOOL,
+            span=node.span,
+            text=self.text(node.span),
+            item=item,
+            collection=coll,
+            negated=node.negated,
+        )
+
+    def x_Contains(self, node: ast.Contains, scope: _Scope) -> TExpr | None:
+        container = self.expr(node.container, scope)
+        item = self.expr(node.item, scope)
+        if container is None or item is None:
+            return None
+        if container.type.kind is not Kind.STRING_SET or item.type.kind is not Kind.STRING:
+            self.error(
+                node.span,
+                f"`contains` looks for a string in a set of strings, "
+                f"not for {item.type.describe()} in {container.type.describe()}",
+            )
+            return None
+        return TContains(
+            type=BOOL, span=node.span, text=self.text(node.span), container=container, item=item
+        )
+
+    def x_Between(self, node: ast.Between, scope: _Scope) -> TExpr | None:
+        parts = [self.expr(n, scope) for n in (node.value, node.low, node.high)]
+        value, low, high = parts
+        if value is None or low is None or high is None:
+            return None
+        for bound in (low, high):
+            if not bound.type.same_as(value.type) or not value.type.is_orderable:
+                self.error(
+                    node.span,
+                    f"cannot compare {value.type.describe()} with {bound.type.describe()}",
+                )
+                return None
+            if (
+                value.type.kind is Kind.MONEY
+                and self.same_currency(node, value.type, bound.type, "compare") is None
+            ):
+                return None
+        return TBetween(
+            type=BOOL,
+            span=node.span,
+            text=self.text(node.span),
+            value=value,
+            low=low,
+            high=high,
+            optional=False,
+        )
+
+    def x_Conditional(self, node: ast.Conditional, scope: _Scope) -> TExpr | None:
+        cond = self.condition(node.condition, scope, "`if`")
+        then = self.expr(node.then, scope)
+        other = self.expr(node.otherwise, scope)
+        if cond is None or then is None or other is None:
+            return None
+        if not then.type.same_as(other.type):
+            self.error(
+                node.span,
+                f"both branches must have one type: {then.type.describe()} "
+                f"if ... else {other.type.describe()}",
+            )
+            return None
+        result = then.type
+        if result.kind is Kind.MONEY:
+            merged = self.same_currency(node, then.type, other.type, "mix")
+            if merged is None:
+                return None
+            result = merged
+        return TCond(
+            type=result,
+            span=node.span,
+            text=self.text(node.span),
+            then=then,
+            condition=cond,
+            otherwise=other,
+            optional=then.optional or other.optional,
+        )
+
+    def x_Aggregate(self, node: ast.Aggregate, scope: _Scope) -> TExpr | None:
+        if node.collection != "invoices":
+            self.error(
+                node.span,
+                f"cannot aggregate over `{node.collection}`: only `invoices` is a list"
+                f"{_suggest(node.collection, ['invoices'])}",
+            )
+            return None
+        if scope.in_aggregate:
+            self.error(node.span, "aggregates cannot be nested")
+            return None
+        inner = _Scope(in_aggregate=True)
+        field: Fact | None = None
+        if node.field is not None:
+            if node.field not in INVOICE_FIELDS:
+                self.error(
+                    node.span,
+                    f"invoices have no field `{node.field}`{_suggest(node.field, INVOICE_FIELDS)}",
+                )
+                return None
+            field = INVOICE_FIELDS[node.field]
+        where = self.condition(node.where, inner, "`where`") if node.where is not None else None
+        if node.where is not None and where is None:
+            return None
+        func = node.func
+        result: Type
+        optional = False
+        if func == "count":
+            if field is not None:
+                self.error(node.span, "`count` counts invoices: write `count(invoices where ...)`")
+                return None
+            result = NUMBER
+        elif func in ("any", "all"):
+            if field is not None and field.type.kind is not Kind.BOOL:
+                self.error(
+                    node.span, f"`{func}` needs a condition, not {self.fact_type(field).describe()}"
+                )
+                return None
+            result = BOOL
+        else:
+            if field is None:
+                self.error(
+                    node.span,
+                    f"`{func}` needs a field to {'add up' if func == 'sum' else 'compare'}",
+                    hint=f"for example `{func}(invoices.open)`",
+                )
+                return None
+            ftype = self.fact_type(field)
+            allowed = (
+                (Kind.NUMBER, Kind.MONEY, Kind.DURATION)
+                if func == "sum"
+                else (
+                    Kind.NUMBER,
+                    Kind.MONEY,
+                    Kind.DURATION,
+                    Kind.DATE,
+                )
+            )
+            if ftype.kind not in allowed:
+                what = "adds numbers, money or durations" if func == "sum" else "compares values"
+                self.error(node.span, f"`{func}` {what}, not {ftype.describe()}")
+                return None
+            result = ftype
+            optional = func in ("max", "min")
+        return TAgg(
+            type=result,
+            span=node.span,
+            text=self.text(node.span),
+            func=func,
+            field=field,
+            where=where,
+            optional=optional,
+        )
+
+    def x_Call(self, node: ast.Call, scope: _Scope) -> TExpr | None:
+        args = [self.expr(a, scope) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        typed = [a for a in args if a is not None]
+        func = node.func
+        first = typed[0].type
+        result: Type | None = None
+        if func in ("min", "max"):
+            if all(t.type.same_as(first) for t in typed) and first.is_orderable:
+                result = first
+                if first.kind is Kind.MONEY:
+                    for t in typed[1:]:
+                        merged = self.same_currency(node, first, t.type, "compare")
+                        if merged is None:
+                            return None
+                        result = merged
+        elif func == "abs":
+            if first.kind in (Kind.NUMBER, Kind.MONEY, Kind.DURATION):
+                result = first
+        elif func == "round":
+            if first.kind in (Kind.NUMBER, Kind.MONEY) and all(
+                t.type.kind is Kind.NUMBER for t in typed[1:]
+            ):
+                result = first
+                if len(typed) == 2 and not (
+                    isinstance(typed[1], TConst) and typed[1].value == int(typed[1].value)
+                ):
+                    self.error(node.args[1].span, "`round` takes a whole number of decimals")
+                    return None
+        elif func == "days" and first.kind is Kind.DURATION:
+            result = NUMBER
+        if result is None:
+            kinds = ", ".join(t.type.describe() for t in typed)
+            self.error(node.span, f"`{func}` cannot take {kinds}")
+            return None
+        return TCall(
+            type=result,
+            span=node.span,
+            text=self.text(node.span),
+            func=func,
+            args=tuple(typed),
+            optional=any(t.optional for t in typed),
+        )
+
+    # -- structure -------------------------------------------------------------------------
+
+    def role(self, role: str, span: Span) -> None:
+        if role not in CONTACT_ROLES:
+            self.error(
+                self.locate(span, role),
+                f"unknown contact role `{role}`{_suggest(role, CONTACT_ROLES)}",
+                hint=f"roles: {', '.join(sorted(CONTACT_ROLES))}",
+            )
+
+    def header(self) -> None:
+        h = self.tree.header
+        if h.currency is not None and not is_currency(h.currency):
+            self.error(
+                self.locate(h.span, h.currency),
+                f"unknown currency `{h.currency}`: expected an ISO 4217 code such as `EUR`",
+            )
+            self.currency = None
+        if h.locale is not None:
+            try:
+                babel.Locale.parse(h.locale)
+            except (ValueError, babel.UnknownLocaleError):
+                self.error(
+                    self.locate(h.span, h.locale),
+                    f"unknown locale `{h.locale}`: expected a code such as `en_US`",
+                )
+
+    def unique(
+        self,
+        items: Iterable[tuple[str, Span]],
+        what: str,
+        taken: Mapping[str, str] | None = None,
+        where: str = "",
+    ) -> None:
+        seen: set[str] = set()
+        for name, span in items:
+            at = self.locate(span, name)
+            if name in seen:
+                self.error(at, f"{what} `{name}` is defined twice{where}")
+            elif taken and name in taken:
+                self.error(at, f"{what} `{name}` has the name of {taken[name]}")
+            seen.add(name)
+
+    def check(self) -> CheckedPolicy:
+        tree = self.tree
+        self.header()
+        facts_taken = dict.fromkeys(FACTS, "a fact")
+        self.unique(((let.name, let.span) for let in tree.lets), "let", facts_taken)
+        self.unique(
+            ((s.name, s.span) for s in tree.segments),
+            "segment",
+            {**facts_taken, **dict.fromkeys(self.let_nodes, "a let")},
+        )
+        lets = {name: self.let(name, node.span) for name, node in self.let_nodes.items()}
+        segments = {
+            s.name: self.condition(s.condition, _Scope(), f"segment `{s.name}`")
+            for s in tree.segments
+        }
+        self.unique(((t.name, t.span) for t in tree.timelines), "timeline")
+        timelines = tuple(self.timeline(t) for t in tree.timelines)
+        channel = self.channel()
+        priority = self.priority()
+        self.expects(timelines, priority)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        if errors:
+            raise PolicyError(sorted(self.diagnostics, key=_order), self.source)
+        h = tree.header
+        cal = h.calendar
+        return CheckedPolicy(
+            name=h.name,
+            version=h.version,
+            currency=self.currency,
+            locale=h.locale,
+            business_days=cal.days if cal else "all",
+            holidays=tuple(sorted(set(cal.holidays))) if cal else (),
+            timezone=h.timezone,
+            lets={k: v for k, v in lets.items() if v is not None},
+            segments={k: v for k, v in segments.items() if v is not None},
+            timelines=timelines,
+            channel=channel,
+            priority=priority,
+            expects=tree.expects,
+            warnings=tuple(sorted(self.diagnostics, key=_order)),
+            source=self.source,
+            source_name=self.source_name,
+        )
+
+    def timeline(self, t: ast.Timeline) -> CheckedTimeline:
+        if t.segment is not None and t.segment not in self.segment_nodes:
+            self.error(
+                self.locate(t.span, t.segment),
+                f"unknown segment `{t.segment}`{_suggest(t.segment, self.segment_nodes)}",
+            )
+        pauses = tuple(
+            c for c in (self.condition(p, _Scope(), "`pause while`") for p in t.pause_while) if c
+        )
+        restarts = tuple(
+            c for c in (self.condition(p, _Scope(), "`restart when`") for p in t.restart_when) if c
+        )
+        step_names = [s.name for s in t.steps]
+        self.unique(((s.name, s.span) for s in t.steps), "step", where=f" in timeline `{t.name}`")
+        resume: str | None = None
+        for ev in t.on_events:
+            if ev.event.dotted not in EVENTS:
+                self.error(
+                    ev.event.span,
+                    f"unknown event `{ev.event.dotted}`{_suggest(ev.event.dotted, EVENTS)}",
+                    hint=f"events: {', '.join(EVENTS)}",
+                )
+            elif ev.step not in step_names:
+                self.error(
+                    self.locate(ev.span, ev.step),
+                    f"cannot resume at `{ev.step}`: timeline `{t.name}` has no such step"
+                    f"{_suggest(ev.step, step_names)}",
+                )
+            else:
+                resume = ev.step
+        steps = []
+        previous: tuple[int, str] | None = None
+        for s in t.steps:
+            day = s.timing.days_past_due
+            if previous is not None and day < previous[0]:
+                self.error(
+                    s.timing.span,
+                    f"step `{s.name}` ({_day_words(day)}) comes before step `{previous[1]}` "
+                    f"({_day_words(previous[0])}): steps must be in day order",
+                )
+            previous = (day, s.name)
+            steps.append(self.step(s, day))
+        if not t.steps:
+            self.warn(t.span, f"timeline `{t.name}` has no steps")
+        return CheckedTimeline(
+            name=t.name,
+            segment=t.segment,
+            pause_while=pauses,
+            restart_when=restarts,
+            resume_on_broken_promise=resume,
+            min_gap=t.min_gap.days if t.min_gap else None,
+            steps=tuple(steps),
+            span=t.span,
+        )
+
+    def step(self, s: ast.Step, day: int) -> CheckedStep:
+        for role in (s.to_role, s.with_role):
+            if role is not None:
+                self.role(role, s.span)
+        when = self.condition(s.when, _Scope(), "`when`") if s.when is not None else None
+        unless = self.condition(s.unless, _Scope(), "`unless`") if s.unless is not None else None
+        every = until = None
+        if s.repeat is not None:
+            every = s.repeat.every.days
+            if every == 0:
+                self.error(s.repeat.span, "a step cannot repeat every 0 days")
+            until = s.repeat.until.days if s.repeat.until is not None else None
+            if until is not None and until < day:
+                self.warn(
+                    s.repeat.span,
+                    f"step `{s.name}` repeats until {_day_words(until)}, "
+                    f"before it starts ({_day_words(day)}): it fires once",
+                )
+        if _always(when, value=False) or _always(unless, value=True):
+            self.warn(s.span, f"step `{s.name}` can never fire: its condition is always false")
+        return CheckedStep(
+            name=s.name,
+            day=day,
+            action=s.action.kind,
+            template=s.action.template,
+            per_invoice=s.per_invoice,
+            to_role=s.to_role,
+            with_role=s.with_role,
+            when=when,
+            unless=unless,
+            every=every,
+            until=until,
+            min_interval=s.min_interval.days if s.min_interval else None,
+            approval=s.approval,
+            span=s.span,
+        )
+
+    def channel(self) -> tuple[CheckedChannelRule, ...]:
+        block = self.tree.channel
+        if block is None:
+            return ()
+        rules = []
+        for i, rule in enumerate(block.rules):
+            if rule.channel not in CHANNELS:
+                self.error(
+                    rule.span, f"unknown channel `{rule.channel}`{_suggest(rule.channel, CHANNELS)}"
+                )
+            cond = None
+            if rule.condition is not None:
+                cond = self.condition(rule.condition, _Scope(), f"channel `{rule.channel}`")
+            elif i != len(block.rules) - 1:
+                self.warn(
+                    rule.span,
+                    f"`{rule.channel} otherwise` is not last: the rules after it never apply",
+                )
+            rules.append(CheckedChannelRule(channel=rule.channel, condition=cond))
+        if block.rules and block.rules[-1].condition is not None:
+            self.warn(
+                block.span,
+                "the channel section has no `otherwise` rule: "
+                "accounts no rule matches keep the step's own channel",
+            )
+        return tuple(rules)
+
+    def priority(self) -> CheckedPriority:
+        block = self.tree.priority
+        if block is None:
+            return CheckedPriority(score=None, tiers=(), tier_measure=None, capacity=None, ties=())
+        score = None
+        if block.score is not None:
+            score = self.expr(block.score, _Scope())
+            if score is not None and score.type.kind is not Kind.NUMBER:
+                self.error(
+                    block.score.span,
+                    f"the score must be a number, got {score.type.describe()}",
+                    hint="divide money by money to get a number, e.g. `overdue / 1,000 EUR`",
+                )
+                score = None
+        tiers: tuple[tuple[str, Decimal], ...] = ()
+        measure = None
+        if block.tiers is not None:
+            measure = block.tiers.measure
+            f = FACTS.get(measure)
+            if f is None or f.type.kind is not Kind.MONEY:
+                money_facts = [n for n, x in FACTS.items() if x.type.kind is Kind.MONEY]
+                self.error(
+                    self.locate(block.tiers.span, measure),
+                    f"tiers are shares of an amount such as `overdue`, not `{measure}`"
+                    f"{_suggest(measure, money_facts)}",
+                )
+            self.unique(((t.name, t.span) for t in block.tiers.tiers), "tier")
+            tiers = tuple((t.name, t.share.fraction) for t in block.tiers.tiers)
+            total = sum((t.share.value for t in block.tiers.tiers), Decimal(0))
+            if total != 100:
+                self.error(block.tiers.span, f"tier shares add up to {total}%, not 100%")
+        capacity = None
+        if block.capacity is not None:
+            capacity = block.capacity.calls_per_day
+            if capacity <= 0:
+                self.error(
+                    block.capacity.span,
+                    "a capacity of 0 calls per day would never call anyone",
+                    hint="leave `capacity` out for no limit",
+                )
+        ties = []
+        for key in block.ties:
+            typed = self.expr(key.key, _Scope())
+            if typed is not None:
+                if not typed.type.is_orderable:
+                    self.error(key.span, f"cannot order accounts by {typed.type.describe()}")
+                else:
+                    ties.append((typed, key.descending))
+        return CheckedPriority(
+            score=score, tiers=tiers, tier_measure=measure, capacity=capacity, ties=tuple(ties)
+        )
+
+    def expects(self, timelines: tuple[CheckedTimeline, ...], priority: CheckedPriority) -> None:
+        steps = {s.name for t in timelines for s in t.steps}
+        tier_names = {name for name, _ in priority.tiers}
+        self.unique(((e.name, e.span) for e in self.tree.expects), "expect")
+        for e in self.tree.expects:
+            for rec in e.account.records:
+                if isinstance(rec, ast.DoneRecord):
+                    for name in rec.steps:
+                        if name not in steps:
+                            self.error(
+                                self.locate(rec.span, name),
+                                f"unknown step `{name}`{_suggest(name, steps)}",
+                            )
+                elif isinstance(rec, ast.ContactRecord):
+                    self.role(rec.role, rec.span)
+                elif isinstance(rec, ast.LastContactRecord) and rec.channel not in _CHANNEL_WORDS:
+                    self.error(
+                        rec.span,
+                        f"unknown channel `{rec.channel}`{_suggest(rec.channel, _CHANNEL_WORDS)}",
+                    )
+                if isinstance(
+                    rec,
+                    ast.InvoiceRecord | ast.PaymentRecord | ast.PromiseRecord | ast.DisputeRecord,
+                ) and not is_currency(rec.amount.currency):
+                    self.error(rec.amount.span, f"unknown currency `{rec.amount.currency}`")
+            for item in e.then:
+                if isinstance(item, ast.ThenStep) and item.name not in steps:
+                    self.error(
+                        self.locate(item.span, item.name),
+                        f"unknown step `{item.name}`{_suggest(item.name, steps)}",
+                    )
+                elif isinstance(item, ast.ThenAction) and item.kind not in _ACTION_KINDS:
+                    self.error(
+                        item.span,
+                        f"unknown action `{item.kind}`{_suggest(item.kind, _ACTION_KINDS)}",
+                    )
+                elif isinstance(item, ast.ThenTier) and item.name not in tier_names:
+                    self.error(
+                        self.locate(item.span, item.name),
+                        f"unknown tier `{item.name}`{_suggest(item.name, tier_names)}",
+                    )
+                elif isinstance(item, ast.ThenChannel) and item.channel not in CHANNELS:
+                    self.error(
+                        item.span,
+                        f"unknown channel `{item.channel}`{_suggest(item.channel, CHANNELS)}",
+                    )
+
+
+def _order(d: Diagnostic) -> tuple[int, int, int]:
+    sp = d.span
+    return (sp.line, sp.column, 0 if d.severity == "error" else 1) if sp else (0, 0, 0)
+
+
+def _day_words(day: int) -> str:
+    if day < 0:
+        return f"{-day} day{'s' if day != -1 else ''} before due"
+    if day == 0:
+        return "on due"
+    return f"{day} day{'s' if day != 1 else ''} past due"
+
+
+def _always(expr: TExpr | None, *, value: bool) -> bool:
+    return isinstance(expr, TConst) and expr.value is value
+
+
+def check(
+    tree: ast.PolicyFile, *, source: str = "", source_name: str = "<policy>"
+) -> CheckedPolicy:
+    """Check *tree* (parsed from *source*) and return the checked policy.
+
+    Raise `PolicyError` with every error (and warning) found; warnings alone come back on
+    `CheckedPolicy.warnings`.
+    """
+    return _Checker(tree, source, source_name).check()

@@ -1,0 +1,103 @@
+"""The policy: a rule file parsed, checked and compiled, ready to evaluate.
+
+>>> policy = parse_policy('''
+... policy "Tiny" version 1
+...   currency EUR
+... let big = overdue >= 10,000 EUR
+... timeline standard for all
+...   step reminder 1 day past due email "friendly_reminder"
+... ''', name="tiny.arc")
+>>> policy.name, [s.name for s in policy.checked.timelines[0].steps]
+('Tiny', ['reminder'])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from arcollect.errors import Diagnostic, PolicyError
+from arcollect.facts import AccountFacts
+from arcollect.lang import ast
+from arcollect.lang.checked import CheckedPolicy, TExpr
+from arcollect.lang.checker import check
+from arcollect.lang.compiler import CompiledExpr, Interpreter, Program, Trace
+from arcollect.lang.parser import parse
+
+__all__ = ["Policy", "load_policy", "parse_policy"]
+
+
+@attrs.frozen(eq=False)
+class Policy:
+    """A checked, compiled collection policy.
+
+    ``tree`` is its syntax tree, ``checked`` the typed policy, ``warnings`` what the checker
+    noticed without refusing the policy. `evaluate` computes any of its expressions for an
+    account's facts; `explain` does the same and says what decided it.
+    """
+
+    tree: ast.PolicyFile
+    checked: CheckedPolicy
+    program: Program = attrs.field(repr=False)
+    interpreter: Interpreter = attrs.field(repr=False)
+
+    @classmethod
+    def from_tree(
+        cls, tree: ast.PolicyFile, *, source: str = "", source_name: str = "<policy>"
+    ) -> Policy:
+        """Check and compile a syntax tree (from `parse` or the YAML reader)."""
+        checked = check(tree, source=source, source_name=source_name)
+        program = Program(checked.lets, checked.segments, source_name)
+        return cls(tree, checked, program, Interpreter(checked.lets, checked.segments))
+
+    @property
+    def name(self) -> str:
+        """The policy's name, from its header."""
+        return self.checked.name
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """The checker's warnings."""
+        return self.checked.warnings
+
+    def compile(self, expr: TExpr) -> CompiledExpr:
+        """Compile one of the policy's typed expressions."""
+        return self.program.compile(expr)
+
+    def evaluate(self, expr: TExpr, facts: AccountFacts) -> Any:
+        """Evaluate one of the policy's typed expressions for *facts*."""
+        return self.compile(expr)(facts)
+
+    def explain(self, expr: TExpr, facts: AccountFacts) -> tuple[Any, Trace]:
+        """Evaluate *expr* for *facts*, returning its value and what decided it."""
+        trace: Trace = []
+        value = self.interpreter.evaluate(expr, facts, trace)
+        return value, trace
+
+
+def parse_policy(text: str | bytes, *, name: str = "<policy>") -> Policy:
+    """Parse, check and compile the rule text *text*; *name* is used in error messages.
+
+    A name ending in ``.yaml`` or ``.yml`` reads the text as a YAML rule file.
+    Raise `PolicyError` listing every error of the file.
+    """
+    if name.endswith((".yaml", ".yml")):
+        from arcollect.lang.yaml_rules import parse_yaml_policy  # noqa: PLC0415 - optional path
+
+        tree, source = parse_yaml_policy(text, source_name=name)
+    else:
+        tree = parse(text, source_name=name)
+        source = text if isinstance(text, str) else text.decode("utf-8")
+    return Policy.from_tree(tree, source=source, source_name=name)
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and compile the rule file at *path* (``.arc``, ``.yaml`` or ``.yml``)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise PolicyError([Diagnostic(exc.strerror or str(exc), None, str(p))], None) from None
+    return parse_policy(data, name=str(p))

@@ -1,0 +1,561 @@
+"""YAML rule files: the same policy as a ``.arc`` file, written as YAML with expressions as strings.
+
+The YAML document is read safely (plain data only, aliases bounded, duplicate keys refused) and
+translated, piece by piece, into rule-language text that keeps a *source map*: every character
+of that text knows the YAML scalar (or key) it came from. The text is parsed by the one parser
+of the language, so YAML and ``.arc`` files give the same syntax tree; then every span, in the
+tree and in any error, is mapped back, so that errors point at the YAML file's own lines and
+columns::
+
+    policy.yaml:12:22: error: unknown fact `overdu`; did you mean `overdue`?
+      12 |   small_balance: overdu < 250 EUR
+         |                  ^^^^^^
+
+The keys (see docs/language.md, "YAML rule files")::
+
+    policy, version, currency, locale, calendar: {days, holidays}, timezone,
+    let: {NAME: EXPR}, segments: {NAME: EXPR},
+    timelines: [{name, for, pause_while, restart_when, on_promise_broken, min_gap, steps: [
+        {name, at, do, per_invoice, to, with, when, unless, every, at_most_every,
+         requires_approval_by}]}],
+    channel: [{CHANNEL: EXPR | otherwise}],
+    priority: {score, tiers: {NAME: PERCENT}, capacity, ties: [KEY]},
+    expect: [{name, as_of, account, then}]
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from arcollect._yaml import _Loader
+from arcollect.errors import Diagnostic, PolicyError, Span
+from arcollect.lang import ast
+from arcollect.lang.parser import parse
+
+__all__ = ["parse_yaml_policy"]
+
+_TOP_KEYS = (
+    "policy",
+    "version",
+    "currency",
+    "locale",
+    "calendar",
+    "timezone",
+    "let",
+    "segments",
+    "timelines",
+    "channel",
+    "priority",
+    "expect",
+)
+_TIMELINE_KEYS = (
+    "name",
+    "for",
+    "pause_while",
+    "restart_when",
+    "on_promise_broken",
+    "min_gap",
+    "steps",
+)
+_STEP_KEYS = (
+    "name",
+    "at",
+    "do",
+    "per_invoice",
+    "to",
+    "with",
+    "when",
+    "unless",
+    "every",
+    "at_most_every",
+    "requires_approval_by",
+)
+_PRIORITY_KEYS = ("score", "tiers", "capacity", "ties")
+_EXPECT_KEYS = ("name", "as_of", "account", "then")
+_CALENDAR_KEYS = ("days", "holidays")
+
+
+class _YamlError(Exception):
+    def __init__(self, node: Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+@attrs.define
+class _Piece:
+    start: int  # offset in the generated text
+    end: int
+    yaml_start: int  # offset in the YAML text
+    yaml_end: int
+    exact: bool  # characters map one to one
+
+
+class _Writer:
+    """Builds rule text from YAML scalars, remembering where each character came from."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.pieces: list[_Piece] = []
+
+    def add(self, text: str, node: Node, *, exact: bool = False) -> None:
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        y0, y1 = node.start_mark.index, node.end_mark.index
+        if exact and isinstance(node, ScalarNode):
+            if node.style in ("'", '"'):
+                y0 += 1
+            exact = (
+                node.style in (None, "'", '"')
+                and "\n" not in text
+                and (node.style is None or node.value == text)
+            )
+            if not exact:
+                y0 = node.start_mark.index
+        self.pieces.append(_Piece(start, self.length, y0, max(y1, y0 + 1), exact))
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _scalar(node: Node, what: str) -> str:
+    if not isinstance(node, ScalarNode):
+        raise _YamlError(node, f"expected {what} as a string, got a {_kind(node)}")
+    return str(node.value)
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "mapping"
+    if isinstance(node, SequenceNode):
+        return "list"
+    return "value"
+
+
+def _mapping(
+    node: Node, allowed: Sequence[str], what: str, errors: list[_YamlError]
+) -> dict[str, tuple[Node, Node]]:
+    """Return a mapping's entries by key; unknown and duplicate keys go to *errors*."""
+    if not isinstance(node, MappingNode):
+        raise _YamlError(node, f"expected {what} as a mapping, got a {_kind(node)}")
+    out: dict[str, tuple[Node, Node]] = {}
+    for key_node, value_node in node.value:
+        key = _scalar(key_node, "a key")
+        if key in out:
+            errors.append(_YamlError(key_node, f"duplicate key `{key}`"))
+        elif allowed and key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = (
+                f"; did you mean `{close[0]}`?"
+                if close
+                else f" (expected one of: {', '.join(allowed)})"
+            )
+            errors.append(_YamlError(key_node, f"unknown key `{key}` in {what}{hint}"))
+        else:
+            out[key] = (key_node, value_node)
+    return out
+
+
+def _items(node: Node, what: str) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, ScalarNode):
+        return [node]
+    raise _YamlError(node, f"expected {what} as a list, got a {_kind(node)}")
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _Translator:
+    def __init__(self) -> None:
+        self.w = _Writer()
+        self.counts: dict[str, int] = {
+            "let": 0,
+            "segment": 0,
+            "timeline": 0,
+            "step": 0,
+            "expect": 0,
+        }
+        self.errors: list[_YamlError] = []
+
+    def mapping(
+        self, node: Node, allowed: Sequence[str], what: str
+    ) -> dict[str, tuple[Node, Node]]:
+        return _mapping(node, allowed, what, self.errors)
+
+    def each(self, nodes: Sequence[Node], translate: Callable[[Node], None]) -> None:
+        """Translate each node; an error in one is recorded and the others still translated."""
+        for node in nodes:
+            try:
+                translate(node)
+            except _YamlError as exc:
+                self.errors.append(exc)
+
+    def kw(self, text: str, node: Node) -> None:
+        self.w.add(text, node)
+
+    def expr(self, node: Node, what: str) -> None:
+        self.w.add(_scalar(node, what), node, exact=True)
+
+    def document(self, root: Node) -> None:
+        top = self.mapping(root, _TOP_KEYS, "the policy")
+        if "policy" not in top:
+            raise _YamlError(root, "missing key `policy` (the policy's name)")
+        key, value = top["policy"]
+        self.kw("policy ", key)
+        self.w.add(_quote(_scalar(value, "the policy name")), value)
+        if "version" in top:
+            k, v = top["version"]
+            self.kw(" version ", k)
+            self.expr(v, "the version")
+        for name in ("currency", "locale"):
+            if name in top:
+                k, v = top[name]
+                self.kw(f"\n  {name} ", k)
+                self.expr(v, f"the {name}")
+        if "calendar" in top:
+            self.calendar(*top["calendar"])
+        if "timezone" in top:
+            k, v = top["timezone"]
+            self.kw("\n  timezone ", k)
+            self.w.add(_quote(_scalar(v, "the time zone")), v)
+        if "let" in top:
+            for k, v in self.mapping(top["let"][1], (), "`let`").values():
+                self.kw("\nlet ", k)
+                self.expr(k, "a name")
+                self.kw(" = ", k)
+                self.expr(v, "an expression")
+                self.counts["let"] += 1
+        if "segments" in top:
+            for k, v in self.mapping(top["segments"][1], (), "`segments`").values():
+                self.kw("\nsegment ", k)
+                self.expr(k, "a name")
+                self.kw(" when ", k)
+                self.expr(v, "a condition")
+                self.counts["segment"] += 1
+        if "timelines" in top:
+            self.each(_items(top["timelines"][1], "`timelines`"), self.timeline)
+        if "channel" in top:
+            self.channel(*top["channel"])
+        if "priority" in top:
+            self.priority(*top["priority"])
+        if "expect" in top:
+            self.each(_items(top["expect"][1], "`expect`"), self.expect)
+        self.kw("\n", root)
+
+    def calendar(self, key: Node, node: Node) -> None:
+        cal = self.mapping(node, _CALENDAR_KEYS, "`calendar`")
+        self.kw("\n  calendar ", key)
+        if "days" in cal:
+            k, v = cal["days"]
+            days = _scalar(v, "`days`")
+            self.w.add("all days" if days == "all" else days, v)
+        else:
+            self.kw("all days", key)
+        if "holidays" in cal:
+            k, v = cal["holidays"]
+            self.kw(", holidays ", k)
+            for i, day in enumerate(_items(v, "`holidays`")):
+                if i:
+                    self.kw(", ", day)
+                self.expr(day, "a date")
+
+    def timeline(self, node: Node) -> None:
+        t = self.mapping(node, _TIMELINE_KEYS, "a timeline")
+        if "name" not in t:
+            raise _YamlError(node, "a timeline needs a `name`")
+        k, v = t["name"]
+        self.kw("\ntimeline ", k)
+        self.expr(v, "a name")
+        self.counts["timeline"] += 1
+        if "for" in t:
+            k, v = t["for"]
+            self.kw(" for ", k)
+            self.expr(v, "`all` or `segment NAME`")
+        else:
+            self.kw(" for all", node)
+        for key, words in (("pause_while", "pause while"), ("restart_when", "restart when")):
+            if key in t:
+                k, v = t[key]
+                for item in _items(v, f"`{key}`"):
+                    self.kw(f"\n  {words} ", k)
+                    self.expr(item, "a condition")
+        if "on_promise_broken" in t:
+            k, v = t["on_promise_broken"]
+            self.kw("\n  on promise.broken ", k)
+            self.expr(v, "`resume at STEP`")
+        if "min_gap" in t:
+            k, v = t["min_gap"]
+            self.kw("\n  min gap ", k)
+            text = _scalar(v, "a duration")
+            self.expr(v, "a duration")
+            if "between" not in text:
+                self.kw(" between contacts", k)
+        if "steps" in t:
+            self.each(_items(t["steps"][1], "`steps`"), self.step)
+
+    def step(self, node: Node) -> None:
+        s = self.mapping(node, _STEP_KEYS, "a step")
+        for required in ("name", "at", "do"):
+            if required not in s:
+                raise _YamlError(node, f"a step needs `{required}`")
+        self.counts["step"] += 1
+        k, v = s["name"]
+        self.kw("\n  step ", k)
+        self.expr(v, "a name")
+        for key in ("at", "do"):
+            k, v = s[key]
+            self.kw(" ", k)
+            self.expr(v, f"`{key}`")
+        if "per_invoice" in s:
+            k, v = s["per_invoice"]
+            flag = _scalar(v, "true or false")
+            if flag not in ("true", "false"):
+                raise _YamlError(v, f"expected true or false, got {flag!r}")
+            if flag == "true":
+                self.kw(" per invoice", k)
+        words = {
+            "to": "to",
+            "with": "with",
+            "when": "when",
+            "unless": "unless",
+            "every": "every",
+            "at_most_every": "at most every",
+            "requires_approval_by": "requires approval by",
+        }
+        for key, kw in words.items():
+            if key in s:
+                k, v = s[key]
+                self.kw(f" {kw} ", k)
+                self.expr(v, f"`{key}`")
+
+    def channel(self, key: Node, node: Node) -> None:
+        self.kw("\nchannel", key)
+        for item in _items(node, "`channel`"):
+            rules = self.mapping(item, (), "a channel rule")
+            for k, v in rules.values():
+                self.kw("\n  ", k)
+                self.expr(k, "a channel")
+                if _scalar(v, "a condition") == "otherwise":
+                    self.kw(" ", v)
+                    self.expr(v, "`otherwise`")
+                else:
+                    self.kw(" when ", k)
+                    self.expr(v, "a condition")
+
+    def priority(self, key: Node, node: Node) -> None:
+        p = self.mapping(node, _PRIORITY_KEYS, "`priority`")
+        self.kw("\npriority", key)
+        if "score" in p:
+            k, v = p["score"]
+            self.kw("\n  score ", k)
+            self.expr(v, "an expression")
+        if "tiers" in p:
+            k, v = p["tiers"]
+            self.kw("\n  tiers by share of overdue: ", k)
+            for i, (tk, tv) in enumerate(self.mapping(v, (), "`tiers`").values()):
+                if i:
+                    self.kw(", ", tk)
+                self.expr(tk, "a tier name")
+                self.kw(" ", tk)
+                self.expr(tv, "a percentage")
+        if "capacity" in p:
+            k, v = p["capacity"]
+            self.kw("\n  capacity ", k)
+            text = _scalar(v, "a capacity")
+            self.expr(v, "a capacity")
+            if "calls" not in text:
+                self.kw(" calls per day", k)
+        if "ties" in p:
+            k, v = p["ties"]
+            self.kw("\n  ties by ", k)
+            for i, item in enumerate(_items(v, "`ties`")):
+                if i:
+                    self.kw(", ", item)
+                self.expr(item, "a key")
+
+    def expect(self, node: Node) -> None:
+        e = self.mapping(node, _EXPECT_KEYS, "an expect block")
+        for required in _EXPECT_KEYS:
+            if required not in e:
+                raise _YamlError(node, f"an expect block needs `{required}`")
+        self.counts["expect"] += 1
+        k, v = e["name"]
+        self.kw("\nexpect ", k)
+        self.w.add(_quote(_scalar(v, "a name")), v)
+        k, v = e["as_of"]
+        self.kw(" as of ", k)
+        self.expr(v, "a date")
+        k, v = e["account"]
+        self.kw("\n  account ", k)
+        self.w.add(_scalar(v, "the account").replace("\n", " "), v)
+        k, v = e["then"]
+        self.kw("\n  then ", k)
+        self.expr(v, "the expectation")
+
+
+class _SpanMap:
+    def __init__(self, pieces: list[_Piece], yaml_text: str) -> None:
+        self.pieces = pieces
+        self.starts = [p.start for p in pieces]
+        self.line_starts = [0]
+        self.line_starts += [i + 1 for i, ch in enumerate(yaml_text) if ch == "\n"]
+
+    def offset(self, pos: int, *, end: bool = False) -> int:
+        i = max(bisect.bisect_right(self.starts, pos - (1 if end else 0)) - 1, 0)
+        piece = self.pieces[i]
+        if piece.exact:
+            return min(piece.yaml_start + (pos - piece.start), piece.yaml_end)
+        return piece.yaml_end if end else piece.yaml_start
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line + 1, offset - self.line_starts[line] + 1
+
+    def span(self, span: Span) -> Span:
+        if span.line == 0:
+            return span
+        start = self.offset(span.start)
+        end = max(self.offset(span.end, end=True), start + 1)
+        line, col = self.line_col(start)
+        end_line, end_col = self.line_col(end)
+        return Span(line, col, end_line, end_col, start, end)
+
+
+def _remap(value: Any, fn: Callable[[Span], Span]) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_remap(v, fn) for v in value)
+    if not isinstance(value, ast.Node):
+        return value
+    changes: dict[str, Any] = {}
+    for field in attrs.fields(type(value)):
+        old = getattr(value, field.name)
+        new = fn(old) if field.name == "span" else _remap(old, fn)
+        if new is not old:
+            changes[field.name] = new
+    return attrs.evolve(value, **changes) if changes else value
+
+
+def _node_span(node: Node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    end_col = e.column + 1 if e.line == s.line else s.column + 2
+    return Span(s.line + 1, s.column + 1, s.line + 1, max(end_col, s.column + 2), s.index, e.index)
+
+
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+
+
+def _foreign_tags(root: Node) -> list[_YamlError]:
+    """Return an error for every node with an explicit tag other than plain data's."""
+    errors: list[_YamlError] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.tag not in _PLAIN_TAGS:
+            errors.append(_YamlError(node, f"YAML tags are not allowed here: `{node.tag}`"))
+        elif isinstance(node, MappingNode):
+            stack += [n for pair in node.value for n in pair]
+        elif isinstance(node, SequenceNode):
+            stack += node.value
+    return errors
+
+
+def parse_yaml_policy(
+    text: str | bytes, *, source_name: str = "<policy>"
+) -> tuple[ast.PolicyFile, str]:
+    """Read a YAML rule file; return its syntax tree (spans in the YAML text) and the text.
+
+    Raise `PolicyError` with every error located in the YAML file.
+    """
+    if isinstance(text, bytes):
+        data = text
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            bad = Span(line, col, line, col + 1, exc.start, exc.start + 1)
+            raise PolicyError(
+                [Diagnostic("the file is not valid UTF-8", bad, source_name)], None
+            ) from None
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = (
+            Span(
+                mark.line + 1,
+                mark.column + 1,
+                mark.line + 1,
+                mark.column + 2,
+                mark.index,
+                mark.index + 1,
+            )
+            if mark
+            else None
+        )
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        raise PolicyError([Diagnostic(message, where, source_name)], text) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError([Diagnostic(f"invalid YAML: {exc}", None, source_name)], text) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise PolicyError(
+            [Diagnostic("the file is empty: expected a policy", None, source_name)], text
+        )
+    translator = _Translator()
+    translator.errors += _foreign_tags(root)
+    try:
+        if not translator.errors:
+            translator.document(root)
+    except _YamlError as exc:
+        translator.errors.append(exc)
+    if translator.errors:
+        diagnostics = [
+            Diagnostic(e.message, _node_span(e.node), source_name) for e in translator.errors
+        ]
+        raise PolicyError(sorted(diagnostics, key=lambda d: d.span or Span(0, 0, 0, 0)), text)
+    generated = translator.w.text()
+    spans = _SpanMap(translator.w.pieces, text)
+    try:
+        tree = parse(generated, source_name=source_name)
+    except PolicyError as exc:
+        diagnostics = [
+            attrs.evolve(d, span=spans.span(d.span) if d.span else None) for d in exc.diagnostics
+        ]
+        raise PolicyError(diagnostics, text) from None
+    counts = translator.counts
+    found = {
+        "let": len(tree.lets),
+        "segment": len(tree.segments),
+        "timeline": len(tree.timelines),
+        "step": sum(len(t.steps) for t in tree.timelines),
+        "expect": len(tree.expects),
+    }
+    if found != counts:
+        raise PolicyError(
+            [
+                Diagnostic(
+                    "a value holds more than one clause: write each in its own YAML key",
+                    _node_span(root),
+                    source_name,
+                )
+            ],
+            text,
+        )
+    return _remap(tree, spans.span), text

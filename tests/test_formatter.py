@@ -1,0 +1,216 @@
+"""Tests of the rule-language formatter: canonical layout, round trips, idempotence."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from arcollect.lang import ast, format_policy, parse
+from arcollect.lang.formatter import format_decimal, format_expr
+from lang_strategies import expressions, policy_files
+
+STANDARD = Path(__file__).parents[1] / "rules" / "standard.arc"
+H = 'policy "P"\n'
+
+CANONICAL_STANDARD = """\
+policy "Standard B2B" version 3
+  currency EUR
+  locale en_US
+  calendar weekdays, holidays 2026-12-25, 2026-12-26, 2027-01-01
+  timezone "Europe/Berlin"
+
+let small_balance = overdue < 250 EUR
+
+segment key when account.tags contains "key" or account.credit_limit >= 250,000 EUR
+segment new when account.customer_since > today - 180 days
+
+timeline standard for all
+  pause while promise.active
+  pause while dispute.open and undisputed_overdue == 0 EUR
+  restart when overdue == 0 EUR
+  on promise.broken resume at first_call
+  min gap 3 days between contacts
+  step courtesy   3 days before due email "pre_due_notice" unless small_balance
+  step reminder   1 day past due    email "friendly_reminder" to billing
+  step first_call 10 days past due  call to decision_maker
+  step follow_up  20 days past due  email "follow_up" every 7 days until 45 days past due
+  step demand     45 days past due  letter "final_demand" when overdue >= 100 EUR requires approval by credit_manager
+  step hold       60 days past due  hold shipments
+  step agency     90 days past due  refer agency when overdue >= 1,000 EUR and not key
+  step attorney   120 days past due refer attorney when overdue >= 25,000 EUR
+
+timeline key_accounts for segment key
+  pause while promise.active or dispute.open
+  step courtesy 5 days before due call to decision_maker
+  step visit    30 days past due  visit with sales_rep, at most every 90 days
+  step escalate 45 days past due  call to executive requires approval by cfo
+
+channel
+  call  when overdue >= 5,000 EUR or key or last_contact.outcome == irate
+  email otherwise
+
+priority
+  score overdue / 1,000 EUR * 10 + days_past_due * 2 + promises.broken * 15 + (50 if key else 0) - (100 if dispute.open else 0)
+  tiers by share of overdue: A 80%, B 15%, C 5%
+  capacity 40 calls per day
+  ties by overdue desc, account.id
+
+expect "a promise pauses escalation" as of 2026-11-23
+  account
+    invoice 1,200 EUR due 2026-10-01
+    promise 1,200 EUR due 2026-11-30 made 2026-11-20
+  then no action
+
+expect "old debt goes to the agency" as of 2026-11-23
+  account tags "wholesale"
+    invoice 3,000 EUR due 2026-08-01
+    done reminder, first_call, follow_up, demand, hold
+  then step agency, action refer_agency
+
+expect "big balances come first" as of 2026-11-23
+  account
+    invoice 40,000 EUR due 2026-10-01
+  then priority > 400
+"""  # noqa: E501 - long clauses stay on one line
+
+
+def fmt_expr(source: str) -> str:
+    """Format the expression *source* after parsing it."""
+    return format_expr(parse(f"{H}let x = {source}").lets[0].value)
+
+
+class TestFormatPolicy:
+    """`format_policy` prints one canonical text."""
+
+    def test_standard_policy(self) -> None:
+        """The DESIGN policy formats to the canonical snapshot, and that parses back equal."""
+        tree = parse(STANDARD.read_text(encoding="utf-8"))
+        text = format_policy(tree)
+        assert text == CANONICAL_STANDARD
+        assert parse(text) == tree
+        assert format_policy(parse(text)) == text
+
+    def test_sections_are_grouped_in_a_fixed_order(self) -> None:
+        """Interleaved sections come out grouped: lets, segments, timelines, then the others."""
+        source = H + 'expect "e" as of 2026-01-01 account then no action segment s when a let x = 1'
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            let x = 1
+
+            segment s when a
+
+            expect "e" as of 2026-01-01
+              account
+              then no action
+            """)
+
+    def test_header_and_optional_parts(self) -> None:
+        """Optional parts appear only when present; `calendar all days` keeps its form."""
+        source = (
+            'policy "P" calendar all days timeline t for segment k step s on due per invoice call'
+        )
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+              calendar all days
+
+            timeline t for segment k
+              step s on due per invoice call
+            """)
+
+    def test_comments_and_spacing_are_normalized(self) -> None:
+        """Comments are dropped and whitespace is normalized."""
+        source = H + "let   x =\n  1 +   # one\n 2  # two\n"
+        assert format_policy(parse(source)) == H + "\nlet x = 1 + 2\n"
+
+
+class TestLiterals:
+    """Literals have one written form."""
+
+    @pytest.mark.parametrize(
+        ("value", "text"),
+        [("0", "0"), ("999", "999"), ("1000", "1,000"), ("1234567.50", "1,234,567.50"),
+         ("1E+3", "1,000"), ("0.05", "0.05"), ("12.5", "12.5")],
+    )  # fmt: skip
+    def test_decimal(self, value: str, text: str) -> None:
+        """Numbers of four integer digits or more get thousands commas; decimals are kept."""
+        assert format_decimal(Decimal(value)) == text
+
+    @pytest.mark.parametrize(
+        ("source", "text"),
+        [("1_000", "1,000"), ("80%", "80%"), ("1000 EUR", "1,000 EUR"), ("1 days", "1 day"),
+         ("2 weeks", "2 weeks"), ("14 days", "14 days"), ("1 week", "1 week"),
+         ("2026-01-02", "2026-01-02"), ('"a\\"b\\\\c\\td"', '"a\\"b\\\\c\\td"'),
+         ("true", "true"), ('["a", "b"]', '["a", "b"]'), ("has cfo", "has cfo")],
+    )  # fmt: skip
+    def test_literal(self, source: str, text: str) -> None:
+        """Each literal formats to its canonical text."""
+        assert fmt_expr(source) == text
+
+    def test_unprintable_characters_are_escaped(self) -> None:
+        """Control characters in strings are written as escapes."""
+        tree = ast.StringLit(value="a\x00b\u2028\n")
+        assert format_expr(tree) == '"a\\u{0}b\\u{2028}\\n"'
+
+    def test_weeks_that_are_not_whole_are_written_in_days(self) -> None:
+        """A duration marked as weeks but not a multiple of seven is written in days."""
+        assert format_expr(ast.DurationLit(days=10, unit="week")) == "10 days"
+
+
+class TestParentheses:
+    """The formatter writes the fewest parentheses the precedence allows."""
+
+    @pytest.mark.parametrize(
+        ("source", "text"),
+        [
+            ("(a + b) + c", "a + b + c"),
+            ("a + (b + c)", "a + (b + c)"),
+            ("a - (b - c)", "a - (b - c)"),
+            ("(a * b) + c", "a * b + c"),
+            ("(a + b) * c", "(a + b) * c"),
+            ("-(a + b)", "-(a + b)"),
+            ("-(-a)", "- -a"),
+            ("(a or b) and c", "(a or b) and c"),
+            ("a or (b and c)", "a or b and c"),
+            ("not (a and b)", "not (a and b)"),
+            ("(not a) == b", "(not a) == b"),
+            ("(a == b) == c", "(a == b) == c"),
+            ("(a if b else c) if d else e", "(a if b else c) if d else e"),
+            ("a if b else (c if d else e)", "a if b else c if d else e"),
+            ("x + (a if b else c)", "x + (a if b else c)"),
+            ("min((a), (b + c))", "min(a, b + c)"),
+            ("count(invoices where (a or b))", "count(invoices where a or b)"),
+            ("(a between b and c) and d", "a between b and c and d"),
+            ("a between (b and c) and d", "a between (b and c) and d"),
+        ],
+    )
+    def test_minimal_parentheses(self, source: str, text: str) -> None:
+        """Parentheses appear exactly where leaving them out would change the meaning."""
+        assert fmt_expr(source) == text
+
+
+class TestRoundTrip:
+    """Formatting and parsing are inverse, and formatting is idempotent."""
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(policy_files())
+    def test_parse_inverts_format(self, tree: ast.PolicyFile) -> None:
+        """Parsing the formatted text of any tree gives the same tree back."""
+        assert parse(format_policy(tree)) == tree
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(expressions())
+    def test_expressions_round_trip(self, tree: ast.Expr) -> None:
+        """Parsing a formatted expression gives the same expression back."""
+        assert parse(f"{H}let x = {format_expr(tree)}").lets[0].value == tree
+
+    @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(policy_files())
+    def test_formatting_is_idempotent(self, tree: ast.PolicyFile) -> None:
+        """Formatting the parse of formatted text changes nothing."""
+        text = format_policy(parse(format_policy(tree)))
+        assert format_policy(parse(text)) == text
