@@ -354,12 +354,26 @@ def _promise_facts(promise: Promise, payments: Sequence[Payment], as_of: date) -
     )
 
 
-def _promise_order(p: Promise) -> tuple[date, date, Decimal, str, int]:
-    return (p.made_on, p.due, p.amount.amount, p.by or "", p.grace_days)
+# Sort keys cover every field, so that records equal in some fields but not all still sort
+# the same whatever their input order (the facts must not depend on it).
 
 
-def _dispute_order(d: Dispute) -> tuple[date, str, str, tuple[str, ...]]:
-    return (d.opened, d.id or "", d.reason.value, d.invoices)
+def _promise_order(p: Promise) -> tuple[object, ...]:
+    installments = tuple((i.due, i.amount.amount) for i in p.installments)
+    return (p.made_on, p.due, p.amount.amount, p.by or "", p.grace_days, installments, p.note or "")
+
+
+def _dispute_order(d: Dispute) -> tuple[object, ...]:
+    return (
+        d.opened,
+        d.id or "",
+        d.reason.value,
+        d.invoices,
+        d.amount.amount if d.amount is not None else Decimal(-1),
+        d.resolved or date.min,
+        d.owner or "",
+        d.notes or "",
+    )
 
 
 def facts(
