@@ -75,12 +75,14 @@ def error_of(source: str | bytes) -> str:
     return str(excinfo.value)
 
 
+@pytest.fixture(scope="module")
+def standard() -> ast.PolicyFile:
+    """The parsed rules/standard.arc, shared by the tests of this module."""
+    return parse(STANDARD.read_text(encoding="utf-8"), source_name=str(STANDARD))
+
+
 class TestDesignExamples:
     """Every example of DESIGN.md parses and means what it says."""
-
-    @pytest.fixture(scope="class")
-    def standard(self) -> ast.PolicyFile:
-        return parse(STANDARD.read_text(encoding="utf-8"), source_name=str(STANDARD))
 
     def test_rules_file_holds_the_design_text(self) -> None:
         """rules/standard.arc holds the policy and expect blocks of DESIGN.md verbatim."""
