@@ -194,7 +194,7 @@ _MAX_EXCERPT = 120
 
 
 def _excerpt(source: str, span: Span) -> list[str]:
-    src_lines = source.splitlines() or [""]
+    src_lines = source.split("\n")  # as the parser counts lines: \f or \u2028 do not end one
     if not 1 <= span.line <= len(src_lines):
         return []
     text = src_lines[span.line - 1].expandtabs(1)

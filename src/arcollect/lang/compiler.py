@@ -409,17 +409,37 @@ class Program:
         self.segment_index = {name: i for i, name in enumerate(segments)}
         self.let_exprs = dict(lets)
         self.segment_exprs = dict(segments)
+        # All definitions become functions of one generated module (one compile for all).
+        # Definitions whose code is short are also inlined where they are used (evaluation is
+        # pure, so this changes nothing but speed); long ones stay calls: code cannot blow up.
+        gen = _Gen(self.let_index, self.segment_index)
+        defs: list[str] = []
+        self._inline: dict[str, TExpr] = {}
+        for kind, prefix, exprs in (("let", "L", lets), ("segment", "S", segments)):
+            for i, (name, e) in enumerate(exprs.items()):
+                body = gen.gen(e)
+                defs.append(f"def {prefix}{i}(F):\n    return {body}\n")
+                if len(body) <= _INLINE_LIMIT:
+                    self._inline[f"{kind} {name}"] = e
         self._lets: list[Callable[[AccountFacts], Any]] = []
         self._segments: list[Callable[[AccountFacts], Any]] = []
-        self._lets += [self.compile(e).fast for e in lets.values()]
-        self._segments += [self.compile(e).fast for e in segments.values()]
-        # Definitions whose code is short are inlined where they are used (evaluation is pure,
-        # so this changes nothing but speed); long ones stay calls, so code cannot blow up.
-        self._inline: dict[str, TExpr] = {}
-        for kind, exprs in (("let", lets), ("segment", segments)):
-            for name, e in exprs.items():
-                if len(_Gen(self.let_index, self.segment_index).gen(e)) <= _INLINE_LIMIT:
-                    self._inline[f"{kind} {name}"] = e
+        namespace = self._namespace(gen.consts)
+        self._exec("".join(defs), namespace)
+        self._lets += [namespace[f"L{i}"] for i in range(len(lets))]
+        self._segments += [namespace[f"S{i}"] for i in range(len(segments))]
+
+    def _namespace(self, consts: list[Any]) -> dict[str, Any]:
+        return {
+            **_HELPERS,
+            "K": tuple(consts),
+            "L": self._lets,
+            "S": self._segments,
+            "__builtins__": {"sum": sum, "any": any, "all": all, "frozenset": frozenset},
+        }
+
+    def _exec(self, source: str, namespace: dict[str, Any]) -> None:
+        code = compile(source, f"<arcollect {self.source_name} #{next(_counter)}>", "exec")
+        exec(code, namespace)  # noqa: S102 - source built from the checked IR, literals in K
 
     def compile(self, expr: TExpr) -> CompiledExpr:
         """Compile *expr* (which may refer to the lets and segments) into a function."""
@@ -434,23 +454,15 @@ class Program:
         return self._build(list(exprs), single=False)
 
     def _build(self, exprs: list[TExpr], *, single: bool) -> CompiledExpr:
-        gen = _Gen(self.let_index, self.segment_index, getattr(self, "_inline", None))
+        if not exprs:
+            raise ValueError("nothing to compile")
+        gen = _Gen(self.let_index, self.segment_index, self._inline)
         bodies = [gen.gen(e) for e in exprs]
         body = bodies[0] if single else "(" + "".join(f"{b}, " for b in bodies) + ")"
         source = f"def _compiled(F):\n    return {body}\n"
-        expr = exprs[0] if exprs else None
-        namespace: dict[str, Any] = {
-            **_HELPERS,
-            "K": tuple(gen.consts),
-            "L": self._lets,
-            "S": self._segments,
-            "__builtins__": {"sum": sum, "any": any, "all": all, "frozenset": frozenset},
-        }
-        code = compile(source, f"<arcollect {self.source_name} #{next(_counter)}>", "exec")
-        exec(code, namespace)  # noqa: S102 - source built from the checked IR, literals in K
-        if expr is None:
-            raise ValueError("nothing to compile")
-        return CompiledExpr(expr, namespace["_compiled"], source, self.source_name)
+        namespace = self._namespace(gen.consts)
+        self._exec(source, namespace)
+        return CompiledExpr(exprs[0], namespace["_compiled"], source, self.source_name)
 
 
 # --------------------------------------------------------------------------------------------

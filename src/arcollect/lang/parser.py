@@ -42,10 +42,14 @@ from lark.utils import TextSlice
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 
-__all__ = ["MAX_NESTING", "parse"]
+__all__ = ["MAX_NESTING", "MAX_POLICY_CHARS", "parse"]
 
 #: The deepest expression the parser accepts (operators, parentheses and calls all count).
 MAX_NESTING: Final = 100
+
+#: The longest rule text accepted, in characters (1 MiB). Real policies are a few kilobytes;
+#: the bound keeps a runaway or hostile file from tying up the parser for seconds.
+MAX_POLICY_CHARS: Final = 1 << 20
 
 #: Texts longer than this (in characters) are parsed with the cyclic garbage collector paused.
 _PAUSE_GC_ABOVE: Final = 100_000
@@ -873,6 +877,17 @@ def _first_line(span: Span) -> Span:
 # parse
 
 
+def _too_long(source: str, source_name: str) -> Diagnostic:
+    """Return the error for a text longer than `MAX_POLICY_CHARS`, located where it overflows."""
+    return Diagnostic(
+        f"the policy is {len(source):,} characters long; "
+        f"rule files are limited to {MAX_POLICY_CHARS:,}",
+        _char_span(source, MAX_POLICY_CHARS),
+        source_name,
+        hint="split it, or look for generated or repeated text",
+    )
+
+
 def parse(text: str | bytes, *, source_name: str = "<policy>") -> ast.PolicyFile:
     r"""Parse rule text (a str, or UTF-8 bytes) into a `arcollect.lang.ast.PolicyFile`.
 
@@ -886,6 +901,8 @@ def parse(text: str | bytes, *, source_name: str = "<policy>") -> ast.PolicyFile
     MoneyLit(amount=Decimal('250'), currency='EUR')
     """
     source = _decode(text, source_name)
+    if len(source) > MAX_POLICY_CHARS:
+        raise PolicyError([_too_long(source, source_name)], source)
     nul = source.find("\0")
     if nul >= 0:
         raise PolicyError(

@@ -37,7 +37,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from arcollect._yaml import _Loader
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
-from arcollect.lang.parser import parse
+from arcollect.lang.parser import MAX_POLICY_CHARS, _too_long, parse
 
 __all__ = ["parse_yaml_policy"]
 
@@ -491,6 +491,8 @@ def parse_yaml_policy(
             raise PolicyError(
                 [Diagnostic("the file is not valid UTF-8", bad, source_name)], None
             ) from None
+    if len(text) > MAX_POLICY_CHARS:
+        raise PolicyError([_too_long(text, source_name)], text)
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
