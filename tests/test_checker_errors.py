@@ -277,7 +277,7 @@ YAML_CATALOGUE = {
     ),
     "yaml_syntax_error": (
         "policy: t\nlet: [\n",
-        "t.yaml:3:1: error: invalid YAML: expected the node content, but found '<stream end>'",
+        "t.yaml:3:1: error: invalid YAML: expected the node content, but found '<stream end>'\n  3 |\n    | ^",
     ),
     "yaml_python_tag": (
         'policy: !!python/object/apply:os.system ["true"]\n',
