@@ -244,6 +244,14 @@ CATALOGUE = {
         "let a = overdu > 1\nlet b = 1 EUR + 1 USD\nsegment s when 5",
         "t.arc:3:9: error: unknown fact `overdu`; did you mean `overdue`?\n  3 | let a = overdu > 1\n    |         ^^^^^^\n\nt.arc:4:9: error: cannot add EUR and USD: amounts must be in one currency\n  4 | let b = 1 EUR + 1 USD\n    |         ^^^^^^^^^^^^^\n\nt.arc:5:16: error: segment `s` needs a condition (true or false), got a number\n  5 | segment s when 5\n    |                ^",
     ),
+    "expect_attribute_types": (
+        'timeline t for all\n  step s 1 day past due call\nexpect "x" as of 2026-11-23\n  account risk "high" terms 5\n    invoice 1 EUR due 2026-10-01\n  then step s',
+        't.arc:6:16: error: `risk` takes a number\n  6 |   account risk "high" terms 5\n    |                ^^^^^^\n\nt.arc:6:29: error: `terms` takes a duration such as `30 days`\n  6 |   account risk "high" terms 5\n    |                             ^',
+    ),
+    "expect_unknown_reason_and_outcome": (
+        'timeline t for all\n  step s 1 day past due call\nexpect "x" as of 2026-11-23\n  account\n    dispute 1 EUR opened 2026-10-02 reason pricng\n    last contact 2026-11-01 call iratee\n  then step s',
+        "t.arc:7:44: error: `pricng` is not a dispute reason; did you mean `pricing_error`?\n  7 |     dispute 1 EUR opened 2026-10-02 reason pricng\n    |                                            ^^^^^^\n  hint: one of: pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, billing_error, wrong_product, quality, service, other, unspecified\n\nt.arc:8:34: error: `iratee` is not a contact outcome; did you mean `irate`?\n  8 |     last contact 2026-11-01 call iratee\n    |                                  ^^^^^^\n  hint: one of: sent, reached, no_answer, voicemail, promise, dispute, paid, irate, wrong_contact, refused, bounced, done",
+    ),
 }
 
 YAML_CATALOGUE = {
@@ -298,6 +306,10 @@ YAML_CATALOGUE = {
     "yaml_empty": (
         "",
         "t.yaml: error: the file is empty: expected a policy",
+    ),
+    "yaml_tiers_share_of_unknown": (
+        "policy: t\ncurrency: EUR\npriority:\n  tiers: {A: 100%}\n  share_of: balanse\n",
+        "t.yaml:4:3: error: tiers are shares of an amount such as `overdue`, not `balanse`; did you mean `balance`?\n  4 |   tiers: {A: 100%}\n    |   ^^^^^^^^^^^^^^^",
     ),
 }
 

@@ -17,6 +17,7 @@ Type rules, in short (the language reference has them all):
 from __future__ import annotations
 
 import difflib
+import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -27,7 +28,7 @@ import attrs
 import babel
 
 from arcollect.domain.money import Money, is_currency
-from arcollect.domain.records import KNOWN_ROLES, Channel
+from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcome
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.checked import (
@@ -66,6 +67,7 @@ from arcollect.lang.types import (
     STRING_SET,
     Kind,
     Type,
+    enum_type,
     money,
 )
 
@@ -979,12 +981,38 @@ class _Checker:
             score=score, tiers=tiers, tier_measure=measure, capacity=capacity, ties=tuple(ties)
         )
 
+    def member(self, span: Span, word: str, enum_cls: type[enum.Enum]) -> None:
+        members = [str(m.value) for m in enum_cls]
+        if word not in members:
+            what = enum_type(enum_cls).describe()
+            self.error(
+                self.locate(span, word),
+                f"`{word}` is not {what}{_suggest(word, members)}",
+                hint=f"one of: {', '.join(members)}",
+            )
+
+    def expect_attribute(self, attr: ast.AccountAttr) -> None:
+        kinds, words, several = _ATTRIBUTE_TYPES[attr.key]
+        if len(attr.values) > 1 and not several:
+            self.error(attr.span, f"`{attr.key}` takes one value, got {len(attr.values)}")
+        for value in attr.values:
+            if not isinstance(value, kinds):
+                self.error(value.span, f"`{attr.key}` takes {words}")
+            elif isinstance(value, ast.MoneyLit) and not is_currency(value.currency):
+                self.error(value.span, f"unknown currency `{value.currency}`")
+
     def expects(self, timelines: tuple[CheckedTimeline, ...], priority: CheckedPriority) -> None:
         steps = {s.name for t in timelines for s in t.steps}
         tier_names = {name for name, _ in priority.tiers}
         self.unique(((e.name, e.span) for e in self.tree.expects), "expect")
         for e in self.tree.expects:
+            for attr in e.account.attributes:
+                self.expect_attribute(attr)
             for rec in e.account.records:
+                if isinstance(rec, ast.DisputeRecord) and rec.reason is not None:
+                    self.member(rec.span, rec.reason, DisputeReason)
+                elif isinstance(rec, ast.LastContactRecord):
+                    self.member(rec.span, rec.outcome, Outcome)
                 if isinstance(rec, ast.DoneRecord):
                     for name in rec.steps:
                         if name not in steps:
@@ -1025,6 +1053,21 @@ class _Checker:
                         item.span,
                         f"unknown channel `{item.channel}`{_suggest(item.channel, CHANNELS)}",
                     )
+
+
+_ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
+    # key: (literal node types accepted, what they are in words, several values allowed)
+    "id": ((ast.StringLit, ast.Name), "a string", False),
+    "name": ((ast.StringLit, ast.Name), "a string", False),
+    "country": ((ast.StringLit, ast.Name), "a string", False),
+    "locale": ((ast.StringLit, ast.Name), "a locale such as en_US", False),
+    "currency": ((ast.StringLit, ast.Name), "a currency code", False),
+    "tags": ((ast.StringLit,), "strings", True),
+    "credit_limit": ((ast.MoneyLit,), "an amount such as `50,000 EUR`", False),
+    "terms": ((ast.DurationLit,), "a duration such as `30 days`", False),
+    "risk": ((ast.NumberLit,), "a number", False),
+    "customer_since": ((ast.DateLit,), "a date", False),
+}
 
 
 def _order(d: Diagnostic) -> tuple[int, int, int]:

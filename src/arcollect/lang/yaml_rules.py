@@ -19,7 +19,7 @@ The keys (see docs/language.md, "YAML rule files")::
         {name, at, do, per_invoice, to, with, when, unless, every, at_most_every,
          requires_approval_by}]}],
     channel: [{CHANNEL: EXPR | otherwise}],
-    priority: {score, tiers: {NAME: PERCENT}, capacity, ties: [KEY]},
+    priority: {score, tiers: {NAME: PERCENT}, share_of (default overdue), capacity, ties: [KEY]},
     expect: [{name, as_of, account, then}]
 """
 
@@ -77,7 +77,7 @@ _STEP_KEYS = (
     "at_most_every",
     "requires_approval_by",
 )
-_PRIORITY_KEYS = ("score", "tiers", "capacity", "ties")
+_PRIORITY_KEYS = ("score", "tiers", "share_of", "capacity", "ties")
 _EXPECT_KEYS = ("name", "as_of", "account", "then")
 _CALENDAR_KEYS = ("days", "holidays")
 
@@ -363,7 +363,12 @@ class _Translator:
             self.expr(v, "an expression")
         if "tiers" in p:
             k, v = p["tiers"]
-            self.kw("\n  tiers by share of overdue: ", k)
+            self.kw("\n  tiers by share of ", k)
+            if "share_of" in p:
+                self.expr(p["share_of"][1], "an amount such as `overdue`")
+            else:
+                self.kw("overdue", k)
+            self.kw(": ", k)
             for i, (tk, tv) in enumerate(self.mapping(v, (), "`tiers`").values()):
                 if i:
                     self.kw(", ", tk)
