@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from arcollect.errors import PolicyError
+from arcollect.lang.formatter import format_policy
+from arcollect.lang.parser import parse
 from arcollect.lang.policy import load_policy, parse_policy
 
 ROOT = Path(__file__).parent.parent
@@ -27,6 +29,14 @@ class TestRuleFiles:
         policy = load_policy(path)
         assert policy.warnings == ()
         assert policy.checked.timelines
+
+    @pytest.mark.parametrize("path", RULES, ids=lambda p: p.name)
+    def test_formats_to_the_same_policy(self, path: Path) -> None:
+        """Every rule file formats to canonical text that parses back to the same tree."""
+        tree = load_policy(path).tree
+        text = format_policy(tree)
+        assert parse(text) == tree
+        assert format_policy(parse(text)) == text
 
     def test_yaml_twin_is_the_same_policy(self) -> None:
         """rules/standard.yaml and rules/standard.arc give equal trees and checked policies."""
