@@ -105,9 +105,9 @@ def promises(draw: st.DrawFn, currency: str) -> Promise:
 
 
 @st.composite
-def accounts(draw: st.DrawFn, *, max_invoices: int = 6) -> Account:
+def accounts(draw: st.DrawFn, *, max_invoices: int = 6, currency: str | None = None) -> Account:
     """Draw a consistent account: payments, disputes and credit notes name its own invoices."""
-    cur = draw(currencies)
+    cur = currency or draw(currencies)
     n = draw(st.integers(0, max_invoices))
     invs = [draw(invoices(cur, f"INV-{i}")) for i in range(n)]
     numbers = [i.number for i in invs]

@@ -39,3 +39,130 @@ class TestValidate:
     def test_usage(self) -> None:
         """No command is a usage error: exit 2."""
         assert run().returncode == 2
+
+
+POLICY = str(ROOT / "rules" / "standard.arc")
+PORTFOLIO = str(ROOT / "examples" / "portfolio.yaml")
+
+
+class TestDemo:
+    def test_prints_the_worklist(self) -> None:
+        """`arcollect demo` prints a header, the ranked worklist, a summary and one explanation."""
+        result = run("demo")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == (
+            'arcollect demo: policy "Standard B2B (USD)" on the IBM accounts-receivable sample '
+            "(100 customers, 2,466 invoices)"
+        )
+        assert lines[1] == "Worklist for Friday 2012-03-16, in priority order:"
+        assert lines[3].split() == [
+            "#",
+            "account",
+            "step",
+            "action",
+            "channel",
+            "contact",
+            "due",
+            "priority",
+            "tier",
+        ]
+        rows = [line for line in lines[5:] if line[:3].strip().isdigit()]
+        assert len(rows) >= 10
+        assert rows[0].split()[0] == "1"
+        assert any("first_call" in r and " call " in r for r in rows)
+        assert any(line.startswith("Why ") for line in lines)
+
+
+class TestPlan:
+    def test_json(self) -> None:
+        """`plan --format json` prints the documented keys, actions first-priority first."""
+        import json  # noqa: PLC0415
+
+        result = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--format", "json")
+        assert result.returncode == 0, result.stderr
+        doc = json.loads(result.stdout)
+        assert set(doc) == {"as_of", "policy", "actions", "states"}
+        assert (doc["as_of"], doc["policy"]) == ("2026-11-23", "Standard B2B")
+        for action in doc["actions"]:
+            assert set(action) >= {
+                "account",
+                "step",
+                "timeline",
+                "action",
+                "channel",
+                "contact",
+                "template",
+                "due",
+                "priority",
+                "tier",
+                "needs_approval",
+                "deferred",
+                "explanation",
+            }
+        errors = {s["account"]: s["error"] for s in doc["states"]}
+        assert errors["C-1002"].startswith("cannot evaluate the policy for this account")
+        assert errors["C-1001"] is None
+
+    def test_table_and_csv(self) -> None:
+        """The table and CSV formats list the same actions."""
+        table = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23")
+        csv_out = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--format", "csv")
+        assert table.returncode == csv_out.returncode == 0
+        rows = csv_out.stdout.splitlines()
+        assert rows[0].startswith("account,step,timeline,action,channel,contact,template,due")
+        assert len(table.stdout.splitlines()) == len(rows) + 2  # header rule and summary
+
+    def test_bad_date_is_a_usage_error(self) -> None:
+        """A malformed --as-of exits 2 with the reason."""
+        result = run("plan", POLICY, PORTFOLIO, "--as-of", "23/11/2026")
+        assert result.returncode == 2
+        assert "expected a date YYYY-MM-DD, got '23/11/2026'" in result.stderr
+
+    def test_explain(self) -> None:
+        """`explain` tells where one account stands."""
+        result = run("explain", POLICY, PORTFOLIO, "C-1001", "--as-of", "2026-11-23")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[:4] == [
+            "Account C-1001 as of 2026-11-23",
+            "  overdue 13400.00 EUR, priority 205, tier A",
+            "  timeline: key_accounts",
+            "  day: 53 days past due",
+        ]
+        unknown = run("explain", POLICY, PORTFOLIO, "C-9", "--as-of", "2026-11-23")
+        assert unknown.returncode == 1
+        assert unknown.stderr == f"{PORTFOLIO}: no account 'C-9'\n"
+
+
+class TestPolicyCommands:
+    def test_test_runs_the_expect_blocks(self) -> None:
+        """`arcollect test` reports each case and the coverage."""
+        result = run("test", POLICY)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[:5] == [
+            POLICY,
+            "  PASS  a promise pauses escalation",
+            "  PASS  old debt goes to the agency",
+            "  PASS  big balances come first",
+            "3 passed, 0 failed",
+        ]
+        assert lines[5].startswith("not exercised by any case: steps standard.courtesy")
+
+    def test_fmt_prints_and_checks(self, tmp_path: Path) -> None:
+        """`fmt` prints canonical text; `--check` accepts it and refuses the original layout."""
+        printed = run("fmt", POLICY)
+        assert printed.returncode == 0
+        canonical = tmp_path / "c.arc"
+        canonical.write_text(printed.stdout, encoding="utf-8")
+        assert run("fmt", "--check", str(canonical)).returncode == 0
+        refused = run("fmt", "--check", POLICY)
+        assert (refused.returncode, refused.stderr) == (1, f"{POLICY}: not in canonical form\n")
+
+    def test_fmt_write_keeps_comments_safe(self, tmp_path: Path) -> None:
+        """`fmt --write` will not rewrite a file whose comments the formatter would drop."""
+        path = tmp_path / "p.arc"
+        path.write_text('policy "t"  # mine\n', encoding="utf-8")
+        result = run("fmt", "--write", str(path))
+        assert result.returncode == 1
+        assert path.read_text(encoding="utf-8") == 'policy "t"  # mine\n'

@@ -128,6 +128,35 @@ class TestOpenAmounts:
         assert f.overdue == eur("123456.79")
 
 
+class TestDelinquency:
+    def test_stretch_spans_overlapping_invoices(self) -> None:
+        """Overdue money from one invoice into the next keeps one stretch, from the first."""
+        acct = account(
+            invoice("100 EUR", due="2026-09-01"),
+            invoice("100 EUR", due="2026-10-01"),
+            payment("100 EUR", on="2026-10-15", to=["INV-1"]),
+        )
+        assert facts(acct, NOV23).delinquent_since == D("2026-09-02")
+
+    def test_a_day_without_overdue_money_starts_a_new_stretch(self) -> None:
+        """Paying everything overdue ends the stretch; the next overdue invoice starts anew."""
+        acct = account(
+            invoice("100 EUR", due="2026-09-01"),
+            invoice("100 EUR", due="2026-10-01"),
+            payment("100 EUR", on="2026-09-20", to=["INV-1"]),
+        )
+        assert facts(acct, NOV23).delinquent_since == D("2026-10-02")
+        assert facts(acct, D("2026-09-19")).delinquent_since == D("2026-09-02")
+        assert facts(acct, D("2026-09-25")).delinquent_since is None
+
+    def test_partial_payment_does_not_end_the_stretch(self) -> None:
+        """A partial payment leaves money overdue: the stretch goes on."""
+        acct = account(
+            invoice("100 EUR", due="2026-09-01"), payment("60 EUR", on="2026-09-20", to=["INV-1"])
+        )
+        assert facts(acct, NOV23).delinquent_since == D("2026-09-02")
+
+
 class TestAging:
     def test_bucket_boundaries(self) -> None:
         """Default buckets: current, 1-30, 31-60, 61-90, 91-120, over 120, bounds inclusive."""

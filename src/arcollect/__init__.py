@@ -28,6 +28,7 @@ from arcollect.domain import (
     Payment,
     Promise,
 )
+from arcollect.engine import AccountState, BusinessCalendar, ContactRef, Plan, PlannedAction
 from arcollect.errors import (
     ArcollectError,
     CurrencyError,
@@ -46,17 +47,21 @@ from arcollect.facts import (
     PromiseStatus,
     facts,
 )
+from arcollect.lang.policy import Policy, load_policy, parse_policy
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Account",
     "AccountFacts",
+    "AccountState",
     "Activity",
     "AgingBucket",
     "ArcollectError",
+    "BusinessCalendar",
     "Channel",
     "Contact",
+    "ContactRef",
     "CurrencyError",
     "CurrencyMismatchError",
     "DataError",
@@ -70,6 +75,9 @@ __all__ = [
     "Money",
     "Outcome",
     "Payment",
+    "Plan",
+    "PlannedAction",
+    "Policy",
     "PolicyError",
     "Problem",
     "Promise",
@@ -78,7 +86,9 @@ __all__ = [
     "__version__",
     "dump_portfolio",
     "facts",
+    "load_policy",
     "parse_ibm_csv",
+    "parse_policy",
     "parse_portfolio",
     "portfolio_from_dict",
     "portfolio_to_dict",

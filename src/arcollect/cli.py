@@ -1,21 +1,43 @@
-"""The command line: the only part of arcollect that reads files and prints."""
+"""The command line: the only part of arcollect that reads files and prints.
+
+Exit codes: 0 when all is well, 1 for errors in policies or data (printed with their
+locations) or failing policy tests, 2 for usage errors.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import os
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
 
 from arcollect import __version__
-from arcollect.convert import read_ibm_csv, read_portfolio
+from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
+from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
+from arcollect.domain.account import Account
+from arcollect.engine.expect import run_expects
+from arcollect.engine.plan import Plan
 from arcollect.errors import ArcollectError, PolicyError
-from arcollect.lang.policy import load_policy
+from arcollect.lang.formatter import format_policy
+from arcollect.lang.policy import Policy, load_policy, parse_policy
 
 __all__ = ["main"]
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
 EXIT_USAGE = 2
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,57 +47,306 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"arcollect {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser(
-        "check", help="parse and check rule files (.arc, .yaml); print every error found"
+
+    p = sub.add_parser("check", help="parse and check rule files; print every error found")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
+    p = sub.add_parser("fmt", help="print rule files in canonical form")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="exit 1 if a file is not canonical")
+    mode.add_argument(
+        "--write", action="store_true", help="rewrite files in place (not files with comments)"
     )
-    check.add_argument("files", nargs="+", metavar="FILE")
-    validate = sub.add_parser(
-        "validate",
-        help="read portfolio files (.yaml, .json, or IBM-shape .csv) and report problems",
-    )
-    validate.add_argument("files", nargs="+", metavar="FILE")
+
+    p = sub.add_parser("test", help="run the expect blocks of rule files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
+    for name, text in (
+        ("plan", "print the worklist: the actions due on a date, in order"),
+        ("explain", "explain where one account stands and why"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
+        p.add_argument(
+            "portfolio", metavar="PORTFOLIO", help="accounts: .yaml, .json, or IBM-shape .csv"
+        )
+        if name == "explain":
+            p.add_argument("account", metavar="ACCOUNT", help="the account id")
+        p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
+        if name == "plan":
+            p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
+
+    p = sub.add_parser("validate", help="read portfolio files and report their problems")
+    p.add_argument("files", nargs="+", metavar="FILE")
     return parser
 
 
-def _validate(files: Sequence[str]) -> int:
+# --------------------------------------------------------------------------------------------
+
+
+def _print_error(exc: ArcollectError) -> None:
+    print(exc.render() if isinstance(exc, PolicyError) else str(exc), file=sys.stderr)
+
+
+def _each(files: Sequence[str], fn: Callable[[str], int]) -> int:
     status = EXIT_OK
     for name in files:
         try:
-            accounts = read_ibm_csv(name) if name.lower().endswith(".csv") else read_portfolio(name)
+            status = max(status, fn(name))
         except ArcollectError as exc:
-            print(exc, file=sys.stderr)
+            _print_error(exc)
             status = EXIT_ERRORS
-        else:
-            invoices = sum(len(a.invoices) for a in accounts)
-            print(f"{name}: {len(accounts)} accounts, {invoices} invoices")
     return status
 
 
-def _check(files: Sequence[str]) -> int:
-    status = EXIT_OK
-    for name in files:
-        try:
-            policy = load_policy(name)
-        except PolicyError as exc:
-            print(exc.render(), file=sys.stderr)
-            status = EXIT_ERRORS
-        else:
-            for warning in policy.warnings:
-                print(warning.render(policy.checked.source), file=sys.stderr)
-    return status
+def _check(name: str) -> int:
+    policy = load_policy(name)
+    for warning in policy.warnings:
+        print(warning.render(policy.checked.source), file=sys.stderr)
+    return EXIT_OK
+
+
+def _fmt(check: bool, write: bool) -> Callable[[str], int]:
+    def run(name: str) -> int:
+        if not name.endswith(".arc"):
+            print(f"{name}: only .arc rule files are formatted", file=sys.stderr)
+            return EXIT_ERRORS
+        policy = load_policy(name)
+        source = policy.checked.source
+        text = format_policy(policy.tree)
+        if check:
+            if text != source:
+                print(f"{name}: not in canonical form", file=sys.stderr)
+                return EXIT_ERRORS
+            return EXIT_OK
+        if write:
+            if any(line.lstrip().startswith("#") or " #" in line for line in source.splitlines()):
+                print(
+                    f"{name}: has comments, which the formatter does not keep: not rewritten",
+                    file=sys.stderr,
+                )
+                return EXIT_ERRORS
+            if text != source:
+                Path(name).write_text(text, encoding="utf-8")
+                print(f"reformatted {name}")
+            return EXIT_OK
+        sys.stdout.write(text)
+        return EXIT_OK
+
+    return run
+
+
+def _test(name: str) -> int:
+    policy = load_policy(name)
+    report = run_expects(policy)
+    print(name)
+    for case in report.cases:
+        print(f"  {'PASS' if case.passed else 'FAIL'}  {case.name}")
+        for failure in case.failures:
+            print(f"        {failure}")
+    passed = sum(c.passed for c in report.cases)
+    print(f"{passed} passed, {len(report.cases) - passed} failed")
+    if report.untested_steps:
+        print(f"not exercised by any case: steps {', '.join(report.untested_steps)}")
+    if report.untested_channel_rules:
+        rules = "; ".join(report.untested_channel_rules)
+        print(f"not exercised by any case: channel rules {rules}")
+    return EXIT_OK if report.passed else EXIT_ERRORS
+
+
+def _accounts(name: str) -> tuple[Account, ...]:
+    if name.lower().endswith(".csv"):
+        return read_ibm_csv(name)
+    return read_portfolio(name)
+
+
+def _validate(name: str) -> int:
+    accounts = _accounts(name)
+    invoices = sum(len(a.invoices) for a in accounts)
+    print(f"{name}: {len(accounts)} accounts, {invoices} invoices")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+_COLUMNS = ("#", "account", "step", "action", "channel", "contact", "due", "priority", "tier")
+
+
+def render_table(plan: Plan) -> str:
+    """Render the plan's actions as a fixed-width table, one line per action."""
+    rows = [list(_COLUMNS)]
+    for i, act in enumerate(plan.actions, start=1):
+        contact = act.contact.name if act.contact else "-"
+        due = f"{act.due}" + (" (deferred)" if act.deferred else "")
+        step = act.step + (
+            f" [{act.invoice}]" if act.invoice and act.step != "dispute_review" else ""
+        )
+        action = act.action + (f" (approval: {act.needs_approval})" if act.needs_approval else "")
+        priority = f"{act.priority:.2f}"
+        rows.append(
+            [
+                str(i),
+                act.account,
+                step,
+                action,
+                act.channel,
+                contact,
+                due,
+                priority,
+                act.tier or "-",
+            ]
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(_COLUMNS))]
+    right = {0, 7}
+    lines = []
+    for r in rows:
+        cells = [
+            cell.rjust(widths[c]) if c in right else cell.ljust(widths[c])
+            for c, cell in enumerate(r)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(plan: Plan) -> str:
+    """Render the plan's actions as CSV with the keys of the JSON records."""
+    out = io.StringIO()
+    records = plan.to_records()
+    fields = list(records[0]) if records else list(_RECORD_KEYS)
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        row = dict(rec)
+        contact = rec["contact"]
+        row["contact"] = "" if contact is None else f"{contact['name']} ({contact['role'] or '-'})"
+        row["explanation"] = " | ".join(rec["explanation"])
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+_RECORD_KEYS = (
+    "account",
+    "step",
+    "timeline",
+    "action",
+    "channel",
+    "contact",
+    "template",
+    "due",
+    "priority",
+    "tier",
+    "needs_approval",
+    "deferred",
+    "invoice",
+    "explanation",
+)
+
+
+def _summary(plan: Plan) -> str:
+    kinds = Counter(a.action for a in plan.actions)
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    calls = sum(1 for a in plan.actions if a.channel == "call")
+    approvals = sum(1 for a in plan.actions if a.needs_approval)
+    return (
+        f"{len(plan.actions)} actions ({parts or 'none'}); {calls} calls; {approvals} need approval"
+    )
+
+
+def _plan(policy_file: str, portfolio: str, as_of: date, fmt: str) -> int:
+    policy = load_policy(policy_file)
+    plan = policy.plan(_accounts(portfolio), as_of=as_of)
+    if fmt == "json":
+        sys.stdout.write(plan.to_json())
+    elif fmt == "csv":
+        sys.stdout.write(render_csv(plan))
+    else:
+        sys.stdout.write(render_table(plan))
+        print(_summary(plan))
+    return EXIT_OK
+
+
+def _explain(policy_file: str, portfolio: str, account: str, as_of: date) -> int:
+    policy = load_policy(policy_file)
+    accounts = _accounts(portfolio)
+    if account not in {a.id for a in accounts}:
+        print(f"{portfolio}: no account {account!r}", file=sys.stderr)
+        return EXIT_ERRORS
+    plan = policy.plan(accounts, as_of=as_of)
+    print(plan.explain(account))
+    return EXIT_OK
+
+
+def demo_plan() -> tuple[Policy, tuple[Account, ...], Plan]:
+    """Plan the bundled USD standard policy on the bundled IBM sample at `DEMO_AS_OF`."""
+    policy = parse_policy(demo_policy_text(), name="standard-usd.arc")
+    accounts = parse_ibm_csv(ibm_csv_text(), source="ibm-accounts-receivable.csv")
+    return policy, accounts, policy.plan(accounts, as_of=DEMO_AS_OF)
+
+
+def _demo() -> int:
+    policy, accounts, plan = demo_plan()
+    invoices = sum(len(a.invoices) for a in accounts)
+    print(
+        f'arcollect demo: policy "{policy.name}" on the IBM accounts-receivable sample '
+        f"({len(accounts)} customers, {invoices:,} invoices)"
+    )
+    print(f"Worklist for {plan.as_of:%A %Y-%m-%d}, in priority order:")
+    print()
+    sys.stdout.write(render_table(plan))
+    print()
+    print(_summary(plan))
+    first = next((a for a in plan.actions if a.step != "dispute_review"), None)
+    if first is not None:
+        print()
+        print(f"Why {first.account}? (arcollect explain ... {first.account} --as-of {plan.as_of})")
+        print(plan.explain(first.account))
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "check":
-        return _check(args.files)
-    if args.command == "validate":
-        return _validate(args.files)
+    command = args.command
+    try:
+        if command == "check":
+            return _each(args.files, _check)
+        if command == "fmt":
+            return _each(args.files, _fmt(args.check, args.write))
+        if command == "test":
+            return _each(args.files, _test)
+        if command == "validate":
+            return _each(args.files, _validate)
+        if command == "plan":
+            return _plan(args.policy, args.portfolio, args.as_of, args.format)
+        if command == "explain":
+            return _explain(args.policy, args.portfolio, args.account, args.as_of)
+        if command == "demo":
+            return _demo()
+    except ArcollectError as exc:
+        _print_error(exc)
+        return EXIT_ERRORS
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 
 
+def entry() -> None:
+    """Run `main` as the console script, quietly when the reader goes away (``| head``)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout again at exit
+        code = EXIT_OK
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

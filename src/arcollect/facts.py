@@ -139,6 +139,9 @@ class AgingBucket:
 class AccountFacts:
     """Everything a policy can read about *account* as of *as_of*.
 
+    *delinquent_since* is the first day of the current unbroken stretch of overdue money (the
+    delinquency episode), None when nothing is overdue.
+
     Amounts are in the account's currency. The tuples are in a canonical order (invoices by
     due date, issue date, number; promises by date made; activities by date), whatever the order
     of the account's records.
@@ -154,6 +157,7 @@ class AccountFacts:
     undisputed_overdue: Money
     days_past_due: int
     oldest_due: date | None
+    delinquent_since: date | None
     aging: tuple[AgingBucket, ...]
     promises: tuple[PromiseFacts, ...]
     promise: PromiseFacts | None
@@ -242,7 +246,7 @@ _CONTACT_RANK = {
 }
 
 
-def _activity_key(act: Activity) -> tuple[date, int, str, str, str, str, str, str]:
+def _activity_key(act: Activity) -> tuple[date, int, str, str, str, str, str, str, str]:
     return (
         act.date,
         _CONTACT_RANK.get(act.channel, -1),
@@ -251,6 +255,7 @@ def _activity_key(act: Activity) -> tuple[date, int, str, str, str, str, str, st
         act.outcome.value if act.outcome else "",
         act.contact or "",
         act.timeline or "",
+        act.invoice or "",
         act.notes or "",
     )
 
@@ -261,8 +266,12 @@ def _payment_key(pay: Payment) -> tuple[date, str, Decimal, tuple[str, ...]]:
 
 def _apply_credits(
     account: Account, as_of: date
-) -> tuple[list[Invoice], dict[str, Decimal], Decimal]:
-    """Return the issued invoices (oldest due first), their open amounts, and unapplied credit."""
+) -> tuple[list[Invoice], dict[str, Decimal], Decimal, dict[str, date]]:
+    """Replay payments and credit notes up to *as_of*.
+
+    Return the issued invoices (oldest due first), their open amounts, the unapplied credit,
+    and the day each fully paid invoice was paid off.
+    """
     issued = [inv for inv in account.invoices if inv.issued <= as_of]
     items = sorted((inv for inv in issued if not inv.is_credit_note), key=_invoice_order)
     open_amt = {inv.number: inv.amount.amount for inv in items}
@@ -281,8 +290,9 @@ def _apply_credits(
     events.sort(key=lambda e: (e[0], e[1], e[2]))
 
     unapplied = _ZERO
+    paid_on: dict[str, date] = {}
     first_open = 0  # items before this index are fully paid
-    for _, _, _, amount, targets in events:
+    for day, _, _, amount, targets in events:
         left = amount
         for number in targets:
             owed = open_amt.get(number)
@@ -291,6 +301,8 @@ def _apply_credits(
             take = min(owed, left)
             open_amt[number] = owed - take
             left -= take
+            if open_amt[number] <= 0:
+                paid_on[number] = day
         i = first_open
         while left > 0 and i < len(items):
             number = items[i].number
@@ -299,11 +311,36 @@ def _apply_credits(
                 take = min(owed, left)
                 open_amt[number] = owed - take
                 left -= take
+                if open_amt[number] <= 0:
+                    paid_on[number] = day
             i += 1
         while first_open < len(items) and open_amt[items[first_open].number] <= 0:
             first_open += 1
         unapplied += left
-    return items, open_amt, unapplied
+    return items, open_amt, unapplied, paid_on
+
+
+def _delinquent_since(
+    items: Sequence[Invoice], paid_on: dict[str, date], as_of: date
+) -> date | None:
+    """Return the first day of the unbroken stretch of overdue money that *as_of* is in.
+
+    Each invoice was overdue from the day after its due date until the day it was paid off;
+    open amounts only decrease, so the union of these intervals is exactly when the account
+    had overdue money.
+    """
+    spans = sorted(
+        (inv.due + timedelta(days=1), paid_on.get(inv.number, date.max))
+        for inv in items
+        if inv.due < as_of
+    )
+    since: date | None = None
+    end = date.min
+    for start, stop in spans:
+        if start > end:  # a gap: a new stretch begins
+            since = start
+        end = max(end, stop)
+    return since if end > as_of else None
 
 
 def _aging_label(low: int, high: int | None) -> str:
@@ -406,7 +443,7 @@ def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFac
     cur = account.currency
     zero = Money.zero(cur)
 
-    items, open_amt, unapplied = _apply_credits(account, as_of)
+    items, open_amt, unapplied, paid_on = _apply_credits(account, as_of)
 
     open_disputes = tuple(
         sorted((d for d in account.disputes if d.is_open(as_of)), key=_dispute_order)
@@ -500,6 +537,7 @@ def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFac
         undisputed_overdue=_money(overdue - disputed_overdue, cur),
         days_past_due=(as_of - oldest_due).days if overdue > 0 and oldest_due else 0,
         oldest_due=oldest_due,
+        delinquent_since=_delinquent_since(items, paid_on, as_of) if overdue > 0 else None,
         aging=tuple(aging),
         promises=promises,
         promise=promise,

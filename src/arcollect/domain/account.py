@@ -125,6 +125,9 @@ class Account:
             for j, ref in enumerate(pay.applies_to):
                 if ref not in numbers:
                     yield Problem(f"payments[{i}].applies_to[{j}]", _unknown(ref, numbers))
+        for i, act in enumerate(self.activities):
+            if act.invoice is not None and act.invoice not in numbers:
+                yield Problem(f"activities[{i}].invoice", _unknown(act.invoice, numbers))
         for i, prom in enumerate(self.promises):
             yield from money(f"promises[{i}].amount", prom.amount)
         for i, disp in enumerate(self.disputes):

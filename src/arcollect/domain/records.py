@@ -369,7 +369,7 @@ class Activity:
     """One logged contact or collection action: when, how, with whom, and what came of it.
 
     *step* names the policy step the activity carried out, if any: a step done in an episode
-    is not repeated.
+    is not repeated. *invoice* names the invoice it was about (for per-invoice steps).
     """
 
     date: date
@@ -378,4 +378,5 @@ class Activity:
     outcome: Outcome | None = attrs.field(default=None, converter=_optional_outcome)
     contact: str | None = None
     timeline: str | None = None
+    invoice: str | None = None
     notes: str | None = None

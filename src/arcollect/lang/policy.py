@@ -13,11 +13,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from arcollect.domain.account import Account
+from arcollect.engine.plan import Plan, Planner
 from arcollect.errors import Diagnostic, PolicyError
 from arcollect.facts import AccountFacts
 from arcollect.lang import ast
@@ -34,14 +38,16 @@ class Policy:
     """A checked, compiled collection policy.
 
     ``tree`` is its syntax tree, ``checked`` the typed policy, ``warnings`` what the checker
-    noticed without refusing the policy. `evaluate` computes any of its expressions for an
-    account's facts; `explain` does the same and says what decided it.
+    noticed without refusing the policy. `plan` says what to do on a date; `evaluate` computes
+    any of its expressions for an account's facts; `explain` does the same and says what
+    decided it.
     """
 
     tree: ast.PolicyFile
     checked: CheckedPolicy
     program: Program = attrs.field(repr=False)
     interpreter: Interpreter = attrs.field(repr=False)
+    planner: Planner = attrs.field(repr=False)
 
     @classmethod
     def from_tree(
@@ -50,7 +56,8 @@ class Policy:
         """Check and compile a syntax tree (from `parse` or the YAML reader)."""
         checked = check(tree, source=source, source_name=source_name)
         program = Program(checked.lets, checked.segments, source_name)
-        return cls(tree, checked, program, Interpreter(checked.lets, checked.segments))
+        interpreter = Interpreter(checked.lets, checked.segments)
+        return cls(tree, checked, program, interpreter, Planner(checked, program, interpreter))
 
     @property
     def name(self) -> str:
@@ -61,6 +68,14 @@ class Policy:
     def warnings(self) -> tuple[Diagnostic, ...]:
         """The checker's warnings."""
         return self.checked.warnings
+
+    def plan(self, accounts: Iterable[Account], *, as_of: date) -> Plan:
+        """Return the plan for *accounts* on *as_of*: actions in order, and every state.
+
+        Pure and deterministic: the same policy, accounts and date give the same plan,
+        whatever the order of the accounts or of their records.
+        """
+        return self.planner.plan(accounts, as_of)
 
     def compile(self, expr: TExpr) -> CompiledExpr:
         """Compile one of the policy's typed expressions."""

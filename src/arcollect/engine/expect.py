@@ -1,0 +1,232 @@
+"""Policy tests: the ``expect`` blocks of a rule file, run against the policy itself.
+
+Each block describes a small account and a date, and what the plan must say about it. Steps
+listed as ``done`` are logged as carried out on their own day of the episode (counted from the
+oldest invoice's due date), as a collector following the policy would have done them.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from arcollect.domain.account import Account
+from arcollect.domain.money import Money
+from arcollect.domain.records import (
+    Activity,
+    Channel,
+    Contact,
+    Dispute,
+    DisputeReason,
+    Invoice,
+    Outcome,
+    Payment,
+    Promise,
+)
+from arcollect.engine.plan import Plan
+from arcollect.lang import ast
+
+if TYPE_CHECKING:
+    from arcollect.lang.policy import Policy
+
+__all__ = ["CaseResult", "TestReport", "expect_account", "run_expects"]
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+_ACTION_CHANNEL = {
+    "email": Channel.EMAIL,
+    "letter": Channel.LETTER,
+    "sms": Channel.SMS,
+    "call": Channel.CALL,
+    "voicemail": Channel.VOICEMAIL,
+    "visit": Channel.VISIT,
+    "review": Channel.REVIEW,
+    "hold_shipments": Channel.HOLD_SHIPMENTS,
+    "release_hold": Channel.RELEASE_HOLD,
+    "refer_agency": Channel.REFER_AGENCY,
+    "refer_attorney": Channel.REFER_ATTORNEY,
+}
+
+
+@attrs.frozen
+class CaseResult:
+    """The outcome of one ``expect`` block: *failures* says what the plan got wrong."""
+
+    name: str
+    failures: tuple[str, ...]
+    plan: Plan
+
+    @property
+    def passed(self) -> bool:
+        """Whether the plan said everything the block expects."""
+        return not self.failures
+
+
+@attrs.frozen
+class TestReport:
+    """The outcome of all ``expect`` blocks of a policy, and what no block exercised."""
+
+    cases: tuple[CaseResult, ...]
+    untested_steps: tuple[str, ...]
+    untested_channel_rules: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Whether every case passed."""
+        return all(c.passed for c in self.cases)
+
+
+def _money(lit: ast.MoneyLit) -> Money:
+    return Money(lit.amount, lit.currency)
+
+
+def _attr_value(node: ast.Expr) -> Any:
+    if isinstance(node, ast.StringLit):
+        return node.value
+    if isinstance(node, ast.Name):
+        return node.dotted
+    if isinstance(node, ast.MoneyLit):
+        return _money(node)
+    if isinstance(node, ast.DurationLit):
+        return node.days
+    if isinstance(node, ast.NumberLit):
+        return node.value
+    if isinstance(node, ast.DateLit):
+        return node.value
+    raise TypeError(f"unexpected attribute value {node!r}")  # pragma: no cover - checked
+
+
+def expect_account(block: ast.Expect, policy: Policy) -> Account:
+    """Build the account an ``expect`` block describes."""
+    fields: dict[str, Any] = {}
+    for attr in block.account.attributes:
+        values = [_attr_value(v) for v in attr.values]
+        fields[attr.key] = frozenset(values) if attr.key == "tags" else values[0]
+    records = block.account.records
+    amounts = [r.amount for r in records if isinstance(r, ast.InvoiceRecord | ast.PaymentRecord)]
+    currency = fields.pop("currency", None) or (
+        amounts[0].currency if amounts else policy.checked.currency or "EUR"
+    )
+    invoices: list[Invoice] = []
+    payments: list[Payment] = []
+    promises: list[Promise] = []
+    disputes: list[Dispute] = []
+    contacts: list[Contact] = []
+    activities: list[Activity] = []
+    done: list[str] = []
+    for rec in records:
+        if isinstance(rec, ast.InvoiceRecord):
+            number = rec.number or f"INV-{len(invoices) + 1}"
+            issued = rec.issued or rec.due - timedelta(days=30)
+            invoices.append(
+                Invoice(
+                    number, issued=issued, due=rec.due, amount=_money(rec.amount), po_number=rec.po
+                )
+            )
+        elif isinstance(rec, ast.PaymentRecord):
+            payments.append(Payment(rec.paid_on, _money(rec.amount)))
+        elif isinstance(rec, ast.PromiseRecord):
+            promises.append(Promise(rec.made, _money(rec.amount), rec.due))
+        elif isinstance(rec, ast.DisputeRecord):
+            reason = DisputeReason(rec.reason) if rec.reason else DisputeReason.UNSPECIFIED
+            disputes.append(Dispute(rec.opened, reason, amount=_money(rec.amount)))
+        elif isinstance(rec, ast.ContactRecord):
+            contacts.append(Contact(rec.name, roles=frozenset({rec.role})))
+        elif isinstance(rec, ast.DoneRecord):
+            done += rec.steps
+        elif isinstance(rec, ast.LastContactRecord):
+            activities.append(Activity(rec.on, Channel(rec.channel), outcome=Outcome(rec.outcome)))
+    anchor = min((i.due for i in invoices), default=block.as_of)
+    steps = {s.name: s for t in policy.checked.timelines for s in t.steps}
+    for name in done:
+        step = steps[name]
+        when = min(anchor + timedelta(days=step.day), block.as_of - timedelta(days=1))
+        activities.append(Activity(when, _ACTION_CHANNEL[step.action], step=name))
+    if "terms" in fields:
+        fields["terms"] = int(fields["terms"])
+    if "risk" in fields:
+        fields["risk"] = Decimal(fields["risk"])
+    return Account(
+        fields.pop("id", "EXPECT"),
+        currency,
+        invoices=invoices,
+        payments=payments,
+        promises=promises,
+        disputes=disputes,
+        contacts=contacts,
+        activities=activities,
+        **fields,
+    )
+
+
+def _check(block: ast.Expect, plan: Plan, account_id: str) -> list[str]:
+    actions = plan.actions_for(account_id)
+    state = plan.state(account_id)
+    failures = []
+    got = ", ".join(f"{a.step} ({a.action})" for a in actions) or "no action"
+    for item in block.then:
+        if isinstance(item, ast.ThenNoAction) and actions:
+            failures.append(f"expected no action, got {got}")
+        elif isinstance(item, ast.ThenStep) and not any(a.step == item.name for a in actions):
+            failures.append(f"expected step {item.name}, got {got}")
+        elif isinstance(item, ast.ThenAction) and not any(a.action == item.kind for a in actions):
+            failures.append(f"expected action {item.kind}, got {got}")
+        elif isinstance(item, ast.ThenChannel) and not any(
+            a.channel == item.channel for a in actions
+        ):
+            channels = ", ".join(a.channel for a in actions) or "no action"
+            failures.append(f"expected channel {item.channel}, got {channels}")
+        elif isinstance(item, ast.ThenTier) and state.tier != item.name:
+            failures.append(f"expected tier {item.name}, got {state.tier}")
+        elif isinstance(item, ast.ThenPriority) and not _COMPARE[item.op](
+            state.priority, item.value
+        ):
+            failures.append(f"expected priority {item.op} {item.value}, got {state.priority}")
+    if state.error:
+        failures.append(state.error)
+    return failures
+
+
+def run_expects(policy: Policy) -> TestReport:
+    """Run every ``expect`` block of *policy*; report results and coverage."""
+    cases = []
+    reached: set[tuple[str | None, str]] = set()
+    channels: set[str] = set()
+    for block in policy.checked.expects:
+        account = expect_account(block, policy)
+        plan = policy.plan([account], as_of=block.as_of)
+        cases.append(CaseResult(block.name, tuple(_check(block, plan, account.id)), plan))
+        for act in plan.actions:
+            reached.add((act.timeline, act.step))
+            channels.update(
+                line.split(":", 1)[0].removeprefix("channel ")
+                for line in act.explanation
+                if line.startswith("channel ")
+            )
+        state = plan.state(account.id)
+        if state.step_reached:
+            reached.add((state.timeline, state.step_reached))
+    untested = tuple(
+        f"{t.name}.{s.name}"
+        for t in policy.checked.timelines
+        for s in t.steps
+        if (t.name, s.name) not in reached
+    )
+    rules = tuple(
+        r.channel + (" otherwise" if r.condition is None else f" when {r.condition.text}")
+        for r in policy.checked.channel
+        if r.channel not in channels
+    )
+    return TestReport(tuple(cases), untested, rules)
