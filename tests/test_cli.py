@@ -166,3 +166,55 @@ class TestPolicyCommands:
         result = run("fmt", "--write", str(path))
         assert result.returncode == 1
         assert path.read_text(encoding="utf-8") == 'policy "t"  # mine\n'
+
+
+class TestBacktest:
+    def test_short_window(self) -> None:
+        """`backtest` over a quarter prints the title and one row per step."""
+        result = run(
+            "backtest",
+            POLICY,
+            str(CSV),
+            "--from",
+            "2012-01-01",
+            "--to",
+            "2012-03-31",
+            "--currency",
+            "EUR",
+        )
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == (
+            'Back-test of "Standard B2B", 2012-01-01 to 2012-03-31 (91 days): 100 accounts, '
+            "189 invoices falling due, 85 actions"
+        )
+        assert lines[2].split() == [
+            "timeline",
+            "step",
+            "day",
+            "actions",
+            "accounts",
+            "paid",
+            "before",
+        ]
+        assert [line.split()[1] for line in lines[4:]] == [
+            "courtesy",
+            "reminder",
+            "first_call",
+            "follow_up",
+            "demand",
+            "hold",
+            "agency",
+            "attorney",
+            "courtesy",
+            "visit",
+            "escalate",
+            "dispute_review",
+        ]
+
+    def test_docs_show_what_the_command_prints(self) -> None:
+        """docs/backtest.md holds exactly the table the two-year back-test prints."""
+        result = run("backtest", POLICY, str(CSV), "--from", "2012-01-01", "--to", "2013-12-31")
+        assert result.returncode == 0, result.stderr
+        doc = (ROOT / "docs" / "backtest.md").read_text(encoding="utf-8")
+        assert f"```text\n{result.stdout}```" in doc

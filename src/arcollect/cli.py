@@ -25,6 +25,7 @@ from arcollect.engine.plan import Plan
 from arcollect.errors import ArcollectError, PolicyError
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.policy import Policy, load_policy, parse_policy
+from arcollect.simulate import backtest
 
 __all__ = ["main"]
 
@@ -78,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
+
+    p = sub.add_parser("backtest", help="replay IBM-shape CSV history day by day under a policy")
+    p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
+    p.add_argument("csv", metavar="CSV", help="invoices in the IBM accounts-receivable shape")
+    p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
+    p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+    p.add_argument(
+        "--currency", help="the CSV's currency (default: the policy's, else USD)", default=None
+    )
 
     p = sub.add_parser("validate", help="read portfolio files and report their problems")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -309,6 +319,13 @@ def _demo() -> int:
     return EXIT_OK
 
 
+def _backtest(policy_file: str, csv_file: str, start: date, end: date, currency: str | None) -> int:
+    policy = load_policy(policy_file)
+    accounts = read_ibm_csv(csv_file, currency=currency or policy.checked.currency or "USD")
+    sys.stdout.write(backtest(policy, accounts, start, end).render())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     parser = _parser()
@@ -329,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args.policy, args.portfolio, args.account, args.as_of)
         if command == "demo":
             return _demo()
+        if command == "backtest":
+            return _backtest(args.policy, args.csv, args.start, args.end, args.currency)
     except ArcollectError as exc:
         _print_error(exc)
         return EXIT_ERRORS

@@ -53,6 +53,7 @@ __all__ = [
     "PromiseFacts",
     "PromiseStatus",
     "facts",
+    "paid_off",
 ]
 
 #: The upper bounds, in days past due, of the default aging buckets after "current":
@@ -318,6 +319,15 @@ def _apply_credits(
             first_open += 1
         unapplied += left
     return items, open_amt, unapplied, paid_on
+
+
+def paid_off(account: Account, as_of: date) -> dict[str, date]:
+    """Return, for each invoice fully paid by *as_of*, the day it was paid off.
+
+    Payments and credit notes are applied as `facts` applies them.
+    """
+    with decimal.localcontext(MONEY_CONTEXT):
+        return _apply_credits(account, as_of)[3]
 
 
 def _delinquent_since(
