@@ -1,0 +1,738 @@
+"""Benchmark the planner: `Policy.plan` over a generated portfolio, against hand-written code.
+
+A seeded portfolio of N accounts (default 100,000) with 10 invoices each on average (exactly
+``10 * N`` for an even N), in EUR: invoices paid on time, late, short or not at all, payments
+applied, grouped, partial and unapplied, promises (open, due today, kept, partially kept,
+broken, in installments), disputes (on invoices or on the account, some resolved, some
+reviewed), key accounts, credit limits, contacts with roles, and an activity log in which
+many accounts have already had steps of the standard policy done (some of them in an earlier
+episode, for another timeline or for one invoice only), so that every step of
+rules/standard.arc can fire.
+
+``policy.plan(accounts, as_of=2026-11-23)`` with rules/standard.arc is timed against
+`hand_written_plan`: the same plan (actions in order, channels, due dates, deferrals,
+priorities and tiers) computed by direct Python code for the standard policy, mirroring the
+semantics documented in `arcollect.engine.plan`. Both derive the facts of every account with
+`arcollect.facts.facts`, so that cost is in both. They are checked to agree on every account
+(untimed) after the first timed turn; a disagreement is printed and the run exits non-zero.
+The target is at most 2x.
+
+Usage: ``python benchmarks/plan_bench.py [ACCOUNTS]``.
+"""
+
+from __future__ import annotations
+
+import decimal
+import gc
+import random
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from arcollect import (
+    Account,
+    Activity,
+    Channel,
+    Contact,
+    Dispute,
+    DisputeReason,
+    Installment,
+    Invoice,
+    Money,
+    Outcome,
+    Payment,
+    Promise,
+    PromiseStatus,
+    facts,
+)
+from arcollect.domain.money import MONEY_CONTEXT
+from arcollect.engine.plan import Plan
+from arcollect.lang.policy import load_policy
+
+ROOT = Path(__file__).parent.parent
+AS_OF = date(2026, 11, 23)
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------------------------
+# The standard policy, by hand: (name, day, action) of each step, in the order of the file.
+
+STANDARD_STEPS: tuple[tuple[str, int, str], ...] = (
+    ("courtesy", -3, "email"),
+    ("reminder", 1, "email"),
+    ("first_call", 10, "call"),
+    ("follow_up", 20, "email"),
+    ("demand", 45, "letter"),
+    ("hold", 60, "hold_shipments"),
+    ("agency", 90, "refer_agency"),
+    ("attorney", 120, "refer_attorney"),
+)
+KEY_STEPS: tuple[tuple[str, int, str], ...] = (
+    ("courtesy", -5, "call"),
+    ("visit", 30, "visit"),
+    ("escalate", 45, "call"),
+)
+
+# --------------------------------------------------------------------------------------------
+# Generation. Immutable records that recur (dates, amounts, contacts, activities, invoice
+# numbers and the tuples naming them) are shared between accounts, to keep memory low.
+
+
+class _Pool:
+    """The seeded random generator, and caches of shared immutable values."""
+
+    def __init__(self, rnd: random.Random) -> None:
+        self.rnd = rnd
+        self.scales = _amount_scales(rnd)
+        self.contact_sets = _contact_sets()
+        self.limits = [Money(amount, "EUR") for amount in (10_000, 50_000, 100_000, 300_000)]
+        self.days: dict[int, date] = {}
+        self.money: dict[int, Money] = {}
+        self.activities: dict[tuple[Any, ...], Activity] = {}
+        self.numbers = [f"INV-{k:02d}" for k in range(40)]
+        self.one = [(n,) for n in self.numbers]
+
+    def day(self, offset: int) -> date:
+        """Return AS_OF plus *offset* days."""
+        d = self.days.get(offset)
+        if d is None:
+            d = self.days[offset] = AS_OF + timedelta(days=offset)
+        return d
+
+    def eur(self, cents: int) -> Money:
+        """Return *cents* euro cents as Money."""
+        m = self.money.get(cents)
+        if m is None:
+            m = self.money[cents] = Money(Decimal(cents).scaleb(-2), "EUR")
+        return m
+
+    def activity(
+        self,
+        on: date,
+        channel: Channel,
+        step: str | None = None,
+        *,
+        outcome: Outcome | None = None,
+        timeline: str | None = None,
+        invoice: str | None = None,
+    ) -> Activity:
+        """Return a shared activity."""
+        key = (on, channel, step, outcome, timeline, invoice)
+        act = self.activities.get(key)
+        if act is None:
+            act = self.activities[key] = Activity(
+                on, channel, step=step, outcome=outcome, timeline=timeline, invoice=invoice
+            )
+        return act
+
+
+def _contact_sets() -> list[tuple[Contact, ...]]:
+    billing = Contact("Ana Weber", roles={"billing"}, email="ana@example.com")
+    payables = Contact("Ben Ortiz", roles={"accounts_payable"}, email="ben@example.com")
+    owner = Contact("Cora Lind", roles={"decision_maker"}, phone="+49 30 1234567")
+    cfo = Contact("Dan Marsh", title="CFO", roles={"executive"}, can_authorize_payment=True)
+    rep = Contact("Eve Sato", roles={"sales_rep"}, phone="+49 30 7654321")
+    clerk = Contact("Finn Roe")
+    return [
+        (billing, owner),
+        (billing, owner),
+        (payables, owner, rep),
+        (billing, payables, cfo, rep),
+        (billing,),
+        (owner,),
+        (clerk,),
+        (),
+    ]
+
+
+_STEP_CHANNEL = {
+    "email": Channel.EMAIL,
+    "call": Channel.CALL,
+    "letter": Channel.LETTER,
+    "visit": Channel.VISIT,
+    "hold_shipments": Channel.HOLD_SHIPMENTS,
+    "refer_agency": Channel.REFER_AGENCY,
+    "refer_attorney": Channel.REFER_ATTORNEY,
+}
+_OUTCOMES = (
+    Outcome.SENT,
+    Outcome.REACHED,
+    Outcome.NO_ANSWER,
+    Outcome.VOICEMAIL,
+    Outcome.PROMISE,
+    Outcome.IRATE,
+    Outcome.DONE,
+)
+_REASONS = tuple(DisputeReason)
+_TAG_SETS: tuple[frozenset[str], ...] = (
+    frozenset(),
+    frozenset({"wholesale"}),
+    frozenset({"retail"}),
+    frozenset({"retail", "export"}),
+)
+_KEY_TAGS: tuple[frozenset[str], ...] = (frozenset({"key"}), frozenset({"key", "wholesale"}))
+
+
+def _amount_scales(rnd: random.Random) -> list[list[int]]:
+    """Invoice amounts in cents, log-uniform: small, mid-size and large customers."""
+    scales = []
+    for low, high in ((20, 180), (100, 6_000), (1_500, 60_000)):
+        values = []
+        for _ in range(1_500):
+            euros = low * (high / low) ** rnd.random()
+            cents = round(euros * 100) if rnd.random() < 0.6 else round(euros) * 100
+            values.append(max(cents, 100))
+        scales.append(values)
+    return scales
+
+
+def generate(n: int, seed: int = 23) -> list[Account]:
+    """Return *n* accounts (seeded), with ``10 * n`` invoices in all for an even *n*."""
+    rnd = random.Random(seed)
+    pool = _Pool(rnd)
+    accounts = []
+    swing = 0
+    for a in range(n):
+        # Invoice counts vary from 5 to 15 but pair up to exactly 10 on average.
+        if a % 2 == 0:
+            swing = rnd.randint(-5, 5)
+            count = 10 + swing
+        else:
+            count = 10 - swing
+        accounts.append(_account(pool, a, count))
+    return accounts
+
+
+def _account(pool: _Pool, a: int, n_invoices: int) -> Account:
+    rnd, limits = pool.rnd, pool.limits
+    amounts = pool.scales[rnd.choices((0, 1, 2), (0.08, 0.72, 0.20))[0]]
+    terms = rnd.choice((14, 30, 30, 30, 45, 60))
+    span = rnd.randint(60, 330)
+    issued_offsets = sorted(-rnd.randint(0, span) for _ in range(n_invoices))
+    # When the customer stopped paying (None: pays everything, a little late at worst). The
+    # oldest open invoice is then the first one due on or after that day.
+    stop = None if rnd.random() < 0.25 else 15 - int(245 * rnd.random() ** 2.5)
+    contacts = rnd.choice(pool.contact_sets)
+
+    invoices: list[Invoice] = []
+    payments: list[Payment] = []
+    still_open: set[int] = set()  # the invoices left open (by index), roughly
+    group: list[int] = []
+    for k, off in enumerate(issued_offsets):
+        cents = rnd.choice(amounts)
+        due_off = off + terms
+        invoices.append(Invoice(pool.numbers[k], pool.day(off), pool.day(due_off), pool.eur(cents)))
+        paid_off = due_off + rnd.randint(-12, 20)
+        if (stop is not None and due_off >= stop) or paid_off >= 0 or rnd.random() < 0.003:
+            still_open.add(k)
+            if due_off < 0 and rnd.random() < 0.12:  # a partial payment on an open invoice
+                part = cents // 2
+                payments.append(
+                    Payment(
+                        pool.day(rnd.randint(min(due_off, -1), -1)),
+                        pool.eur(part),
+                        applies_to=pool.one[k],
+                    )
+                )
+            continue
+        r = rnd.random()
+        if r < 0.74:
+            payments.append(Payment(pool.day(paid_off), pool.eur(cents), applies_to=pool.one[k]))
+        elif r < 0.86:  # unapplied cash: paid oldest-due first
+            payments.append(Payment(pool.day(paid_off), pool.eur(cents)))
+        elif r < 0.995:  # one remittance for several invoices
+            group.append(k)
+            if len(group) == 3 or rnd.random() < 0.5:
+                total = sum(invoices[i].amount.amount for i in group)
+                names = tuple(pool.numbers[i] for i in group)
+                payments.append(
+                    Payment(pool.day(paid_off), pool.eur(int(total * 100)), "REM", applies_to=names)
+                )
+                group = []
+        else:  # a short payment leaves a little open
+            short = max(cents * 95 // 100, 1)
+            payments.append(Payment(pool.day(paid_off), pool.eur(short), applies_to=pool.one[k]))
+            still_open.add(k)
+    still_open.update(group)  # the last remittance never came
+    if rnd.random() < 0.04:  # money on account, unapplied
+        payments.append(Payment(pool.day(-rnd.randint(1, 40)), pool.eur(rnd.choice(amounts))))
+
+    overdue_open = [k for k in sorted(still_open) if issued_offsets[k] + terms < 0]
+    oldest = min(still_open, default=None)
+    day_est = -(issued_offsets[oldest] + terms) if oldest is not None else None
+
+    key = rnd.random() < 0.05
+    limit = rnd.choices(limits, (35, 35, 25, 5))[0] if rnd.random() < 0.8 else None
+    tags = rnd.choice(_KEY_TAGS) if key else rnd.choice(_TAG_SETS)
+    is_key = key or limit is limits[-1]
+
+    promises, promise_acts = _promises(pool, payments, contacts, amounts, overdue_open)
+    disputes, dispute_acts = _disputes(pool, invoices, still_open, overdue_open)
+    activities = promise_acts + dispute_acts
+    if day_est is not None:
+        activities += _step_log(pool, day_est, is_key, invoices)
+    if rnd.random() < 0.3:  # a contact outside the policy: recent ones hold off the next
+        activities.append(
+            pool.activity(
+                pool.day(-rnd.randint(0, 20)),
+                rnd.choice((Channel.CALL, Channel.EMAIL, Channel.CALL)),
+                outcome=rnd.choice(_OUTCOMES),
+            )
+        )
+    return Account(
+        f"C{a:06d}",
+        "EUR",
+        name=f"Customer {a}",
+        credit_limit=limit,
+        terms=terms,
+        tags=tags,
+        customer_since=pool.day(-rnd.randint(30, 3_000)),
+        contacts=contacts,
+        invoices=invoices,
+        payments=payments,
+        promises=promises,
+        disputes=disputes,
+        activities=activities,
+    )
+
+
+def _promises(
+    pool: _Pool,
+    payments: list[Payment],
+    contacts: tuple[Contact, ...],
+    amounts: list[int],
+    overdue_open: list[int],
+) -> tuple[list[Promise], list[Activity]]:
+    """Promises to pay, and the payments and follow-ups that go with them."""
+    rnd = pool.rnd
+    if not overdue_open or rnd.random() > 0.22:
+        return [], []
+    promises: list[Promise] = []
+    acts: list[Activity] = []
+    if rnd.random() < 0.3:  # an old promise, kept
+        made = -rnd.randint(150, 250)
+        cents = rnd.choice(amounts)
+        promises.append(Promise(pool.day(made), pool.eur(cents), pool.day(made + 10)))
+        payments.append(Payment(pool.day(made + 5), pool.eur(cents)))
+    by = rnd.choice(contacts).name if contacts and rnd.random() < 0.6 else None
+    cents = rnd.choice(amounts)
+    kind = rnd.choice(("open", "open", "due_today", "due_today", "broken", "partial", "kept"))
+    grace = rnd.choice((0, 0, 2, 3))
+    if kind == "open":
+        made = -rnd.randint(0, 12)
+        due = rnd.randint(1, 14)
+        if rnd.random() < 0.3 and due - made >= 2:  # in two installments
+            first = pool.eur(cents // 2)
+            second = pool.eur(cents - cents // 2)
+            mid = made + (due - made) // 2
+            parts = (
+                Installment(pool.day(mid), first),
+                Installment(pool.day(due), second),
+            )
+            if mid < 0:
+                payments.append(Payment(pool.day(mid), first))
+            promises.append(
+                Promise(pool.day(made), pool.eur(cents), pool.day(due), by=by, installments=parts)
+            )
+            return promises, acts
+    elif kind == "due_today":  # the deadline (due + grace) is today: follow up
+        made = -rnd.randint(grace + 1, grace + 12)
+        due = -grace
+        if rnd.random() < 0.3:  # already followed up
+            on = pool.day(-rnd.randint(0, -made))
+            acts.append(
+                pool.activity(on, Channel.CALL, "promise_follow_up", outcome=Outcome.REACHED)
+            )
+    else:
+        made = -rnd.randint(15, 90)
+        due = made + rnd.randint(3, 14)
+        if kind == "partial":
+            payments.append(Payment(pool.day(due), pool.eur(max(cents // 3, 100))))
+        elif kind == "kept":
+            payments.append(Payment(pool.day(made + 1), pool.eur(cents)))
+        elif rnd.random() < 0.3:  # the broken promise was already chased by a call
+            on = pool.day(min(due + grace + rnd.randint(1, 6), 0))
+            acts.append(pool.activity(on, Channel.CALL, "first_call", outcome=Outcome.REACHED))
+    promises.append(
+        Promise(pool.day(made), pool.eur(cents), pool.day(due), by=by, grace_days=grace)
+    )
+    return promises, acts
+
+
+def _disputes(
+    pool: _Pool,
+    invoices: list[Invoice],
+    still_open: set[int],
+    overdue_open: list[int],
+) -> tuple[list[Dispute], list[Activity]]:
+    """Disputes over open invoices (or the account), and reviews of some."""
+    rnd = pool.rnd
+    if not still_open or rnd.random() > 0.06:
+        return [], []
+    opened = -rnd.randint(0, 60)
+    reason = rnd.choice(_REASONS)
+    owner = rnd.choice((None, "Grace Kim", "Hal Ames"))
+    r = rnd.random()
+    if r < 0.3 and overdue_open:  # everything overdue is disputed
+        named = tuple(invoices[k].number for k in overdue_open)
+        amount = None
+    elif r < 0.85:
+        named = (invoices[rnd.choice(sorted(still_open))].number,)
+        amount = None
+    else:  # a dispute over the account, for an amount
+        named = ()
+        amount = pool.eur(rnd.choice((5_000, 25_000, 100_000)))
+    resolved = None
+    if rnd.random() < 0.2:
+        resolved = pool.day(opened + rnd.randint(0, 40))
+    disputes = [
+        Dispute(pool.day(opened), reason, named, amount, resolved=resolved, owner=owner, id="D1")
+    ]
+    acts = []
+    if rnd.random() < 0.4:
+        acts.append(
+            pool.activity(pool.day(rnd.randint(opened - 5, 0)), Channel.REVIEW, outcome=None)
+        )
+    return disputes, acts
+
+
+def _step_log(pool: _Pool, day_est: int, key: bool, invoices: list[Invoice]) -> list[Activity]:
+    """Log steps of the account's timeline done in this episode (roughly) or an earlier one."""
+    rnd = pool.rnd
+    acts: list[Activity] = []
+    diligence = rnd.choice((0.0, 0.5, 0.85, 0.95))
+    steps = KEY_STEPS if key else STANDARD_STEPS
+    name = "key_accounts" if key else "standard"
+    anchor = -day_est  # the due date of the oldest open invoice, as an offset from AS_OF
+    for step, step_day, action in steps:
+        if step_day > day_est:
+            break
+        repeats = [step_day]
+        if step == "follow_up":
+            repeats = list(range(20, min(day_est, 45) + 1, 7))
+        for rep in repeats:
+            if rnd.random() >= diligence:
+                continue
+            off = min(anchor + rep + rnd.randint(0, 3), 0)
+            channel = _STEP_CHANNEL[action]
+            if channel is Channel.EMAIL and rnd.random() < 0.2:
+                channel = Channel.CALL  # the channel rule made it a call
+            timeline = rnd.choice((None, None, None, None, None, None, name, "legacy"))
+            acts.append(
+                pool.activity(
+                    pool.day(off),
+                    channel,
+                    step,
+                    outcome=rnd.choice(_OUTCOMES) if channel.is_contact else Outcome.DONE,
+                    timeline=timeline,
+                )
+            )
+    if rnd.random() < 0.08:  # an earlier episode: these do not count in this one
+        off = anchor - (rnd.randint(8, 60) if key else rnd.randint(30, 200))
+        step = "visit" if key else rnd.choice(("reminder", "first_call", "demand"))
+        channel = Channel.VISIT if key else Channel.CALL
+        acts.append(pool.activity(pool.day(off), channel, step, outcome=Outcome.REACHED))
+    if rnd.random() < 0.03:  # a step done for one invoice only
+        inv = rnd.choice(invoices)
+        acts.append(
+            pool.activity(
+                pool.day(min(anchor + 2, 0)), Channel.EMAIL, "reminder", invoice=inv.number
+            )
+        )
+    return acts
+
+
+# --------------------------------------------------------------------------------------------
+# The baseline: the standard policy's plan, written by hand.
+
+_K0 = Decimal(0)
+_K100, _K250, _K1000, _K5000, _K25000, _K250K = map(
+    Decimal, (100, 250, 1_000, 5_000, 25_000, 250_000)
+)
+_CONTACT = frozenset({"email", "letter", "sms", "call", "voicemail", "visit"})
+_HOLIDAYS = frozenset({date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)})
+_TIERS = ((Decimal("0.80"), "A"), (Decimal("0.95"), "B"), (Decimal("1.00"), "C"))
+_ONE_DAY = timedelta(days=1)
+_OPEN = PromiseStatus.OPEN
+_FAILED = (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
+_IRATE = Outcome.IRATE
+_REVIEW = Channel.REVIEW
+
+#: (account, step, action, channel, due, deferred, priority, tier)
+Row = tuple[str, str, str, str, date, bool, Decimal, str | None]
+
+
+def _roll(day: date) -> date:
+    while day.weekday() >= 5 or day in _HOLIDAYS:
+        day += _ONE_DAY
+    return day
+
+
+def hand_written_plan(
+    accounts: Sequence[Account], as_of: date
+) -> tuple[list[Row], dict[str, Decimal]]:
+    """Plan the standard policy by hand: the actions in order, and every account's priority."""
+    with decimal.localcontext(MONEY_CONTEXT):
+        return _hand_written_plan(accounts, as_of)
+
+
+def _hand_written_plan(
+    accounts: Sequence[Account], as_of: date
+) -> tuple[list[Row], dict[str, Decimal]]:
+    today = _roll(as_of)
+    drafts: list[tuple[Decimal, Decimal, str, int, str, str, str, str]] = []
+    measures: list[tuple[Decimal, str]] = []
+    scores: dict[str, Decimal] = {}
+    for acct in accounts:
+        f = facts(acct, as_of)
+        aid = acct.id
+        ov = f.overdue.amount
+        limit = acct.credit_limit
+        key = "key" in acct.tags or (limit is not None and limit.amount >= _K250K)
+        disputes = f.open_disputes
+        p = f.promise
+        active = p is not None and p.status is _OPEN
+        broken = sum(1 for q in f.promises if q.status is PromiseStatus.BROKEN)
+        score = (
+            ov / _K1000 * 10
+            + f.days_past_due * 2
+            + broken * 15
+            + (50 if key else 0)
+            - (100 if disputes else 0)
+        )
+        scores[aid] = score
+        measures.append((ov, aid))
+        neg = (-score, -ov, aid)
+
+        # A promise due today (deadline = due + grace) is followed up by phone.
+        if (
+            active
+            and p is not None
+            and as_of >= p.deadline
+            and not any(a.step == "promise_follow_up" and a.date >= p.made_on for a in f.activities)
+        ):
+            drafts.append((*neg, -2, "", "promise_follow_up", "follow_up", "call"))
+        # An open dispute is reviewed until a review is logged after it was opened.
+        if disputes:
+            reviews = [
+                a.date for a in f.activities if a.channel is _REVIEW or a.step == "dispute_review"
+            ]
+            for d in disputes:
+                if any(r >= d.opened for r in reviews):
+                    continue
+                inv = d.invoices[0] if len(d.invoices) == 1 else ""
+                drafts.append((*neg, -1, inv, "dispute_review", "review", "internal"))
+
+        oldest = f.oldest_due
+        if oldest is None:
+            continue
+        day = (as_of - oldest).days
+        if key:
+            steps, timeline, before = KEY_STEPS, "key_accounts", 5
+            paused = active or bool(disputes)
+        else:
+            steps, timeline, before = STANDARD_STEPS, "standard", 3
+            paused = active or (bool(disputes) and f.undisputed_overdue.amount == _K0)
+            if ov == _K0 and day > 0:  # restart when overdue == 0: the episode is over
+                continue
+        if paused:
+            continue
+        since = f.delinquent_since
+        cycle_start = (since - _ONE_DAY if since else oldest) - timedelta(days=before)
+        history = [
+            a for a in f.activities if a.step and (a.timeline is None or a.timeline == timeline)
+        ]
+
+        chosen = -1
+        # After a broken (or partially kept) promise, first_call again, once.
+        if (
+            not key
+            and p is not None
+            and p.status in _FAILED
+            and p.closed_on is not None
+            and p.closed_on >= cycle_start
+        ):
+            closed = p.closed_on
+            if not any(a.step == "first_call" and a.date >= closed for a in history):
+                chosen = 2
+        if chosen < 0:
+            # The most advanced step due whose conditions hold is the stage.
+            for i in range(len(steps) - 1, -1, -1):
+                name, step_day, _ = steps[i]
+                if step_day > day:
+                    continue
+                if not key and (
+                    (name == "courtesy" and ov < _K250)
+                    or (name == "demand" and ov < _K100)
+                    or (name == "agency" and ov < _K1000)
+                    or (name == "attorney" and ov < _K25000)
+                ):
+                    continue
+                done = [
+                    a.date
+                    for a in history
+                    if a.step == name and a.invoice is None and a.date >= cycle_start
+                ]
+                if not done:
+                    chosen = i
+                elif name == "follow_up" and day <= 45 and (as_of - max(done)).days >= 7:
+                    chosen = i  # every 7 days until 45 days past due
+                break
+        if chosen < 0:
+            continue
+        name, _, action = steps[chosen]
+        if name == "visit":  # at most every 90 days, across episodes
+            last = max((a.date for a in history if a.step == name), default=None)
+            if last is not None and (as_of - last).days < 90:
+                continue
+        if action not in _CONTACT:
+            channel = "internal"
+        elif action == "email":
+            last_contact = f.last_contact
+            call = (
+                ov >= _K5000 or key or (last_contact is not None and last_contact.outcome is _IRATE)
+            )
+            channel = "call" if call else "email"
+        else:
+            channel = action
+        lc = f.last_contact
+        if not key and channel in _CONTACT and lc is not None and (as_of - lc.date).days < 3:
+            continue  # min gap 3 days between contacts
+        drafts.append((*neg, chosen, "", name, action, channel))
+
+    # Tiers: the Pareto share of overdue money held by the accounts ranked above.
+    measures.sort(key=lambda m: (-m[0], m[1]))
+    total = sum((m for m, _ in measures if m > 0), _K0)
+    tiers: dict[str, str] = {}
+    before_share = _K0
+    for m, aid in measures:
+        share = before_share / total if total > 0 else Decimal(1)
+        tiers[aid] = next((n for bound, n in _TIERS if share < bound), "C")
+        if m > 0:
+            before_share += m
+
+    drafts.sort()
+    rows: list[Row] = []
+    calls = 0
+    later = _roll(today + _ONE_DAY)
+    for neg_score, _, aid, _, _, name, action, channel in drafts:
+        deferred = False
+        if channel == "call":
+            calls += 1
+            deferred = calls > 40
+        rows.append(
+            (
+                aid,
+                name,
+                action,
+                channel,
+                later if deferred else today,
+                deferred,
+                -neg_score,
+                tiers[aid],
+            )
+        )
+    return rows, scores
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def engine_rows(plan: Plan) -> list[Row]:
+    """Return the plan's actions as baseline rows."""
+    return [
+        (a.account, a.step, a.action, a.channel, a.due, a.deferred, a.priority, a.tier)
+        for a in plan.actions
+    ]
+
+
+def compare(plan: Plan, rows: list[Row], scores: dict[str, Decimal]) -> None:
+    """Exit non-zero, saying where, unless the engine and the baseline agree on everything."""
+    for st in plan.states:
+        if st.error is not None:
+            raise SystemExit(f"engine error on {st.account}: {st.error}")
+        if st.priority != scores.get(st.account):
+            raise SystemExit(
+                f"priority of {st.account}: engine {st.priority}, baseline {scores.get(st.account)}"
+            )
+    if len(plan.states) != len(scores):
+        raise SystemExit(f"engine planned {len(plan.states)} accounts, baseline {len(scores)}")
+    mine = engine_rows(plan)
+    for i, (e, b) in enumerate(zip(mine, rows, strict=False)):
+        if e != b:
+            print(f"first disagreement, action #{i}:")
+            print(f"  engine:   {e}")
+            print(f"  baseline: {b}")
+            for aid in dict.fromkeys((e[0], b[0])):
+                print(plan.explain(aid))
+                print("  baseline actions:", [r for r in rows if r[0] == aid])
+            raise SystemExit(1)
+    if len(mine) != len(rows):
+        extra = mine[len(rows)] if len(mine) > len(rows) else rows[len(mine)]
+        print(f"engine planned {len(mine)} actions, baseline {len(rows)}; first extra: {extra}")
+        print(plan.explain(extra[0]))
+        raise SystemExit(1)
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    """Return the wall time of one call of *fn*, GC paused, and its result."""
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        result = fn()
+        return time.perf_counter() - start, result
+    finally:
+        gc.enable()
+
+
+def main(argv: Sequence[str]) -> None:
+    """Generate the portfolio, check that both agree, time them and print the report."""
+    n = int(argv[0]) if argv else 100_000
+    runs = 3 if n <= 20_000 else 2
+    policy = load_policy(ROOT / "rules" / "standard.arc")
+    start = time.perf_counter()
+    accounts = generate(n)
+    setup = time.perf_counter() - start
+    invoices = sum(len(a.invoices) for a in accounts)
+
+    def engine() -> Plan:
+        return policy.plan(accounts, as_of=AS_OF)
+
+    def baseline() -> tuple[list[Row], dict[str, Decimal]]:
+        return hand_written_plan(accounts, AS_OF)
+
+    # The first turn: time both, then check (untimed) that they agree on every account.
+    t_engine, plan = timed(engine)
+    t_base, (rows, scores) = timed(baseline)
+    compare(plan, rows, scores)
+    n_actions = len(plan.actions)
+    by_step = Counter(a.step for a in plan.actions)
+    deferred = sum(1 for a in plan.actions if a.deferred)
+    del plan, rows, scores
+    for _ in range(runs - 1):  # further turns, taking turns
+        t, _plan = timed(engine)
+        t_engine = min(t_engine, t)
+        del _plan
+        t, _base = timed(baseline)
+        t_base = min(t_base, t)
+        del _base
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(f"plan, rules/standard.arc as of {AS_OF}: {n:,} accounts, {invoices:,} invoices (EUR)")
+    print(f"  (portfolio generated in {setup:.1f} s; engine and baseline agree on every account)")
+    print(f"  {n_actions:,} actions, {deferred:,} calls deferred beyond capacity; by step:")
+    print("    " + ", ".join(f"{s} {c:,}" for s, c in sorted(by_step.items())))
+    print(f"  hand-written Python: {t_base:.2f} s (best of {runs}, taking turns, GC paused)")
+    print(f"  policy.plan:         {t_engine:.2f} s")
+    print(f"  ratio engine / hand-written: {t_engine / t_base:.2f}x (target: at most 2x)")
+    print(f"  peak memory (max RSS): {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
