@@ -1214,3 +1214,75 @@ timeline standard for all
         text = STANDARD.plan([acct], as_of=date(2026, 11, 23)).explain("C-1")
         assert "  paused by: promise.active" in text.splitlines()
         assert "  no action today" in text.splitlines()
+
+
+class TestReviewFindings:
+    """Cases found by reviewing the engine against its documentation."""
+
+    def test_a_renewed_promise_gets_its_own_follow_up(self) -> None:
+        """The follow-up of an earlier promise does not count for the promise made that day."""
+        acct = account(
+            contact("Jane", "decision_maker"),
+            invoice("1200 EUR", due="2026-10-01"),
+            promise("1200 EUR", due="2026-10-20", made="2026-10-12"),
+            activity("2026-10-20", "call", "promise_follow_up", outcome="promise"),
+            promise("1200 EUR", due="2026-10-30", made="2026-10-20"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 10, 30))
+        assert [
+            (a.step, a.channel, a.contact.name if a.contact else None) for a in plan.actions
+        ] == [("promise_follow_up", "call", "Jane")]
+
+    def test_min_gap_allows_one_contact_a_day(self) -> None:
+        """Under min gap, only the most advanced contact goes out; the rest wait out the gap."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            "  min gap 3 days between contacts\n"
+            '  step reminder 1 day past due per invoice email "r"\n'
+            "  step first_call 10 days past due call\n"
+        )
+        acct = account(
+            invoice("100 EUR", due="2026-10-01"),
+            invoice("200 EUR", due="2026-10-10"),
+            invoice("300 EUR", due="2026-10-10"),
+        )
+        plan = policy.plan([acct], as_of=date(2026, 10, 11))
+        assert [(a.step, a.invoice) for a in plan.actions] == [("first_call", None)]
+        notes = plan.state("C-1").notes
+        for number in ("INV-1", "INV-2", "INV-3"):
+            assert (
+                f"reminder for {number}: postponed to 2026-10-14: min gap 3 days between contacts "
+                "(first_call is planned today)"
+            ) in notes
+
+    def test_an_account_in_another_currency_is_an_error(self) -> None:
+        """A USD account under an EUR policy is refused, even when no amount is compared."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 1 day past due email "r"\n'
+        )
+        plan = policy.plan(
+            [account(invoice("1000 USD", due="2026-10-01"), id="U-1")], as_of=date(2026, 10, 2)
+        )
+        assert plan.actions == ()
+        assert plan.state("U-1").error == (
+            "cannot evaluate the policy for this account: the account is in USD, "
+            "the policy in EUR: convert the amounts or use a policy in the account's currency"
+        )
+
+    def test_unless_note_says_the_condition_held(self) -> None:
+        """A step blocked by `unless` says its condition was true."""
+        acct = account(invoice("100 EUR", due="2026-11-25"))
+        plan = STANDARD.plan([acct], as_of=date(2026, 11, 23))
+        assert "courtesy: not taken (unless small_balance is true)" in plan.state("C-1").notes
+
+    def test_resuming_early_moves_the_next_step_on(self) -> None:
+        """After resuming at first_call before its day, the next step is the one after it."""
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"),
+            promise("1000 EUR", due="2026-10-03", made="2026-10-02"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 10, 6))
+        assert [a.step for a in plan.actions] == ["first_call"]
+        state = plan.state("C-1")
+        assert (state.next_step, state.next_date) == ("follow_up", date(2026, 10, 21))

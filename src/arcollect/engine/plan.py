@@ -12,10 +12,12 @@ stretch of overdue money it is in (see `AccountFacts.delinquent_since`):
   (an activity naming the step) — a repeating step is planned again every N days until its
   ``until`` day; earlier due steps never done are reported as *skipped* (no burst of stale
   letters);
-- ``pause while`` stops escalation (the state says which condition paused it); ``restart
-  when`` ends the episode; after a broken promise, ``on promise.broken resume at STEP`` plans
-  STEP again; ``min gap`` postpones a contact too close to the last one; ``at most every``
-  keeps a step from recurring sooner, across episodes;
+- ``pause while`` stops escalation (the state says which condition paused it); while a
+  ``restart when`` condition holds the episode is over and nothing past due escalates (a new
+  episode begins with the next stretch of overdue money); after a broken promise, ``on
+  promise.broken resume at STEP`` plans STEP again; ``min gap`` postpones a contact too close
+  to the last one, and lets one contact out a day; ``at most every`` keeps a step from
+  recurring sooner, across episodes;
 - an open promise gets a ``follow_up`` on its deadline (due + grace); an open dispute gets a
   ``review`` until one is logged after it was opened;
 - weekends and holidays of the policy's calendar roll actions to the next business day.
@@ -476,6 +478,12 @@ class Planner:
 
     def _account(self, f: AccountFacts, as_of: date) -> _Result:
         acct = f.account
+        currency = self.checked.currency
+        if currency is not None and acct.currency != currency:
+            raise EvaluationError(
+                f"the account is in {acct.currency}, the policy in {currency}: "
+                "convert the amounts or use a policy in the account's currency"
+            )
         score = _ZERO if self.score_fn is None else Decimal(self.score_fn(f))
         ties = self.ties_fn(f) if self.ties_fn is not None else ()
         sort_key = (
@@ -565,9 +573,9 @@ class Planner:
         def holds(i: int) -> tuple[bool, str]:
             w, u = tl.step_when[i], tl.step_unless[i]
             if w is not None and not values[w]:
-                return False, f"when {timeline.steps[i].when.text}"  # type: ignore[union-attr]
+                return False, f"when {timeline.steps[i].when.text} is false"  # type: ignore[union-attr]
             if u is not None and values[u]:
-                return False, f"unless {timeline.steps[i].unless.text}"  # type: ignore[union-attr]
+                return False, f"unless {timeline.steps[i].unless.text} is true"  # type: ignore[union-attr]
             return True, ""
 
         # The next step by day, for the state.
@@ -615,7 +623,7 @@ class Planner:
                     continue
                 ok, why = holds(i)
                 if not ok:
-                    notes.append(f"{step.name}: not taken ({why} is false)")
+                    notes.append(f"{step.name}: not taken ({why})")
                     continue
                 stage = (i, step)
                 done_dates = sorted(
@@ -652,6 +660,14 @@ class Planner:
                 break
         if chosen is not None:
             stage = (chosen[0], chosen[1])
+            if state["next_step"] == chosen[1].name:  # resumed before its day: next comes after
+                later = [s for s in timeline.steps if s.day > chosen[1].day and not s.per_invoice]
+                state["next_step"] = later[0].name if later else None
+                state["next_date"] = (
+                    self.calendar.roll_forward(f.oldest_due + timedelta(days=later[0].day))
+                    if later
+                    else None
+                )
         if stage is not None:
             state["step_reached"] = stage[1].name
             state["steps_skipped"] = tuple(
@@ -677,6 +693,24 @@ class Planner:
                 drafts += self._per_invoice(
                     tl, f, as_of, at=(idx, step), notes=notes, history=history
                 )
+        if timeline.min_gap is not None:
+            self._one_contact(drafts, timeline.min_gap, as_of, notes)
+
+    @staticmethod
+    def _one_contact(drafts: list[_Draft], gap: int, as_of: date, notes: list[str]) -> None:
+        """Under ``min gap``, keep today's most advanced contact; postpone the others."""
+        contacts = [d for d in drafts if d.channel in _CONTACT_ACTIONS]
+        if len(contacts) <= 1:
+            return
+        contacts.sort(key=lambda d: (-d.step_index, d.invoice or ""))
+        kept = contacts[0]
+        for d in contacts[1:]:
+            drafts.remove(d)
+            what = d.step + (f" for {d.invoice}" if d.invoice else "")
+            notes.append(
+                f"{what}: postponed to {as_of + timedelta(days=gap)}: min gap {gap} days between "
+                f"contacts ({kept.step} is planned today)"
+            )
 
     def _per_invoice(
         self,
@@ -820,7 +854,8 @@ class Planner:
         p = f.promise
         if p is None or not p.active or as_of < p.deadline:
             return []
-        if any(a.step == PROMISE_FOLLOW_UP and a.date >= p.made_on for a in f.activities):
+        # Follow-ups are made on the deadline: one logged earlier was for an earlier promise.
+        if any(a.step == PROMISE_FOLLOW_UP and a.date >= p.deadline for a in f.activities):
             return []
         channel, why = "call", ["channel call: follow up a promise by phone"]
         contact, contact_why = _choose_contact(f, None, prefer=p.by)
