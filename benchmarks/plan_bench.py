@@ -514,7 +514,9 @@ def _hand_written_plan(
             active
             and p is not None
             and as_of >= p.deadline
-            and not any(a.step == "promise_follow_up" and a.date >= p.made_on for a in f.activities)
+            and not any(
+                a.step == "promise_follow_up" and a.date >= p.deadline for a in f.activities
+            )
         ):
             drafts.append((*neg, -2, "", "promise_follow_up", "follow_up", "call"))
         # An open dispute is reviewed until a review is logged after it was opened.
@@ -549,7 +551,7 @@ def _hand_written_plan(
         ]
 
         chosen = -1
-        # After a broken (or partially kept) promise, first_call again, once.
+        # After a broken (or partially kept) promise, a new episode begins at first_call.
         if (
             not key
             and p is not None
@@ -558,6 +560,7 @@ def _hand_written_plan(
             and p.closed_on >= cycle_start
         ):
             closed = p.closed_on
+            cycle_start = closed  # the broken promise begins a new episode
             if not any(a.step == "first_call" and a.date >= closed for a in history):
                 chosen = 2
         if chosen < 0:

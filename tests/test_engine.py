@@ -12,7 +12,7 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcollect import Account, Activity, Channel, facts
+from arcollect import Account, Activity, Channel
 from arcollect.data import demo_policy_text
 from arcollect.engine.expect import run_expects
 from arcollect.lang.policy import load_policy, parse_policy
@@ -87,7 +87,7 @@ class TestReplay:
         for _ in range(150):
             current = attrs.evolve(acct, activities=log)
             plan = STANDARD.plan([current], as_of=day)
-            since = facts(current, day).delinquent_since
+            since = plan.state(acct.id).episode_start
             for act in plan.actions:
                 if act.due != day:  # rolled to a later business day: done then, not today
                     continue

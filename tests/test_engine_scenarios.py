@@ -197,7 +197,7 @@ class TestPromises:
         assert plan.actions == ()
 
     def test_broken_promise_resumes_at_first_call(self) -> None:
-        """A promise broken with nothing paid puts the account back at `first_call`."""
+        """A promise broken with nothing paid begins a new episode at `first_call`."""
         acct = account(
             invoice("1,200 EUR", due="2026-10-01"),
             promise("1,200 EUR", due="2026-10-30", made="2026-10-20"),
@@ -225,7 +225,10 @@ class TestPromises:
         st = plan.state("C-1")
         assert st.paused_by == ()
         assert st.step_reached == "first_call"
-        assert st.steps_done == ("courtesy", "reminder", "first_call")
+        # The episode begins the day the promise broke (the day after its deadline): what was
+        # done before it does not count, and the steps before first_call are behind, not skipped.
+        assert st.episode_start == date(2026, 10, 31)
+        assert st.steps_done == ()
         assert st.steps_skipped == ()
         # demand is due on day 45, 2026-11-15, a Sunday
         assert (st.next_step, st.next_date) == ("demand", date(2026, 11, 16))

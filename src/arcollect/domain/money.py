@@ -141,10 +141,9 @@ class Money:
         and evaluation build many such values. The amount is still put on the minor unit's
         exponent, which is exact for such sums.
         """
-        quantum = _quantum(currency)
-        if amount.as_tuple().exponent != quantum.as_tuple().exponent or amount.is_zero():
-            amount = abs(amount) if amount.is_zero() else amount
-            amount = amount.quantize(quantum, context=MONEY_CONTEXT)
+        amount = amount.quantize(_quantum(currency), context=MONEY_CONTEXT)
+        if not amount:
+            amount = abs(amount)  # no negative zero
         money = object.__new__(cls)
         object.__setattr__(money, "amount", amount)
         object.__setattr__(money, "currency", currency)

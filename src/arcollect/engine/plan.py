@@ -14,8 +14,9 @@ stretch of overdue money it is in (see `AccountFacts.delinquent_since`):
   letters);
 - ``pause while`` stops escalation (the state says which condition paused it); while a
   ``restart when`` condition holds the episode is over and nothing past due escalates (a new
-  episode begins with the next stretch of overdue money); after a broken promise, ``on
-  promise.broken resume at STEP`` plans STEP again; ``min gap`` postpones a contact too close
+  episode begins with the next stretch of overdue money); a broken promise, in a timeline with
+  ``on promise.broken resume at STEP``, begins a new episode on the day it broke, and STEP is
+  planned first; ``min gap`` postpones a contact too close
   to the last one, and lets one contact out a day; ``at most every`` keeps a step from
   recurring sooner, across episodes;
 - an open promise gets a ``follow_up`` on its deadline (due + grace); an open dispute gets a
@@ -85,9 +86,38 @@ class ContactRef:
     email: str | None = None
 
 
+Part = str | Callable[[], list[str]]
+
+
+class _Explanation:
+    """Explanation lines, some computed on first use (tracing conditions costs time)."""
+
+    __slots__ = ("_lines", "_parts")
+
+    def __init__(self, parts: Iterable[Part]) -> None:
+        self._parts: list[Part] = list(parts)
+        self._lines: tuple[str, ...] | None = None
+
+    def lines(self) -> tuple[str, ...]:
+        if self._lines is None:
+            out: list[str] = []
+            with decimal.localcontext(MONEY_CONTEXT):
+                for part in self._parts:
+                    out += [part] if isinstance(part, str) else part()
+            self._lines, self._parts = tuple(out), []
+        return self._lines
+
+
+def _explanation(value: Iterable[Part] | _Explanation) -> _Explanation:
+    return value if isinstance(value, _Explanation) else _Explanation(value)
+
+
 @attrs.frozen
 class PlannedAction:
-    """One action due on the plan's date, with everything a collector needs and the reasons."""
+    """One action due on the plan's date, with everything a collector needs and the reasons.
+
+    ``explanation`` lists every rule that decided the action, with the values it saw.
+    """
 
     account: str
     step: str
@@ -102,7 +132,14 @@ class PlannedAction:
     needs_approval: str | None
     deferred: bool
     invoice: str | None
-    explanation: tuple[str, ...]
+    _explanation: _Explanation = attrs.field(
+        alias="explanation", converter=_explanation, eq=False, repr=False
+    )
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """The reasons for the action: each rule that decided it, with the values it saw."""
+        return self._explanation.lines()
 
     def to_record(self) -> dict[str, Any]:
         """Return the action as plain data: the keys and values of the JSON output."""
@@ -305,7 +342,7 @@ class _Draft:
     due: date
     needs_approval: str | None
     invoice: str | None
-    explanation: list[str]
+    explanation: list[Part]
 
 
 @attrs.define
@@ -392,7 +429,7 @@ class Planner:
         for _, _, d, r in drafts:
             deferred = False
             due = d.due
-            explanation = list(d.explanation)
+            explanation: list[Part] = list(d.explanation)
             if d.channel == "call":
                 calls += 1
                 if capacity is not None and calls > capacity:
@@ -420,10 +457,13 @@ class Planner:
                     needs_approval=d.needs_approval,
                     deferred=deferred,
                     invoice=d.invoice,
-                    explanation=tuple(explanation),
+                    explanation=explanation,
                 )
             )
-        states = tuple(attrs.evolve(r.state, tier=tiers.get(r.state.account)) for r in results)
+        states = tuple(
+            r.state if r.state.error else attrs.evolve(r.state, tier=tiers.get(r.state.account))
+            for r in results
+        )
         return Plan(as_of, self.checked.name, tuple(actions), states)
 
     def _tiers(self, results: list[_Result]) -> dict[str, str]:
@@ -547,6 +587,19 @@ class Planner:
         values = tl.fn(f)
         anchor = (f.delinquent_since - _ONE_DAY) if f.delinquent_since else f.oldest_due
         cycle_start = anchor - timedelta(days=tl.before_due)
+        # A broken promise, where the timeline resumes on one, begins a new episode from the day
+        # it broke: back into the protocol at the resume step, and no step twice in an episode.
+        broken = f.promise
+        resumed = (
+            timeline.resume_on_broken_promise is not None
+            and broken is not None
+            and broken.status in (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
+            and broken.closed_on is not None
+            and broken.closed_on >= cycle_start
+        )
+        if resumed and broken is not None and broken.closed_on is not None:
+            cycle_start = broken.closed_on
+            state["episode_start"] = broken.closed_on
         history = [a for a in f.activities if a.step and (a.timeline in (None, timeline.name))]
         in_cycle = [a for a in history if a.date >= cycle_start]
         done_steps = {a.step for a in in_cycle if a.invoice is None}
@@ -588,21 +641,14 @@ class Planner:
             state["next_date"] = self.calendar.roll_forward(f.oldest_due + timedelta(days=s.day))
 
         chosen: tuple[int, CheckedStep, str] | None = None  # index, step, reason
-        broken = f.promise
-        if (
-            timeline.resume_on_broken_promise
-            and broken is not None
-            and broken.status in (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
-            and broken.closed_on is not None
-            and broken.closed_on >= cycle_start
-        ):
+        if resumed and broken is not None:
             idx = next(
                 i
                 for i, s in enumerate(timeline.steps)
                 if s.name == timeline.resume_on_broken_promise
             )
             step = timeline.steps[idx]
-            redone = any(a.step == step.name and a.date >= broken.closed_on for a in history)
+            redone = step.name in done_steps
             ok, _ = holds(idx)
             if not redone and ok:
                 chosen = (
@@ -670,10 +716,20 @@ class Planner:
                 )
         if stage is not None:
             state["step_reached"] = stage[1].name
+            # After a broken promise the protocol re-enters at the resume step: the steps before
+            # it are behind the account, not skipped.
+            first = 0
+            if resumed:
+                first = next(
+                    i
+                    for i, s in enumerate(timeline.steps)
+                    if s.name == timeline.resume_on_broken_promise
+                )
             state["steps_skipped"] = tuple(
                 s.name
                 for i, s in enumerate(timeline.steps[: stage[0]])
-                if not s.per_invoice
+                if i >= first
+                and not s.per_invoice
                 and s.day <= day
                 and s.name not in done_steps
                 and holds(i)[0]
@@ -766,19 +822,15 @@ class Planner:
     ) -> _Draft | None:
         idx, step = at
         timeline = tl.timeline
-        why = list(explanation)
+        why: list[Part] = list(explanation)
         why.append(
             f"timeline {timeline.name}"
             + (f" (segment {timeline.segment})" if timeline.segment else " (for all accounts)")
         )
-        for expr in (step.when, step.unless):
+        for label, expr in (("when", step.when), ("unless", step.unless)):
             if expr is not None:
-                _, trace = self._trace(expr, f)
-                label = "when" if expr is step.when else "unless"
-                why += [f"{label}: {t}" for t in trace] or [f"{label}: {expr.text}"]
-        for expr in timeline.pause_while:
-            _, trace = self._trace(expr, f)
-            why.append("not paused: " + ("; ".join(trace) if trace else f"{expr.text} is false"))
+                why.append(self._traced(label, expr, f))
+        why.extend(self._traced("not paused", e, f, joined=True) for e in timeline.pause_while)
         if step.min_interval is not None:
             last = max((a.date for a in history if a.step == step.name), default=None)
             if last is not None and (as_of - last).days < step.min_interval:
@@ -823,12 +875,25 @@ class Planner:
             explanation=why,
         )
 
+    def _traced(
+        self, label: str, expr: TExpr, f: AccountFacts, *, joined: bool = False
+    ) -> Callable[[], list[str]]:
+        """Return a function giving the explanation lines of *expr*, traced when first needed."""
+
+        def lines() -> list[str]:
+            _, trace = self._trace(expr, f)
+            if joined:
+                return [f"{label}: " + ("; ".join(trace) if trace else f"{expr.text} is false")]
+            return [f"{label}: {t}" for t in trace] or [f"{label}: {expr.text}"]
+
+        return lines
+
     def _trace(self, expr: TExpr, f: AccountFacts) -> tuple[Any, list[str]]:
         trace: list[str] = []
         value = self.interpreter._eval(expr, f, None, trace)  # noqa: SLF001 - context is set
         return value, trace
 
-    def _channel(self, action: str, f: AccountFacts) -> tuple[str, list[str]]:
+    def _channel(self, action: str, f: AccountFacts) -> tuple[str, list[Part]]:
         if action not in _CONTACT_ACTIONS:
             return "internal", []
         if action not in _CHANNEL_RULED or not self.checked.channel:
@@ -838,8 +903,9 @@ class Planner:
             if rule.condition is None:
                 return rule.channel, [f"channel {rule.channel}: no earlier channel rule holds"]
             if next(values):
-                _, trace = self._trace(rule.condition, f)
-                return rule.channel, [f"channel {rule.channel}: " + "; ".join(trace)]
+                return rule.channel, [
+                    self._traced(f"channel {rule.channel}", rule.condition, f, joined=True)
+                ]
         return action, [f"channel {action}: no channel rule holds"]
 
     @staticmethod
@@ -889,7 +955,7 @@ class Planner:
         pending = [d for d in f.open_disputes if not any(a.date >= d.opened for a in reviews)]
         if not pending:
             return []
-        why = []
+        why: list[Part] = []
         for d in pending:
             what = ", ".join(d.invoices) if d.invoices else "the account"
             cause = (
