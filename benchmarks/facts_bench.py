@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+
+from _timing import interleaved
 
 from arcollect import Account, Invoice, Money, Payment, facts
 
@@ -61,16 +62,6 @@ def baseline(account: Account, as_of: date) -> tuple[Decimal, Decimal, int]:
     return total, overdue, dpd
 
 
-def best_of(runs: int, fn: Callable[[], object]) -> float:
-    """Return the best wall time of *runs* calls of *fn*."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main(argv: Sequence[str]) -> None:
     """Run the benchmark and print the report."""
     n = int(argv[0]) if argv else 5_000
@@ -79,8 +70,11 @@ def main(argv: Sequence[str]) -> None:
         f = facts(a, AS_OF)
         if baseline(a, AS_OF) != (f.balance.amount, f.overdue.amount, f.days_past_due):
             raise SystemExit(f"baseline and facts() disagree on account {a.id}")
-    t_base = best_of(3, lambda: [baseline(a, AS_OF) for a in accounts])
-    t_facts = best_of(3, lambda: [facts(a, AS_OF) for a in accounts])
+    t_base, t_facts = interleaved(
+        3,
+        lambda: [baseline(a, AS_OF) for a in accounts],
+        lambda: [facts(a, AS_OF) for a in accounts],
+    )
     print(f"accounts: {n:,} (10 invoices each)")
     print(f"baseline (open, overdue, dpd): {t_base:.3f} s")
     print(f"facts() (everything):          {t_facts:.3f} s")

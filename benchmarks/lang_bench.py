@@ -12,16 +12,17 @@ Usage: ``python benchmarks/lang_bench.py [RECORDS]``.
 
 from __future__ import annotations
 
-import gc
 import random
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from _timing import interleaved
 
 from arcollect import Account, Activity, Dispute, Invoice, Money, Payment, Promise, facts
 from arcollect.domain import Channel, Outcome
@@ -202,25 +203,6 @@ def standard_exprs(policy: Policy) -> list[Any]:
         channel_call,
         policy.checked.priority.score,
     ]
-
-
-def interleaved(runs: int, *fns: Callable[[], object]) -> list[float]:
-    """Return the best wall time of each of *fns*, run in turn *runs* times, GC paused.
-
-    Taking turns exposes each function to the same drift of the machine's speed.
-    """
-    best = [float("inf")] * len(fns)
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(runs):
-            for i, fn in enumerate(fns):
-                start = time.perf_counter()
-                fn()
-                best[i] = min(best[i], time.perf_counter() - start)
-    finally:
-        gc.enable()
-    return best
 
 
 def main(argv: Sequence[str]) -> None:

@@ -49,7 +49,7 @@ from arcollect.domain.records import Activity, Channel, Contact
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.errors import CurrencyMismatchError, EvaluationError
 from arcollect.facts import AccountFacts, PromiseStatus, facts
-from arcollect.lang.checked import CheckedPolicy, CheckedStep, CheckedTimeline, TExpr
+from arcollect.lang.checked import CheckedPolicy, CheckedStep, CheckedTimeline, TExpr, day_words
 from arcollect.lang.compiler import Interpreter, Program
 from arcollect.lang.schema import FACTS
 
@@ -291,11 +291,8 @@ def _decimal_text(value: Decimal) -> str:
 
 
 def _day_words(day: int) -> str:
-    if day < 0:
-        return f"{-day} day{'s' if day != -1 else ''} before due"
-    if day == 0:
-        return "due today"
-    return f"{day} day{'s' if day != 1 else ''} past due"
+    """Say an account's or a step's day: ``due today`` for 0, else as `day_words` does."""
+    return "due today" if day == 0 else day_words(day)
 
 
 @total_ordering

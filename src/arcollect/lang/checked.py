@@ -44,7 +44,17 @@ __all__ = [
     "TSegment",
     "TSet",
     "TUnary",
+    "day_words",
 ]
+
+
+def day_words(day: int) -> str:
+    """Say a step's day in words: ``3 days before due``, ``on due``, ``1 day past due``."""
+    if day < 0:
+        return f"{-day} day{'s' if day != -1 else ''} before due"
+    if day == 0:
+        return "on due"
+    return f"{day} day{'s' if day != 1 else ''} past due"
 
 
 @attrs.frozen(kw_only=True)

@@ -56,6 +56,7 @@ from arcollect.lang.checked import (
     TSegment,
     TSet,
     TUnary,
+    day_words,
 )
 from arcollect.lang.schema import FACTS, INVOICE_FIELDS, Fact
 from arcollect.lang.types import (
@@ -847,8 +848,8 @@ class _Checker:
             if previous is not None and day < previous[0]:
                 self.error(
                     s.timing.span,
-                    f"step `{s.name}` ({_day_words(day)}) comes before step `{previous[1]}` "
-                    f"({_day_words(previous[0])}): steps must be in day order",
+                    f"step `{s.name}` ({day_words(day)}) comes before step `{previous[1]}` "
+                    f"({day_words(previous[0])}): steps must be in day order",
                 )
             previous = (day, s.name)
             steps.append(self.step(s, day))
@@ -880,8 +881,8 @@ class _Checker:
             if until is not None and until < day:
                 self.warn(
                     s.repeat.span,
-                    f"step `{s.name}` repeats until {_day_words(until)}, "
-                    f"before it starts ({_day_words(day)}): it fires once",
+                    f"step `{s.name}` repeats until {day_words(until)}, "
+                    f"before it starts ({day_words(day)}): it fires once",
                 )
         if _always(when, value=False) or _always(unless, value=True):
             self.warn(s.span, f"step `{s.name}` can never fire: its condition is always false")
@@ -1073,14 +1074,6 @@ _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
 def _order(d: Diagnostic) -> tuple[int, int, int]:
     sp = d.span
     return (sp.line, sp.column, 0 if d.severity == "error" else 1) if sp else (0, 0, 0)
-
-
-def _day_words(day: int) -> str:
-    if day < 0:
-        return f"{-day} day{'s' if day != -1 else ''} before due"
-    if day == 0:
-        return "on due"
-    return f"{day} day{'s' if day != 1 else ''} past due"
 
 
 def _always(expr: TExpr | None, *, value: bool) -> bool:
