@@ -87,7 +87,7 @@ class TestReplay:
         for _ in range(150):
             current = attrs.evolve(acct, activities=log)
             plan = STANDARD.plan([current], as_of=day)
-            since = plan.state(acct.id).episode_start
+            since = plan.state(acct.id).cycle_start
             for act in plan.actions:
                 if act.due != day:  # rolled to a later business day: done then, not today
                     continue

@@ -168,7 +168,9 @@ class AccountState:
     """Where an account stands in its timeline on the plan's date.
 
     *day* counts from the due date of the oldest open invoice (negative before it);
-    *episode_start* is the first day of the current stretch of overdue money; *step_reached*
+    *episode_start* is the first day of the current stretch of overdue money; *cycle_start*
+    the day from which steps count as done (the episode's start, or the due date it is about,
+    moved back by the longest before-due step); *step_reached*
     the most advanced step due (planned or already done); *next_step* and *next_date* what
     happens next if nothing changes. *notes* says why steps were not taken; *error* is set when
     the policy could not be evaluated for this account (and then it has no actions).
@@ -189,6 +191,7 @@ class AccountState:
     overdue: Money
     notes: tuple[str, ...] = ()
     error: str | None = None
+    cycle_start: date | None = None
 
     def to_record(self) -> dict[str, Any]:
         """Return the state as plain data: the keys and values of the JSON output."""
@@ -197,6 +200,7 @@ class AccountState:
             "timeline": self.timeline,
             "episode_start": None if self.episode_start is None else self.episode_start.isoformat(),
             "day": self.day,
+            "cycle_start": None if self.cycle_start is None else self.cycle_start.isoformat(),
             "step_reached": self.step_reached,
             "steps_done": list(self.steps_done),
             "steps_skipped": list(self.steps_skipped),
@@ -597,6 +601,7 @@ class Planner:
         if resumed and broken is not None and broken.closed_on is not None:
             cycle_start = broken.closed_on
             state["episode_start"] = broken.closed_on
+        state["cycle_start"] = cycle_start
         history = [a for a in f.activities if a.step and (a.timeline in (None, timeline.name))]
         in_cycle = [a for a in history if a.date >= cycle_start]
         done_steps = {a.step for a in in_cycle if a.invoice is None}
