@@ -370,6 +370,14 @@ class _CompiledTimeline:
         self.n_pause = len(timeline.pause_while)
         self.n_restart = len(timeline.restart_when)
         self.before_due = max((-s.day for s in timeline.steps if s.day < 0), default=0)
+        self.resume_index = next(
+            (
+                i
+                for i, s in enumerate(timeline.steps)
+                if s.name == timeline.resume_on_broken_promise
+            ),
+            None,
+        )
 
 
 def _add(exprs: list[TExpr], expr: TExpr | None) -> int | None:
@@ -592,7 +600,7 @@ class Planner:
         # it broke: back into the protocol at the resume step, and no step twice in an episode.
         broken = f.promise
         resumed = (
-            timeline.resume_on_broken_promise is not None
+            tl.resume_index is not None
             and broken is not None
             and broken.status in (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
             and broken.closed_on is not None
@@ -633,22 +641,9 @@ class Planner:
                 return False, f"unless {timeline.steps[i].unless.text} is true"  # type: ignore[union-attr]
             return True, ""
 
-        # The next step by day, for the state.
-        upcoming = [
-            (i, s) for i, s in enumerate(timeline.steps) if s.day > day and not s.per_invoice
-        ]
-        if upcoming:
-            i, s = upcoming[0]
-            state["next_step"] = s.name
-            state["next_date"] = self.calendar.roll_forward(f.oldest_due + timedelta(days=s.day))
-
         chosen: tuple[int, CheckedStep, str] | None = None  # index, step, reason
-        if resumed and broken is not None:
-            idx = next(
-                i
-                for i, s in enumerate(timeline.steps)
-                if s.name == timeline.resume_on_broken_promise
-            )
+        if resumed and broken is not None and tl.resume_index is not None:
+            idx = tl.resume_index
             step = timeline.steps[idx]
             redone = step.name in done_steps
             ok, _ = holds(idx)
@@ -664,6 +659,7 @@ class Planner:
                 )
 
         stage: tuple[int, CheckedStep] | None = None
+        next_from = day  # the next step is the first after today and after the stage reached
         if chosen is None:
             for i in range(len(timeline.steps) - 1, -1, -1):
                 step = timeline.steps[i]
@@ -697,36 +693,33 @@ class Planner:
                         + f"; last done {done_dates[-1]}",
                     )
                 else:
-                    if repeating and step.every is not None:
-                        nxt = done_dates[-1] + timedelta(days=step.every)
-                        if step.until is None or (nxt - f.oldest_due).days <= step.until:
-                            state["next_step"], state["next_date"] = (
-                                step.name,
-                                self.calendar.roll_forward(nxt),
-                            )
                     notes.append(f"{step.name}: done on {done_dates[-1]}")
                 break
         if chosen is not None:
             stage = (chosen[0], chosen[1])
-            if state["next_step"] == chosen[1].name:  # resumed before its day: next comes after
-                later = [s for s in timeline.steps if s.day > chosen[1].day and not s.per_invoice]
-                state["next_step"] = later[0].name if later else None
-                state["next_date"] = (
-                    self.calendar.roll_forward(f.oldest_due + timedelta(days=later[0].day))
-                    if later
-                    else None
-                )
+        if stage is not None:
+            next_from = max(day, stage[1].day)
+        upcoming = [s for s in timeline.steps if s.day > next_from and not s.per_invoice]
+        if upcoming:
+            state["next_step"] = upcoming[0].name
+            state["next_date"] = self.calendar.roll_forward(
+                f.oldest_due + timedelta(days=upcoming[0].day)
+            )
+        if stage is not None and chosen is None:  # the stage is done: a repeat may come sooner
+            step = stage[1]
+            last = max(a.date for a in in_cycle if a.step == step.name and a.invoice is None)
+            if step.every is not None and (step.until is None or day <= step.until):
+                nxt = last + timedelta(days=step.every)
+                if step.until is None or (nxt - f.oldest_due).days <= step.until:
+                    state["next_step"], state["next_date"] = (
+                        step.name,
+                        self.calendar.roll_forward(nxt),
+                    )
         if stage is not None:
             state["step_reached"] = stage[1].name
             # After a broken promise the protocol re-enters at the resume step: the steps before
             # it are behind the account, not skipped.
-            first = 0
-            if resumed:
-                first = next(
-                    i
-                    for i, s in enumerate(timeline.steps)
-                    if s.name == timeline.resume_on_broken_promise
-                )
+            first = tl.resume_index if resumed and tl.resume_index is not None else 0
             state["steps_skipped"] = tuple(
                 s.name
                 for i, s in enumerate(timeline.steps[: stage[0]])
