@@ -113,6 +113,18 @@ class TestPlan:
         assert rows[0].startswith("account,step,timeline,action,channel,contact,template,due")
         assert len(table.stdout.splitlines()) == len(rows) + 2  # header rule and summary
 
+    def test_ibm_csv_is_read_in_the_policy_currency(self) -> None:
+        """A CSV without a currency of its own is planned in the policy's currency."""
+        result = run("plan", POLICY, str(CSV), "--as-of", "2012-03-16", "--format", "json")
+        assert result.returncode == 0, result.stderr
+        import json  # noqa: PLC0415
+
+        doc = json.loads(result.stdout)
+        assert all(s["error"] is None for s in doc["states"])
+        assert len(doc["actions"]) > 10
+        usd = run("plan", POLICY, str(CSV), "--as-of", "2012-03-16", "--currency", "USD")
+        assert usd.stdout.splitlines()[-1] == "0 actions (none); 0 calls; 0 need approval"
+
     def test_bad_date_is_a_usage_error(self) -> None:
         """A malformed --as-of exits 2 with the reason."""
         result = run("plan", POLICY, PORTFOLIO, "--as-of", "23/11/2026")

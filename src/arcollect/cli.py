@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "explain":
             p.add_argument("account", metavar="ACCOUNT", help="the account id")
         p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
+        p.add_argument(
+            "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
+        )
         if name == "plan":
             p.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
@@ -167,10 +170,15 @@ def _test(name: str) -> int:
     return EXIT_OK if report.passed else EXIT_ERRORS
 
 
-def _accounts(name: str) -> tuple[Account, ...]:
+def _accounts(name: str, currency: str | None = None) -> tuple[Account, ...]:
+    """Read a portfolio file; an IBM-shape CSV (no currency of its own) in *currency*."""
     if name.lower().endswith(".csv"):
-        return read_ibm_csv(name)
+        return read_ibm_csv(name, currency=currency or "USD")
     return read_portfolio(name)
+
+
+def _csv_currency(policy: Policy, given: str | None) -> str | None:
+    return given or policy.checked.currency
 
 
 def _validate(name: str) -> int:
@@ -268,9 +276,9 @@ def _summary(plan: Plan) -> str:
     )
 
 
-def _plan(policy_file: str, portfolio: str, as_of: date, fmt: str) -> int:
+def _plan(policy_file: str, portfolio: str, as_of: date, fmt: str, currency: str | None) -> int:
     policy = load_policy(policy_file)
-    plan = policy.plan(_accounts(portfolio), as_of=as_of)
+    plan = policy.plan(_accounts(portfolio, _csv_currency(policy, currency)), as_of=as_of)
     if fmt == "json":
         sys.stdout.write(plan.to_json())
     elif fmt == "csv":
@@ -281,9 +289,11 @@ def _plan(policy_file: str, portfolio: str, as_of: date, fmt: str) -> int:
     return EXIT_OK
 
 
-def _explain(policy_file: str, portfolio: str, account: str, as_of: date) -> int:
+def _explain(
+    policy_file: str, portfolio: str, account: str, as_of: date, currency: str | None
+) -> int:
     policy = load_policy(policy_file)
-    accounts = _accounts(portfolio)
+    accounts = _accounts(portfolio, _csv_currency(policy, currency))
     if account not in {a.id for a in accounts}:
         print(f"{portfolio}: no account {account!r}", file=sys.stderr)
         return EXIT_ERRORS
@@ -321,7 +331,7 @@ def _demo() -> int:
 
 def _backtest(policy_file: str, csv_file: str, start: date, end: date, currency: str | None) -> int:
     policy = load_policy(policy_file)
-    accounts = read_ibm_csv(csv_file, currency=currency or policy.checked.currency or "USD")
+    accounts = read_ibm_csv(csv_file, currency=_csv_currency(policy, currency) or "USD")
     sys.stdout.write(backtest(policy, accounts, start, end).render())
     return EXIT_OK
 
@@ -341,9 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "validate":
             return _each(args.files, _validate)
         if command == "plan":
-            return _plan(args.policy, args.portfolio, args.as_of, args.format)
+            return _plan(args.policy, args.portfolio, args.as_of, args.format, args.currency)
         if command == "explain":
-            return _explain(args.policy, args.portfolio, args.account, args.as_of)
+            return _explain(args.policy, args.portfolio, args.account, args.as_of, args.currency)
         if command == "demo":
             return _demo()
         if command == "backtest":
