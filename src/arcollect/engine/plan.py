@@ -267,6 +267,8 @@ class Plan:
             lines.append(f"  day: {_day_words(st.day)}")
         if st.episode_start:
             lines.append(f"  episode since {st.episode_start}")
+        if st.step_reached:
+            lines.append(f"  stage: {st.step_reached}")
         if st.steps_done:
             lines.append(f"  done: {', '.join(st.steps_done)}")
         if st.steps_skipped:
