@@ -1289,3 +1289,70 @@ class TestReviewFindings:
         assert [a.step for a in plan.actions] == ["first_call"]
         state = plan.state("C-1")
         assert (state.next_step, state.next_date) == ("follow_up", date(2026, 10, 21))
+
+
+class TestSecondReview:
+    """Cases from the second review of the engine."""
+
+    def test_backtest_keys_invoices_by_account(self) -> None:
+        """Two accounts with an INV-1 each are counted apart, in any order."""
+        from arcollect.simulate import backtest  # noqa: PLC0415
+
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 10 days past due email "a"\n'
+        )
+        a = account(
+            invoice("100 EUR", due="2026-10-01"), payment("100 EUR", on="2026-10-02"), id="A"
+        )
+        b = account(
+            invoice("100 EUR", due="2026-10-05"), payment("100 EUR", on="2026-11-30"), id="B"
+        )
+        start, end = date(2026, 9, 25), date(2026, 10, 31)
+        for accts in ([a, b], [b, a]):
+            (step,) = backtest(policy, accts, start, end).steps
+            assert step.paid_before == 1
+
+    def test_plan_text_ignores_the_callers_decimal_context(self) -> None:
+        """Priorities print the same under a tiny process-wide Decimal precision."""
+        import decimal  # noqa: PLC0415
+
+        acct = account(invoice("1234.56 EUR", due="2026-10-01"))
+        expected = STANDARD.plan([acct], as_of=date(2026, 11, 23)).to_json()
+        with decimal.localcontext() as ctx:
+            ctx.prec = 3
+            assert STANDARD.plan([acct], as_of=date(2026, 11, 23)).to_json() == expected
+        assert '"priority": "118.3456"' in expected
+
+    def test_explanations_print_plain_numbers(self) -> None:
+        """A whole number in an explanation reads 30, not 3E+1."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  step s 1 day past due email "a" when days(account.terms) > 20\n'
+        )
+        acct = account(invoice("10 EUR", due="2026-10-01"), terms=30)
+        (act,) = policy.plan([acct], as_of=date(2026, 10, 5)).actions
+        assert "when: days(account.terms) = 30 > 20" in act.explanation
+
+
+class TestInstallmentJudgement:
+    def test_a_judged_installment_stays_judged(self) -> None:
+        """A payment after a missed installment's deadline does not rewrite its status."""
+        from arcollect import Installment, PromiseStatus, facts  # noqa: PLC0415
+
+        prom = promise(
+            "1000 EUR",
+            due="2026-11-15",
+            made="2026-10-20",
+            installments=[
+                Installment(date(2026, 11, 1), Money(500, "EUR")),
+                Installment(date(2026, 11, 15), Money(500, "EUR")),
+            ],
+        )
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"), prom, payment("100 EUR", on="2026-11-05")
+        )
+        for as_of in (date(2026, 11, 3), date(2026, 11, 6)):
+            p = facts(acct, as_of).promise
+            assert p is not None
+            assert (p.status, p.closed_on) == (PromiseStatus.BROKEN, date(2026, 11, 2))

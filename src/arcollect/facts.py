@@ -385,8 +385,8 @@ def _promise_facts(promise: Promise, payments: Sequence[Payment], as_of: date) -
             if as_of <= inst_deadline:
                 break
             by_then = sum((p.amount.amount for p in window if p.date <= inst_deadline), _ZERO)
-            if by_then < promised:
-                status = PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
+            if by_then < promised:  # judged by what was paid by then: later payments change nothing
+                status = PromiseStatus.PARTIALLY_KEPT if by_then > 0 else PromiseStatus.BROKEN
                 closed_on = inst_deadline + timedelta(days=1)
                 break
     return PromiseFacts(

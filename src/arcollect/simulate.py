@@ -126,19 +126,21 @@ def backtest(policy: Policy, accounts: Sequence[Account], start: date, end: date
         day += timedelta(days=1)
         days += 1
     due = [
-        inv
+        (a.id, inv)
         for a in accounts
         for inv in a.invoices
         if start <= inv.due <= end and not inv.is_credit_note
     ]
-    paid_at = _paid_days_past_due(accounts, date.max)
+    paid_at = _paid_days_past_due(accounts, end)
     stats = []
     known: set[tuple[str | None, str]] = set()
     for t in policy.checked.timelines:
         for s in t.steps:
             key = (t.name, s.name)
             known.add(key)
-            paid_before = sum(1 for inv in due if paid_at.get(inv.number, s.day) < s.day)
+            paid_before = sum(
+                1 for acct_id, inv in due if paid_at.get((acct_id, inv.number), s.day) < s.day
+            )
             stats.append(
                 StepStats(t.name, s.name, s.day, fired[key], len(reached[key]), paid_before)
             )
@@ -158,11 +160,11 @@ def backtest(policy: Policy, accounts: Sequence[Account], start: date, end: date
     )
 
 
-def _paid_days_past_due(accounts: Iterable[Account], end: date) -> dict[str, int]:
-    """Days past due at which each invoice was paid off (by *end*), payments applied as usual."""
-    out: dict[str, int] = {}
+def _paid_days_past_due(accounts: Iterable[Account], end: date) -> dict[tuple[str, str], int]:
+    """Days past due at which each invoice, by (account, number), was paid off by *end*."""
+    out: dict[tuple[str, str], int] = {}
     for acct in accounts:
         due = {inv.number: inv.due for inv in acct.invoices}
         for number, day in paid_off(acct, end).items():
-            out[number] = (day - due[number]).days
+            out[(acct.id, number)] = (day - due[number]).days
     return out

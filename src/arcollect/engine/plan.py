@@ -292,7 +292,7 @@ class Plan:
 
 def _decimal_text(value: Decimal) -> str:
     """Write a Decimal without exponent or trailing zeros: ``56.8631``, ``205``, ``0``."""
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(MONEY_CONTEXT), "f")  # never the caller's Decimal context
     return "0" if text == "-0" else text
 
 

@@ -481,8 +481,8 @@ def _show(value: Any) -> str:
         return str(value)
     if isinstance(value, timedelta):
         return f"{value.days} day{'s' if value.days != 1 else ''}"
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral_value() else str(value)
+    if isinstance(value, Decimal):  # 30, not 3E+1; 0.5, not 5E-1
+        return format(value.normalize(MONEY_CONTEXT), "f")
     if isinstance(value, frozenset):
         return "[" + ", ".join(sorted(str(v) for v in value)) + "]"
     if hasattr(value, "value") and isinstance(getattr(value, "value", None), str):
