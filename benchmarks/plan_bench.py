@@ -459,6 +459,7 @@ _HOLIDAYS = frozenset({date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)}
 _TIERS = ((Decimal("0.80"), "A"), (Decimal("0.95"), "B"), (Decimal("1.00"), "C"))
 _ONE_DAY = timedelta(days=1)
 _OPEN = PromiseStatus.OPEN
+_KEPT = PromiseStatus.KEPT
 _FAILED = (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
 _IRATE = Outcome.IRATE
 _REVIEW = Channel.REVIEW
@@ -509,14 +510,16 @@ def _hand_written_plan(
         measures.append((ov, aid))
         neg = (-score, -ov, aid)
 
-        # A promise due today (deadline = due + grace) is followed up by phone.
-        if (
-            active
-            and p is not None
-            and as_of >= p.deadline
+        # Promises whose deadline (due + grace) falls on today's business day are followed up
+        # by phone: one call for all of them, even if one has just broken over a weekend.
+        if any(
+            q.status is not _KEPT
+            and q.deadline <= as_of
+            and _roll(q.deadline) == today
             and not any(
-                a.step == "promise_follow_up" and a.date >= p.deadline for a in f.activities
+                a.step == "promise_follow_up" and a.date >= q.deadline for a in f.activities
             )
+            for q in f.promises
         ):
             drafts.append((*neg, -2, "", "promise_follow_up", "follow_up", "call"))
         # An open dispute is reviewed until a review is logged after it was opened.
@@ -563,9 +566,14 @@ def _hand_written_plan(
             cycle_start = closed  # the broken promise begins a new episode
             if not any(a.step == "first_call" and a.date >= closed for a in history):
                 chosen = 2
+        lowest = 0
+        if chosen < 0 and cycle_start != (since - _ONE_DAY if since else oldest) - timedelta(
+            days=before
+        ):
+            lowest = 2  # resumed at first_call: the steps before it are behind the account
         if chosen < 0:
             # The most advanced step due whose conditions hold is the stage.
-            for i in range(len(steps) - 1, -1, -1):
+            for i in range(len(steps) - 1, lowest - 1, -1):
                 name, step_day, _ = steps[i]
                 if step_day > day:
                     continue

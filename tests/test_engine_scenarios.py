@@ -1356,3 +1356,82 @@ class TestInstallmentJudgement:
             p = facts(acct, as_of).promise
             assert p is not None
             assert (p.status, p.closed_on) == (PromiseStatus.BROKEN, date(2026, 11, 2))
+
+
+STAGED_PER_INVOICE = """
+policy "t"
+  currency EUR
+timeline t for all
+  min gap 3 days between contacts
+  step r1 1 day past due per invoice email "a"
+  step r2 10 days past due per invoice email "b"
+  step r3 20 days past due per invoice letter "c"
+"""
+
+
+class TestPerInvoiceStages:
+    def test_only_the_most_advanced_step_per_invoice(self) -> None:
+        """An invoice 31 days past due gets r3 only, not r1, r2 and r3 at once."""
+        acct = account(invoice("100 EUR", due="2026-10-01"))
+        plan = _policy(STAGED_PER_INVOICE).plan([acct], as_of=date(2026, 11, 1))
+        assert [(a.step, a.invoice) for a in plan.actions] == [("r3", "INV-1")]
+
+    def test_no_step_comes_back_after_a_later_one(self) -> None:
+        """Once r3 is done for an invoice, r2 is never planned for it."""
+        acct = account(
+            invoice("100 EUR", due="2026-10-01"),
+            activity("2026-11-01", "letter", "r3", invoice="INV-1"),
+        )
+        for day in (date(2026, 11, 4), date(2026, 11, 7)):
+            assert _policy(STAGED_PER_INVOICE).plan([acct], as_of=day).actions == ()
+
+
+class TestResumeIsAReentry:
+    def test_steps_before_the_resume_step_stay_behind(self) -> None:
+        """After the resumed first_call is done, the reminder does not come back."""
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01", issued="2026-09-01"),
+            activity("2026-09-28", "email", "courtesy"),
+            activity("2026-10-02", "email", "reminder"),
+            promise("1000 EUR", made="2026-10-03", due="2026-10-05"),
+            activity("2026-10-06", "call", "first_call"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 10, 9))
+        assert plan.actions == ()
+        state = plan.state("C-1")
+        assert state.step_reached == "first_call"
+        assert (state.next_step, state.next_date) == ("follow_up", date(2026, 10, 21))
+
+
+class TestFollowUpsAreNotLost:
+    def test_every_promise_due_today_is_followed_up(self) -> None:
+        """Of two open promises, the one due today is followed up though a later one is open."""
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"),
+            promise("500 EUR", made="2026-11-01", due="2026-11-10"),
+            promise("500 EUR", made="2026-11-02", due="2026-11-30"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 11, 10))
+        (act,) = plan.actions
+        assert (act.step, act.channel) == ("promise_follow_up", "call")
+        assert act.explanation[0].startswith("promise of 500.00 EUR made on 2026-11-01")
+
+    def test_a_weekend_deadline_is_followed_up_on_monday(self) -> None:
+        """A promise due on Saturday is followed up on Monday, though it broke on Sunday."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\n  calendar weekdays\ntimeline t for all\n'
+            '  step reminder 1 day past due email "r"\n'
+        )
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"),
+            activity("2026-10-02", "email", "reminder"),
+            promise("1000 EUR", made="2026-11-20", due="2026-11-28"),
+        )
+        friday = policy.plan([acct], as_of=date(2026, 11, 27))
+        assert friday.actions == ()
+        monday = policy.plan([acct], as_of=date(2026, 11, 30))
+        assert [(a.step, a.due) for a in monday.actions] == [
+            ("promise_follow_up", date(2026, 11, 30))
+        ]
+        tuesday = policy.plan([acct], as_of=date(2026, 12, 1))
+        assert [a.step for a in tuesday.actions] == []

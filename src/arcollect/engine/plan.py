@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import decimal
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -662,8 +663,10 @@ class Planner:
 
         stage: tuple[int, CheckedStep] | None = None
         next_from = day  # the next step is the first after today and after the stage reached
+        # After a resume, the steps before the resume step are behind the account.
+        lowest = tl.resume_index if resumed and tl.resume_index is not None else 0
         if chosen is None:
-            for i in range(len(timeline.steps) - 1, -1, -1):
+            for i in range(len(timeline.steps) - 1, lowest - 1, -1):
                 step = timeline.steps[i]
                 if step.per_invoice or step.day > day:
                     continue
@@ -699,6 +702,8 @@ class Planner:
                 break
         if chosen is not None:
             stage = (chosen[0], chosen[1])
+        if stage is None and lowest:  # resumed, and nothing after the resume step is due yet
+            stage = (lowest, timeline.steps[lowest])
         if stage is not None:
             next_from = max(day, stage[1].day)
         upcoming = [s for s in timeline.steps if s.day > next_from and not s.per_invoice]
@@ -741,11 +746,13 @@ class Planner:
             )
             if draft is not None:
                 drafts.append(draft)
-        for idx, step in enumerate(timeline.steps):
-            if step.per_invoice and holds(idx)[0]:
-                drafts += self._per_invoice(
-                    tl, f, as_of, at=(idx, step), notes=notes, history=history
-                )
+        per_invoice = [
+            (i, s) for i, s in enumerate(timeline.steps) if s.per_invoice and holds(i)[0]
+        ]
+        if per_invoice:
+            drafts += self._per_invoice(
+                tl, f, as_of, steps=per_invoice, notes=notes, history=history
+            )
         if timeline.min_gap is not None:
             self._one_contact(drafts, timeline.min_gap, as_of, notes)
 
@@ -757,8 +764,9 @@ class Planner:
             return
         contacts.sort(key=lambda d: (-d.step_index, d.invoice or ""))
         kept = contacts[0]
+        postponed = {id(d) for d in contacts[1:]}
+        drafts[:] = [d for d in drafts if id(d) not in postponed]
         for d in contacts[1:]:
-            drafts.remove(d)
             what = d.step + (f" for {d.invoice}" if d.invoice else "")
             notes.append(
                 f"{what}: postponed to {as_of + timedelta(days=gap)}: min gap {gap} days between "
@@ -771,31 +779,34 @@ class Planner:
         f: AccountFacts,
         as_of: date,
         *,
-        at: tuple[int, CheckedStep],
+        steps: list[tuple[int, CheckedStep]],
         notes: list[str],
         history: list[Activity],
     ) -> list[_Draft]:
-        idx, step_ = at
+        """Per invoice, the most advanced per-invoice step due, unless done for that invoice."""
+        done: dict[tuple[str | None, str], list[date]] = defaultdict(list)
+        for a in history:
+            if a.invoice is not None:
+                done[(a.step, a.invoice)].append(a.date)
         out = []
         for inv in f.invoices:
             inv_day = (as_of - inv.due).days
-            if inv_day < step_.day:
+            due = [(i, s) for i, s in steps if s.day <= inv_day]
+            if not due:
                 continue
+            idx, step = due[-1]  # steps are in day order: the last due is the most advanced
             start = inv.due - timedelta(days=tl.before_due)
-            if any(
-                a.step == step_.name and a.invoice == inv.number and a.date >= start
-                for a in history
-            ):
+            if any(d >= start for d in done[(step.name, inv.number)]):
                 continue
             reason = (
-                f"step {step_.name} ({_day_words(step_.day)}) for invoice {inv.number}, "
+                f"step {step.name} ({_day_words(step.day)}) for invoice {inv.number}, "
                 f"{_day_words(inv_day)}"
             )
             draft = self._draft(
                 tl,
                 f,
                 as_of,
-                at=(idx, step_),
+                at=(idx, step),
                 explanation=[reason],
                 notes=notes,
                 history=history,
@@ -914,33 +925,42 @@ class Planner:
     def _promise_follow_up(
         self, f: AccountFacts, as_of: date, tl: _CompiledTimeline | None
     ) -> list[_Draft]:
-        p = f.promise
-        if p is None or not p.active or as_of < p.deadline:
+        """One follow-up call for the promises whose deadline is today's business day.
+
+        A deadline on a weekend or holiday is followed up on the next business day (when the
+        promise has just broken, and the follow-up finds out why).
+        """
+        today = self.calendar.roll_forward(as_of)
+        due = [
+            p
+            for p in f.promises
+            if p.status is not PromiseStatus.KEPT
+            and p.deadline <= as_of
+            and self.calendar.roll_forward(p.deadline) == today
+            and not any(a.step == PROMISE_FOLLOW_UP and a.date >= p.deadline for a in f.activities)
+        ]
+        if not due:
             return []
-        # Follow-ups are made on the deadline: one logged earlier was for an earlier promise.
-        if any(a.step == PROMISE_FOLLOW_UP and a.date >= p.deadline for a in f.activities):
-            return []
-        channel, why = "call", ["channel call: follow up a promise by phone"]
-        contact, contact_why = _choose_contact(f, None, prefer=p.by)
+        why: list[Part] = [
+            f"promise of {p.amount} made on {p.made_on} is due {p.due}"
+            + (f" (+{(p.deadline - p.due).days} days grace)" if p.deadline != p.due else "")
+            + f"; paid so far {p.paid}: follow up precisely on the promised date"
+            for p in due
+        ]
+        contact, contact_why = _choose_contact(f, None, prefer=due[0].by)
         return [
             _Draft(
                 step=PROMISE_FOLLOW_UP,
                 step_index=-2,
                 timeline=tl.timeline.name if tl else None,
                 action="follow_up",
-                channel=channel,
+                channel="call",
                 contact=contact,
                 template=None,
-                due=self.calendar.roll_forward(as_of),
+                due=today,
                 needs_approval=None,
                 invoice=None,
-                explanation=[
-                    f"promise of {p.amount} made on {p.made_on} is due {p.due}"
-                    + (f" (+{(p.deadline - p.due).days} days grace)" if p.deadline != p.due else "")
-                    + f"; paid so far {p.paid}: follow up precisely on the promised date",
-                    *why,
-                    *contact_why,
-                ],
+                explanation=[*why, "channel call: follow up a promise by phone", *contact_why],
             )
         ]
 
