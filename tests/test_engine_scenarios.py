@@ -1435,3 +1435,84 @@ class TestFollowUpsAreNotLost:
         ]
         tuesday = policy.plan([acct], as_of=date(2026, 12, 1))
         assert [a.step for a in tuesday.actions] == []
+
+
+class TestThirdBatch:
+    def test_evaluation_error_names_the_expression(self) -> None:
+        """A score that cannot be computed for an account says which, where and why."""
+        policy = _policy('policy "t"\n  currency EUR\npriority\n  score overdue / overdue\n')
+        plan = policy.plan([account(id="Z", currency="EUR")], as_of=date(2026, 11, 23))
+        assert plan.state("Z").error == (
+            "cannot evaluate the policy for this account: scenario.arc:4:9: cannot evaluate "
+            "`overdue / overdue` for account 'Z': division by zero"
+        )
+
+    def test_done_steps_belong_to_the_accounts_timeline(self) -> None:
+        """`done courtesy` is the courtesy of the timeline the account follows."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\n'
+            'segment vip when account.tags contains "vip"\n'
+            "timeline vips for segment vip\n  step courtesy 5 days before due call\n"
+            "timeline standard for all\n  min gap 3 days between contacts\n"
+            '  step courtesy 3 days before due email "c"\n'
+            'expect "done is done" as of 2026-10-01\n  account\n'
+            "    invoice 100 EUR due 2026-10-01\n    done courtesy\n  then no action\n"
+        )
+        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+
+        (case,) = run_expects(policy).cases
+        assert case.failures == ()
+
+    def test_done_steps_fall_in_the_current_episode(self) -> None:
+        """A paid-off older invoice does not pull `done` dates out of the current episode."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 1 day past due email "r"\n'
+            'expect "current episode" as of 2026-10-05\n  account\n'
+            "    invoice 1,000 EUR due 2026-08-01\n    payment 1,000 EUR on 2026-08-01\n"
+            "    invoice 1,000 EUR due 2026-10-01\n    done reminder\n  then no action\n"
+        )
+        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+
+        (case,) = run_expects(policy).cases
+        assert case.failures == ()
+
+    def test_coverage_counts_only_rules_that_chose_a_channel(self) -> None:
+        """A promise follow-up's call does not count as the `call when` rule being tested."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  pause while promise.active\n  step reminder 1 day past due email "r"\n'
+            "channel\n  call when overdue >= 5,000 EUR\n  email otherwise\n"
+            'expect "follow-up" as of 2026-11-23\n  account\n'
+            "    invoice 1,000 EUR due 2026-10-01\n"
+            "    promise 1,000 EUR due 2026-11-23 made 2026-11-20\n  then action follow_up\n"
+        )
+        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+
+        report = run_expects(policy)
+        assert report.passed
+        assert report.untested_channel_rules == (
+            "call when overdue >= 5,000 EUR",
+            "email otherwise",
+        )
+
+    def test_an_invalid_expect_account_fails_only_its_case(self) -> None:
+        """An expect block describing invalid data fails, and the other blocks still run."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 1 day past due email "r"\n'
+            'expect "bad" as of 2026-10-05\n  account currency "USD"\n'
+            "    invoice 100 EUR due 2026-10-01\n  then step reminder\n"
+            'expect "good" as of 2026-10-05\n  account\n'
+            "    invoice 100 EUR due 2026-10-01\n  then step reminder\n"
+        )
+        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+
+        bad, good = run_expects(policy).cases
+        assert bad.failures == (
+            (
+                "the account is not valid: invoices[0].amount: amount is in EUR, but the account "
+                "is in USD"
+            ),
+        )
+        assert good.passed

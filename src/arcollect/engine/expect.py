@@ -29,6 +29,8 @@ from arcollect.domain.records import (
     Promise,
 )
 from arcollect.engine.plan import Plan
+from arcollect.errors import DataError
+from arcollect.facts import facts
 from arcollect.lang import ast
 
 if TYPE_CHECKING:
@@ -148,17 +150,11 @@ def expect_account(block: ast.Expect, policy: Policy) -> Account:
             done += rec.steps
         elif isinstance(rec, ast.LastContactRecord):
             activities.append(Activity(rec.on, Channel(rec.channel), outcome=Outcome(rec.outcome)))
-    anchor = min((i.due for i in invoices), default=block.as_of)
-    steps = {s.name: s for t in policy.checked.timelines for s in t.steps}
-    for name in done:
-        step = steps[name]
-        when = min(anchor + timedelta(days=step.day), block.as_of - timedelta(days=1))
-        activities.append(Activity(when, _ACTION_CHANNEL[step.action], step=name))
     if "terms" in fields:
         fields["terms"] = int(fields["terms"])
     if "risk" in fields:
         fields["risk"] = Decimal(fields["risk"])
-    return Account(
+    base = Account(
         fields.pop("id", "EXPECT"),
         currency,
         invoices=invoices,
@@ -169,6 +165,31 @@ def expect_account(block: ast.Expect, policy: Policy) -> Account:
         activities=activities,
         **fields,
     )
+    if not done:
+        return base
+    # Steps done are logged on their own day of the current episode, as the step of the
+    # timeline this account follows (two timelines may have steps of one name).
+    f = facts(base, block.as_of)
+    timeline = policy.planner.timeline_for(f)
+    own = {s.name: s for s in timeline.steps} if timeline else {}
+    anywhere = {s.name: s for t in policy.checked.timelines for s in t.steps}
+    anchor = (
+        f.delinquent_since - timedelta(days=1)
+        if f.delinquent_since
+        else (f.oldest_due or block.as_of)
+    )
+    for name in done:
+        step = own.get(name) or anywhere[name]
+        when = min(anchor + timedelta(days=step.day), block.as_of - timedelta(days=1))
+        activities.append(
+            Activity(
+                when,
+                _ACTION_CHANNEL[step.action],
+                step=name,
+                timeline=timeline.name if timeline else None,
+            )
+        )
+    return attrs.evolve(base, activities=activities)
 
 
 def _check(block: ast.Expect, plan: Plan, account_id: str) -> list[str]:
@@ -203,18 +224,20 @@ def run_expects(policy: Policy) -> TestReport:
     """Run every ``expect`` block of *policy*; report results and coverage."""
     cases = []
     reached: set[tuple[str | None, str]] = set()
-    channels: set[str] = set()
+    rules_used: set[int] = set()
     for block in policy.checked.expects:
-        account = expect_account(block, policy)
+        try:
+            account = expect_account(block, policy)
+        except DataError as exc:  # this case fails; the others still run
+            empty = Plan(block.as_of, policy.name, (), ())
+            cases.append(CaseResult(block.name, (f"the account is not valid: {exc}",), empty))
+            continue
         plan = policy.plan([account], as_of=block.as_of)
         cases.append(CaseResult(block.name, tuple(_check(block, plan, account.id)), plan))
         for act in plan.actions:
             reached.add((act.timeline, act.step))
-            channels.update(
-                line.split(":", 1)[0].removeprefix("channel ")
-                for line in act.explanation
-                if line.startswith("channel ")
-            )
+            if act.channel_rule is not None:
+                rules_used.add(act.channel_rule)
         state = plan.state(account.id)
         if state.step_reached:
             reached.add((state.timeline, state.step_reached))
@@ -226,7 +249,7 @@ def run_expects(policy: Policy) -> TestReport:
     )
     rules = tuple(
         r.channel + (" otherwise" if r.condition is None else f" when {r.condition.text}")
-        for r in policy.checked.channel
-        if r.channel not in channels
+        for k, r in enumerate(policy.checked.channel)
+        if k not in rules_used
     )
     return TestReport(tuple(cases), untested, rules)

@@ -136,6 +136,8 @@ class PlannedAction:
     _explanation: _Explanation = attrs.field(
         alias="explanation", converter=_explanation, eq=False, repr=False
     )
+    #: The index of the policy's channel rule that chose the channel, if one did.
+    channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def explanation(self) -> tuple[str, ...]:
@@ -347,6 +349,7 @@ class _Draft:
     needs_approval: str | None
     invoice: str | None
     explanation: list[Part]
+    channel_rule: int | None = None
 
 
 @attrs.define
@@ -470,6 +473,7 @@ class Planner:
                     deferred=deferred,
                     invoice=d.invoice,
                     explanation=explanation,
+                    channel_rule=d.channel_rule,
                 )
             )
         states = tuple(
@@ -509,7 +513,7 @@ class Planner:
         try:
             return self._account(f, as_of)
         except (CurrencyMismatchError, ArithmeticError, EvaluationError) as exc:
-            message = str(exc)
+            message = str(exc) if isinstance(exc, EvaluationError) else self._culprit(f, exc)
             state = AccountState(
                 account=acct.id,
                 timeline=None,
@@ -527,6 +531,26 @@ class Planner:
                 error=f"cannot evaluate the policy for this account: {message}",
             )
             return _Result(state, [], ((False, _Desc(_ZERO)), acct.id), _ZERO)
+
+    def _culprit(self, f: AccountFacts, exc: BaseException) -> str:
+        """Find the expression that failed for *f*, for an error that names it and its place.
+
+        The slow path of a failed account: each expression is evaluated on its own.
+        """
+        c = self.checked
+        exprs: list[TExpr] = [*c.segments.values()]
+        for t in c.timelines:
+            exprs += [*t.pause_while, *t.restart_when]
+            exprs += [e for s in t.steps for e in (s.when, s.unless) if e is not None]
+        exprs += [r.condition for r in c.channel if r.condition is not None]
+        exprs += [e for e in (c.priority.score,) if e is not None]
+        exprs += [e for e, _ in c.priority.ties]
+        for expr in exprs:
+            try:
+                self.program.compile(expr)(f)
+            except EvaluationError as located:
+                return str(located)
+        return str(exc)  # pragma: no cover - every failure comes from one of the expressions
 
     def _account(self, f: AccountFacts, as_of: date) -> _Result:
         acct = f.account
@@ -574,6 +598,11 @@ class Planner:
         drafts += self._dispute_reviews(f, as_of)
         state = AccountState(**state_kw, notes=tuple(notes))
         return _Result(state, drafts, sort_key, measure_value)
+
+    def timeline_for(self, f: AccountFacts) -> CheckedTimeline | None:
+        """Return the timeline an account with facts *f* follows (None if none applies)."""
+        tl = self._timeline(f)
+        return tl.timeline if tl else None
 
     def _timeline(self, f: AccountFacts) -> _CompiledTimeline | None:
         for tl in self.timeline_order:
@@ -847,7 +876,7 @@ class Planner:
                     f"next from {last + timedelta(days=step.min_interval)}"
                 )
                 return None
-        channel, channel_why = self._channel(step.action, f)
+        channel, channel_why, channel_rule = self._channel(step.action, f)
         why += channel_why
         if (
             timeline.min_gap is not None
@@ -881,6 +910,7 @@ class Planner:
             needs_approval=step.approval,
             invoice=invoice,
             explanation=why,
+            channel_rule=channel_rule,
         )
 
     def _traced(
@@ -901,20 +931,21 @@ class Planner:
         value = self.interpreter._eval(expr, f, None, trace)  # noqa: SLF001 - context is set
         return value, trace
 
-    def _channel(self, action: str, f: AccountFacts) -> tuple[str, list[Part]]:
+    def _channel(self, action: str, f: AccountFacts) -> tuple[str, list[Part], int | None]:
+        """Return the channel for *action*, why, and the index of the rule that chose it."""
         if action not in _CONTACT_ACTIONS:
-            return "internal", []
+            return "internal", [], None
         if action not in _CHANNEL_RULED or not self.checked.channel:
-            return action, []
+            return action, [], None
         values = iter(self.channel_fn(f) if self.channel_fn is not None else ())
-        for rule in self.checked.channel:
+        for k, rule in enumerate(self.checked.channel):
             if rule.condition is None:
-                return rule.channel, [f"channel {rule.channel}: no earlier channel rule holds"]
+                why = f"channel {rule.channel}: no earlier channel rule holds"
+                return rule.channel, [why], k
             if next(values):
-                return rule.channel, [
-                    self._traced(f"channel {rule.channel}", rule.condition, f, joined=True)
-                ]
-        return action, [f"channel {action}: no channel rule holds"]
+                traced = self._traced(f"channel {rule.channel}", rule.condition, f, joined=True)
+                return rule.channel, [traced], k
+        return action, [f"channel {action}: no channel rule holds"], None
 
     @staticmethod
     def _contact(step: CheckedStep, f: AccountFacts) -> tuple[ContactRef | None, list[str]]:
