@@ -1516,3 +1516,19 @@ class TestThirdBatch:
             ),
         )
         assert good.passed
+
+
+class TestCurrenciesApart:
+    def test_tiers_are_shares_within_each_currency(self) -> None:
+        """Without a policy currency, euros and yen are never added up for tiers."""
+        policy = _policy(
+            'policy "t"\npriority\n  score days_past_due\n'
+            "  tiers by share of overdue: A 80%, B 20%\n"
+        )
+        accts = [
+            account(invoice("1000 EUR", due="2026-10-01"), id="E1"),
+            account(invoice("10 EUR", due="2026-10-01"), id="E2"),
+            account(invoice("100000 JPY", due="2026-10-01"), id="J1"),
+        ]
+        plan = policy.plan(accts, as_of=date(2026, 11, 23))
+        assert [(s.account, s.tier) for s in plan.states] == [("E1", "A"), ("E2", "B"), ("J1", "A")]

@@ -227,16 +227,29 @@ class Plan:
     actions: tuple[PlannedAction, ...]
     states: tuple[AccountState, ...]
 
+    _by_account: dict[str, tuple[AccountState, list[PlannedAction]]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        index: dict[str, tuple[AccountState, list[PlannedAction]]] = {
+            st.account: (st, []) for st in self.states
+        }
+        for act in self.actions:
+            index[act.account][1].append(act)
+        object.__setattr__(self, "_by_account", index)
+
     def state(self, account_id: str) -> AccountState:
         """Return the state of the account *account_id*."""
-        for st in self.states:
-            if st.account == account_id:
-                return st
-        raise LookupError(f"the plan has no account {account_id!r}")
+        try:
+            return self._by_account[account_id][0]
+        except KeyError:
+            raise LookupError(f"the plan has no account {account_id!r}") from None
 
     def actions_for(self, account_id: str) -> tuple[PlannedAction, ...]:
         """Return the actions planned for *account_id*, in plan order."""
-        return tuple(a for a in self.actions if a.account == account_id)
+        entry = self._by_account.get(account_id)
+        return tuple(entry[1]) if entry else ()
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return the actions as plain dicts, with the keys of the JSON output."""
@@ -324,10 +337,11 @@ class _Desc:
 
 
 def _sortable(value: Any, descending: bool) -> tuple[bool, Any]:
-    if isinstance(value, Money):
-        value = value.amount
     if value is None:
         return (True, 0)  # absent values last, whatever the direction
+    if isinstance(value, Money):  # amounts compare within a currency, never across
+        amount = value.amount
+        return (False, (value.currency, _Desc(amount) if descending else amount))
     return (False, _Desc(value) if descending else value)
 
 
@@ -357,7 +371,7 @@ class _Result:
     state: AccountState
     drafts: list[_Draft]
     sort_key: tuple[Any, ...]
-    measure: Decimal
+    measure: tuple[str, Decimal]  # currency and amount of the tier measure
 
 
 class _CompiledTimeline:
@@ -483,26 +497,29 @@ class Planner:
         return Plan(as_of, self.checked.name, tuple(actions), states)
 
     def _tiers(self, results: list[_Result]) -> dict[str, str]:
+        """Pareto tiers by share of the measure, within each currency (never summed across)."""
         tiers = self.checked.priority.tiers
         if not tiers:
             return {}
-        ranked = sorted(
-            (r for r in results if r.state.error is None),
-            key=lambda r: (-r.measure, r.state.account),
-        )
-        total = sum((max(r.measure, _ZERO) for r in ranked), _ZERO)
-        out: dict[str, str] = {}
-        before = _ZERO  # share of the total held by the accounts ranked above
         bounds: list[tuple[Decimal, str]] = []
         acc = _ZERO
         for name, share in tiers:
             acc += share
             bounds.append((acc, name))
-        for r in ranked:
-            share_before = before / total if total > 0 else Decimal(1)
-            name = next((n for bound, n in bounds if share_before < bound), bounds[-1][1])
-            out[r.state.account] = name
-            before += max(r.measure, _ZERO)
+        by_currency: dict[str, list[_Result]] = defaultdict(list)
+        for r in results:
+            if r.state.error is None:
+                by_currency[r.measure[0]].append(r)
+        out: dict[str, str] = {}
+        for group in by_currency.values():
+            ranked = sorted(group, key=lambda r: (-r.measure[1], r.state.account))
+            total = sum((max(r.measure[1], _ZERO) for r in ranked), _ZERO)
+            before = _ZERO  # share of the total held by the accounts ranked above
+            for r in ranked:
+                share_before = before / total if total > 0 else Decimal(1)
+                name = next((n for bound, n in bounds if share_before < bound), bounds[-1][1])
+                out[r.state.account] = name
+                before += max(r.measure[1], _ZERO)
         return out
 
     # -- one account ---------------------------------------------------------------------
@@ -530,7 +547,7 @@ class Planner:
                 overdue=f.overdue,
                 error=f"cannot evaluate the policy for this account: {message}",
             )
-            return _Result(state, [], ((False, _Desc(_ZERO)), acct.id), _ZERO)
+            return _Result(state, [], ((False, _Desc(_ZERO)), acct.id), (acct.currency, _ZERO))
 
     def _culprit(self, f: AccountFacts, exc: BaseException) -> str:
         """Find the expression that failed for *f*, for an error that names it and its place.
@@ -568,7 +585,11 @@ class Planner:
             acct.id,
         )
         measure = self.measure(f)
-        measure_value = measure.amount if isinstance(measure, Money) else _ZERO
+        measure_value = (
+            (measure.currency, measure.amount)
+            if isinstance(measure, Money)
+            else (acct.currency, _ZERO)
+        )
 
         notes: list[str] = []
         drafts: list[_Draft] = []
@@ -783,10 +804,11 @@ class Planner:
                 tl, f, as_of, steps=per_invoice, notes=notes, history=history
             )
         if timeline.min_gap is not None:
-            self._one_contact(drafts, timeline.min_gap, as_of, notes)
+            later = self.calendar.roll_forward(as_of + timedelta(days=timeline.min_gap))
+            self._one_contact(drafts, timeline.min_gap, later, notes)
 
     @staticmethod
-    def _one_contact(drafts: list[_Draft], gap: int, as_of: date, notes: list[str]) -> None:
+    def _one_contact(drafts: list[_Draft], gap: int, later: date, notes: list[str]) -> None:
         """Under ``min gap``, keep today's most advanced contact; postpone the others."""
         contacts = [d for d in drafts if d.channel in _CONTACT_ACTIONS]
         if len(contacts) <= 1:
@@ -798,7 +820,7 @@ class Planner:
         for d in contacts[1:]:
             what = d.step + (f" for {d.invoice}" if d.invoice else "")
             notes.append(
-                f"{what}: postponed to {as_of + timedelta(days=gap)}: min gap {gap} days between "
+                f"{what}: postponed to {later}: min gap {gap} days between "
                 f"contacts ({kept.step} is planned today)"
             )
 
@@ -885,7 +907,9 @@ class Planner:
         ):
             gap = (as_of - f.last_contact.date).days
             if gap < timeline.min_gap:
-                resume = f.last_contact.date + timedelta(days=timeline.min_gap)
+                resume = self.calendar.roll_forward(
+                    f.last_contact.date + timedelta(days=timeline.min_gap)
+                )
                 notes.append(
                     f"{step.name}: postponed to {resume}: min gap {timeline.min_gap} days between "
                     f"contacts (last contact {f.last_contact.date}, {f.last_contact.channel.value})"
