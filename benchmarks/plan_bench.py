@@ -553,6 +553,7 @@ def _hand_written_plan(
             a for a in f.activities if a.step and (a.timeline is None or a.timeline == timeline)
         ]
 
+        resumed = False
         chosen = -1
         # After a broken (or partially kept) promise, a new episode begins at first_call.
         if (
@@ -564,13 +565,10 @@ def _hand_written_plan(
         ):
             closed = p.closed_on
             cycle_start = closed  # the broken promise begins a new episode
+            resumed = True
             if not any(a.step == "first_call" and a.date >= closed for a in history):
                 chosen = 2
-        lowest = 0
-        if chosen < 0 and cycle_start != (since - _ONE_DAY if since else oldest) - timedelta(
-            days=before
-        ):
-            lowest = 2  # resumed at first_call: the steps before it are behind the account
+        lowest = 2 if resumed else 0  # after a resume, the steps before first_call are behind
         if chosen < 0:
             # The most advanced step due whose conditions hold is the stage.
             for i in range(len(steps) - 1, lowest - 1, -1):
