@@ -12,7 +12,7 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcollect import Account, Activity, Channel
+from arcollect import Account, Activity
 from arcollect.data import demo_policy_text
 from arcollect.engine.expect import run_expects
 from arcollect.lang.policy import load_policy, parse_policy
@@ -73,7 +73,6 @@ class TestDeterminism:
 
 
 _NON_REPEATING = {s.name for t in STANDARD.checked.timelines for s in t.steps if s.every is None}
-_CHANNEL = {c.value: c for c in Channel}
 
 
 class TestReplay:
@@ -91,10 +90,13 @@ class TestReplay:
             for act in plan.actions:
                 if act.due != day:  # rolled to a later business day: done then, not today
                     continue
-                channel = _CHANNEL.get(act.channel, Channel.NOTE)
                 log.append(
                     Activity(
-                        day, channel, step=act.step, timeline=act.timeline, invoice=act.invoice
+                        day,
+                        act.logged_channel,
+                        step=act.step,
+                        timeline=act.timeline,
+                        invoice=act.invoice,
                     )
                 )
                 if act.step in _NON_REPEATING:

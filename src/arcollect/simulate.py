@@ -21,15 +21,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from arcollect.domain.account import Account
-from arcollect.domain.records import Activity, Channel
+from arcollect.domain.records import Activity
 from arcollect.facts import paid_off
 
 if TYPE_CHECKING:
     from arcollect.lang.policy import Policy
 
 __all__ = ["BacktestReport", "StepStats", "backtest"]
-
-_CHANNELS = {c.value: c for c in Channel}
 
 
 @attrs.frozen
@@ -114,7 +112,7 @@ def backtest(policy: Policy, accounts: Sequence[Account], start: date, end: date
             logs[act.account].append(
                 Activity(
                     day,
-                    _CHANNELS.get(act.channel, _CHANNELS.get(act.action, Channel.NOTE)),
+                    act.logged_channel,
                     step=act.step,
                     timeline=act.timeline,
                     invoice=act.invoice,

@@ -47,20 +47,6 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
 }
 
-_ACTION_CHANNEL = {
-    "email": Channel.EMAIL,
-    "letter": Channel.LETTER,
-    "sms": Channel.SMS,
-    "call": Channel.CALL,
-    "voicemail": Channel.VOICEMAIL,
-    "visit": Channel.VISIT,
-    "review": Channel.REVIEW,
-    "hold_shipments": Channel.HOLD_SHIPMENTS,
-    "release_hold": Channel.RELEASE_HOLD,
-    "refer_agency": Channel.REFER_AGENCY,
-    "refer_attorney": Channel.REFER_ATTORNEY,
-}
-
 
 @attrs.frozen
 class CaseResult:
@@ -184,7 +170,7 @@ def expect_account(block: ast.Expect, policy: Policy) -> Account:
         activities.append(
             Activity(
                 when,
-                _ACTION_CHANNEL[step.action],
+                Channel(step.action),  # every action kind is also a channel
                 step=name,
                 timeline=timeline.name if timeline else None,
             )

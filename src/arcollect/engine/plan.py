@@ -140,6 +140,11 @@ class PlannedAction:
     channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
+    def logged_channel(self) -> Channel:
+        """The channel of the activity that records this action once it is done."""
+        return Channel(self.action if self.channel == "internal" else self.channel)
+
+    @property
     def explanation(self) -> tuple[str, ...]:
         """The reasons for the action: each rule that decided it, with the values it saw."""
         return self._explanation.lines()
