@@ -16,6 +16,7 @@ from arcollect.convert import (
 )
 from arcollect.domain import (
     Account,
+    ActionKind,
     Activity,
     Channel,
     Contact,
@@ -26,6 +27,7 @@ from arcollect.domain import (
     Money,
     Outcome,
     Payment,
+    PlanChannel,
     Promise,
 )
 from arcollect.engine import AccountState, BusinessCalendar, ContactRef, Plan, PlannedAction
@@ -55,6 +57,7 @@ __all__ = [
     "Account",
     "AccountFacts",
     "AccountState",
+    "ActionKind",
     "Activity",
     "AgingBucket",
     "ArcollectError",
@@ -76,6 +79,7 @@ __all__ = [
     "Outcome",
     "Payment",
     "Plan",
+    "PlanChannel",
     "PlannedAction",
     "Policy",
     "PolicyError",

@@ -1,11 +1,11 @@
 """The AR domain model: money, records and accounts, as frozen attrs classes."""
 
 from arcollect.domain.account import Account
+from arcollect.domain.actions import ActionKind, Channel, PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT, Money, currency_exponent, is_currency
 from arcollect.domain.records import (
     KNOWN_ROLES,
     Activity,
-    Channel,
     Contact,
     Dispute,
     DisputeReason,
@@ -20,6 +20,7 @@ __all__ = [
     "KNOWN_ROLES",
     "MONEY_CONTEXT",
     "Account",
+    "ActionKind",
     "Activity",
     "Channel",
     "Contact",
@@ -30,6 +31,7 @@ __all__ = [
     "Money",
     "Outcome",
     "Payment",
+    "PlanChannel",
     "Promise",
     "currency_exponent",
     "is_currency",

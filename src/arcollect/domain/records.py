@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from arcollect.domain.actions import Channel
 from arcollect.domain.money import Money
 from arcollect.errors import DataError, Problem
 
@@ -32,33 +33,6 @@ __all__ = [
     "Payment",
     "Promise",
 ]
-
-
-class Channel(enum.StrEnum):
-    """What an activity did: a contact with the customer, or an internal collection action."""
-
-    EMAIL = "email"
-    LETTER = "letter"
-    SMS = "sms"
-    CALL = "call"
-    VOICEMAIL = "voicemail"
-    VISIT = "visit"
-    HOLD_SHIPMENTS = "hold_shipments"
-    RELEASE_HOLD = "release_hold"
-    REFER_AGENCY = "refer_agency"
-    REFER_ATTORNEY = "refer_attorney"
-    REVIEW = "review"
-    NOTE = "note"
-
-    @property
-    def is_contact(self) -> bool:
-        """Whether this channel reaches the customer (and so counts toward ``min gap``)."""
-        return self in _CONTACT_CHANNELS
-
-
-_CONTACT_CHANNELS = frozenset(
-    {Channel.EMAIL, Channel.LETTER, Channel.SMS, Channel.CALL, Channel.VOICEMAIL, Channel.VISIT}
-)
 
 
 class Outcome(enum.StrEnum):
