@@ -12,7 +12,7 @@ rules/standard.arc can fire.
 ``policy.plan(accounts, as_of=2026-11-23)`` with rules/standard.arc is timed against
 `hand_written_plan`: the same plan (actions in order, channels, due dates, deferrals,
 priorities and tiers) computed by direct Python code for the standard policy, mirroring the
-semantics documented in `arcollect.engine.plan`. Both derive the facts of every account with
+semantics documented in `arcollect.engine`. Both derive the facts of every account with
 `arcollect.facts.facts`, so that cost is in both. They are checked to agree on every account
 (untimed) after the first timed turn; a disagreement is printed and the run exits non-zero.
 The target is at most 2x.
@@ -52,8 +52,8 @@ from arcollect import (
     facts,
 )
 from arcollect.domain.money import MONEY_CONTEXT
-from arcollect.engine.plan import Plan
-from arcollect.lang.policy import load_policy
+from arcollect.engine.model import Plan
+from arcollect.policy import load_policy
 
 ROOT = Path(__file__).parent.parent
 AS_OF = date(2026, 11, 23)

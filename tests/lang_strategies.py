@@ -165,7 +165,7 @@ def headers() -> st.SearchStrategy[ast.Header]:
     )
 
 
-_TEMPLATE_KINDS: dict[ast.ActionKind, st.SearchStrategy[str | None]] = {
+_TEMPLATE_KINDS: dict[str, st.SearchStrategy[str | None]] = {
     "email": st.builds(str, texts),
     "letter": st.builds(str, texts),
     "sms": st.builds(str, texts),

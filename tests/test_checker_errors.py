@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from arcollect.errors import PolicyError
-from arcollect.lang.policy import parse_policy
+from arcollect.policy import parse_policy
 
 
 def policy(snippet: str) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from arcollect.lang.policy import parse_policy
 from arcollect.lang.schema import FACTS, INVOICE_FIELDS
+from arcollect.policy import parse_policy
 
 ROOT = Path(__file__).parent.parent
 DOC = ROOT / "docs" / "language.md"

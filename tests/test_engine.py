@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from arcollect import Account, Activity
 from arcollect.data import demo_policy_text
-from arcollect.engine.expect import run_expects
-from arcollect.lang.policy import load_policy, parse_policy
+from arcollect.expect import run_expects
+from arcollect.policy import load_policy, parse_policy
 from strategies import accounts
 
 ROOT = Path(__file__).parent.parent

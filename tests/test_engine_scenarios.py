@@ -14,8 +14,8 @@ from pathlib import Path
 from arcollect.domain.account import Account
 from arcollect.domain.money import Money
 from arcollect.domain.records import Activity, Contact, Dispute, Invoice, Payment, Promise
-from arcollect.engine.plan import Plan, PlannedAction
-from arcollect.lang.policy import Policy, load_policy, parse_policy
+from arcollect.engine.model import Plan, PlannedAction
+from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.testing import account, activity, contact, dispute, invoice, payment, promise
 
 ROOT = Path(__file__).parent.parent
@@ -1458,7 +1458,7 @@ class TestThirdBatch:
             'expect "done is done" as of 2026-10-01\n  account\n'
             "    invoice 100 EUR due 2026-10-01\n    done courtesy\n  then no action\n"
         )
-        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+        from arcollect.expect import run_expects  # noqa: PLC0415
 
         (case,) = run_expects(policy).cases
         assert case.failures == ()
@@ -1472,7 +1472,7 @@ class TestThirdBatch:
             "    invoice 1,000 EUR due 2026-08-01\n    payment 1,000 EUR on 2026-08-01\n"
             "    invoice 1,000 EUR due 2026-10-01\n    done reminder\n  then no action\n"
         )
-        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+        from arcollect.expect import run_expects  # noqa: PLC0415
 
         (case,) = run_expects(policy).cases
         assert case.failures == ()
@@ -1487,7 +1487,7 @@ class TestThirdBatch:
             "    invoice 1,000 EUR due 2026-10-01\n"
             "    promise 1,000 EUR due 2026-11-23 made 2026-11-20\n  then action follow_up\n"
         )
-        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+        from arcollect.expect import run_expects  # noqa: PLC0415
 
         report = run_expects(policy)
         assert report.passed
@@ -1506,7 +1506,7 @@ class TestThirdBatch:
             'expect "good" as of 2026-10-05\n  account\n'
             "    invoice 100 EUR due 2026-10-01\n  then step reminder\n"
         )
-        from arcollect.engine.expect import run_expects  # noqa: PLC0415
+        from arcollect.expect import run_expects  # noqa: PLC0415
 
         bad, good = run_expects(policy).cases
         assert bad.failures == (

@@ -15,7 +15,7 @@ from arcollect import Account, EvaluationError, Money, facts
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.facts import AccountFacts
 from arcollect.lang.checked import TExpr
-from arcollect.lang.policy import Policy, load_policy, parse_policy
+from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.testing import account, activity, contact, dispute, invoice, payment, promise
 from strategies import accounts
 
@@ -173,7 +173,7 @@ def compile_let(expr: str) -> tuple[Policy, TExpr]:
 
 def both(expr: str, f: AccountFacts) -> tuple[Any, Any]:
     policy, typed = compile_let(expr)
-    return policy.compile(typed)(f), policy.explain(typed, f)[0]
+    return policy.compile(typed)(f), policy.trace(typed, f)[0]
 
 
 class TestSemantics:
@@ -204,7 +204,7 @@ class TestSemantics:
         with decimal.localcontext() as ctx:
             ctx.prec = 2
             assert policy.compile(typed)(f) == expected
-            assert policy.explain(typed, f)[0] == expected
+            assert policy.trace(typed, f)[0] == expected
 
 
 class TestEvaluationErrors:
@@ -235,7 +235,7 @@ class TestExplanations:
         policy, typed = compile_let(
             "days_past_due >= 45 and not promise.active and last_contact.outcome == irate"
         )
-        value, trace = policy.explain(typed, facts(ACCOUNT, AS_OF))
+        value, trace = policy.trace(typed, facts(ACCOUNT, AS_OF))
         assert value is True
         assert trace == [
             "days_past_due = 53 >= 45",
@@ -246,7 +246,7 @@ class TestExplanations:
     def test_trace_of_a_failing_comparison_shows_the_negation(self) -> None:
         """A comparison that fails is shown with the operator that held instead."""
         policy, typed = compile_let("overdue >= 25,000 EUR")
-        _, trace = policy.explain(typed, facts(ACCOUNT, AS_OF))
+        _, trace = policy.trace(typed, facts(ACCOUNT, AS_OF))
         assert trace == ["overdue = 13900.00 EUR < 25,000 EUR"]
 
 
@@ -274,9 +274,9 @@ class TestGeneratedCodeMatchesInterpreter:
                 fast = fn(f)
             except EvaluationError:
                 with pytest.raises(Exception):  # noqa: B017, PT011 - same failure, other path
-                    STANDARD.explain(expr, f)
+                    STANDARD.trace(expr, f)
                 continue
-            assert fast == STANDARD.explain(expr, f)[0]
+            assert fast == STANDARD.trace(expr, f)[0]
 
     def test_string_literals_never_become_code(self) -> None:
         """A string that looks like Python is a constant, absent from the generated source."""

@@ -10,7 +10,7 @@ import pytest
 from arcollect.errors import PolicyError
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.parser import parse
-from arcollect.lang.policy import load_policy, parse_policy
+from arcollect.policy import load_policy, parse_policy
 
 ROOT = Path(__file__).parent.parent
 RULES = sorted((ROOT / "rules").glob("*.arc")) + sorted((ROOT / "rules").glob("*.yaml"))

@@ -49,7 +49,7 @@ from arcollect.facts import (
     PromiseStatus,
     facts,
 )
-from arcollect.lang.policy import Policy, load_policy, parse_policy
+from arcollect.policy import Policy, load_policy, parse_policy
 
 __version__ = "0.1.0.dev0"
 

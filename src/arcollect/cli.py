@@ -20,11 +20,11 @@ from arcollect import __version__
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
-from arcollect.engine.expect import run_expects
-from arcollect.engine.plan import Plan
+from arcollect.engine.model import Plan
 from arcollect.errors import ArcollectError, PolicyError
+from arcollect.expect import run_expects
 from arcollect.lang.formatter import format_policy
-from arcollect.lang.policy import Policy, load_policy, parse_policy
+from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.simulate import backtest
 
 __all__ = ["main"]

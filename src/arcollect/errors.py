@@ -9,7 +9,8 @@ callers may catch either::
     ├── CurrencyError (ValueError)          an unknown ISO 4217 currency code
     ├── CurrencyMismatchError (TypeError)   arithmetic or comparison across two currencies
     ├── InexactAmountError (TypeError)      a float where an exact amount is needed
-    └── EvaluationError (ValueError)        a policy expression that cannot be evaluated on data
+    ├── EvaluationError (ValueError)        a policy expression that cannot be evaluated on data
+    └── UnknownAccountError (LookupError)   a plan asked about an account it does not hold
 
 Errors that translate a lower-level exception are raised ``from None``: the message says all
 there is to say, and the caller never sees a traceback from deep inside a parser.
@@ -33,6 +34,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "Span",
+    "UnknownAccountError",
 ]
 
 
@@ -52,8 +54,31 @@ class InexactAmountError(ArcollectError, TypeError):
     """A float was given where an exact (Decimal or integer) amount is required."""
 
 
+class UnknownAccountError(ArcollectError, LookupError):
+    """A plan was asked about an account it does not hold."""
+
+
 class EvaluationError(ArcollectError, ValueError):
-    """A checked policy expression could not be evaluated on the given data."""
+    """A checked policy expression could not be evaluated on the given data.
+
+    The message says it all (``p.arc:8:21: cannot evaluate `x` for account 'C-1': ...``); the
+    same facts are attributes: *span* and *source_name* locate the expression in its rule file
+    (None when the error is about the account's data rather than an expression), *account* names
+    the account (None when no account is concerned).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        span: Span | None = None,
+        source_name: str | None = None,
+        account: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.span = span
+        self.source_name = source_name
+        self.account = account
 
 
 # --------------------------------------------------------------------------------------------

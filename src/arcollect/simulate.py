@@ -25,7 +25,7 @@ from arcollect.domain.records import Activity
 from arcollect.facts import paid_off
 
 if TYPE_CHECKING:
-    from arcollect.lang.policy import Policy
+    from arcollect.policy import Policy
 
 __all__ = ["BacktestReport", "StepStats", "backtest"]
 

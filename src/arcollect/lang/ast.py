@@ -25,6 +25,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from arcollect.domain.actions import ActionKind
 from arcollect.errors import Span
 
 __all__ = [
@@ -464,21 +465,6 @@ class StepTiming(Node):
         return self.offset.days
 
 
-ActionKind = Literal[
-    "email",
-    "letter",
-    "sms",
-    "call",
-    "voicemail",
-    "visit",
-    "review",
-    "hold_shipments",
-    "release_hold",
-    "refer_agency",
-    "refer_attorney",
-]
-
-
 @attrs.frozen(kw_only=True)
 class Action(Node):
     """What a step does, and with which template.
@@ -491,7 +477,7 @@ class Action(Node):
     (``hold_shipments``); ``template`` is the template name or None.
     """
 
-    kind: ActionKind
+    kind: ActionKind = attrs.field(converter=ActionKind)
     template: str | None = None
 
 

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 import attrs
 
+from arcollect.domain.actions import ActionKind
 from arcollect.errors import Diagnostic, Span
-from arcollect.lang.ast import ActionKind, Expect
+from arcollect.lang.ast import Expect
 from arcollect.lang.schema import Fact
 from arcollect.lang.types import Type
 
@@ -235,7 +236,7 @@ class CheckedStep:
 
     name: str
     day: int
-    action: ActionKind
+    action: ActionKind = attrs.field(converter=ActionKind)
     template: str | None
     per_invoice: bool
     to_role: str | None

@@ -126,17 +126,9 @@ def _step_rest(step: ast.Step) -> str:
     return text
 
 
-_ACTION_WORDS: Final = {
-    "hold_shipments": "hold shipments",
-    "release_hold": "release hold",
-    "refer_agency": "refer agency",
-    "refer_attorney": "refer attorney",
-}
-
-
 def _action(action: ast.Action) -> str:
-    if action.kind in _ACTION_WORDS:
-        return _ACTION_WORDS[action.kind]
+    if not action.kind.takes_template:
+        return action.kind.words
     if action.template is None:
         return action.kind
     return f"{action.kind} {_string(action.template)}"

@@ -39,6 +39,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import Lexer, LexerState, PatternStr
 from lark.utils import TextSlice
 
+from arcollect.domain.actions import ActionKind
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 
@@ -264,12 +265,6 @@ def _exprs(children: Sequence[Any]) -> list[ast.Expr]:
 # The transformer
 
 
-_ACTION_WORDS: Final = {
-    "hold_shipments": "hold shipments",
-    "release_hold": "release hold",
-    "refer_agency": "refer agency",
-    "refer_attorney": "refer attorney",
-}
 _MODIFIER_WORDS: Final = {
     "to_role": "to",
     "with_role": "with",
@@ -460,8 +455,9 @@ class _Builder(Transformer[Token, Any]):
         span = _span(children)
         return ast.StepTiming(relation="on_due", offset=ast.DurationLit(days=0), span=span)
 
-    def _action(self, kind: ast.ActionKind, children: list[Any]) -> ast.Action:
-        template = _string(children[1]) if len(children) > 1 and kind not in _ACTION_WORDS else None
+    def _action(self, word: str, children: list[Any]) -> ast.Action:
+        kind = ActionKind(word)
+        template = _string(children[1]) if len(children) > 1 and kind.takes_template else None
         return ast.Action(kind=kind, template=template, span=_span(children))
 
     def action_email(self, children: list[Any]) -> ast.Action:

@@ -12,15 +12,13 @@ marked ``optional``; see the language reference for how absent values compare.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
 
 from arcollect.domain.records import Channel, DisputeReason, Outcome
-from arcollect.facts import PromiseStatus
+from arcollect.lang.runtime import FACT_NAMESPACE
 from arcollect.lang.types import (
     BOOL,
     DATE,
@@ -37,19 +35,8 @@ from arcollect.lang.types import (
 __all__ = ["FACTS", "INVOICE_FIELDS", "RUNTIME", "Fact", "fact_table"]
 
 
-def _days(value: int | None) -> timedelta | None:
-    return None if value is None else timedelta(days=value)
-
-
 #: The names the trusted fact expressions may use, besides ``F`` (facts) and ``E`` (invoice).
-RUNTIME: Final[Mapping[str, Any]] = MappingProxyType(
-    {
-        "_days": _days,
-        "_BROKEN": PromiseStatus.BROKEN,
-        "_PARTIAL": PromiseStatus.PARTIALLY_KEPT,
-        "Decimal": Decimal,
-    }
-)
+RUNTIME: Final[Mapping[str, Any]] = FACT_NAMESPACE
 
 
 @attrs.frozen

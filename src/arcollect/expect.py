@@ -28,13 +28,13 @@ from arcollect.domain.records import (
     Payment,
     Promise,
 )
-from arcollect.engine.plan import Plan
+from arcollect.engine.model import Plan
 from arcollect.errors import DataError
 from arcollect.facts import facts
 from arcollect.lang import ast
 
 if TYPE_CHECKING:
-    from arcollect.lang.policy import Policy
+    from arcollect.policy import Policy
 
 __all__ = ["CaseResult", "TestReport", "expect_account", "run_expects"]
 
@@ -156,7 +156,8 @@ def expect_account(block: ast.Expect, policy: Policy) -> Account:
     # Steps done are logged on their own day of the current episode, as the step of the
     # timeline this account follows (two timelines may have steps of one name).
     f = facts(base, block.as_of)
-    timeline = policy.planner.timeline_for(f)
+    compiled = policy.compiled.timeline_for(f)
+    timeline = compiled.timeline if compiled else None
     own = {s.name: s for s in timeline.steps} if timeline else {}
     anywhere = {s.name: s for t in policy.checked.timelines for s in t.steps}
     anchor = (

@@ -1,4 +1,7 @@
-"""The policy: a rule file parsed, checked and compiled, ready to evaluate.
+"""The front: a rule file parsed, checked and compiled into a `Policy`, ready to plan.
+
+This is the one module that composes the rule language (`arcollect.lang`: parse, check,
+compile) and the engine (`arcollect.engine`: plan). Below it nothing imports upward.
 
 >>> policy = parse_policy('''
 ... policy "Tiny" version 1
@@ -21,14 +24,17 @@ from typing import Any
 import attrs
 
 from arcollect.domain.account import Account
-from arcollect.engine.plan import Plan, Planner
+from arcollect.engine.model import Plan
+from arcollect.engine.planner import Planner
 from arcollect.errors import Diagnostic, PolicyError
 from arcollect.facts import AccountFacts
 from arcollect.lang import ast
 from arcollect.lang.checked import CheckedPolicy, TExpr
 from arcollect.lang.checker import check
-from arcollect.lang.compiler import CompiledExpr, Interpreter, Program, Trace
+from arcollect.lang.compiler import CompiledExpr
+from arcollect.lang.interpreter import Interpreter, Trace
 from arcollect.lang.parser import parse
+from arcollect.lang.program import CompiledPolicy, compile_policy
 
 __all__ = ["Policy", "load_policy", "parse_policy"]
 
@@ -37,16 +43,15 @@ __all__ = ["Policy", "load_policy", "parse_policy"]
 class Policy:
     """A checked, compiled collection policy.
 
-    ``tree`` is its syntax tree, ``checked`` the typed policy, ``warnings`` what the checker
-    noticed without refusing the policy. `plan` says what to do on a date; `evaluate` computes
-    any of its expressions for an account's facts; `explain` does the same and says what
-    decided it.
+    ``tree`` is its syntax tree, ``checked`` the typed policy, ``compiled`` what the engine
+    evaluates, ``warnings`` what the checker noticed without refusing the policy. `plan` says
+    what to do on a date; `evaluate` computes any of its expressions for an account's facts;
+    `trace` does the same and says what decided it.
     """
 
     tree: ast.PolicyFile
     checked: CheckedPolicy
-    program: Program = attrs.field(repr=False)
-    interpreter: Interpreter = attrs.field(repr=False)
+    compiled: CompiledPolicy = attrs.field(repr=False)
     planner: Planner = attrs.field(repr=False)
 
     @classmethod
@@ -55,9 +60,8 @@ class Policy:
     ) -> Policy:
         """Check and compile a syntax tree (from `parse` or the YAML reader)."""
         checked = check(tree, source=source, source_name=source_name)
-        program = Program(checked.lets, checked.segments, source_name)
-        interpreter = Interpreter(checked.lets, checked.segments)
-        return cls(tree, checked, program, interpreter, Planner(checked, program, interpreter))
+        compiled = compile_policy(checked)
+        return cls(tree, checked, compiled, Planner(compiled))
 
     @property
     def name(self) -> str:
@@ -77,19 +81,25 @@ class Policy:
         """
         return self.planner.plan(accounts, as_of)
 
+    @property
+    def interpreter(self) -> Interpreter:
+        """The reference interpreter of the policy's expressions."""
+        return self.compiled.interpreter
+
     def compile(self, expr: TExpr) -> CompiledExpr:
         """Compile one of the policy's typed expressions."""
-        return self.program.compile(expr)
+        return self.compiled.program.compile(expr)
 
     def evaluate(self, expr: TExpr, facts: AccountFacts) -> Any:
         """Evaluate one of the policy's typed expressions for *facts*."""
         return self.compile(expr)(facts)
 
-    def explain(self, expr: TExpr, facts: AccountFacts) -> tuple[Any, Trace]:
-        """Evaluate *expr* for *facts*, returning its value and what decided it."""
-        trace: Trace = []
-        value = self.interpreter.evaluate(expr, facts, trace)
-        return value, trace
+    def trace(self, expr: TExpr, facts: AccountFacts) -> tuple[Any, Trace]:
+        """Evaluate *expr* for *facts*, returning its value and what decided it.
+
+        (`Plan.explain` says why a plan holds what it does for an account.)
+        """
+        return self.compiled.interpreter.trace(expr, facts)
 
 
 def parse_policy(text: str | bytes, *, name: str = "<policy>") -> Policy:

@@ -1,0 +1,271 @@
+"""The plan: what each collector should do on a date, for whom, in what order, and why.
+
+These are the engine's output types. A `Plan` holds the `PlannedAction`s due on its date, in
+their total order, and the `AccountState` of every account, those that could not be planned
+included (their ``error`` says why). Every type turns into plain data (`to_record`,
+`Plan.to_dict`) with the keys of the JSON output, and `Plan.to_json` is stable: sorted keys,
+the same bytes for the same inputs on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from arcollect.domain.actions import ActionKind, Channel, PlanChannel
+from arcollect.domain.money import MONEY_CONTEXT, Money
+from arcollect.engine.explain import Explanation, Part
+from arcollect.errors import UnknownAccountError
+from arcollect.lang.checked import day_words
+
+__all__ = [
+    "AccountState",
+    "ContactRef",
+    "Plan",
+    "PlannedAction",
+    "decimal_text",
+    "say_day",
+]
+
+
+@attrs.frozen
+class ContactRef:
+    """Who to contact: a contact's name and the role it was chosen for."""
+
+    name: str
+    role: str | None
+    phone: str | None = None
+    email: str | None = None
+
+
+def _explanation(value: Iterable[Part] | Explanation) -> Explanation:
+    return Explanation.of(value)
+
+
+@attrs.frozen
+class PlannedAction:
+    """One action due on the plan's date, with everything a collector needs and the reasons.
+
+    ``explanation`` lists every rule that decided the action, with the values it saw.
+    """
+
+    account: str
+    step: str
+    timeline: str | None
+    action: ActionKind
+    channel: PlanChannel
+    contact: ContactRef | None
+    template: str | None
+    due: date
+    priority: Decimal
+    tier: str | None
+    needs_approval: str | None
+    deferred: bool
+    invoice: str | None
+    _explanation: Explanation = attrs.field(
+        alias="explanation", converter=_explanation, eq=False, repr=False
+    )
+    #: The index of the policy's channel rule that chose the channel, if one did.
+    channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def logged_channel(self) -> Channel:
+        """The channel of the activity that records this action once it is done."""
+        if self.channel is PlanChannel.INTERNAL:
+            return self.action.logged_channel
+        return Channel(self.channel)
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """The reasons for the action: each rule that decided it, with the values it saw."""
+        return self._explanation.lines()
+
+    def ordered(
+        self, *, priority: Decimal, tier: str | None, due: date, deferred: bool, why: list[Part]
+    ) -> PlannedAction:
+        """Return this action with its place in the plan: priority, tier, and capacity."""
+        return attrs.evolve(
+            self,
+            priority=priority,
+            tier=tier,
+            due=due,
+            deferred=deferred,
+            explanation=self._explanation.extended(why),
+        )
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the action as plain data: the keys and values of the JSON output."""
+        return {
+            "account": self.account,
+            "step": self.step,
+            "timeline": self.timeline,
+            "action": str(self.action),
+            "channel": str(self.channel),
+            "contact": None
+            if self.contact is None
+            else {"name": self.contact.name, "role": self.contact.role},
+            "template": self.template,
+            "due": self.due.isoformat(),
+            "priority": decimal_text(self.priority),
+            "tier": self.tier,
+            "needs_approval": self.needs_approval,
+            "deferred": self.deferred,
+            "invoice": self.invoice,
+            "explanation": list(self.explanation),
+        }
+
+
+@attrs.frozen
+class AccountState:
+    """Where an account stands in its timeline on the plan's date.
+
+    *day* counts from the due date of the oldest open invoice (negative before it);
+    *episode_start* is the first day of the current stretch of overdue money; *cycle_start*
+    the day from which steps count as done (the episode's start, or the due date it is about,
+    moved back by the longest before-due step); *step_reached*
+    the most advanced step due (planned or already done); *next_step* and *next_date* what
+    happens next if nothing changes. *notes* says why steps were not taken; *error* is set when
+    the policy could not be evaluated for this account (and then it has no actions).
+    """
+
+    account: str
+    timeline: str | None
+    episode_start: date | None
+    day: int | None
+    step_reached: str | None
+    steps_done: tuple[str, ...]
+    steps_skipped: tuple[str, ...]
+    paused_by: tuple[str, ...]
+    next_step: str | None
+    next_date: date | None
+    priority: Decimal
+    tier: str | None
+    overdue: Money
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+    cycle_start: date | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the state as plain data: the keys and values of the JSON output."""
+        return {
+            "account": self.account,
+            "timeline": self.timeline,
+            "episode_start": None if self.episode_start is None else self.episode_start.isoformat(),
+            "day": self.day,
+            "cycle_start": None if self.cycle_start is None else self.cycle_start.isoformat(),
+            "step_reached": self.step_reached,
+            "steps_done": list(self.steps_done),
+            "steps_skipped": list(self.steps_skipped),
+            "paused_by": list(self.paused_by),
+            "next_step": self.next_step,
+            "next_date": None if self.next_date is None else self.next_date.isoformat(),
+            "priority": decimal_text(self.priority),
+            "tier": self.tier,
+            "overdue": str(self.overdue),
+            "notes": list(self.notes),
+            "error": self.error,
+        }
+
+
+@attrs.frozen
+class Plan:
+    """The plan for *as_of*: ordered actions and the state of every account."""
+
+    as_of: date
+    policy: str
+    actions: tuple[PlannedAction, ...]
+    states: tuple[AccountState, ...]
+
+    _by_account: dict[str, tuple[AccountState, list[PlannedAction]]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        index: dict[str, tuple[AccountState, list[PlannedAction]]] = {
+            st.account: (st, []) for st in self.states
+        }
+        for act in self.actions:
+            index[act.account][1].append(act)
+        object.__setattr__(self, "_by_account", index)
+
+    def state(self, account_id: str) -> AccountState:
+        """Return the state of the account *account_id*."""
+        try:
+            return self._by_account[account_id][0]
+        except KeyError:
+            raise UnknownAccountError(f"the plan has no account {account_id!r}") from None
+
+    def actions_for(self, account_id: str) -> tuple[PlannedAction, ...]:
+        """Return the actions planned for *account_id*, in plan order."""
+        entry = self._by_account.get(account_id)
+        return tuple(entry[1]) if entry else ()
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return the actions as plain dicts, with the keys of the JSON output."""
+        return [a.to_record() for a in self.actions]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the whole plan as plain data."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "policy": self.policy,
+            "actions": self.to_records(),
+            "states": [s.to_record() for s in self.states],
+        }
+
+    def to_json(self) -> str:
+        """Return the plan as stable JSON: sorted keys, two-space indents, a final newline."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def explain(self, account_id: str) -> str:
+        """Explain, in plain text, where *account_id* stands and why each action is planned."""
+        st = self.state(account_id)
+        lines = [f"Account {st.account} as of {self.as_of}"]
+        if st.error:
+            lines.append(f"  error: {st.error}")
+            return "\n".join(lines)
+        lines.append(
+            f"  overdue {st.overdue}, priority {decimal_text(st.priority)}, tier {st.tier or '-'}"
+        )
+        lines.append(f"  timeline: {st.timeline or 'none'}")
+        if st.day is not None:
+            lines.append(f"  day: {say_day(st.day)}")
+        if st.episode_start:
+            lines.append(f"  episode since {st.episode_start}")
+        if st.step_reached:
+            lines.append(f"  stage: {st.step_reached}")
+        if st.steps_done:
+            lines.append(f"  done: {', '.join(st.steps_done)}")
+        if st.steps_skipped:
+            lines.append(f"  skipped: {', '.join(st.steps_skipped)}")
+        if st.paused_by:
+            lines.append(f"  paused by: {'; '.join(st.paused_by)}")
+        lines += [f"  {note}" for note in st.notes]
+        actions = self.actions_for(account_id)
+        if not actions:
+            lines.append("  no action today")
+        for act in actions:
+            who = f" to {act.contact.name} ({act.contact.role})" if act.contact else ""
+            lines.append(
+                f"  action: {act.action} via {act.channel}{who}, step {act.step}, due {act.due}"
+            )
+            lines += [f"    - {why}" for why in act.explanation]
+        if st.next_step:
+            lines.append(f"  next: {st.next_step} on {st.next_date}")
+        return "\n".join(lines)
+
+
+def decimal_text(value: Decimal) -> str:
+    """Write a Decimal without exponent or trailing zeros: ``56.8631``, ``205``, ``0``."""
+    text = format(value.normalize(MONEY_CONTEXT), "f")  # never the caller's Decimal context
+    return "0" if text == "-0" else text
+
+
+def say_day(day: int) -> str:
+    """Say an account's or a step's day: ``due today`` for 0, else as `day_words` does."""
+    return "due today" if day == 0 else day_words(day)

@@ -1,0 +1,165 @@
+"""The planner: a compiled policy over accounts as of one date, stage by stage.
+
+For each account, on its own (the per-account phase, which could run partitioned):
+
+1. `arcollect.facts` derives what the policy may read, as of the date;
+2. `priority.standing` evaluates the score, the ``ties by`` keys and the tier measure;
+3. the account's timeline is the first whose segment holds (``for all`` timelines last), and
+   `timeline.decide` works out its `Position`: stage, steps done and skipped, pause, next step,
+   and the steps due today;
+4. `actions.dress` turns those steps into actions with a channel and a contact, and adds the
+   follow-ups of promises and the reviews of disputes.
+
+Then, over the whole portfolio: `priority.tiers` and `priority.order` (the total order, and call
+capacity). An account the policy cannot be evaluated for (its data make an expression fail, or it
+is in another currency than the policy) is not dropped: its state carries the error, located
+at the expression, and the others go on.
+
+Nothing here reads the clock or a file: the same policy, accounts and date give the same plan,
+whatever the order of the accounts or of their records.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable
+from datetime import date
+
+import attrs
+
+from arcollect.domain.account import Account
+from arcollect.domain.money import MONEY_CONTEXT
+from arcollect.engine.actions import Candidate, dress
+from arcollect.engine.calendar import BusinessCalendar
+from arcollect.engine.explain import Tracer
+from arcollect.engine.model import AccountState, Plan
+from arcollect.engine.priority import Standing, order, standing, tiers
+from arcollect.engine.timeline import decide, undecided
+from arcollect.errors import CurrencyMismatchError, DataError, EvaluationError, Problem
+from arcollect.facts import AccountFacts, facts
+from arcollect.lang.program import CompiledPolicy
+
+__all__ = ["Planner"]
+
+
+@attrs.frozen
+class _AccountPlan:
+    """The per-account phase's result: state, candidate actions and standing."""
+
+    state: AccountState
+    candidates: list[Candidate]
+    standing: Standing
+
+
+class Planner:
+    """Plans a compiled policy; build one per policy and reuse it."""
+
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.policy = policy
+        checked = policy.checked
+        self.calendar = BusinessCalendar.of(checked.business_days, checked.holidays)
+
+    def plan(self, accounts: Iterable[Account], as_of: date) -> Plan:
+        """Return the plan for *accounts* on *as_of*."""
+        if not isinstance(as_of, date):
+            raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
+        ordered = sorted(enumerate(accounts), key=lambda ia: ia[1].id)
+        _refuse_duplicates(ordered)
+        with decimal.localcontext(MONEY_CONTEXT):
+            results = [self.account(acct, as_of) for _, acct in ordered]
+            standings = [r.standing for r in results]
+            tier_of = tiers(self.policy.checked.priority, standings)
+            actions = order(
+                self.policy.checked.priority,
+                self.calendar,
+                [(r.standing, c) for r in results for c in r.candidates],
+                tier_of,
+            )
+        states = tuple(
+            r.state if r.state.error else attrs.evolve(r.state, tier=tier_of.get(r.state.account))
+            for r in results
+        )
+        return Plan(as_of, self.policy.checked.name, actions, states)
+
+    def account(self, acct: Account, as_of: date) -> _AccountPlan:
+        """Run the per-account phase for *acct* (under `MONEY_CONTEXT`)."""
+        try:
+            f = facts(acct, as_of)
+        except ArithmeticError as exc:  # dates beyond the calendar, in the account's data
+            return _failed(acct, None, f"cannot work out the account's facts: {exc}")
+        try:
+            return self._account(f, as_of)
+        except (CurrencyMismatchError, ArithmeticError, EvaluationError) as exc:
+            located = exc if isinstance(exc, EvaluationError) else self.policy.locate(f)
+            return _failed(
+                acct, f, f"cannot evaluate the policy for this account: {located or exc}"
+            )
+
+    def _account(self, f: AccountFacts, as_of: date) -> _AccountPlan:
+        acct, policy = f.account, self.policy
+        currency = policy.checked.currency
+        if currency is not None and acct.currency != currency:
+            raise EvaluationError(
+                f"the account is in {acct.currency}, the policy in {currency}: "
+                "convert the amounts or use a policy in the account's currency",
+                account=acct.id,
+            )
+        st = standing(policy, f)
+        tl = policy.timeline_for(f)
+        if tl is None or f.oldest_due is None:
+            position = undecided(tl, f)
+        else:
+            position = decide(tl, f, as_of, self.calendar)
+        tracer = Tracer(policy.interpreter, f)
+        candidates = dress(
+            position, f, as_of=as_of, policy=policy, calendar=self.calendar, tracer=tracer
+        )
+        state = AccountState(
+            account=acct.id,
+            timeline=tl.name if tl else None,
+            episode_start=position.episode_start,
+            day=position.day,
+            step_reached=position.stage,
+            steps_done=position.steps_done,
+            steps_skipped=position.steps_skipped,
+            paused_by=position.paused_by,
+            next_step=position.next_step,
+            next_date=position.next_date,
+            priority=st.score,
+            tier=None,
+            overdue=f.overdue,
+            notes=position.notes + st.notes,
+            cycle_start=position.cycle_start,
+        )
+        return _AccountPlan(state, candidates, st)
+
+
+def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan:
+    state = AccountState(
+        account=acct.id,
+        timeline=None,
+        episode_start=None,
+        day=None,
+        step_reached=None,
+        steps_done=(),
+        steps_skipped=(),
+        paused_by=(),
+        next_step=None,
+        next_date=None,
+        priority=Standing.unranked(acct.id, acct.currency).score,
+        tier=None,
+        overdue=f.overdue if f is not None else acct.zero(),
+        error=message,
+    )
+    return _AccountPlan(state, [], Standing.unranked(acct.id, acct.currency))
+
+
+def _refuse_duplicates(ordered: list[tuple[int, Account]]) -> None:
+    """Refuse accounts that appear more than once, naming where each copy is."""
+    problems = [
+        Problem(f"[{i}]", f"account {acct.id!r} appears twice (also at [{ordered[k - 1][0]}])")
+        for k, (i, acct) in enumerate(ordered)
+        if k and ordered[k - 1][1].id == acct.id
+    ]
+    if problems:
+        raise DataError(problems)

@@ -1,0 +1,169 @@
+"""Priorities: the score of each account, its tier, and the one order of the plan.
+
+The per-account part (`standing`) evaluates the policy's ``score`` and ``ties by`` keys and reads
+the tier measure; it needs nothing but the account. The portfolio part (`order`) needs them all:
+
+- **tiers** by share of the measure (``tiers by share of overdue: A 80%, B 15%, C 5%``): accounts
+  ranked by the measure, each in the tier its predecessors' share falls in; within a currency,
+  never summed across currencies;
+- the **order**: priority score (highest first), the ``ties by`` keys, the account id, then within
+  an account follow-ups, reviews and steps in timeline order. Total and deterministic;
+- **capacity**: calls beyond ``capacity N calls per day`` move to the next business day, marked
+  ``deferred``.
+
+An absent score (a fact it reads has no value for the account, such as ``days_since_payment`` for
+an account that never paid) counts as 0, and the account's notes say so; absent ``ties by`` keys
+sort last, whatever their direction. Amounts compare within a currency only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import total_ordering
+from typing import Any
+
+import attrs
+
+from arcollect.domain.money import Money
+from arcollect.engine.actions import Candidate
+from arcollect.engine.calendar import BusinessCalendar
+from arcollect.engine.explain import Part
+from arcollect.engine.model import PlannedAction, decimal_text
+from arcollect.facts import AccountFacts
+from arcollect.lang.checked import CheckedPriority
+from arcollect.lang.program import CompiledPolicy
+
+__all__ = ["Standing", "order", "standing", "tiers"]
+
+_ZERO = Decimal(0)
+
+
+@total_ordering
+class _Desc:
+    """Reverses the order of a value inside a sort key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return bool(other.value < self.value)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def _sortable(value: Any, descending: bool) -> tuple[bool, Any]:
+    if value is None:
+        return (True, 0)  # absent values last, whatever the direction
+    if isinstance(value, Money):  # amounts compare within a currency, never across
+        amount = value.amount
+        return (False, (value.currency, _Desc(amount) if descending else amount))
+    return (False, _Desc(value) if descending else value)
+
+
+@attrs.frozen
+class Standing:
+    """An account's place in the portfolio: its score, sort key and tier measure."""
+
+    account: str
+    score: Decimal
+    sort_key: tuple[Any, ...]
+    measure_currency: str
+    measure: Decimal
+    #: Whether the account takes part in tiers (accounts that could not be planned do not).
+    ranked: bool = True
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def unranked(cls, account: str, currency: str) -> Standing:
+        """Return the standing of an account that could not be planned: last, in no tier."""
+        return cls(account, _ZERO, ((False, _Desc(_ZERO)), account), currency, _ZERO, ranked=False)
+
+
+def standing(policy: CompiledPolicy, f: AccountFacts) -> Standing:
+    """Evaluate the priority of the account with facts *f* (under `MONEY_CONTEXT`)."""
+    acct = f.account
+    notes: tuple[str, ...] = ()
+    value = None if policy.score is None else policy.score(f)
+    if value is None:
+        score = _ZERO
+        if policy.score is not None:
+            notes = ("priority score absent (a fact it reads has no value here): counted as 0",)
+    else:
+        score = Decimal(value)
+    ties = policy.ties(f)
+    key = (
+        _sortable(score, descending=True),
+        *(_sortable(v, d) for v, d in zip(ties, policy.ties_descending, strict=True)),
+        acct.id,
+    )
+    measure = policy.measure(f)
+    if isinstance(measure, Money):
+        return Standing(acct.id, score, key, measure.currency, measure.amount, notes=notes)
+    return Standing(acct.id, score, key, acct.currency, _ZERO, notes=notes)
+
+
+def tiers(priority: CheckedPriority, standings: Sequence[Standing]) -> dict[str, str]:
+    """Pareto tiers by share of the measure, within each currency (never summed across)."""
+    if not priority.tiers:
+        return {}
+    bounds: list[tuple[Decimal, str]] = []
+    acc = _ZERO
+    for name, share in priority.tiers:
+        acc += share
+        bounds.append((acc, name))
+    by_currency: dict[str, list[Standing]] = defaultdict(list)
+    for s in standings:
+        if s.ranked:
+            by_currency[s.measure_currency].append(s)
+    out: dict[str, str] = {}
+    for group in by_currency.values():
+        ranked = sorted(group, key=lambda s: (-s.measure, s.account))
+        total = sum((max(s.measure, _ZERO) for s in ranked), _ZERO)
+        before = _ZERO  # share of the total held by the accounts ranked above
+        for s in ranked:
+            share_before = before / total if total > 0 else Decimal(1)
+            name = next((n for bound, n in bounds if share_before < bound), bounds[-1][1])
+            out[s.account] = name
+            before += max(s.measure, _ZERO)
+    return out
+
+
+def order(
+    priority: CheckedPriority,
+    calendar: BusinessCalendar,
+    candidates: Sequence[tuple[Standing, Candidate]],
+    tier_of: dict[str, str],
+) -> tuple[PlannedAction, ...]:
+    """Put every candidate action in the plan's total order, and apply the call capacity."""
+    ranked = sorted(candidates, key=lambda sc: (sc[0].sort_key, sc[1].rank))
+    capacity = priority.capacity
+    calls = 0
+    out = []
+    for s, c in ranked:
+        act = c.action
+        deferred, due = False, act.due
+        why: list[Part] = []
+        if act.channel == "call":
+            calls += 1
+            if capacity is not None and calls > capacity:
+                deferred = True
+                try:
+                    due = calendar.next_business_day(act.due)
+                except OverflowError:  # no later day in the calendar: it stays, marked
+                    why.append(f"capacity {capacity} calls per day reached (call #{calls})")
+                else:
+                    why.append(
+                        f"capacity {capacity} calls per day reached (call #{calls}): moved to {due}"
+                    )
+        tier = tier_of.get(s.account)
+        why.append(f"priority {decimal_text(s.score)}" + (f", tier {tier}" if tier else ""))
+        out.append(act.ordered(priority=s.score, tier=tier, due=due, deferred=deferred, why=why))
+    return tuple(out)

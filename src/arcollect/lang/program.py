@@ -1,0 +1,211 @@
+"""The compiled policy: what the engine consumes, every condition in a named slot.
+
+`compile_policy` turns a `CheckedPolicy` into a `CompiledPolicy`: the segment functions, and per
+timeline one generated function for all of its conditions, whose values come back by name
+(`TimelineConditions`: which pauses and restarts hold, each step's ``when`` and ``unless``);
+the channel rules, the priority score, the ``ties by`` keys and the tier measure. The engine
+never compiles anything, never indexes into a tuple of values, and explains with the
+interpreter's public `Interpreter.trace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from arcollect.errors import EvaluationError
+from arcollect.facts import AccountFacts
+from arcollect.lang.checked import (
+    CheckedChannelRule,
+    CheckedPolicy,
+    CheckedStep,
+    CheckedTimeline,
+    TExpr,
+)
+from arcollect.lang.compiler import Program
+from arcollect.lang.interpreter import Interpreter
+from arcollect.lang.schema import FACTS
+
+__all__ = [
+    "CompiledPolicy",
+    "CompiledTimeline",
+    "TimelineConditions",
+    "compile_policy",
+]
+
+
+@attrs.frozen
+class TimelineConditions:
+    """The values of a timeline's conditions for one account.
+
+    *paused_by* and *restarted_by* are the texts of the ``pause while`` and ``restart when``
+    conditions that hold; *when* and *unless* give, per step, the value of its condition (None
+    where the step has none).
+    """
+
+    paused_by: tuple[str, ...]
+    restarted_by: tuple[str, ...]
+    when: tuple[bool | None, ...]
+    unless: tuple[bool | None, ...]
+
+    def holds(self, index: int, step: CheckedStep) -> tuple[bool, str]:
+        """Whether step *index* may be taken, and if not, why (``when ... is false``)."""
+        if self.when[index] is False and step.when is not None:
+            return False, f"when {step.when.text} is false"
+        if self.unless[index] and step.unless is not None:
+            return False, f"unless {step.unless.text} is true"
+        return True, ""
+
+
+def _no_values(_facts: AccountFacts) -> tuple[Any, ...]:
+    return ()
+
+
+@attrs.frozen
+class CompiledTimeline:
+    """A timeline with its conditions compiled into one function.
+
+    *before_due* is the number of days before the due date its earliest step fires (0 if
+    none does); *resume_index* the index of the step a broken promise resumes at.
+    """
+
+    timeline: CheckedTimeline
+    before_due: int
+    resume_index: int | None
+    _values: Callable[[AccountFacts], tuple[Any, ...]] = attrs.field(repr=False)
+    _n_pause: int = attrs.field(repr=False)
+    _when_slots: tuple[int | None, ...] = attrs.field(repr=False)
+    _unless_slots: tuple[int | None, ...] = attrs.field(repr=False)
+
+    @classmethod
+    def build(cls, timeline: CheckedTimeline, program: Program) -> CompiledTimeline:
+        """Compile the conditions of *timeline*."""
+        exprs: list[TExpr] = [*timeline.pause_while, *timeline.restart_when]
+
+        def slot(expr: TExpr | None) -> int | None:
+            if expr is None:
+                return None
+            exprs.append(expr)
+            return len(exprs) - 1
+
+        when = tuple(slot(s.when) for s in timeline.steps)
+        unless = tuple(slot(s.unless) for s in timeline.steps)
+        values = program.compile_many(exprs).fast if exprs else _no_values
+        resume = next(
+            (
+                i
+                for i, s in enumerate(timeline.steps)
+                if s.name == timeline.resume_on_broken_promise
+            ),
+            None,
+        )
+        before_due = max((-s.day for s in timeline.steps if s.day < 0), default=0)
+        return cls(timeline, before_due, resume, values, len(timeline.pause_while), when, unless)
+
+    @property
+    def name(self) -> str:
+        """The timeline's name."""
+        return self.timeline.name
+
+    @property
+    def steps(self) -> tuple[CheckedStep, ...]:
+        """The timeline's steps, in day order."""
+        return self.timeline.steps
+
+    def conditions(self, facts: AccountFacts) -> TimelineConditions:
+        """Evaluate every condition of the timeline for *facts* (under `MONEY_CONTEXT`)."""
+        values = self._values(facts)
+        tl, n = self.timeline, self._n_pause
+        return TimelineConditions(
+            paused_by=tuple(e.text for e, v in zip(tl.pause_while, values, strict=False) if v),
+            restarted_by=tuple(
+                e.text for e, v in zip(tl.restart_when, values[n:], strict=False) if v
+            ),
+            when=tuple(None if i is None else values[i] is True for i in self._when_slots),
+            unless=tuple(None if i is None else values[i] is True for i in self._unless_slots),
+        )
+
+
+@attrs.frozen
+class CompiledPolicy:
+    """A checked policy compiled for evaluation: everything the engine calls.
+
+    The functions take an account's facts and must be called under `MONEY_CONTEXT` (the
+    engine does); `CompiledExpr` objects from `program` set it themselves.
+    """
+
+    checked: CheckedPolicy
+    program: Program = attrs.field(repr=False)
+    interpreter: Interpreter = attrs.field(repr=False)
+    #: Timelines in the order they are tried: those for a segment first, ``for all`` last.
+    timelines: tuple[CompiledTimeline, ...] = attrs.field(repr=False)
+    segments: Mapping[str, Callable[[AccountFacts], Any]] = attrs.field(repr=False)
+    channel_rules: tuple[CheckedChannelRule, ...] = attrs.field(repr=False)
+    #: The values of the channel rules' conditions (``otherwise`` has none), in rule order.
+    channel_conditions: Callable[[AccountFacts], tuple[Any, ...]] = attrs.field(repr=False)
+    score: Callable[[AccountFacts], Any] | None = attrs.field(repr=False)
+    ties: Callable[[AccountFacts], tuple[Any, ...]] = attrs.field(repr=False)
+    ties_descending: tuple[bool, ...] = attrs.field(repr=False)
+    #: The fact tiers are measured by (``tiers by share of ...``; overdue by default).
+    measure: Callable[[AccountFacts], Any] = attrs.field(repr=False)
+
+    def timeline_for(self, facts: AccountFacts) -> CompiledTimeline | None:
+        """Return the timeline an account with *facts* follows (None if none applies)."""
+        for tl in self.timelines:
+            segment = tl.timeline.segment
+            if segment is None or self.segments[segment](facts):
+                return tl
+        return None
+
+    def expressions(self) -> Sequence[TExpr]:
+        """Every expression the engine evaluates, in the order it evaluates them."""
+        c = self.checked
+        exprs: list[TExpr] = [*c.segments.values()]
+        for t in c.timelines:
+            exprs += [*t.pause_while, *t.restart_when]
+            exprs += [e for s in t.steps for e in (s.when, s.unless) if e is not None]
+        exprs += [r.condition for r in c.channel if r.condition is not None]
+        exprs += [e for e in (c.priority.score,) if e is not None]
+        exprs += [e for e, _ in c.priority.ties]
+        return exprs
+
+    def locate(self, facts: AccountFacts) -> EvaluationError | None:
+        """Find the expression that cannot be evaluated for *facts*, as a located error.
+
+        The slow path of an account that failed: each expression is evaluated on its own.
+        """
+        for expr in self.expressions():
+            try:
+                self.program.compile(expr)(facts)
+            except EvaluationError as located:
+                return located
+        return None
+
+
+def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
+    """Compile every expression of *checked* for the engine."""
+    name = checked.source_name
+    program = Program(checked.lets, checked.segments, name)
+    interpreter = Interpreter(checked.lets, checked.segments, name)
+    timelines = [CompiledTimeline.build(t, program) for t in checked.timelines]
+    ordered = [t for t in timelines if t.timeline.segment is not None]
+    ordered += [t for t in timelines if t.timeline.segment is None]
+    conditions = [r.condition for r in checked.channel if r.condition is not None]
+    pr = checked.priority
+    ties = [expr for expr, _ in pr.ties]
+    measure = FACTS.get(pr.tier_measure or "overdue", FACTS["overdue"])
+    return CompiledPolicy(
+        checked=checked,
+        program=program,
+        interpreter=interpreter,
+        timelines=tuple(ordered),
+        segments={n: program.compile(e).fast for n, e in checked.segments.items()},
+        channel_rules=checked.channel,
+        channel_conditions=program.compile_many(conditions).fast if conditions else _no_values,
+        score=program.compile(pr.score).fast if pr.score is not None else None,
+        ties=program.compile_many(ties).fast if ties else _no_values,
+        ties_descending=tuple(desc for _, desc in pr.ties),
+        measure=measure.get,
+    )
