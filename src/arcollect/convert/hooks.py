@@ -1,16 +1,9 @@
-"""Conversion between the domain types and plain data: dicts, JSON, YAML and CSV rows.
+"""The cattrs converter between the domain types and plain data, and its hooks.
 
-The portfolio format (docs/data-format.md) is a mapping with an optional default ``currency``
-and a list of ``accounts``. Amounts are written ``"1200.00 EUR"``, or as a bare number in the
-account's currency; dates ``2026-10-01``; payment terms ``30 days``.
-
-Reading is strict and complete: an unknown field, a wrong type, an impossible date, an unknown
-currency or an inexact float is an error, and every error of a document is reported at once,
-each with the path of the offending field::
-
-    portfolio.yaml: 2 problems
-      accounts[3].invoices[0].due: expected a date (YYYY-MM-DD), got '31/02/2026'
-      accounts[4].currency: unknown currency 'EUX': expected an ISO 4217 code such as 'EUR'
+Structuring is strict and complete: an unknown field (found once, by the record hook, with a
+suggestion), a wrong type, an impossible date, an unknown currency or an inexact float is a
+problem, and every problem of a value is reported at once, each with its path relative to the
+value being structured.
 
 >>> acct = structure({"id": "C-1", "currency": "EUR", "terms": "30 days"}, Account)
 >>> acct.terms
@@ -22,27 +15,20 @@ each with the path of the offending field::
 from __future__ import annotations
 
 import contextvars
-import csv
-import difflib
 import enum
-import io
-import json
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any, Final, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
 import cattrs.errors
-import yaml
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from arcollect._yaml import Dumper, load_yaml
+from arcollect._suggest import did_you_mean
 from arcollect.domain.account import Account
 from arcollect.domain.money import Money, currency_exponent
 from arcollect.domain.records import (
@@ -59,18 +45,7 @@ from arcollect.domain.records import (
 )
 from arcollect.errors import ArcollectError, CurrencyError, DataError, Problem
 
-__all__ = [
-    "IBM_CSV_COLUMNS",
-    "dump_portfolio",
-    "parse_ibm_csv",
-    "parse_portfolio",
-    "portfolio_from_dict",
-    "portfolio_to_dict",
-    "read_ibm_csv",
-    "read_portfolio",
-    "structure",
-    "unstructure",
-]
+__all__ = ["structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -244,12 +219,9 @@ def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, type], Any]:
             pass
         msg = f"expected one of {', '.join(repr(n) for n in names)}; got {_describe(value)}"
         if isinstance(value, str):
-            close = difflib.get_close_matches(value, names, n=1)
-            if close:
-                msg = (
-                    f"unknown value {value!r}; did you mean {close[0]!r}? "
-                    f"(one of {', '.join(names)})"
-                )
+            hint = did_you_mean(value, names)
+            if hint:
+                msg = f"unknown value {value!r}; {hint} (one of {', '.join(names)})"
         raise _FieldError(msg)
 
     return hook
@@ -297,9 +269,7 @@ def _record_hook_factory(cls: type[Any], conv: cattrs.Converter) -> Callable[[An
     overrides: dict[str, Any] = {}
     if cls is Account:
         overrides["terms"] = override(struct_hook=_structure_days)
-    inner = make_dict_structure_fn(
-        cls, conv, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True, **overrides
-    )
+    inner = make_dict_structure_fn(cls, conv, _cattrs_detailed_validation=True, **overrides)
     fields = [a.name for a in attrs.fields(cls)]
 
     def hook(value: Any, _: type) -> Any:
@@ -321,9 +291,9 @@ def _record_hook_factory(cls: type[Any], conv: cattrs.Converter) -> Callable[[An
 
 
 def _unknown_field(name: str, fields: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, fields, n=1)
-    if close:
-        return f"unknown field; did you mean {close[0]!r}?"
+    hint = did_you_mean(name, fields)
+    if hint:
+        return f"unknown field; {hint}"
     return f"unknown field (expected one of: {', '.join(fields)})"
 
 
@@ -352,8 +322,6 @@ def _problems(exc: BaseException) -> list[Problem]:
         with_notes_i, without_i = exc.group_exceptions()
         out = [p.under(f"[{note.index}]") for e, note in with_notes_i for p in _problems(e)]
         return out + [p for e in without_i for p in _problems(e)]
-    if isinstance(exc, cattrs.errors.ForbiddenExtraKeysError):
-        return [Problem(k, "unknown field") for k in sorted(exc.extra_fields)]
     if isinstance(exc, KeyError):
         return [Problem("", "missing required field")]
     if isinstance(exc, _FieldError | ArcollectError):
@@ -376,7 +344,8 @@ def _unstructure_money(value: Money) -> str:
 
 
 def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    # Unknown fields are found by the record hook alone (with a suggestion), not by cattrs too.
+    conv = cattrs.Converter(detailed_validation=True)
     # Class hooks win over predicate hooks in cattrs, and the one for `str` would also catch
     # our StrEnums: so each enum gets a class hook of its own.
     conv.register_structure_hook(str, _structure_str)
@@ -441,272 +410,3 @@ def unstructure(obj: Any) -> Any:
     Defaults are left out; money is written ``"1200.00 EUR"``, dates ISO, sets as sorted lists.
     """
     return _CONVERTER.unstructure(obj)
-
-
-# --------------------------------------------------------------------------------------------
-# Portfolios
-
-
-def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
-    """Build the accounts of a portfolio document (already parsed into plain data)."""
-    if not isinstance(data, Mapping):
-        raise DataError.at("", f"expected a mapping with 'accounts', got {_describe(data)}")
-    unknown = [k for k in data if k not in ("currency", "accounts")]
-    problems = [Problem(str(k), _unknown_field(str(k), ["currency", "accounts"])) for k in unknown]
-    currency = data.get("currency")
-    if currency is not None:
-        try:
-            currency_exponent(_structure_str(currency, str))
-        except (CurrencyError, _FieldError) as exc:
-            problems.append(Problem("currency", str(exc)))
-            currency = None
-    if "accounts" not in data:
-        problems.append(Problem("accounts", "missing required field"))
-    if problems:
-        raise DataError(problems)
-    try:
-        accounts = structure(data["accounts"], tuple[Account, ...], currency=currency)
-    except DataError as exc:
-        raise exc.under("accounts") from None
-    seen: dict[str, int] = {}
-    for i, acct in enumerate(accounts):
-        if acct.id in seen:
-            problems.append(
-                Problem(
-                    f"accounts[{i}].id",
-                    f"duplicate account id {acct.id!r} (also accounts[{seen[acct.id]}])",
-                )
-            )
-        seen.setdefault(acct.id, i)
-    if problems:
-        raise DataError(problems)
-    return accounts
-
-
-def portfolio_to_dict(
-    accounts: Iterable[Account], *, currency: str | None = None
-) -> dict[str, Any]:
-    """Return the portfolio document for *accounts*; *currency* is written as its default."""
-    doc: dict[str, Any] = {}
-    if currency is not None:
-        doc["currency"] = currency
-    doc["accounts"] = [unstructure(a) for a in accounts]
-    return doc
-
-
-def parse_portfolio(
-    text: str, *, format: str = "yaml", source: str = "<string>"
-) -> tuple[Account, ...]:
-    """Parse a portfolio document in *format* (``"yaml"`` or ``"json"``)."""
-    if format == "json":
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            where = f"line {exc.lineno}, column {exc.colno}"
-            raise DataError([Problem(where, exc.msg)], source) from None
-    elif format == "yaml":
-        data = load_yaml(text, source)
-    else:
-        raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
-    try:
-        return portfolio_from_dict(data)
-    except DataError as exc:
-        raise exc.with_source(source) from None
-
-
-def read_portfolio(path: str | Path) -> tuple[Account, ...]:
-    """Read a portfolio file: ``.yaml``/``.yml`` or ``.json``."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        fmt = "yaml"
-    elif suffix == ".json":
-        fmt = "json"
-    else:
-        raise DataError([Problem("", "expected a .yaml, .yml or .json portfolio file")], str(p))
-    return parse_portfolio(_read_text(p), format=fmt, source=str(p))
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            [Problem(f"byte {exc.start}", "the file is not valid UTF-8")], str(path)
-        ) from None
-    except OSError as exc:
-        raise DataError([Problem("", exc.strerror or str(exc))], str(path)) from None
-
-
-def dump_portfolio(
-    accounts: Iterable[Account],
-    *,
-    format: str = "yaml",
-    currency: str | None = None,
-) -> str:
-    """Write *accounts* as a portfolio document in *format* (``"yaml"`` or ``"json"``)."""
-    doc = portfolio_to_dict(accounts, currency=currency)
-    if format == "json":
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    if format == "yaml":
-        return yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
-    raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
-
-
-# --------------------------------------------------------------------------------------------
-# The IBM accounts-receivable CSV shape
-
-#: The columns of the IBM Watson Analytics accounts-receivable sample, in order.
-IBM_CSV_COLUMNS: Final = (
-    "countryCode",
-    "customerID",
-    "PaperlessDate",
-    "invoiceNumber",
-    "InvoiceDate",
-    "DueDate",
-    "InvoiceAmount",
-    "Disputed",
-    "SettledDate",
-    "PaperlessBill",
-    "DaysToSettle",
-    "DaysLate",
-)
-
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\Z")
-
-
-def _us_date(text: str) -> date:
-    m = _US_DATE.match(text.strip())
-    if m is None:
-        raise _FieldError(f"expected a date (M/D/YYYY), got {text!r}")
-    month, day, year = (int(g) for g in m.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise _FieldError(f"expected a date, got {text!r}: there is no such day") from None
-
-
-def parse_ibm_csv(
-    text: str, *, source: str = "<string>", currency: str = "USD"
-) -> tuple[Account, ...]:
-    """Load accounts from CSV text of the IBM accounts-receivable shape (see `IBM_CSV_COLUMNS`).
-
-    Each row is one invoice, settled in full on ``SettledDate`` by one payment applied to it.
-    ``Disputed=Yes`` adds a dispute on the invoice, opened on its due date (or its settlement
-    date, if earlier) and resolved on its settlement date. ``PaperlessBill`` becomes the invoice
-    tag ``paper`` or ``electronic``. An account's terms are its most common invoice term (the
-    shorter one on a tie). Accounts come sorted by id; amounts are in *currency*.
-    """
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        raise DataError([Problem("", "the file is empty; expected a header row")], source)
-    if tuple(h.strip().lstrip("\ufeff") for h in header) != IBM_CSV_COLUMNS:
-        raise DataError(
-            [Problem("line 1", f"expected the columns {', '.join(IBM_CSV_COLUMNS)}")], source
-        )
-    problems: list[Problem] = []
-    rows: dict[str, list[tuple[str, Invoice, Payment, Dispute | None]]] = defaultdict(list)
-    numbers: dict[str, int] = {}
-    for lineno, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        where = f"line {lineno}"
-        if len(row) != len(IBM_CSV_COLUMNS):
-            problems.append(
-                Problem(where, f"expected {len(IBM_CSV_COLUMNS)} fields, got {len(row)}")
-            )
-            continue
-        rec = dict(zip(IBM_CSV_COLUMNS, (c.strip() for c in row), strict=True))
-        row_problems: list[Problem] = []
-
-        def get(
-            column: str,
-            parse: Callable[[str], Any],
-            rec: dict[str, str] = rec,
-            row_problems: list[Problem] = row_problems,
-            where: str = where,
-        ) -> Any:
-            try:
-                return parse(rec[column])
-            except (_FieldError, ArcollectError) as exc:
-                message = exc.problems[0].message if isinstance(exc, DataError) else str(exc)
-                row_problems.append(Problem(f"{where}: {column}", message))
-                return None
-
-        issued = get("InvoiceDate", _us_date)
-        due = get("DueDate", _us_date)
-        settled = get("SettledDate", _us_date)
-        amount = get("InvoiceAmount", lambda s: Money.parse(s, default_currency=currency))
-        disputed = get("Disputed", _yes_no)
-        paperless = get("PaperlessBill", _paperless)
-        number = rec["invoiceNumber"]
-        customer = rec["customerID"]
-        if not number:
-            row_problems.append(Problem(f"{where}: invoiceNumber", "expected an invoice number"))
-        if not customer:
-            row_problems.append(Problem(f"{where}: customerID", "expected a customer id"))
-        if number in numbers:
-            row_problems.append(
-                Problem(
-                    f"{where}: invoiceNumber",
-                    f"duplicate invoice number {number!r} (also line {numbers[number]})",
-                )
-            )
-        if row_problems:
-            problems += row_problems
-            continue
-        numbers[number] = lineno
-        try:
-            invoice = Invoice(number, issued=issued, due=due, amount=amount, tags={paperless})
-            payment = Payment(
-                settled, amount, reference=f"settlement {number}", applies_to=(number,)
-            )
-            dispute = (
-                Dispute(min(due, settled), invoices=(number,), resolved=settled)
-                if disputed
-                else None
-            )
-        except DataError as exc:
-            problems += [Problem(f"{where}: {p.path}", p.message) for p in exc.problems]
-            continue
-        rows[customer].append((rec["countryCode"], invoice, payment, dispute))
-    if problems:
-        raise DataError(problems, source)
-
-    accounts = []
-    for customer in sorted(rows):
-        entries = rows[customer]
-        terms = Counter((inv.due - inv.issued).days for _, inv, _, _ in entries)
-        common = max(terms.values())
-        accounts.append(
-            Account(
-                customer,
-                currency,
-                name=customer,
-                country=entries[0][0] or None,
-                terms=min(t for t, n in terms.items() if n == common),
-                invoices=[inv for _, inv, _, _ in entries],
-                payments=[pay for _, _, pay, _ in entries],
-                disputes=[d for _, _, _, d in entries if d is not None],
-            )
-        )
-    return tuple(accounts)
-
-
-def _yes_no(text: str) -> bool:
-    if text in ("Yes", "No"):
-        return text == "Yes"
-    raise _FieldError(f"expected Yes or No, got {text!r}")
-
-
-def _paperless(text: str) -> str:
-    if text in ("Paper", "Electronic"):
-        return text.lower()
-    raise _FieldError(f"expected Paper or Electronic, got {text!r}")
-
-
-def read_ibm_csv(path: str | Path, *, currency: str = "USD") -> tuple[Account, ...]:
-    """Read a CSV file of the IBM accounts-receivable shape; see `parse_ibm_csv`."""
-    p = Path(path)
-    return parse_ibm_csv(_read_text(p), source=str(p), currency=currency)
