@@ -23,7 +23,6 @@ import yaml
 
 from arcollect._yaml import Dumper, load_yaml
 from arcollect.convert.hooks import (
-    _describe,
     _FieldError,
     _structure_str,
     _unknown_field,
@@ -32,6 +31,7 @@ from arcollect.convert.hooks import (
 )
 from arcollect.domain.account import Account
 from arcollect.domain.money import currency_exponent
+from arcollect.domain.records import describe
 from arcollect.errors import CurrencyError, DataError, Problem
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
 def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
     """Build the accounts of a portfolio document (already parsed into plain data)."""
     if not isinstance(data, Mapping):
-        raise DataError.at("", f"expected a mapping with 'accounts', got {_describe(data)}")
+        raise DataError.at("", f"expected a mapping with 'accounts', got {describe(data)}")
     unknown = [k for k in data if k not in ("currency", "accounts")]
     problems = [Problem(str(k), _unknown_field(str(k), ["currency", "accounts"])) for k in unknown]
     currency = data.get("currency")

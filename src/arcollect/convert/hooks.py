@@ -42,6 +42,8 @@ from arcollect.domain.records import (
     Outcome,
     Payment,
     Promise,
+    describe,
+    member,
 )
 from arcollect.errors import ArcollectError, CurrencyError, DataError, Problem
 
@@ -72,22 +74,6 @@ class _FieldError(ValueError):
     """A leaf value that does not fit its field; the message is shown as is."""
 
 
-def _describe(value: object) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, int | float | Decimal):
-        return f"{value} (a number)"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
-
-
 # --------------------------------------------------------------------------------------------
 # Leaf hooks
 
@@ -95,19 +81,19 @@ def _describe(value: object) -> str:
 def _structure_str(value: Any, _: type) -> str:
     if not isinstance(value, str):
         hint = f" (quote it: '{value}')" if isinstance(value, int | float | Decimal) else ""
-        raise _FieldError(f"expected a string, got {_describe(value)}{hint}")
+        raise _FieldError(f"expected a string, got {describe(value)}{hint}")
     return value
 
 
 def _structure_bool(value: Any, _: type) -> bool:
     if not isinstance(value, bool):
-        raise _FieldError(f"expected true or false, got {_describe(value)}")
+        raise _FieldError(f"expected true or false, got {describe(value)}")
     return value
 
 
 def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _FieldError(f"expected a whole number, got {_describe(value)}")
+        raise _FieldError(f"expected a whole number, got {describe(value)}")
     return value
 
 
@@ -122,7 +108,7 @@ def _structure_date(value: Any, _: type) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             raise _FieldError(f"expected a date, got {value!r}: there is no such day") from None
-    raise _FieldError(f"expected a date (YYYY-MM-DD), got {_describe(value)}")
+    raise _FieldError(f"expected a date (YYYY-MM-DD), got {describe(value)}")
 
 
 def _float_to_decimal(value: float, currency: str | None) -> Decimal:
@@ -142,7 +128,7 @@ def _float_to_decimal(value: float, currency: str | None) -> Decimal:
 
 def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, bool):
-        raise _FieldError(f"expected a number, got {_describe(value)}")
+        raise _FieldError(f"expected a number, got {describe(value)}")
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
@@ -157,7 +143,7 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
         else:
             if dec.is_finite():
                 return dec
-    raise _FieldError(f"expected a number, got {_describe(value)}")
+    raise _FieldError(f"expected a number, got {describe(value)}")
 
 
 def _structure_money(value: Any, _: type) -> Money:
@@ -189,7 +175,7 @@ def _structure_money(value: Any, _: type) -> Money:
         raise _FieldError(str(exc)) from None
     except DataError as exc:
         raise _FieldError(exc.problems[0].message) from None
-    raise _FieldError(f"expected an amount such as '1200.00 EUR', got {_describe(value)}")
+    raise _FieldError(f"expected an amount such as '1200.00 EUR', got {describe(value)}")
 
 
 _DAYS = re.compile(r"(?:net\s+)?(\d+)(?:\s+days?)?\Z", re.IGNORECASE)
@@ -202,7 +188,7 @@ def _structure_days(value: Any, _: type) -> int:
         m = _DAYS.match(value.strip())
         if m:
             return int(m.group(1))
-    raise _FieldError(f"expected a number of days such as '30 days', got {_describe(value)}")
+    raise _FieldError(f"expected a number of days such as '30 days', got {describe(value)}")
 
 
 def _unstructure_days(value: int | None) -> str | None:
@@ -210,19 +196,8 @@ def _unstructure_days(value: int | None) -> str | None:
 
 
 def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, type], Any]:
-    names = [str(m.value) for m in cls]
-
     def hook(value: Any, _: type) -> enum.Enum:
-        try:
-            return cls(value)
-        except ValueError:
-            pass
-        msg = f"expected one of {', '.join(repr(n) for n in names)}; got {_describe(value)}"
-        if isinstance(value, str):
-            hint = did_you_mean(value, names)
-            if hint:
-                msg = f"unknown value {value!r}; {hint} (one of {', '.join(names)})"
-        raise _FieldError(msg)
+        return member(cls, value)  # the constructors' own check and message
 
     return hook
 
@@ -246,7 +221,7 @@ def _sequence_hook_factory(tp: Any, conv: cattrs.Converter) -> Callable[[Any, ty
 
     def hook(value: Any, _: type) -> Any:
         if not isinstance(value, list | tuple | set | frozenset):
-            raise _FieldError(f"expected a list, got {_describe(value)}")
+            raise _FieldError(f"expected a list, got {describe(value)}")
         items = []
         problems: list[Problem] = []
         for i, item in enumerate(value):
@@ -274,7 +249,7 @@ def _record_hook_factory(cls: type[Any], conv: cattrs.Converter) -> Callable[[An
 
     def hook(value: Any, _: type) -> Any:
         if not isinstance(value, Mapping):
-            raise _FieldError(f"expected a mapping of fields, got {_describe(value)}")
+            raise _FieldError(f"expected a mapping of fields, got {describe(value)}")
         unknown = [
             Problem(str(k), _unknown_field(str(k), fields)) for k in value if k not in fields
         ]
