@@ -14,14 +14,15 @@ Every problem of a document is reported at once, each with the path of the offen
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
-from arcollect._yaml import Dumper, load_yaml
+from arcollect._yaml import MAX_DEPTH, Dumper, load_yaml
 from arcollect.convert.hooks import (
     _FieldError,
     _structure_str,
@@ -94,16 +95,24 @@ def portfolio_to_dict(
     return doc
 
 
+#: The largest file (or text, in UTF-8 bytes) a reader accepts unless given ``max_bytes=``.
+MAX_BYTES: Final = 16 * 1024 * 1024
+
+#: At most this many problems of one file are listed; the rest are counted in a last line.
+MAX_PROBLEMS: Final = 100
+
+
 def parse_portfolio(
-    text: str, *, format: str = "yaml", source: str = "<string>"
+    text: str, *, format: str = "yaml", source: str = "<string>", max_bytes: int = MAX_BYTES
 ) -> tuple[Account, ...]:
-    """Parse a portfolio document in *format* (``"yaml"`` or ``"json"``)."""
+    """Parse a portfolio document in *format* (``"yaml"`` or ``"json"``).
+
+    Text of more than *max_bytes* UTF-8 bytes (16 MiB by default) is refused at once; batch
+    users with bigger files pass a larger bound.
+    """
+    check_size(text, source, max_bytes)
     if format == "json":
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            where = f"line {exc.lineno}, column {exc.colno}"
-            raise DataError([Problem(where, exc.msg)], source) from None
+        data = _load_json(text, source)
     elif format == "yaml":
         data = load_yaml(text, source)
     else:
@@ -111,11 +120,11 @@ def parse_portfolio(
     try:
         return portfolio_from_dict(data)
     except DataError as exc:
-        raise exc.with_source(source) from None
+        raise capped(exc.problems, source) from None
 
 
-def read_portfolio(path: str | Path) -> tuple[Account, ...]:
-    """Read a portfolio file: ``.yaml``/``.yml`` or ``.json``."""
+def read_portfolio(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[Account, ...]:
+    """Read a portfolio file: ``.yaml``/``.yml`` or ``.json``, of at most *max_bytes* bytes."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml"):
@@ -124,18 +133,122 @@ def read_portfolio(path: str | Path) -> tuple[Account, ...]:
         fmt = "json"
     else:
         raise DataError([Problem("", "expected a .yaml, .yml or .json portfolio file")], str(p))
-    return parse_portfolio(_read_text(p), format=fmt, source=str(p))
+    return parse_portfolio(read_text(p, max_bytes), format=fmt, source=str(p), max_bytes=max_bytes)
 
 
-def _read_text(path: Path) -> str:
+def capped(problems: Sequence[Problem], source: str) -> DataError:
+    """Return the error for *problems* of *source*, listing at most `MAX_PROBLEMS` of them."""
+    if len(problems) <= MAX_PROBLEMS:
+        return DataError(problems, source)
+    more = len(problems) - MAX_PROBLEMS
+    shown = [*problems[:MAX_PROBLEMS], Problem("", f"... and {more} more problems")]
+    return DataError(shown, source)
+
+
+def _too_big(size: int, max_bytes: int) -> str:
+    return (
+        f"the data is {size} bytes, more than the {max_bytes} bytes allowed; "
+        "pass a larger max_bytes= to read it"
+    )
+
+
+def check_size(text: str, source: str, max_bytes: int) -> None:
+    """Refuse *text* of more than *max_bytes* UTF-8 bytes."""
+    if len(text) > max_bytes or (4 * len(text) > max_bytes and len(text.encode()) > max_bytes):
+        raise DataError([Problem("", _too_big(len(text.encode()), max_bytes))], source)
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """Read a UTF-8 file of at most *max_bytes* bytes (checked before reading it all)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = max(path.stat().st_size, len(data))
+            raise DataError([Problem("", _too_big(size, max_bytes))], str(path))
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(
             [Problem(f"byte {exc.start}", "the file is not valid UTF-8")], str(path)
         ) from None
     except OSError as exc:
         raise DataError([Problem("", exc.strerror or str(exc))], str(path)) from None
+
+
+# JSON: duplicate keys are refused (json would keep the last), nesting is bounded as in YAML.
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class _Duplicates(dict[str, Any]):
+    """A JSON object that had a key twice; `duplicates` names those keys."""
+
+    duplicates: list[str]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    dups: list[str] = []
+    for key, value in pairs:
+        if key in obj:
+            dups.append(key)
+        obj[key] = value
+    if not dups:
+        return obj
+    marked = _Duplicates(obj)
+    marked.duplicates = dups
+    return marked
+
+
+def _duplicate_problems(value: Any, path: str = "") -> list[Problem]:
+    if isinstance(value, dict):
+        out = [
+            Problem(Problem(key, "").under(path).path, f"duplicate key {key!r}")
+            for key in getattr(value, "duplicates", ())
+        ]
+        for key, item in value.items():
+            out += _duplicate_problems(item, Problem(key, "").under(path).path)
+        return out
+    if isinstance(value, list):
+        return [
+            p for i, item in enumerate(value) for p in _duplicate_problems(item, f"{path}[{i}]")
+        ]
+    return []
+
+
+_MAX_INT_DIGITS: Final = 100
+
+
+def _json_int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits is too long for any field")
+    return int(text)
+
+
+def _load_json(text: str, source: str) -> Any:
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        lexeme = m.group()
+        if lexeme in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                message = f"nesting deeper than {MAX_DEPTH} levels is refused"
+                raise DataError([Problem(f"line {line}, column {column}", message)], source)
+        elif lexeme in "]}":
+            depth -= 1
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_int=_json_int, object_pairs_hook=_pairs)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise DataError([Problem(where, exc.msg)], source) from None
+    except ValueError as exc:  # _json_int's
+        raise DataError([Problem("", str(exc))], source) from None
+    dups = _duplicate_problems(data)
+    if dups:
+        raise DataError(dups, source)
+    return data
 
 
 def dump_portfolio(

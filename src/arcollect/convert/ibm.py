@@ -6,12 +6,12 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
-from arcollect.convert.documents import _read_text
+from arcollect.convert.documents import MAX_BYTES, capped, check_size, read_text
 from arcollect.convert.hooks import _FieldError
 from arcollect.domain.account import Account
 from arcollect.domain.money import Money
@@ -55,7 +55,7 @@ def _us_date(text: str) -> date:
 
 
 def parse_ibm_csv(
-    text: str, *, source: str = "<string>", currency: str = "USD"
+    text: str, *, source: str = "<string>", currency: str = "USD", max_bytes: int = MAX_BYTES
 ) -> tuple[Account, ...]:
     """Load accounts from CSV text of the IBM accounts-receivable shape (see `IBM_CSV_COLUMNS`).
 
@@ -63,9 +63,19 @@ def parse_ibm_csv(
     ``Disputed=Yes`` adds a dispute on the invoice, opened on its due date (or its settlement
     date, if earlier) and resolved on its settlement date. ``PaperlessBill`` becomes the invoice
     tag ``paper`` or ``electronic``. An account's terms are its most common invoice term (the
-    shorter one on a tie). Accounts come sorted by id; amounts are in *currency*.
+    shorter one on a tie). Accounts come sorted by id; amounts are in *currency*. Text of
+    more than *max_bytes* UTF-8 bytes (16 MiB by default) is refused at once.
     """
-    reader = csv.reader(io.StringIO(text))
+    check_size(text, source, max_bytes)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(reader, source, currency)
+    except csv.Error as exc:
+        where = f"line {reader.line_num}"
+        raise DataError([Problem(where, f"not valid CSV: {exc}")], source) from None
+
+
+def _parse_rows(reader: Iterator[list[str]], source: str, currency: str) -> tuple[Account, ...]:
     header = next(reader, None)
     if header is None:
         raise DataError([Problem("", "the file is empty; expected a header row")], source)
@@ -140,7 +150,7 @@ def parse_ibm_csv(
             continue
         rows[customer].append((rec["countryCode"], invoice, payment, dispute))
     if problems:
-        raise DataError(problems, source)
+        raise capped(problems, source)
 
     accounts = []
     for customer in sorted(rows):
@@ -174,7 +184,11 @@ def _paperless(text: str) -> str:
     raise _FieldError(f"expected Paper or Electronic, got {text!r}")
 
 
-def read_ibm_csv(path: str | Path, *, currency: str = "USD") -> tuple[Account, ...]:
+def read_ibm_csv(
+    path: str | Path, *, currency: str = "USD", max_bytes: int = MAX_BYTES
+) -> tuple[Account, ...]:
     """Read a CSV file of the IBM accounts-receivable shape; see `parse_ibm_csv`."""
     p = Path(path)
-    return parse_ibm_csv(_read_text(p), source=str(p), currency=currency)
+    return parse_ibm_csv(
+        read_text(p, max_bytes), source=str(p), currency=currency, max_bytes=max_bytes
+    )
