@@ -432,3 +432,114 @@ class TestIbmCsv:
         assert sum(len(a.invoices) for a in accts) == 2466
         assert all(len(a.payments) == len(a.invoices) for a in accts)
         assert sum(len(a.disputes) for a in accts) > 0
+
+
+class TestBounds:
+    def test_json_duplicate_keys_are_refused(self) -> None:
+        """The same key twice in JSON is refused at its path, not silently dropped."""
+        text = '{"currency": "EUR", "accounts": [{"id": "C-1"}], "accounts": []}'
+        assert problems(text, "json") == ["accounts: duplicate key 'accounts'"]
+        text = '{"currency": "EUR", "accounts": [{"id": "C-1", "tags": [], "tags": ["a"]}]}'
+        assert problems(text, "json") == ["accounts[0].tags: duplicate key 'tags'"]
+
+    def test_json_nesting_and_huge_integers(self) -> None:
+        """10,000-deep JSON and a 5,000-digit integer are located errors."""
+        assert problems("[" * 10_000, "json") == [
+            "line 1, column 101: nesting deeper than 100 levels is refused"
+        ]
+        assert problems('{"a": ' + "9" * 5000 + "}", "json") == [
+            "a number of 5000 digits is too long for any field"
+        ]
+
+    def test_yaml_control_character_in_a_portfolio(self) -> None:
+        """A control character in a portfolio is a DataError naming the file and place."""
+        with pytest.raises(DataError) as exc:
+            parse_portfolio("currency: EUR\x01", source="p.yaml")
+        assert str(exc.value) == (
+            "p.yaml: 1 problem\n  line 1, column 14: the character U+0001 is not allowed in "
+            'YAML; remove it, or write it as the escape "\\u0001" in a double-quoted string'
+        )
+
+    def test_huge_amounts_are_refused(self) -> None:
+        """A 58-digit amount is refused when read, not when facts are computed."""
+        big = "9" * 58
+        assert problems(BASE_ACCOUNT.replace("100.00 EUR", f"{big} EUR")) == [
+            (
+                "accounts[0].invoices[0].amount: an amount of 58 digits before the decimal point "
+                "is too large: at most 18 are allowed"
+            )
+        ]
+
+    def test_size_bound(self, tmp_path: Path) -> None:
+        """Text beyond max_bytes is refused at once; a larger bound reads it."""
+        text = textwrap.dedent(BASE_ACCOUNT)
+        with pytest.raises(DataError) as exc:
+            parse_portfolio(text, max_bytes=50)
+        assert str(exc.value) == (
+            f"<string>: 1 problem\n  the data is {len(text)} bytes, more than the 50 bytes "
+            "allowed; pass a larger max_bytes= to read it"
+        )
+        path = tmp_path / "p.yaml"
+        path.write_text(text)
+        with pytest.raises(DataError):
+            read_portfolio(path, max_bytes=50)
+        assert len(read_portfolio(path, max_bytes=len(text))) == 1
+
+    def test_problems_are_capped(self) -> None:
+        """At most 100 problems of a file are listed, then how many more there are."""
+        invoices = "".join(
+            f"      - {{number: I-{i}, issued: 2026-09-01, due: 2026-10-01, amount: x}}\n"
+            for i in range(150)
+        )
+        text = "currency: EUR\naccounts:\n  - id: C-1\n    invoices:\n" + invoices
+        found = problems(text)
+        assert len(found) == 101
+        assert found[0] == (
+            "accounts[0].invoices[0].amount: expected an amount such as '1200.00 EUR', got 'x'"
+        )
+        assert found[-1] == "... and 50 more problems"
+
+
+IBM_HEADER = (
+    "countryCode,customerID,PaperlessDate,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,"
+    "Disputed,SettledDate,PaperlessBill,DaysToSettle,DaysLate"
+)
+
+
+def ibm_row(number: int, amount: str) -> str:
+    """One row of the IBM shape with *amount*."""
+    return f"US,C1,1/1/2013,I{number},1/1/2013,1/31/2013,{amount},No,2/1/2013,Paper,31,1\n"
+
+
+class TestIbmBounds:
+    def test_csv_errors_are_located(self) -> None:
+        """A field over the csv module's limit is a DataError at its line."""
+        with pytest.raises(DataError) as exc:
+            parse_ibm_csv(IBM_HEADER + "\n" + ibm_row(1, "x" * 200_000))
+        assert str(exc.value) == (
+            "<string>: 1 problem\n  line 2: not valid CSV: field larger than field limit (131072)"
+        )
+
+    def test_huge_amounts_are_refused(self) -> None:
+        """Two 58-digit amounts are refused when read; 100 digits too."""
+        with pytest.raises(DataError) as exc:
+            parse_ibm_csv(IBM_HEADER + "\n" + ibm_row(1, "9" * 58) + ibm_row(2, "9" * 100))
+        assert [str(p) for p in exc.value.problems] == [
+            (
+                "line 2: InvoiceAmount: an amount of 58 digits before the decimal point is too "
+                "large: at most 18 are allowed"
+            ),
+            (
+                "line 3: InvoiceAmount: an amount of 100 digits before the decimal point is too "
+                "large: at most 18 are allowed"
+            ),
+        ]
+
+    def test_size_bound(self, tmp_path: Path) -> None:
+        """A CSV file beyond max_bytes is refused."""
+        path = tmp_path / "ar.csv"
+        path.write_text(IBM_HEADER + "\n" + ibm_row(1, "10.00"))
+        with pytest.raises(DataError) as exc:
+            read_ibm_csv(path, max_bytes=10)
+        assert "more than the 10 bytes allowed" in str(exc.value)
+        assert len(read_ibm_csv(path)) == 1

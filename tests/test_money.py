@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from arcollect import CurrencyError, CurrencyMismatchError, DataError, InexactAmountError, Money
 from arcollect.domain import currency_exponent
+from arcollect.domain.money import MAX_AMOUNT_DIGITS
 from strategies import amounts, currencies, money
 
 
@@ -172,3 +173,21 @@ class TestAllocation:
         assert max(parts).amount - min(parts).amount <= Decimal(1).scaleb(
             -currency_exponent(total.currency)
         )
+
+
+class TestBounds:
+    def test_amounts_beyond_the_bound_are_refused(self) -> None:
+        """Money of more than MAX_AMOUNT_DIGITS integer digits is a DataError when made."""
+        with pytest.raises(DataError) as exc:
+            Money(10**MAX_AMOUNT_DIGITS, "EUR")
+        assert str(exc.value) == (
+            "an amount of 19 digits before the decimal point is too large: at most 18 are allowed"
+        )
+        with pytest.raises(DataError):
+            Money.parse("1e99999 EUR")
+        assert Money("9" * MAX_AMOUNT_DIGITS + ".99", "EUR").amount == Decimal("9" * 18 + ".99")
+
+    def test_sums_of_bounded_amounts_are_exact(self) -> None:
+        """Sums beyond the bound (arithmetic results) stay exact."""
+        top = Money("9" * MAX_AMOUNT_DIGITS, "EUR")
+        assert (top + top).amount == Decimal("1" + "9" * 17 + "8")

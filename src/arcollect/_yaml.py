@@ -1,4 +1,4 @@
-"""Safe, bounded YAML loading shared by portfolio files and YAML rule files.
+r"""Safe, bounded YAML loading shared by portfolio files and YAML rule files.
 
 - Only plain data: PyYAML's safe loader, so no tag can build a Python object.
 - Dates stay strings: the data layer parses them itself, so that an impossible date such as
@@ -6,6 +6,10 @@
 - Duplicate mapping keys are errors (PyYAML would silently keep the last one).
 - Aliases are bounded: a document may use at most `MAX_ALIASES` of them, which refuses
   "billion laughs" alias bombs before anything is expanded.
+- Nesting is bounded: a collection may sit at most `MAX_DEPTH` levels deep, which refuses
+  deeply nested documents before the (recursive) composer exhausts the stack.
+- A scalar that its tag cannot read (``!!int x``, an integer of more digits than Python reads)
+  and a character YAML forbids (``\x01``) are errors at their line and column.
 - Errors become `DataError` with the file name, line and column.
 """
 
@@ -18,16 +22,22 @@ from yaml.nodes import MappingNode, Node
 
 from arcollect.errors import DataError, Problem
 
-__all__ = ["MAX_ALIASES", "Dumper", "load_yaml"]
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "Dumper", "load_yaml"]
 
 #: How many alias references (``*name``) one document may contain.
 MAX_ALIASES = 100
+
+#: How deeply collections (mappings, lists) may nest in one document; a portfolio needs 5.
+MAX_DEPTH = 100
+
+_SHOWN = 40  # characters of a bad scalar shown in a message
 
 
 class _Loader(yaml.SafeLoader):
     """A safe loader without the timestamp resolver, with duplicate-key and alias checks."""
 
     aliases_seen: int = 0
+    depth: int = 0
 
     def compose_node(self, parent: Node | None, index: object) -> Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -39,7 +49,33 @@ class _Loader(yaml.SafeLoader):
                     "the document looks like an alias bomb and is refused",
                     problem_mark=event.start_mark,
                 )
+        if self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.MarkedYAMLError(
+                    problem=f"nesting deeper than {MAX_DEPTH} levels is refused",
+                    problem_mark=event.start_mark,
+                )
+            try:
+                return super().compose_node(parent, index)  # type: ignore[arg-type]
+            finally:
+                self.depth -= 1
         return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            text = str(node.value)
+            shown = text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.MarkedYAMLError(
+                problem=f"cannot read {shown!r} as {tag}",
+                problem_mark=node.start_mark,
+            ) from None
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
@@ -72,7 +108,10 @@ _Loader.yaml_implicit_resolvers = Dumper.yaml_implicit_resolvers = {
 
 def load_yaml(text: str, source: str = "<string>") -> Any:
     """Parse one YAML document of plain data; raise `DataError` naming line and column."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise DataError([_reader_problem(text, exc)], source) from None
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -84,3 +123,16 @@ def load_yaml(text: str, source: str = "<string>") -> Any:
         raise DataError([Problem("", f"invalid YAML: {exc}")], source) from None
     finally:
         loader.dispose()
+
+
+def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """Locate a character YAML does not allow (PyYAML gives only its offset)."""
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+    char = exc.character
+    point = char if isinstance(char, int) else ord(str(char)[:1] or "?")
+    return Problem(
+        f"line {line}, column {column}",
+        f"the character U+{point:04X} is not allowed in YAML; remove it, or write it as the "
+        f'escape "\\u{point:04x}" in a double-quoted string',
+    )

@@ -5,19 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import babel
 
+from arcollect._suggest import did_you_mean
 from arcollect.domain.money import Money, currency_exponent
-from arcollect.domain.records import Activity, Contact, Dispute, Invoice, Payment, Promise
+from arcollect.domain.records import (
+    Activity,
+    Contact,
+    Dispute,
+    Invoice,
+    Payment,
+    Promise,
+    describe,
+    of_type,
+    records,
+    strings,
+)
 from arcollect.errors import CurrencyError, DataError, Problem
 
 __all__ = ["Account"]
 
 
 def _check_currency(_inst: object, _attr: object, code: str) -> None:
+    if not isinstance(code, str):
+        raise DataError.at("currency", f"expected an ISO 4217 code, got {describe(code)}")
     try:
         currency_exponent(code)
     except CurrencyError as exc:
@@ -27,6 +41,8 @@ def _check_currency(_inst: object, _attr: object, code: str) -> None:
 def _check_locale(_inst: object, _attr: object, value: str | None) -> None:
     if value is None:
         return
+    if not isinstance(value, str):
+        raise DataError.at("locale", f"expected a locale code, got {describe(value)}")
     try:
         babel.Locale.parse(value)
     except (ValueError, babel.UnknownLocaleError):
@@ -40,12 +56,43 @@ def _check_terms(_inst: object, _attr: object, value: Any) -> None:
         raise DataError.at("terms", f"expected a whole number of days >= 0, got {value!r}")
 
 
-def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(value)
+def _tags(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(strings(value, "tags"))
 
 
-def _string_set(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+def _risk(value: Decimal | int | None) -> Decimal | None:
+    if value is None or (isinstance(value, Decimal) and value.is_finite()):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise DataError.at("risk", f"expected a Decimal or int, got {describe(value)}")
+
+
+# One named converter per field: attrs' mypy plugin types each parameter from its converter.
+
+
+def _contacts(value: Iterable[Contact]) -> tuple[Contact, ...]:
+    return records(value, Contact, "contacts")
+
+
+def _invoices(value: Iterable[Invoice]) -> tuple[Invoice, ...]:
+    return records(value, Invoice, "invoices")
+
+
+def _payments(value: Iterable[Payment]) -> tuple[Payment, ...]:
+    return records(value, Payment, "payments")
+
+
+def _promises(value: Iterable[Promise]) -> tuple[Promise, ...]:
+    return records(value, Promise, "promises")
+
+
+def _disputes(value: Iterable[Dispute]) -> tuple[Dispute, ...]:
+    return records(value, Dispute, "disputes")
+
+
+def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
+    return records(value, Activity, "activities")
 
 
 @attrs.frozen
@@ -62,25 +109,31 @@ class Account:
 
     id: str = attrs.field()
     currency: str = attrs.field(validator=_check_currency)
-    name: str | None = None
-    credit_limit: Money | None = None
+    name: str | None = attrs.field(default=None, validator=of_type(str, "a string", optional=True))
+    credit_limit: Money | None = attrs.field(
+        default=None, validator=of_type(Money, "an amount (Money)", optional=True)
+    )
     terms: int | None = attrs.field(default=None, validator=_check_terms)
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_string_set)
-    risk: Decimal | None = None
-    country: str | None = None
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
+    risk: Decimal | None = attrs.field(default=None, converter=_risk)
+    country: str | None = attrs.field(
+        default=None, validator=of_type(str, "a string", optional=True)
+    )
     locale: str | None = attrs.field(default=None, validator=_check_locale)
-    customer_since: date | None = None
-    contacts: tuple[Contact, ...] = attrs.field(default=(), converter=_tuple)
-    invoices: tuple[Invoice, ...] = attrs.field(default=(), converter=_tuple)
-    payments: tuple[Payment, ...] = attrs.field(default=(), converter=_tuple)
-    promises: tuple[Promise, ...] = attrs.field(default=(), converter=_tuple)
-    disputes: tuple[Dispute, ...] = attrs.field(default=(), converter=_tuple)
-    activities: tuple[Activity, ...] = attrs.field(default=(), converter=_tuple)
+    customer_since: date | None = attrs.field(
+        default=None, validator=of_type(date, "a date", optional=True)
+    )
+    contacts: tuple[Contact, ...] = attrs.field(default=(), converter=_contacts)
+    invoices: tuple[Invoice, ...] = attrs.field(default=(), converter=_invoices)
+    payments: tuple[Payment, ...] = attrs.field(default=(), converter=_payments)
+    promises: tuple[Promise, ...] = attrs.field(default=(), converter=_promises)
+    disputes: tuple[Dispute, ...] = attrs.field(default=(), converter=_disputes)
+    activities: tuple[Activity, ...] = attrs.field(default=(), converter=_activities)
 
     @id.validator
     def _check_id(self, _attr: object, value: Any) -> None:
         if not isinstance(value, str) or not value.strip():
-            raise DataError.at("id", f"expected a non-empty string, got {value!r}")
+            raise DataError.at("id", f"expected a non-empty string, got {describe(value)}")
 
     def __attrs_post_init__(self) -> None:
         problems = list(self._problems())
@@ -96,6 +149,7 @@ class Account:
 
         yield from money("credit_limit", self.credit_limit)
         numbers: dict[str, int] = {}
+        _unknown = _Unknown(numbers)
         for i, inv in enumerate(self.invoices):
             if inv.number in numbers:
                 first = numbers[inv.number]
@@ -115,7 +169,7 @@ class Account:
             if inv.credits is not None:
                 target = numbers.get(inv.credits)
                 if target is None:
-                    yield Problem(f"invoices[{i}].credits", _unknown(inv.credits, numbers))
+                    yield Problem(f"invoices[{i}].credits", _unknown(inv.credits))
                 elif self.invoices[target].is_credit_note:
                     yield Problem(
                         f"invoices[{i}].credits", f"{inv.credits!r} is itself a credit note"
@@ -124,17 +178,17 @@ class Account:
             yield from money(f"payments[{i}].amount", pay.amount)
             for j, ref in enumerate(pay.applies_to):
                 if ref not in numbers:
-                    yield Problem(f"payments[{i}].applies_to[{j}]", _unknown(ref, numbers))
+                    yield Problem(f"payments[{i}].applies_to[{j}]", _unknown(ref))
         for i, act in enumerate(self.activities):
             if act.invoice is not None and act.invoice not in numbers:
-                yield Problem(f"activities[{i}].invoice", _unknown(act.invoice, numbers))
+                yield Problem(f"activities[{i}].invoice", _unknown(act.invoice))
         for i, prom in enumerate(self.promises):
             yield from money(f"promises[{i}].amount", prom.amount)
         for i, disp in enumerate(self.disputes):
             yield from money(f"disputes[{i}].amount", disp.amount)
             for j, ref in enumerate(disp.invoices):
                 if ref not in numbers:
-                    yield Problem(f"disputes[{i}].invoices[{j}]", _unknown(ref, numbers))
+                    yield Problem(f"disputes[{i}].invoices[{j}]", _unknown(ref))
 
     def invoice(self, number: str) -> Invoice:
         """Return the invoice (or credit note) numbered *number*."""
@@ -153,11 +207,23 @@ class Account:
         return Money.zero(self.currency)
 
 
-def _unknown(ref: str, known: dict[str, int]) -> str:
-    import difflib  # noqa: PLC0415 - only on the error path
+#: How many unknown invoice references of one account get a "did you mean" (each compares the
+#: reference with every invoice number; refusing thousands of them must stay fast).
+MAX_SUGGESTIONS: Final = 20
 
-    msg = f"unknown invoice {ref!r}"
-    close = difflib.get_close_matches(ref, list(known), n=1)
-    if close:
-        msg += f"; did you mean {close[0]!r}?"
-    return msg
+
+class _Unknown:
+    """Messages for unknown invoice references; only the first `MAX_SUGGESTIONS` get a hint."""
+
+    def __init__(self, known: dict[str, int]) -> None:
+        self.known = known
+        self.suggested = 0
+
+    def __call__(self, ref: str) -> str:
+        msg = f"unknown invoice {ref!r}"
+        if self.suggested < MAX_SUGGESTIONS:
+            self.suggested += 1
+            hint = did_you_mean(ref, self.known)
+            if hint:
+                msg += f"; {hint}"
+        return msg

@@ -24,7 +24,11 @@ import babel.numbers
 
 from arcollect.errors import CurrencyError, CurrencyMismatchError, DataError, InexactAmountError
 
-__all__ = ["MONEY_CONTEXT", "Money", "currency_exponent", "is_currency"]
+__all__ = ["MAX_AMOUNT_DIGITS", "MONEY_CONTEXT", "Money", "currency_exponent", "is_currency"]
+
+#: At most this many digits before the decimal point in an amount (below 10**18, a
+#: quintillion): sums of up to 10**39 such amounts stay exact in `MONEY_CONTEXT`.
+MAX_AMOUNT_DIGITS: Final = 18
 
 #: The Decimal context of all money arithmetic: wide enough that sums and products of amounts
 #: are exact before the final rounding to the minor unit, which is half-to-even.
@@ -100,8 +104,19 @@ def _check_currency(_inst: object, _attr: object, code: Any) -> None:
         raise CurrencyError(f"unknown currency {code!r}: expected an ISO 4217 code such as 'EUR'")
 
 
+def _check_size(amount: Decimal) -> Decimal:
+    if amount and amount.adjusted() >= MAX_AMOUNT_DIGITS:
+        digits = amount.adjusted() + 1
+        raise DataError.at(
+            "",
+            f"an amount of {digits} digits before the decimal point is too large: "
+            f"at most {MAX_AMOUNT_DIGITS} are allowed",
+        )
+    return amount
+
+
 def _amount(value: Decimal | int | str) -> Decimal:
-    return _to_decimal(value, "amount")
+    return _check_size(_to_decimal(value, "amount"))
 
 
 @functools.total_ordering
@@ -110,7 +125,8 @@ class Money:
     """An exact amount of money in one currency.
 
     *amount* may be a `Decimal`, an `int` or a numeric string; it is rounded half to even to
-    the currency's minor unit. A float is refused: it cannot hold most decimal amounts exactly.
+    the currency's minor unit. A float is refused: it cannot hold most decimal amounts exactly,
+    and so is an amount of more than `MAX_AMOUNT_DIGITS` digits before the decimal point.
 
     >>> Money("0.125", "EUR")
     Money('0.12', 'EUR')
@@ -137,9 +153,10 @@ class Money:
     def _exact_sum(cls, amount: Decimal, currency: str) -> Money:
         """Wrap a Decimal computed from amounts already valid in *currency* (a sum, a difference).
 
-        Skips the validation and conversion of the public constructor: the hot paths of facts
-        and evaluation build many such values. The amount is still put on the minor unit's
-        exponent, which is exact for such sums.
+        Skips the validation and conversion of the public constructor (and its bound on the
+        size of an amount: results of arithmetic may exceed it): the hot paths of facts and
+        evaluation build many such values. The amount is rounded half to even to the minor
+        unit, which is exact for sums and differences.
         """
         amount = amount.quantize(_quantum(currency), context=MONEY_CONTEXT)
         if not amount:
@@ -217,7 +234,7 @@ class Money:
         ...
         arcollect.errors.DataError: 1.005 has more decimals than EUR allows (2)
         """
-        dec = _to_decimal(amount, "amount")
+        dec = _check_size(_to_decimal(amount, "amount"))
         exp = currency_exponent(currency)
         if not dec.is_finite() or dec != dec.quantize(_quantum(currency), context=MONEY_CONTEXT):
             raise DataError.at("", f"{dec} has more decimals than {currency} allows ({exp})")
@@ -250,11 +267,11 @@ class Money:
         return self
 
     def __abs__(self) -> Money:
-        return Money(MONEY_CONTEXT.abs(self.amount), self.currency)
+        return Money._exact_sum(MONEY_CONTEXT.abs(self.amount), self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
         dec = _to_decimal(factor, "a money factor")
-        return Money(MONEY_CONTEXT.multiply(self.amount, dec), self.currency)
+        return Money._exact_sum(MONEY_CONTEXT.multiply(self.amount, dec), self.currency)
 
     __rmul__ = __mul__
 
@@ -268,7 +285,7 @@ class Money:
             self._same(other, "divide")
             return MONEY_CONTEXT.divide(self.amount, other.amount)
         dec = _to_decimal(other, "a money divisor")
-        return Money(MONEY_CONTEXT.divide(self.amount, dec), self.currency)
+        return Money._exact_sum(MONEY_CONTEXT.divide(self.amount, dec), self.currency)
 
     def ratio(self, other: Money) -> Decimal:
         """Return ``self / other`` as an exact Decimal ratio (same currency only)."""

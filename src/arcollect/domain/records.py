@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
-from datetime import date
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
 import attrs
 
+from arcollect._suggest import did_you_mean
 from arcollect.domain.actions import Channel
 from arcollect.domain.money import Money
 from arcollect.errors import DataError, Problem
@@ -98,14 +100,120 @@ KNOWN_ROLES = frozenset(
 
 _IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
 
+_E = TypeVar("_E", bound=enum.Enum)
+_R = TypeVar("_R")
+
+
+def describe(value: object) -> str:
+    """Describe *value* for a message: a string quoted, a number as such, a list as "a list"."""
+    if isinstance(value, str):
+        return repr(value)
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int | float | Decimal):
+        return f"{value} (a number)"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def enum_message(cls: type[enum.Enum], value: object) -> str:
+    """Return the one message (the reader's and the constructors') for a non-member of *cls*."""
+    names = [str(m.value) for m in cls]
+    if isinstance(value, str):
+        hint = did_you_mean(value, names)
+        if hint:
+            return f"unknown value {value!r}; {hint} (one of {', '.join(names)})"
+    return f"expected one of {', '.join(repr(n) for n in names)}; got {describe(value)}"
+
+
+def member(cls: type[_E], value: object, path: str = "") -> _E:
+    """Return the member of *cls* that *value* names, or raise `DataError` at *path*."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        try:
+            return cls(value)
+        except ValueError:
+            pass
+    raise DataError.at(path, enum_message(cls, value))
+
+
+def strings(value: object, path: str) -> list[str]:
+    """Return the items of a collection of strings, refusing a lone string and non-strings."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise DataError.at(path, f"expected a list, got {describe(value)}")
+    items = list(value)
+    problems = [
+        Problem(f"{path}[{i}]", f"expected a string, got {describe(item)}")
+        for i, item in enumerate(items)
+        if not isinstance(item, str)
+    ]
+    if problems:
+        raise DataError(problems)
+    return items
+
+
+def records(value: object, cls: type[_R], path: str) -> tuple[_R, ...]:
+    """Return the items of a collection of *cls* records, refusing anything else."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise DataError.at(
+            path, f"expected a list of {cls.__name__} records, got {describe(value)}"
+        )
+    items = tuple(value)
+    article = "an" if cls.__name__[0] in "AEIOU" else "a"
+    problems = [
+        Problem(
+            f"{path}[{i}]",
+            f"expected {article} {cls.__name__}, got {describe(item)}"
+            + (
+                f" (build it with arcollect.structure(data, {cls.__name__}))"
+                if isinstance(item, Mapping)
+                else ""
+            ),
+        )
+        for i, item in enumerate(items)
+        if not isinstance(item, cls)
+    ]
+    if problems:
+        raise DataError(problems)
+    return items
+
+
+def of_type(kind: type, what: str, *, optional: bool = False) -> Callable[..., None]:
+    """Return an attrs validator: the value is a *kind* (never a bool for a number kind)."""
+
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+        if kind is date and isinstance(value, datetime):
+            ok = False
+        if not ok:
+            raise DataError.at(attribute.name, f"expected {what}, got {describe(value)}")
+
+    return check
+
+
+_DATE = of_type(date, "a date")
+_OPT_DATE = of_type(date, "a date", optional=True)
+_MONEY = of_type(Money, "an amount (Money)")
+_OPT_MONEY = of_type(Money, "an amount (Money)", optional=True)
+_OPT_STR = of_type(str, "a string", optional=True)
+_BOOL = of_type(bool, "true or false")
+
 
 def _nonempty(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise DataError.at(attribute.name, f"expected a non-empty string, got {value!r}")
+        raise DataError.at(attribute.name, f"expected a non-empty string, got {describe(value)}")
 
 
-def _roles(_inst: object, attribute: attrs.Attribute[Any], value: frozenset[Any]) -> None:
-    bad = sorted(repr(r) for r in value if not isinstance(r, str) or not _IDENT.match(r))
+def _roles(_inst: object, attribute: attrs.Attribute[Any], value: frozenset[str]) -> None:
+    bad = sorted(repr(r) for r in value if not _IDENT.match(r))
     if bad:
         raise DataError.at(
             attribute.name,
@@ -114,24 +222,45 @@ def _roles(_inst: object, attribute: attrs.Attribute[Any], value: frozenset[Any]
 
 
 def _positive(_inst: object, attribute: attrs.Attribute[Any], value: Money) -> None:
+    _MONEY(_inst, attribute, value)
     if value.amount <= 0:
         raise DataError.at(attribute.name, f"expected an amount above zero, got {value}")
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(value)
+# Converters: attrs' mypy plugin types each parameter from its converter's argument, and a
+# converter does not know its field, so each field has its own small named converter.
 
 
-def _string_set(value: Any) -> frozenset[str]:
-    return frozenset(value)
+def _invoice_tags(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(strings(value, "tags"))
 
 
-def _optional_channel(value: Channel | str | None) -> Channel | None:
-    return None if value is None else Channel(value)
+def _roles_set(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(strings(value, "roles"))
 
 
-def _optional_outcome(value: Outcome | str | None) -> Outcome | None:
-    return None if value is None else Outcome(value)
+def _applies_to(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(strings(value, "applies_to"))
+
+
+def _dispute_invoices(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(strings(value, "invoices"))
+
+
+def _preferred_channel(value: Channel | str | None) -> Channel | None:
+    return None if value is None else member(Channel, value, "preferred_channel")
+
+
+def _channel(value: Channel | str) -> Channel:
+    return member(Channel, value, "channel")
+
+
+def _outcome(value: Outcome | str | None) -> Outcome | None:
+    return None if value is None else member(Outcome, value, "outcome")
+
+
+def _reason(value: DisputeReason | str) -> DisputeReason:
+    return member(DisputeReason, value, "reason")
 
 
 @attrs.frozen
@@ -148,15 +277,15 @@ class Invoice:
     """
 
     number: str = attrs.field(validator=_nonempty)
-    issued: date
-    due: date
-    amount: Money
-    account: str | None = None
-    po_number: str | None = None
-    delivered: bool = True
-    proof_of_delivery: str | None = None
-    credits: str | None = None
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_string_set)
+    issued: date = attrs.field(validator=_DATE)
+    due: date = attrs.field(validator=_DATE)
+    amount: Money = attrs.field(validator=_MONEY)
+    account: str | None = attrs.field(default=None, validator=_OPT_STR)
+    po_number: str | None = attrs.field(default=None, validator=_OPT_STR)
+    delivered: bool = attrs.field(default=True, validator=_BOOL)
+    proof_of_delivery: str | None = attrs.field(default=None, validator=_OPT_STR)
+    credits: str | None = attrs.field(default=None, validator=_OPT_STR)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_invoice_tags)
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -193,10 +322,10 @@ class Payment:
     unapplied cash: to the open invoices oldest-due first (see `arcollect.facts`).
     """
 
-    date: date
+    date: date = attrs.field(validator=_DATE)
     amount: Money = attrs.field(validator=_positive)
-    reference: str | None = None
-    applies_to: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    reference: str | None = attrs.field(default=None, validator=_OPT_STR)
+    applies_to: tuple[str, ...] = attrs.field(default=(), converter=_applies_to)
 
 
 @attrs.frozen
@@ -208,15 +337,13 @@ class Contact:
     """
 
     name: str = attrs.field(validator=_nonempty)
-    title: str | None = None
-    roles: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_string_set, validator=_roles
-    )
-    can_authorize_payment: bool = False
-    phone: str | None = None
-    email: str | None = None
-    preferred_channel: Channel | None = attrs.field(default=None, converter=_optional_channel)
-    language: str | None = None
+    title: str | None = attrs.field(default=None, validator=_OPT_STR)
+    roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles_set, validator=_roles)
+    can_authorize_payment: bool = attrs.field(default=False, validator=_BOOL)
+    phone: str | None = attrs.field(default=None, validator=_OPT_STR)
+    email: str | None = attrs.field(default=None, validator=_OPT_STR)
+    preferred_channel: Channel | None = attrs.field(default=None, converter=_preferred_channel)
+    language: str | None = attrs.field(default=None, validator=_OPT_STR)
 
     @property
     def is_decision_maker(self) -> bool:
@@ -228,12 +355,12 @@ class Contact:
 class Installment:
     """One dated part of a promise to pay."""
 
-    due: date
+    due: date = attrs.field(validator=_DATE)
     amount: Money = attrs.field(validator=_positive)
 
 
 def _installments(value: Iterable[Installment]) -> tuple[Installment, ...]:
-    return tuple(value)
+    return records(value, Installment, "installments")
 
 
 @attrs.frozen
@@ -246,13 +373,13 @@ class Promise:
     the last one falls on *due*.
     """
 
-    made_on: date
+    made_on: date = attrs.field(validator=_DATE)
     amount: Money = attrs.field(validator=_positive)
-    due: date
-    by: str | None = None
+    due: date = attrs.field(validator=_DATE)
+    by: str | None = attrs.field(default=None, validator=_OPT_STR)
     installments: tuple[Installment, ...] = attrs.field(default=(), converter=_installments)
     grace_days: int = attrs.field(default=0)
-    note: str | None = None
+    note: str | None = attrs.field(default=None, validator=_OPT_STR)
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -316,14 +443,14 @@ class Dispute:
     who routes it to resolution.
     """
 
-    opened: date
-    reason: DisputeReason = attrs.field(default=DisputeReason.UNSPECIFIED, converter=DisputeReason)
-    invoices: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    amount: Money | None = None
-    resolved: date | None = None
-    owner: str | None = None
-    id: str | None = None
-    notes: str | None = None
+    opened: date = attrs.field(validator=_DATE)
+    reason: DisputeReason = attrs.field(default=DisputeReason.UNSPECIFIED, converter=_reason)
+    invoices: tuple[str, ...] = attrs.field(default=(), converter=_dispute_invoices)
+    amount: Money | None = attrs.field(default=None, validator=_OPT_MONEY)
+    resolved: date | None = attrs.field(default=None, validator=_OPT_DATE)
+    owner: str | None = attrs.field(default=None, validator=_OPT_STR)
+    id: str | None = attrs.field(default=None, validator=_OPT_STR)
+    notes: str | None = attrs.field(default=None, validator=_OPT_STR)
 
     def __attrs_post_init__(self) -> None:
         if self.resolved is not None and self.resolved < self.opened:
@@ -346,11 +473,11 @@ class Activity:
     is not repeated. *invoice* names the invoice it was about (for per-invoice steps).
     """
 
-    date: date
-    channel: Channel = attrs.field(converter=Channel)
-    step: str | None = None
-    outcome: Outcome | None = attrs.field(default=None, converter=_optional_outcome)
-    contact: str | None = None
-    timeline: str | None = None
-    invoice: str | None = None
-    notes: str | None = None
+    date: date = attrs.field(validator=_DATE)
+    channel: Channel = attrs.field(converter=_channel)
+    step: str | None = attrs.field(default=None, validator=_OPT_STR)
+    outcome: Outcome | None = attrs.field(default=None, converter=_outcome)
+    contact: str | None = attrs.field(default=None, validator=_OPT_STR)
+    timeline: str | None = attrs.field(default=None, validator=_OPT_STR)
+    invoice: str | None = attrs.field(default=None, validator=_OPT_STR)
+    notes: str | None = attrs.field(default=None, validator=_OPT_STR)

@@ -1,0 +1,29 @@
+"""Conversion between the domain types and plain data: dicts, JSON, YAML and CSV rows.
+
+Three parts: `arcollect.convert.hooks` (the cattrs converter: `structure`, `unstructure`),
+`arcollect.convert.documents` (portfolio documents in YAML and JSON) and
+`arcollect.convert.ibm` (the IBM accounts-receivable CSV adapter).
+"""
+
+from arcollect.convert.documents import (
+    dump_portfolio,
+    parse_portfolio,
+    portfolio_from_dict,
+    portfolio_to_dict,
+    read_portfolio,
+)
+from arcollect.convert.hooks import structure, unstructure
+from arcollect.convert.ibm import IBM_CSV_COLUMNS, parse_ibm_csv, read_ibm_csv
+
+__all__ = [
+    "IBM_CSV_COLUMNS",
+    "dump_portfolio",
+    "parse_ibm_csv",
+    "parse_portfolio",
+    "portfolio_from_dict",
+    "portfolio_to_dict",
+    "read_ibm_csv",
+    "read_portfolio",
+    "structure",
+    "unstructure",
+]

@@ -1,0 +1,266 @@
+"""Portfolio documents: the accounts of a portfolio as YAML or JSON text, and back.
+
+The portfolio format (docs/data-format.md) is a mapping with an optional default ``currency``
+and a list of ``accounts``. Amounts are written ``"1200.00 EUR"``, or as a bare number in the
+account's currency; dates ``2026-10-01``; payment terms ``30 days``.
+
+Every problem of a document is reported at once, each with the path of the offending field::
+
+    portfolio.yaml: 2 problems
+      accounts[3].invoices[0].due: expected a date (YYYY-MM-DD), got '31/02/2026'
+      accounts[4].currency: unknown currency 'EUX': expected an ISO 4217 code such as 'EUR'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from arcollect._yaml import MAX_DEPTH, Dumper, load_yaml
+from arcollect.convert.hooks import (
+    _FieldError,
+    _structure_str,
+    _unknown_field,
+    structure,
+    unstructure,
+)
+from arcollect.domain.account import Account
+from arcollect.domain.money import currency_exponent
+from arcollect.domain.records import describe
+from arcollect.errors import CurrencyError, DataError, Problem
+
+__all__ = [
+    "dump_portfolio",
+    "parse_portfolio",
+    "portfolio_from_dict",
+    "portfolio_to_dict",
+    "read_portfolio",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Portfolios
+
+
+def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
+    """Build the accounts of a portfolio document (already parsed into plain data)."""
+    if not isinstance(data, Mapping):
+        raise DataError.at("", f"expected a mapping with 'accounts', got {describe(data)}")
+    unknown = [k for k in data if k not in ("currency", "accounts")]
+    problems = [Problem(str(k), _unknown_field(str(k), ["currency", "accounts"])) for k in unknown]
+    currency = data.get("currency")
+    if currency is not None:
+        try:
+            currency_exponent(_structure_str(currency, str))
+        except (CurrencyError, _FieldError) as exc:
+            problems.append(Problem("currency", str(exc)))
+            currency = None
+    if "accounts" not in data:
+        problems.append(Problem("accounts", "missing required field"))
+    if problems:
+        raise DataError(problems)
+    try:
+        accounts = structure(data["accounts"], tuple[Account, ...], currency=currency)
+    except DataError as exc:
+        raise exc.under("accounts") from None
+    seen: dict[str, int] = {}
+    for i, acct in enumerate(accounts):
+        if acct.id in seen:
+            problems.append(
+                Problem(
+                    f"accounts[{i}].id",
+                    f"duplicate account id {acct.id!r} (also accounts[{seen[acct.id]}])",
+                )
+            )
+        seen.setdefault(acct.id, i)
+    if problems:
+        raise DataError(problems)
+    return accounts
+
+
+def portfolio_to_dict(
+    accounts: Iterable[Account], *, currency: str | None = None
+) -> dict[str, Any]:
+    """Return the portfolio document for *accounts*; *currency* is written as its default."""
+    doc: dict[str, Any] = {}
+    if currency is not None:
+        doc["currency"] = currency
+    doc["accounts"] = [unstructure(a) for a in accounts]
+    return doc
+
+
+#: The largest file (or text, in UTF-8 bytes) a reader accepts unless given ``max_bytes=``.
+MAX_BYTES: Final = 16 * 1024 * 1024
+
+#: At most this many problems of one file are listed; the rest are counted in a last line.
+MAX_PROBLEMS: Final = 100
+
+
+def parse_portfolio(
+    text: str, *, format: str = "yaml", source: str = "<string>", max_bytes: int = MAX_BYTES
+) -> tuple[Account, ...]:
+    """Parse a portfolio document in *format* (``"yaml"`` or ``"json"``).
+
+    Text of more than *max_bytes* UTF-8 bytes (16 MiB by default) is refused at once; batch
+    users with bigger files pass a larger bound.
+    """
+    check_size(text, source, max_bytes)
+    if format == "json":
+        data = _load_json(text, source)
+    elif format == "yaml":
+        data = load_yaml(text, source)
+    else:
+        raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
+    try:
+        return portfolio_from_dict(data)
+    except DataError as exc:
+        raise capped(exc.problems, source) from None
+
+
+def read_portfolio(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[Account, ...]:
+    """Read a portfolio file: ``.yaml``/``.yml`` or ``.json``, of at most *max_bytes* bytes."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        fmt = "yaml"
+    elif suffix == ".json":
+        fmt = "json"
+    else:
+        raise DataError([Problem("", "expected a .yaml, .yml or .json portfolio file")], str(p))
+    return parse_portfolio(read_text(p, max_bytes), format=fmt, source=str(p), max_bytes=max_bytes)
+
+
+def capped(problems: Sequence[Problem], source: str) -> DataError:
+    """Return the error for *problems* of *source*, listing at most `MAX_PROBLEMS` of them."""
+    if len(problems) <= MAX_PROBLEMS:
+        return DataError(problems, source)
+    more = len(problems) - MAX_PROBLEMS
+    shown = [*problems[:MAX_PROBLEMS], Problem("", f"... and {more} more problems")]
+    return DataError(shown, source)
+
+
+def _too_big(size: int, max_bytes: int) -> str:
+    return (
+        f"the data is {size} bytes, more than the {max_bytes} bytes allowed; "
+        "pass a larger max_bytes= to read it"
+    )
+
+
+def check_size(text: str, source: str, max_bytes: int) -> None:
+    """Refuse *text* of more than *max_bytes* UTF-8 bytes."""
+    if len(text) > max_bytes or (4 * len(text) > max_bytes and len(text.encode()) > max_bytes):
+        raise DataError([Problem("", _too_big(len(text.encode()), max_bytes))], source)
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """Read a UTF-8 file of at most *max_bytes* bytes (checked before reading it all)."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = max(path.stat().st_size, len(data))
+            raise DataError([Problem("", _too_big(size, max_bytes))], str(path))
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            [Problem(f"byte {exc.start}", "the file is not valid UTF-8")], str(path)
+        ) from None
+    except OSError as exc:
+        raise DataError([Problem("", exc.strerror or str(exc))], str(path)) from None
+
+
+# JSON: duplicate keys are refused (json would keep the last), nesting is bounded as in YAML.
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class _Duplicates(dict[str, Any]):
+    """A JSON object that had a key twice; `duplicates` names those keys."""
+
+    duplicates: list[str]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    dups: list[str] = []
+    for key, value in pairs:
+        if key in obj:
+            dups.append(key)
+        obj[key] = value
+    if not dups:
+        return obj
+    marked = _Duplicates(obj)
+    marked.duplicates = dups
+    return marked
+
+
+def _duplicate_problems(value: Any, path: str = "") -> list[Problem]:
+    if isinstance(value, dict):
+        out = [
+            Problem(Problem(key, "").under(path).path, f"duplicate key {key!r}")
+            for key in getattr(value, "duplicates", ())
+        ]
+        for key, item in value.items():
+            out += _duplicate_problems(item, Problem(key, "").under(path).path)
+        return out
+    if isinstance(value, list):
+        return [
+            p for i, item in enumerate(value) for p in _duplicate_problems(item, f"{path}[{i}]")
+        ]
+    return []
+
+
+_MAX_INT_DIGITS: Final = 100
+
+
+def _json_int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits is too long for any field")
+    return int(text)
+
+
+def _load_json(text: str, source: str) -> Any:
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        lexeme = m.group()
+        if lexeme in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                message = f"nesting deeper than {MAX_DEPTH} levels is refused"
+                raise DataError([Problem(f"line {line}, column {column}", message)], source)
+        elif lexeme in "]}":
+            depth -= 1
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_int=_json_int, object_pairs_hook=_pairs)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise DataError([Problem(where, exc.msg)], source) from None
+    except ValueError as exc:  # _json_int's
+        raise DataError([Problem("", str(exc))], source) from None
+    dups = _duplicate_problems(data)
+    if dups:
+        raise DataError(dups, source)
+    return data
+
+
+def dump_portfolio(
+    accounts: Iterable[Account],
+    *,
+    format: str = "yaml",
+    currency: str | None = None,
+) -> str:
+    """Write *accounts* as a portfolio document in *format* (``"yaml"`` or ``"json"``)."""
+    doc = portfolio_to_dict(accounts, currency=currency)
+    if format == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if format == "yaml":
+        return yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
+    raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
