@@ -31,6 +31,9 @@ class BusinessCalendar:
 
     days: Literal["weekdays", "all"] = "all"
     holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
+    # Where each day that is not a business day rolls to, remembered as days are rolled: a long
+    # run of holidays is walked once, not once per account.
+    _rolled: dict[date, date] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     @classmethod
     def of(cls, days: Literal["weekdays", "all"], holidays: Iterable[date]) -> BusinessCalendar:
@@ -44,9 +47,24 @@ class BusinessCalendar:
         return day not in self.holidays
 
     def roll_forward(self, day: date) -> date:
-        """Return *day* if it is a business day, else the next one."""
+        """Return *day* if it is a business day, else the next one.
+
+        Raise `OverflowError` if no business day follows before the end of the calendar
+        (9999-12-31).
+        """
+        if self.is_business_day(day):
+            return day
+        rolled = self._rolled
+        walked = []
         while not self.is_business_day(day):
+            known = rolled.get(day)
+            if known is not None:
+                day = known
+                break
+            walked.append(day)
             day += _ONE_DAY
+        for d in walked:
+            rolled[d] = day
         return day
 
     def next_business_day(self, day: date) -> date:
