@@ -1,0 +1,116 @@
+"""Tests of arcollect.engine.priority: scores, tiers, the order of the plan and capacity."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from arcollect import load_policy, parse_policy
+from arcollect.testing import account, contact, invoice, payment
+
+ROOT = Path(__file__).parent.parent
+AS_OF = date(2026, 11, 23)
+
+
+class TestAbsentScore:
+    def test_an_absent_score_counts_as_zero_and_says_so(self) -> None:
+        """A score over ``max(invoices.days_past_due)`` has no value without open invoices: 0.
+
+        Regression: rules/key_accounts.arc crashed ``plan()`` with a TypeError for any account
+        without open invoices.
+        """
+        policy = load_policy(ROOT / "rules" / "key_accounts.arc")
+        paid = account(
+            invoice("900 EUR", due="2026-10-01"),
+            payment("900 EUR", on="2026-10-02", to=["INV-1"]),
+            id="C-PAID",
+        )
+        owing = account(invoice("9,000 EUR", due="2026-10-01"), id="C-OWING")
+        plan = policy.plan([paid, owing], as_of=AS_OF)
+        state = plan.state("C-PAID")
+        assert (state.priority, state.error) == (Decimal(0), None)
+        assert state.notes == (
+            "no open invoices",
+            "priority score absent (a fact it reads has no value here): counted as 0",
+        )
+        assert plan.state("C-OWING").priority == Decimal(9 + 53)
+
+    def test_an_absent_tie_key_sorts_last(self) -> None:
+        """``ties by days_since_payment`` puts the account that never paid after those that did."""
+        policy = parse_policy(
+            """
+policy "Ties" version 1
+  currency EUR
+timeline t for all
+  step reminder 1 day past due email "r"
+priority
+  score 1
+  ties by days_since_payment desc
+""",
+            name="ties.arc",
+        )
+        never = account(invoice("100 EUR", due="2026-11-01"), id="A-NEVER")
+        paid = account(
+            invoice("100 EUR", due="2026-11-01"),
+            invoice("50 EUR", due="2026-10-01"),
+            payment("50 EUR", on="2026-10-10", to=["INV-2"]),
+            id="B-PAID",
+        )
+        plan = policy.plan([never, paid], as_of=AS_OF)
+        assert [a.account for a in plan.actions] == ["B-PAID", "A-NEVER"]
+
+
+class TestCapacity:
+    def test_calls_beyond_capacity_at_the_end_of_the_calendar_stay(self) -> None:
+        """A call beyond capacity on 9999-12-31 cannot move to a later day: it stays, marked."""
+        policy = parse_policy(
+            """
+policy "Cap" version 1
+  currency EUR
+timeline t for all
+  step first_call 1 day past due call
+priority
+  score overdue / 1 EUR
+  capacity 1 calls per day
+""",
+            name="cap.arc",
+        )
+        accts = [
+            account(contact("X", "billing"), invoice(f"{n}00 EUR", due="9999-12-01"), id=f"C-{n}")
+            for n in (1, 2)
+        ]
+        plan = policy.plan(accts, as_of=date(9999, 12, 31))
+        assert [(a.account, a.due, a.deferred) for a in plan.actions] == [
+            ("C-2", date(9999, 12, 31), False),
+            ("C-1", date(9999, 12, 31), True),
+        ]
+        assert plan.actions[1].explanation[-2:] == (
+            "capacity 1 calls per day reached (call #2)",
+            "priority 100",
+        )
+
+
+class TestTiers:
+    def test_tiers_by_share_of_overdue(self) -> None:
+        """80/15/5: the biggest account alone holds 80 % and is A; the rest fall in B and C."""
+        policy = parse_policy(
+            """
+policy "Tiers" version 1
+  currency EUR
+timeline t for all
+  step reminder 1 day past due email "r"
+priority
+  tiers by share of overdue: A 80%, B 15%, C 5%
+""",
+            name="tiers.arc",
+        )
+        amounts = {"C-1": "8000 EUR", "C-2": "1500 EUR", "C-3": "400 EUR", "C-4": "100 EUR"}
+        accts = [account(invoice(a, due="2026-11-01"), id=i) for i, a in amounts.items()]
+        plan = policy.plan(accts, as_of=AS_OF)
+        assert {s.account: s.tier for s in plan.states} == {
+            "C-1": "A",
+            "C-2": "B",
+            "C-3": "C",
+            "C-4": "C",
+        }
