@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import decimal
 import random
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -465,3 +465,75 @@ class TestProperties:
         assert Money.sum((i.open for i in f.invoices), cur) == f.overdue + f.current
         assert all(Money.zero(cur) < i.open <= i.amount for i in f.invoices)
         assert Money.zero(cur) <= f.undisputed_overdue <= f.overdue
+
+
+def _judge_by_scanning(p: Any, payments: list[Any], as_of: date) -> tuple[Any, ...]:
+    """The promise judgement written the plain way: scan every payment (the reference)."""
+    deadline = p.due + timedelta(days=p.grace_days)
+    window = sorted(
+        (x for x in payments if p.made_on <= x.date <= min(as_of, deadline)),
+        key=lambda x: x.date,
+    )
+    paid = sum((x.amount.amount for x in window), Decimal(0))
+    running = Decimal(0)
+    for x in window:
+        running += x.amount.amount
+        if running >= p.amount.amount:
+            return (PromiseStatus.KEPT, x.date, paid)
+    promised = Decimal(0)
+    for inst in p.schedule():
+        promised += inst.amount.amount
+        inst_deadline = inst.due + timedelta(days=p.grace_days)
+        if as_of <= inst_deadline:
+            break
+        by_then = sum((x.amount.amount for x in window if x.date <= inst_deadline), Decimal(0))
+        if by_then < promised:
+            status = PromiseStatus.PARTIALLY_KEPT if by_then > 0 else PromiseStatus.BROKEN
+            return (status, inst_deadline + timedelta(days=1), paid)
+    return (PromiseStatus.OPEN, None, paid)
+
+
+class TestPromiseLedger:
+    @settings(max_examples=150)
+    @given(
+        st.lists(st.tuples(st.integers(0, 60), st.integers(1, 900)), max_size=12),
+        st.lists(
+            st.tuples(st.integers(0, 40), st.integers(1, 30), st.integers(0, 5), st.integers(1, 3)),
+            min_size=1,
+            max_size=4,
+        ),
+        st.integers(0, 80),
+    )
+    def test_promises_are_judged_as_a_scan_of_every_payment_would(
+        self,
+        pays: list[tuple[int, int]],
+        proms: list[tuple[int, int, int, int]],
+        today: int,
+    ) -> None:
+        """Judging by running totals (bisection) gives the status, date and sum of a full scan."""
+        start = date(2026, 1, 1)
+        payments = [payment(f"{amount} EUR", on=start + timedelta(days=d)) for d, amount in pays]
+        promises = []
+        for made, length, grace, parts in proms:
+            days = [made + length + 3 * k for k in range(parts)]
+            installments = [
+                Installment(start + timedelta(days=d), Money("100", "EUR")) for d in days
+            ]
+            promises.append(
+                promise(
+                    f"{100 * parts} EUR",
+                    due=start + timedelta(days=days[-1]),
+                    made=start + timedelta(days=made),
+                    grace_days=grace,
+                    installments=installments if parts > 1 else (),
+                )
+            )
+        acct = account(invoice("5000 EUR", due="2026-01-01"), *payments, *promises)
+        as_of = start + timedelta(days=today)
+        judged = {(p.made_on, p.due, p.amount): p for p in facts(acct, as_of).promises}
+        for p in acct.promises:
+            if p.made_on > as_of:
+                continue
+            got = judged[(p.made_on, p.due, p.amount)]
+            status, closed_on, paid = _judge_by_scanning(p, list(acct.payments), as_of)
+            assert (got.status, got.closed_on, got.paid.amount) == (status, closed_on, paid)

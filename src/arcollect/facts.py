@@ -24,11 +24,14 @@ deadline is judged against the cumulative amount promised by then.
 
 from __future__ import annotations
 
+import bisect
 import decimal
 import enum
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Final
 
 import attrs
 
@@ -359,24 +362,48 @@ def _aging_label(low: int, high: int | None) -> str:
     return f"{low}-{high}"
 
 
-def _promise_facts(promise: Promise, payments: Sequence[Payment], as_of: date) -> PromiseFacts:
+class _Ledger:
+    """The account's payments by date, with running totals: sums over any window by bisection.
+
+    Judging every promise against every payment was quadratic (100,000 invoices with 1,000
+    promises: 14.8 s); with the ledger each promise costs a few bisections. Payments are
+    positive, so the running totals only grow.
+    """
+
+    __slots__ = ("dates", "totals")
+
+    def __init__(self, payments: Iterable[Payment]) -> None:
+        ordered = sorted(payments, key=_payment_key)
+        self.dates = [p.date for p in ordered]
+        self.totals = list(itertools.accumulate((p.amount.amount for p in ordered), initial=_ZERO))
+
+    def start(self, day: date) -> int:
+        """Return the index of the first payment on or after *day*."""
+        return bisect.bisect_left(self.dates, day)
+
+    def end(self, day: date) -> int:
+        """Return the index after the last payment on or before *day*."""
+        return bisect.bisect_right(self.dates, day)
+
+
+_NO_PAYMENTS: Final = _Ledger(())
+
+
+def _promise_facts(promise: Promise, ledger: _Ledger, as_of: date) -> PromiseFacts:
     cur = promise.amount.currency
     grace = timedelta(days=promise.grace_days)
     deadline = promise.due + grace
-    window = sorted(
-        (p for p in payments if promise.made_on <= p.date <= min(as_of, deadline)),
-        key=_payment_key,
-    )
-    paid = sum((p.amount.amount for p in window), _ZERO)
+    totals = ledger.totals
+    lo = ledger.start(promise.made_on)
+    hi = max(lo, ledger.end(min(as_of, deadline)))
+    paid = totals[hi] - totals[lo]
 
     status = PromiseStatus.OPEN
     closed_on: date | None = None
-    running = _ZERO
-    for pay in window:  # kept as soon as the running total reaches the amount
-        running += pay.amount.amount
-        if running >= promise.amount.amount:
-            status, closed_on = PromiseStatus.KEPT, pay.date
-            break
+    # kept as soon as the running total reaches the amount
+    reached = bisect.bisect_left(totals, totals[lo] + promise.amount.amount, lo + 1, hi + 1)
+    if reached <= hi:
+        status, closed_on = PromiseStatus.KEPT, ledger.dates[reached - 1]
     if status is PromiseStatus.OPEN:
         promised = _ZERO
         for inst in promise.schedule():
@@ -384,7 +411,7 @@ def _promise_facts(promise: Promise, payments: Sequence[Payment], as_of: date) -
             inst_deadline = inst.due + grace
             if as_of <= inst_deadline:
                 break
-            by_then = sum((p.amount.amount for p in window if p.date <= inst_deadline), _ZERO)
+            by_then = totals[max(lo, min(hi, ledger.end(inst_deadline)))] - totals[lo]
             if by_then < promised:  # judged by what was paid by then: later payments change nothing
                 status = PromiseStatus.PARTIALLY_KEPT if by_then > 0 else PromiseStatus.BROKEN
                 closed_on = inst_deadline + timedelta(days=1)
@@ -520,8 +547,9 @@ def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFac
         disputed_overdue += min(amount, named_overdue) if d.invoices else amount
     disputed_overdue = min(disputed_overdue, overdue)
 
+    ledger = _Ledger(account.payments) if account.promises else _NO_PAYMENTS
     promises = tuple(
-        _promise_facts(p, account.payments, as_of)
+        _promise_facts(p, ledger, as_of)
         for p in sorted(account.promises, key=_promise_order)
         if p.made_on <= as_of
     )
