@@ -5,8 +5,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from arcollect.data import ibm_csv_text
+
 ROOT = Path(__file__).parent.parent
-CSV = ROOT.parent / "shared" / "data" / "ibm-accounts-receivable.csv"
+
+
+@pytest.fixture(scope="module")
+def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package's own IBM accounts-receivable sample, written to a file for the command line."""
+    path = tmp_path_factory.mktemp("data") / "ibm-accounts-receivable.csv"
+    path.write_text(ibm_csv_text(), encoding="utf-8")
+    return path
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -16,13 +27,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 class TestValidate:
-    def test_good_files(self) -> None:
+    def test_good_files(self, csv_path: Path) -> None:
         """`arcollect validate` summarizes good files and exits 0."""
-        result = run("validate", str(ROOT / "examples" / "portfolio.yaml"), str(CSV))
+        result = run("validate", str(ROOT / "examples" / "portfolio.yaml"), str(csv_path))
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
             f"{ROOT / 'examples' / 'portfolio.yaml'}: 3 accounts, 8 invoices",
-            f"{CSV}: 100 accounts, 2466 invoices",
+            f"{csv_path}: 100 accounts, 2466 invoices",
         ]
 
     def test_bad_file(self, tmp_path: Path) -> None:
@@ -113,16 +124,16 @@ class TestPlan:
         assert rows[0].startswith("account,step,timeline,action,channel,contact,template,due")
         assert len(table.stdout.splitlines()) == len(rows) + 2  # header rule and summary
 
-    def test_ibm_csv_is_read_in_the_policy_currency(self) -> None:
+    def test_ibm_csv_is_read_in_the_policy_currency(self, csv_path: Path) -> None:
         """A CSV without a currency of its own is planned in the policy's currency."""
-        result = run("plan", POLICY, str(CSV), "--as-of", "2012-03-16", "--format", "json")
+        result = run("plan", POLICY, str(csv_path), "--as-of", "2012-03-16", "--format", "json")
         assert result.returncode == 0, result.stderr
         import json  # noqa: PLC0415
 
         doc = json.loads(result.stdout)
         assert all(s["error"] is None for s in doc["states"])
         assert len(doc["actions"]) > 10
-        usd = run("plan", POLICY, str(CSV), "--as-of", "2012-03-16", "--currency", "USD")
+        usd = run("plan", POLICY, str(csv_path), "--as-of", "2012-03-16", "--currency", "USD")
         assert usd.stdout.splitlines()[-1] == "0 actions (none); 0 calls; 0 need approval"
 
     def test_bad_date_is_a_usage_error(self) -> None:
@@ -181,12 +192,12 @@ class TestPolicyCommands:
 
 
 class TestBacktest:
-    def test_short_window(self) -> None:
+    def test_short_window(self, csv_path: Path) -> None:
         """`backtest` over a quarter prints the title and one row per step."""
         result = run(
             "backtest",
             POLICY,
-            str(CSV),
+            str(csv_path),
             "--from",
             "2012-01-01",
             "--to",
@@ -224,9 +235,11 @@ class TestBacktest:
             "dispute_review",
         ]
 
-    def test_docs_show_what_the_command_prints(self) -> None:
+    def test_docs_show_what_the_command_prints(self, csv_path: Path) -> None:
         """docs/backtest.md holds exactly the table the two-year back-test prints."""
-        result = run("backtest", POLICY, str(CSV), "--from", "2012-01-01", "--to", "2013-12-31")
+        result = run(
+            "backtest", POLICY, str(csv_path), "--from", "2012-01-01", "--to", "2013-12-31"
+        )
         assert result.returncode == 0, result.stderr
         doc = (ROOT / "docs" / "backtest.md").read_text(encoding="utf-8")
         assert f"```text\n{result.stdout}```" in doc
