@@ -22,9 +22,17 @@ priority
   capacity 10 calls per day
   ties by overdue desc, account.id
 
-expect "a broken promise brings the CFO call back" as of 2026-11-23
+expect "after the CFO call, a visit" as of 2026-11-05
   account tags "strategic"
     invoice 80,000 EUR due 2026-10-01
     contact "Jane Roe" as decision_maker
     done heads_up, call_cfo
   then step visit, action visit
+
+expect "a broken promise brings the CFO call back" as of 2026-11-23
+  account tags "strategic"
+    invoice 80,000 EUR due 2026-10-01
+    contact "Jane Roe" as decision_maker
+    promise 80,000 EUR due 2026-11-10 made 2026-11-02
+    done heads_up, call_cfo, visit
+  then step call_cfo, action call

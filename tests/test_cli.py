@@ -191,6 +191,24 @@ class TestPolicyCommands:
         assert path.read_text(encoding="utf-8") == 'policy "t"  # mine\n'
 
 
+RULE_FILES = sorted(p for p in (ROOT / "rules").iterdir() if p.suffix in {".arc", ".yaml"})
+
+
+class TestShippedRules:
+    def test_there_are_rule_files(self) -> None:
+        """rules/ ships the standard policy in both forms and the key-accounts policy."""
+        assert [p.name for p in RULE_FILES] == ["key_accounts.arc", "standard.arc", "standard.yaml"]
+
+    @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+    def test_every_rule_file_passes_its_own_tests(self, path: Path) -> None:
+        """`arcollect test` on each shipped rule file passes every expect block and exits 0."""
+        result = run("test", str(path))
+        assert (result.returncode, result.stderr) == (0, ""), result.stdout
+        summary = next(line for line in result.stdout.splitlines() if " passed, " in line)
+        assert summary.endswith(" passed, 0 failed")
+        assert not summary.startswith("0 passed")
+
+
 class TestBacktest:
     def test_short_window(self, csv_path: Path) -> None:
         """`backtest` over a quarter prints the title and one row per step."""
