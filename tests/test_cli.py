@@ -3,6 +3,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,17 @@ class TestPlan:
         rows = csv_out.stdout.splitlines()
         assert rows[0].startswith("account,step,timeline,action,channel,contact,template,due")
         assert len(table.stdout.splitlines()) == len(rows) + 2  # header rule and summary
+
+    def test_csv_columns_are_the_record_keys(self) -> None:
+        """`plan --format csv` has the JSON record's keys as columns, with or without actions."""
+        from arcollect import load_policy, read_portfolio  # noqa: PLC0415
+
+        plan = load_policy(POLICY).plan(read_portfolio(PORTFOLIO), as_of=date(2026, 11, 23))
+        keys = ",".join(plan.actions[0].to_record())
+        some = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--format", "csv")
+        none = run("plan", POLICY, PORTFOLIO, "--as-of", "2020-01-01", "--format", "csv")
+        assert some.stdout.splitlines()[0] == keys
+        assert none.stdout == keys + "\n"
 
     def test_ibm_csv_is_read_in_the_policy_currency(self, csv_path: Path) -> None:
         """A CSV without a currency of its own is planned in the policy's currency."""

@@ -21,7 +21,7 @@ from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
 from arcollect.engine.expect import run_expects
-from arcollect.engine.plan import Plan
+from arcollect.engine.plan import Plan, PlannedAction
 from arcollect.errors import ArcollectError, PolicyError
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.policy import Policy, load_policy, parse_policy
@@ -236,7 +236,7 @@ def render_csv(plan: Plan) -> str:
     """Render the plan's actions as CSV with the keys of the JSON records."""
     out = io.StringIO()
     records = plan.to_records()
-    fields = list(records[0]) if records else list(_RECORD_KEYS)
+    fields = list(PlannedAction.RECORD_KEYS)
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for rec in records:
@@ -246,24 +246,6 @@ def render_csv(plan: Plan) -> str:
         row["explanation"] = " | ".join(rec["explanation"])
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return out.getvalue()
-
-
-_RECORD_KEYS = (
-    "account",
-    "step",
-    "timeline",
-    "action",
-    "channel",
-    "contact",
-    "template",
-    "due",
-    "priority",
-    "tier",
-    "needs_approval",
-    "deferred",
-    "invoice",
-    "explanation",
-)
 
 
 def _summary(plan: Plan) -> str:
