@@ -185,22 +185,30 @@ class TestPolicyCommands:
         assert lines[5].startswith("not exercised by any case: steps standard.courtesy")
 
     def test_fmt_prints_and_checks(self, tmp_path: Path) -> None:
-        """`fmt` prints canonical text; `--check` accepts it and refuses the original layout."""
-        printed = run("fmt", POLICY)
-        assert printed.returncode == 0
+        """`fmt` prints canonical text; `--check` accepts it and refuses another layout."""
+        messy = tmp_path / "m.arc"
+        messy.write_text('policy "t"\nlet   x =  1  # one\n', encoding="utf-8")
+        printed = run("fmt", str(messy))
+        assert (printed.returncode, printed.stdout) == (0, 'policy "t"\n\nlet x = 1  # one\n')
         canonical = tmp_path / "c.arc"
         canonical.write_text(printed.stdout, encoding="utf-8")
         assert run("fmt", "--check", str(canonical)).returncode == 0
-        refused = run("fmt", "--check", POLICY)
-        assert (refused.returncode, refused.stderr) == (1, f"{POLICY}: not in canonical form\n")
+        refused = run("fmt", "--check", str(messy))
+        assert (refused.returncode, refused.stderr) == (1, f"{messy}: not in canonical form\n")
 
-    def test_fmt_write_keeps_comments_safe(self, tmp_path: Path) -> None:
-        """`fmt --write` will not rewrite a file whose comments the formatter would drop."""
+    def test_fmt_write_keeps_comments(self, tmp_path: Path) -> None:
+        """`fmt --write` rewrites a commented file in canonical form, comments kept."""
         path = tmp_path / "p.arc"
-        path.write_text('policy "t"  # mine\n', encoding="utf-8")
+        path.write_text('# mine\npolicy "t"  # ours\nlet x=1\n', encoding="utf-8")
         result = run("fmt", "--write", str(path))
-        assert result.returncode == 1
-        assert path.read_text(encoding="utf-8") == 'policy "t"  # mine\n'
+        assert (result.returncode, result.stdout) == (0, f"reformatted {path}\n")
+        assert path.read_text(encoding="utf-8") == '# mine\npolicy "t"  # ours\n\nlet x = 1\n'
+
+    def test_shipped_rule_files_are_canonical(self) -> None:
+        """`fmt --check` passes on every .arc file in rules/, comments and all."""
+        files = [str(p) for p in RULE_FILES if p.suffix == ".arc"]
+        result = run("fmt", "--check", *files)
+        assert (result.returncode, result.stderr) == (0, "")
 
 
 RULE_FILES = sorted(p for p in (ROOT / "rules").iterdir() if p.suffix in {".arc", ".yaml"})

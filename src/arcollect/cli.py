@@ -136,12 +136,6 @@ def _fmt(check: bool, write: bool) -> Callable[[str], int]:
                 return EXIT_ERRORS
             return EXIT_OK
         if write:
-            if any(line.lstrip().startswith("#") or " #" in line for line in source.splitlines()):
-                print(
-                    f"{name}: has comments, which the formatter does not keep: not rewritten",
-                    file=sys.stderr,
-                )
-                return EXIT_ERRORS
             if text != source:
                 Path(name).write_text(text, encoding="utf-8")
                 print(f"reformatted {name}")
