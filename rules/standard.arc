@@ -2,37 +2,38 @@ policy "Standard B2B" version 3
   currency EUR
   locale en_US
   calendar weekdays, holidays 2026-12-25, 2026-12-26, 2027-01-01
-  timezone "Europe/Berlin"                      # optional; affects nothing but letter dates
+  timezone "Europe/Berlin"  # optional; affects nothing but letter dates
 
 # Named conditions and segments, reusable anywhere below.
 let small_balance = overdue < 250 EUR
-segment key      when account.tags contains "key" or account.credit_limit >= 250,000 EUR
-segment new      when account.customer_since > today - 180 days
+
+segment key when account.tags contains "key" or account.credit_limit >= 250,000 EUR
+segment new when account.customer_since > today - 180 days
 
 # An escalation timeline. Steps fire by days past due of the oldest overdue invoice
 # (or "per invoice"). Each step happens at most once per delinquency episode.
 timeline standard for all
-  pause while promise.active                     # a promise to pay suspends escalation
+  pause while promise.active  # a promise to pay suspends escalation
   pause while dispute.open and undisputed_overdue == 0 EUR
-  restart when overdue == 0 EUR                  # episode ends; next delinquency starts fresh
-  on promise.broken resume at first_call         # broken promise: back into the protocol
-  min gap 3 days between contacts                # never hound a customer
-  step courtesy   3 days before due          email "pre_due_notice"      unless small_balance
-  step reminder   1 day past due             email "friendly_reminder" to billing
-  step first_call 10 days past due           call to decision_maker
-  step follow_up  20 days past due           email "follow_up" every 7 days until 45 days past due
-  step demand     45 days past due           letter "final_demand" when overdue >= 100 EUR
-                                             requires approval by credit_manager
-  step hold       60 days past due           hold shipments
-  step agency     90 days past due           refer agency when overdue >= 1,000 EUR and not key
-  step attorney   120 days past due          refer attorney when overdue >= 25,000 EUR
+  restart when overdue == 0 EUR  # episode ends; next delinquency starts fresh
+  on promise.broken resume at first_call  # broken promise: back into the protocol
+  min gap 3 days between contacts  # never hound a customer
+  step courtesy   3 days before due email "pre_due_notice" unless small_balance
+  step reminder   1 day past due    email "friendly_reminder" to billing
+  step first_call 10 days past due  call to decision_maker
+  step follow_up  20 days past due  email "follow_up" every 7 days until 45 days past due
+  step demand     45 days past due  letter "final_demand" when overdue >= 100 EUR
+                                    requires approval by credit_manager
+  step hold       60 days past due  hold shipments
+  step agency     90 days past due  refer agency when overdue >= 1,000 EUR and not key
+  step attorney   120 days past due refer attorney when overdue >= 25,000 EUR
 
 # Key accounts: fewer letters, more conversations.
 timeline key_accounts for segment key
   pause while promise.active or dispute.open
-  step courtesy   5 days before due          call to decision_maker
-  step visit      30 days past due           visit with sales_rep, at most every 90 days
-  step escalate   45 days past due           call to executive requires approval by cfo
+  step courtesy 5 days before due call to decision_maker
+  step visit    30 days past due  visit with sales_rep, at most every 90 days
+  step escalate 45 days past due  call to executive requires approval by cfo
 
 # Which channel: call where a call pays for itself, otherwise write.
 channel
@@ -46,7 +47,7 @@ priority
       + (50 if key else 0)
       - (100 if dispute.open else 0)
   tiers by share of overdue: A 80%, B 15%, C 5%  # the 80/20 rule
-  capacity 40 calls per day                      # beyond it, calls roll to the next business day
+  capacity 40 calls per day  # beyond it, calls roll to the next business day
   ties by overdue desc, account.id
 
 expect "a promise pauses escalation" as of 2026-11-23

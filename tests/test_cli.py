@@ -3,10 +3,23 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import pytest
+
+from arcollect import load_policy, parse_ibm_csv
+from arcollect.data import DEMO_AS_OF, ibm_csv_text
+
 ROOT = Path(__file__).parent.parent
-CSV = ROOT.parent / "shared" / "data" / "ibm-accounts-receivable.csv"
+
+
+@pytest.fixture(scope="module")
+def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package's own IBM accounts-receivable sample, written to a file for the command line."""
+    path = tmp_path_factory.mktemp("data") / "ibm-accounts-receivable.csv"
+    path.write_text(ibm_csv_text(), encoding="utf-8")
+    return path
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -16,13 +29,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 class TestValidate:
-    def test_good_files(self) -> None:
+    def test_good_files(self, csv_path: Path) -> None:
         """`arcollect validate` summarizes good files and exits 0."""
-        result = run("validate", str(ROOT / "examples" / "portfolio.yaml"), str(CSV))
+        result = run("validate", str(ROOT / "examples" / "portfolio.yaml"), str(csv_path))
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
             f"{ROOT / 'examples' / 'portfolio.yaml'}: 3 accounts, 8 invoices",
-            f"{CSV}: 100 accounts, 2466 invoices",
+            f"{csv_path}: 100 accounts, 2466 invoices",
         ]
 
     def test_bad_file(self, tmp_path: Path) -> None:
@@ -113,16 +126,27 @@ class TestPlan:
         assert rows[0].startswith("account,step,timeline,action,channel,contact,template,due")
         assert len(table.stdout.splitlines()) == len(rows) + 2  # header rule and summary
 
-    def test_ibm_csv_is_read_in_the_policy_currency(self) -> None:
+    def test_csv_columns_are_the_record_keys(self) -> None:
+        """`plan --format csv` has the JSON record's keys as columns, with or without actions."""
+        from arcollect import load_policy, read_portfolio  # noqa: PLC0415
+
+        plan = load_policy(POLICY).plan(read_portfolio(PORTFOLIO), as_of=date(2026, 11, 23))
+        keys = ",".join(plan.actions[0].to_record())
+        some = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--format", "csv")
+        none = run("plan", POLICY, PORTFOLIO, "--as-of", "2020-01-01", "--format", "csv")
+        assert some.stdout.splitlines()[0] == keys
+        assert none.stdout == keys + "\n"
+
+    def test_ibm_csv_is_read_in_the_policy_currency(self, csv_path: Path) -> None:
         """A CSV without a currency of its own is planned in the policy's currency."""
-        result = run("plan", POLICY, str(CSV), "--as-of", "2012-03-16", "--format", "json")
+        result = run("plan", POLICY, str(csv_path), "--as-of", "2012-03-16", "--format", "json")
         assert result.returncode == 0, result.stderr
         import json  # noqa: PLC0415
 
         doc = json.loads(result.stdout)
         assert all(s["error"] is None for s in doc["states"])
         assert len(doc["actions"]) > 10
-        usd = run("plan", POLICY, str(CSV), "--as-of", "2012-03-16", "--currency", "USD")
+        usd = run("plan", POLICY, str(csv_path), "--as-of", "2012-03-16", "--currency", "USD")
         assert usd.stdout.splitlines()[-1] == "0 actions (none); 0 calls; 0 need approval"
 
     def test_bad_date_is_a_usage_error(self) -> None:
@@ -162,31 +186,57 @@ class TestPolicyCommands:
         assert lines[5].startswith("not exercised by any case: steps standard.courtesy")
 
     def test_fmt_prints_and_checks(self, tmp_path: Path) -> None:
-        """`fmt` prints canonical text; `--check` accepts it and refuses the original layout."""
-        printed = run("fmt", POLICY)
-        assert printed.returncode == 0
+        """`fmt` prints canonical text; `--check` accepts it and refuses another layout."""
+        messy = tmp_path / "m.arc"
+        messy.write_text('policy "t"\nlet   x =  1  # one\n', encoding="utf-8")
+        printed = run("fmt", str(messy))
+        assert (printed.returncode, printed.stdout) == (0, 'policy "t"\n\nlet x = 1  # one\n')
         canonical = tmp_path / "c.arc"
         canonical.write_text(printed.stdout, encoding="utf-8")
         assert run("fmt", "--check", str(canonical)).returncode == 0
-        refused = run("fmt", "--check", POLICY)
-        assert (refused.returncode, refused.stderr) == (1, f"{POLICY}: not in canonical form\n")
+        refused = run("fmt", "--check", str(messy))
+        assert (refused.returncode, refused.stderr) == (1, f"{messy}: not in canonical form\n")
 
-    def test_fmt_write_keeps_comments_safe(self, tmp_path: Path) -> None:
-        """`fmt --write` will not rewrite a file whose comments the formatter would drop."""
+    def test_fmt_write_keeps_comments(self, tmp_path: Path) -> None:
+        """`fmt --write` rewrites a commented file in canonical form, comments kept."""
         path = tmp_path / "p.arc"
-        path.write_text('policy "t"  # mine\n', encoding="utf-8")
+        path.write_text('# mine\npolicy "t"  # ours\nlet x=1\n', encoding="utf-8")
         result = run("fmt", "--write", str(path))
-        assert result.returncode == 1
-        assert path.read_text(encoding="utf-8") == 'policy "t"  # mine\n'
+        assert (result.returncode, result.stdout) == (0, f"reformatted {path}\n")
+        assert path.read_text(encoding="utf-8") == '# mine\npolicy "t"  # ours\n\nlet x = 1\n'
+
+    def test_shipped_rule_files_are_canonical(self) -> None:
+        """`fmt --check` passes on every .arc file in rules/, comments and all."""
+        files = [str(p) for p in RULE_FILES if p.suffix == ".arc"]
+        result = run("fmt", "--check", *files)
+        assert (result.returncode, result.stderr) == (0, "")
+
+
+RULE_FILES = sorted(p for p in (ROOT / "rules").iterdir() if p.suffix in {".arc", ".yaml"})
+
+
+class TestShippedRules:
+    def test_there_are_rule_files(self) -> None:
+        """rules/ ships the standard policy in both forms and the key-accounts policy."""
+        assert [p.name for p in RULE_FILES] == ["key_accounts.arc", "standard.arc", "standard.yaml"]
+
+    @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+    def test_every_rule_file_passes_its_own_tests(self, path: Path) -> None:
+        """`arcollect test` on each shipped rule file passes every expect block and exits 0."""
+        result = run("test", str(path))
+        assert (result.returncode, result.stderr) == (0, ""), result.stdout
+        summary = next(line for line in result.stdout.splitlines() if " passed, " in line)
+        assert summary.endswith(" passed, 0 failed")
+        assert not summary.startswith("0 passed")
 
 
 class TestBacktest:
-    def test_short_window(self) -> None:
+    def test_short_window(self, csv_path: Path) -> None:
         """`backtest` over a quarter prints the title and one row per step."""
         result = run(
             "backtest",
             POLICY,
-            str(CSV),
+            str(csv_path),
             "--from",
             "2012-01-01",
             "--to",
@@ -224,9 +274,34 @@ class TestBacktest:
             "dispute_review",
         ]
 
-    def test_docs_show_what_the_command_prints(self) -> None:
+    def test_docs_show_what_the_command_prints(self, csv_path: Path) -> None:
         """docs/backtest.md holds exactly the table the two-year back-test prints."""
-        result = run("backtest", POLICY, str(CSV), "--from", "2012-01-01", "--to", "2013-12-31")
+        result = run(
+            "backtest", POLICY, str(csv_path), "--from", "2012-01-01", "--to", "2013-12-31"
+        )
         assert result.returncode == 0, result.stderr
         doc = (ROOT / "docs" / "backtest.md").read_text(encoding="utf-8")
         assert f"```text\n{result.stdout}```" in doc
+
+
+class TestConvert:
+    @pytest.mark.parametrize("path", sorted((ROOT / "rules").glob("*.arc")), ids=lambda p: p.name)
+    def test_yaml_and_back_plan_alike(self, path: Path, tmp_path: Path) -> None:
+        """`convert --to yaml` gives a file with the same tree, checked policy and plans."""
+
+        out = tmp_path / "p.yaml"
+        result = run("convert", str(path), "--to", "yaml", "-o", str(out))
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+        arc, yml = load_policy(path), load_policy(out)
+        assert yml.tree == arc.tree
+        assert yml.checked == arc.checked
+        accounts = parse_ibm_csv(ibm_csv_text(), currency=arc.checked.currency or "USD")
+        assert (
+            yml.plan(accounts, as_of=DEMO_AS_OF).to_json()
+            == arc.plan(accounts, as_of=DEMO_AS_OF).to_json()
+        )
+        back = run("convert", str(out), "--to", "arc")
+        assert back.returncode == 0, back.stderr
+        again = tmp_path / "again.arc"
+        again.write_text(back.stdout, encoding="utf-8")
+        assert load_policy(again).tree == arc.tree

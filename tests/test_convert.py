@@ -425,9 +425,13 @@ class TestIbmCsv:
         with pytest.raises(DataError, match="line 1: expected the columns countryCode, customerID"):
             parse_ibm_csv("a,b\n1,2\n")
 
-    def test_reads_the_shared_data_set(self) -> None:
-        """The real data set loads: 100 customers, 2,466 invoices, one payment each."""
-        accts = read_ibm_csv(ROOT.parent / "shared" / "data" / "ibm-accounts-receivable.csv")
+    def test_reads_the_bundled_data_set(self, tmp_path: Path) -> None:
+        """The real data set loads from a file: 100 customers, 2,466 invoices, one payment each."""
+        from arcollect.data import ibm_csv_text  # noqa: PLC0415 - this test's region only
+
+        path = tmp_path / "ibm-accounts-receivable.csv"
+        path.write_text(ibm_csv_text(), encoding="utf-8")
+        accts = read_ibm_csv(path)
         assert len(accts) == 100
         assert sum(len(a.invoices) for a in accts) == 2466
         assert all(len(a.payments) == len(a.invoices) for a in accts)

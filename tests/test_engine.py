@@ -147,9 +147,29 @@ class TestDemoData:
         assert text.split("\n", 2)[2] == expected
         assert parse_policy(text, name="usd.arc").checked.currency == "USD"
 
-    def test_demo_data_is_the_shared_data_set(self) -> None:
-        """The bundled CSV is a faithful copy of ../shared/data."""
-        from arcollect.data import ibm_csv_text  # noqa: PLC0415
+    def test_demo_data_is_the_recorded_data_set(self) -> None:
+        """The bundled CSV has the SHA-256 recorded in tests/data for the published sample."""
+        import hashlib  # noqa: PLC0415
+        from importlib import resources  # noqa: PLC0415
+
+        bundled = resources.files("arcollect.data").joinpath("ibm-accounts-receivable.csv")
+        assert _recorded_sha256() == hashlib.sha256(bundled.read_bytes()).hexdigest()
+
+    def test_recorded_data_set_is_the_shared_one(self) -> None:
+        """Where ../shared/data is beside the checkout, it has the recorded SHA-256 too."""
+        import hashlib  # noqa: PLC0415
+
+        import pytest  # noqa: PLC0415
 
         shared = ROOT.parent / "shared" / "data" / "ibm-accounts-receivable.csv"
-        assert ibm_csv_text() == shared.read_text(encoding="utf-8")
+        if not shared.exists():  # the always-running test above checks the bundled copy
+            pytest.skip("no ../shared/data beside the checkout to compare the record with")
+        assert _recorded_sha256() == hashlib.sha256(shared.read_bytes()).hexdigest()
+
+
+def _recorded_sha256() -> str:
+    """The SHA-256 recorded for the IBM sample (``sha256sum`` format) in tests/data."""
+    record = ROOT / "tests" / "data" / "ibm-accounts-receivable.csv.sha256"
+    digest, name = record.read_text(encoding="utf-8").split()
+    assert name == "ibm-accounts-receivable.csv"
+    return digest

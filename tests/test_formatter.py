@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from arcollect.lang import ast, format_policy, parse
 from arcollect.lang.formatter import format_decimal, format_expr
@@ -21,42 +23,52 @@ policy "Standard B2B" version 3
   currency EUR
   locale en_US
   calendar weekdays, holidays 2026-12-25, 2026-12-26, 2027-01-01
-  timezone "Europe/Berlin"
+  timezone "Europe/Berlin"  # optional; affects nothing but letter dates
 
+# Named conditions and segments, reusable anywhere below.
 let small_balance = overdue < 250 EUR
 
 segment key when account.tags contains "key" or account.credit_limit >= 250,000 EUR
 segment new when account.customer_since > today - 180 days
 
+# An escalation timeline. Steps fire by days past due of the oldest overdue invoice
+# (or "per invoice"). Each step happens at most once per delinquency episode.
 timeline standard for all
-  pause while promise.active
+  pause while promise.active  # a promise to pay suspends escalation
   pause while dispute.open and undisputed_overdue == 0 EUR
-  restart when overdue == 0 EUR
-  on promise.broken resume at first_call
-  min gap 3 days between contacts
+  restart when overdue == 0 EUR  # episode ends; next delinquency starts fresh
+  on promise.broken resume at first_call  # broken promise: back into the protocol
+  min gap 3 days between contacts  # never hound a customer
   step courtesy   3 days before due email "pre_due_notice" unless small_balance
   step reminder   1 day past due    email "friendly_reminder" to billing
   step first_call 10 days past due  call to decision_maker
   step follow_up  20 days past due  email "follow_up" every 7 days until 45 days past due
-  step demand     45 days past due  letter "final_demand" when overdue >= 100 EUR requires approval by credit_manager
+  step demand     45 days past due  letter "final_demand" when overdue >= 100 EUR
+                                    requires approval by credit_manager
   step hold       60 days past due  hold shipments
   step agency     90 days past due  refer agency when overdue >= 1,000 EUR and not key
   step attorney   120 days past due refer attorney when overdue >= 25,000 EUR
 
+# Key accounts: fewer letters, more conversations.
 timeline key_accounts for segment key
   pause while promise.active or dispute.open
   step courtesy 5 days before due call to decision_maker
   step visit    30 days past due  visit with sales_rep, at most every 90 days
   step escalate 45 days past due  call to executive requires approval by cfo
 
+# Which channel: call where a call pays for itself, otherwise write.
 channel
   call  when overdue >= 5,000 EUR or key or last_contact.outcome == irate
   email otherwise
 
 priority
-  score overdue / 1,000 EUR * 10 + days_past_due * 2 + promises.broken * 15 + (50 if key else 0) - (100 if dispute.open else 0)
-  tiers by share of overdue: A 80%, B 15%, C 5%
-  capacity 40 calls per day
+  score overdue / 1,000 EUR * 10
+      + days_past_due * 2
+      + promises.broken * 15
+      + (50 if key else 0)
+      - (100 if dispute.open else 0)
+  tiers by share of overdue: A 80%, B 15%, C 5%  # the 80/20 rule
+  capacity 40 calls per day  # beyond it, calls roll to the next business day
   ties by overdue desc, account.id
 
 expect "a promise pauses escalation" as of 2026-11-23
@@ -75,7 +87,7 @@ expect "big balances come first" as of 2026-11-23
   account
     invoice 40,000 EUR due 2026-10-01
   then priority > 400
-"""  # noqa: E501 - long clauses stay on one line
+"""
 
 
 def fmt_expr(source: str) -> str:
@@ -87,11 +99,9 @@ class TestFormatPolicy:
     """`format_policy` prints one canonical text."""
 
     def test_standard_policy(self) -> None:
-        """The DESIGN policy formats to the canonical snapshot, and that parses back equal."""
-        tree = parse(STANDARD.read_text(encoding="utf-8"))
-        text = format_policy(tree)
+        """rules/standard.arc is the canonical snapshot, and formats to itself."""
+        text = STANDARD.read_text(encoding="utf-8")
         assert text == CANONICAL_STANDARD
-        assert parse(text) == tree
         assert format_policy(parse(text)) == text
 
     def test_sections_are_grouped_in_a_fixed_order(self) -> None:
@@ -122,10 +132,154 @@ class TestFormatPolicy:
               step s on due per invoice call
             """)
 
-    def test_comments_and_spacing_are_normalized(self) -> None:
-        """Comments are dropped and whitespace is normalized."""
+    def test_spacing_is_normalized_and_comments_kept(self) -> None:
+        """Whitespace is normalized; comments stay beside the lines they were written on."""
         source = H + "let   x =\n  1 +   # one\n 2  # two\n"
-        assert format_policy(parse(source)) == H + "\nlet x = 1 + 2\n"
+        assert format_policy(parse(source)) == H + "\nlet x = 1  # one\n    + 2  # two\n"
+
+
+class TestComments:
+    """The formatter keeps every comment, beside the line it was written on."""
+
+    def test_own_line_comments_go_before_the_next_line(self) -> None:
+        """A comment on its own line goes before what follows it, indented like that line."""
+        source = dedent("""\
+            # about the file
+            policy "P"
+            # about x
+               # and more
+            let x = 1
+            timeline t for all
+                # about the step
+              step s on due call
+            # the end
+            """)
+        assert format_policy(parse(source)) == dedent("""\
+            # about the file
+            policy "P"
+
+            # about x
+            # and more
+            let x = 1
+
+            timeline t for all
+              # about the step
+              step s on due call
+            # the end
+            """)
+
+    def test_end_of_line_comments_stay_on_their_line(self) -> None:
+        """A comment after code is printed two spaces after the canonical line."""
+        source = H + "timeline t for all   # the only one\n  step s   on due   call  #  spaced  \n"
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            timeline t for all  # the only one
+              step s on due call  #  spaced
+            """)
+
+    def test_two_comments_for_one_printed_line(self) -> None:
+        """When lines are joined, a second end-of-line comment gets a line of its own after."""
+        source = H + "let x = max(1,  # first\n 2)  # second\nlet y = 3\n"
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            let x = max(1, 2)  # first
+            # second
+            let y = 3
+            """)
+
+    def test_a_hash_in_a_string_is_not_a_comment(self) -> None:
+        """`#` inside a quoted template name is part of the string."""
+        source = H + 'timeline t for all step s on due email "no #1"  # yes #2\n'
+        tree = parse(source)
+        assert [c.text for c in tree.comments] == ["# yes #2"]
+        assert format_policy(tree).endswith('  step s on due email "no #1"  # yes #2\n')
+
+    def test_comments_follow_sections_that_move(self) -> None:
+        """A comment goes with its section when sections are put in canonical order."""
+        source = H + "segment s when a  # seg\n# about x\nlet x = 1\n"
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            # about x
+            let x = 1
+
+            segment s when a  # seg
+            """)
+
+    def test_comments_in_an_expect_block(self) -> None:
+        """Comments among an expect block's records stay with their records."""
+        source = dedent("""\
+            policy "P"
+            expect "e" as of 2026-01-01
+              account   # anyone
+                # an old invoice
+                invoice 10 EUR due 2025-01-01  # overdue
+              then no action
+            """)
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            expect "e" as of 2026-01-01
+              account  # anyone
+                # an old invoice
+                invoice 10 EUR due 2025-01-01  # overdue
+              then no action
+            """)
+
+
+class TestLineBreaks:
+    """The author's line breaks in long expressions and steps are kept, indented canonically."""
+
+    def test_a_long_score_stays_on_its_lines(self) -> None:
+        """Breaks before `+`, `-`, `and`, `or` are kept; continuations get four more spaces."""
+        source = H + "priority score a * 2\n+ b\n         - (c if d else 0)\n"
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            priority
+              score a * 2
+                  + b
+                  - (c if d else 0)
+            """)
+
+    def test_a_break_after_the_operator_moves_before_it(self) -> None:
+        """A line ending in an operator is written with the operator starting the next line."""
+        source = H + "segment s when a and\n b or\n c\n"
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            segment s when a
+                and b
+                or c
+            """)
+
+    def test_breaks_elsewhere_are_joined(self) -> None:
+        """A break that is not before an operator (here inside a call) is not kept."""
+        assert (
+            format_policy(parse(H + "let x = max(a,\n b) + 1\n")) == H + "\nlet x = max(a, b) + 1\n"
+        )
+
+    def test_a_step_modifier_on_a_new_line_aligns_with_the_action(self) -> None:
+        """A modifier begun on a new line starts a line at the action's column."""
+        source = dedent("""\
+            policy "P"
+            timeline t for all
+              step first 1 day past due email "x" when a
+                and b
+                  requires approval by cfo
+              step second_one on due call, at most every 7 days
+            """)
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+
+            timeline t for all
+              step first      1 day past due email "x" when a
+                                                 and b
+                                             requires approval by cfo
+              step second_one on due         call, at most every 7 days
+            """)
 
 
 class TestLiterals:
@@ -214,3 +368,55 @@ class TestRoundTrip:
         """Formatting the parse of formatted text changes nothing."""
         text = format_policy(parse(format_policy(tree)))
         assert format_policy(parse(text)) == text
+
+
+def _string_spans(line: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(r'"(?:[^"\\]|\\.)*"', line)]
+
+
+@st.composite
+def commented_sources(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """Rule text from a random tree, with comments and line breaks added; and the comments."""
+    lines = format_policy(draw(policy_files())).splitlines()
+    comment_text = st.text(
+        st.characters(whitelist_categories=("L", "N", "P", "Zs"), max_codepoint=0x2FF),
+        max_size=12,
+    ).map(lambda t: ("# " + t).rstrip())
+    out: list[str] = []
+    comments: list[str] = []
+    for canonical in lines:
+        line = canonical
+        strings = _string_spans(line)
+        spaces = [
+            i
+            for i, ch in enumerate(line)
+            if ch == " " and line[:i].strip() and not any(a <= i < b for a, b in strings)
+        ]
+        if draw(st.booleans()) and len(spaces) > 0:
+            cut = draw(st.sampled_from(spaces))
+            line = line[:cut] + "\n" + " " * draw(st.integers(0, 6)) + line[cut + 1 :]
+        if draw(st.booleans()):
+            comments.append(draw(comment_text))
+            out.append(" " * draw(st.integers(0, 4)) + comments[-1])
+        if draw(st.booleans()):
+            comments.append(draw(comment_text))
+            line += " " * draw(st.integers(1, 3)) + comments[-1]
+        out.append(line)
+    return "\n".join(out) + "\n", comments
+
+
+class TestCommentInvariants:
+    """Formatting commented, re-broken text keeps its meaning and its comments, and is stable."""
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(commented_sources())
+    def test_format_keeps_meaning_and_comments(self, case: tuple[str, list[str]]) -> None:
+        """parse(format(x)) == parse(x); every comment text survives; formatting is idempotent."""
+        source, comments = case
+        tree = parse(source)
+        text = format_policy(tree)
+        again = parse(text)
+        assert again == tree
+        assert sorted(c.text for c in tree.comments) == sorted(comments)
+        assert sorted(c.text for c in again.comments) == sorted(comments)
+        assert format_policy(again) == text

@@ -22,6 +22,7 @@ from lang_strategies import FUZZ_TOKENS
 ROOT = Path(__file__).parents[1]
 STANDARD = ROOT / "rules" / "standard.arc"
 DESIGN = ROOT.parent / "shared" / "DESIGN.md"
+DESIGN_EXAMPLES = ROOT / "tests" / "data" / "design_examples.md"  # DESIGN.md's examples, verbatim
 H = 'policy "P"\n'
 
 
@@ -74,6 +75,12 @@ def error_of(source: str | bytes) -> str:
     return str(excinfo.value)
 
 
+def _arc_blocks(markdown: str) -> list[str]:
+    """Return the untagged code blocks of *markdown* that are rule text (policy or expect)."""
+    blocks = re.findall(r"```\n(.*?)```", markdown, re.DOTALL)
+    return [b for b in blocks if b.startswith(("policy ", "expect "))]
+
+
 @pytest.fixture(scope="module")
 def standard() -> ast.PolicyFile:
     """The parsed rules/standard.arc, shared by the tests of this module."""
@@ -84,16 +91,28 @@ class TestDesignExamples:
     """Every example of DESIGN.md parses and means what it says."""
 
     def test_rules_file_holds_the_design_text(self) -> None:
-        """rules/standard.arc holds the policy and expect blocks of DESIGN.md verbatim."""
-        if not DESIGN.exists():
-            pytest.skip("shared/DESIGN.md is not beside the repository")
-        blocks = re.findall(r"```\n(.*?)```", DESIGN.read_text(encoding="utf-8"), re.DOTALL)
-        arc = [b for b in blocks if b.startswith(("policy ", "expect "))]
-        assert len(arc) == 2
+        """rules/standard.arc holds DESIGN.md's policy and expect blocks, as `fmt` lays them out.
+
+        The blocks are copied verbatim in tests/data/design_examples.md; formatted, with their
+        comments, each must appear in the shipped file word for word.
+        """
+        arc = _arc_blocks(DESIGN_EXAMPLES.read_text(encoding="utf-8"))
+        assert [block.split("\n", 1)[0] for block in arc] == [
+            'policy "Standard B2B" version 3',
+            'expect "a promise pauses escalation" as of 2026-11-23',
+        ]
+        policy, expects = arc
         text = STANDARD.read_text(encoding="utf-8")
-        for block in arc:
-            assert block in text
-            parse(block if block.startswith("policy") else H + block)
+        assert format_policy(parse(policy)) in text
+        assert format_policy(parse(H + expects)).removeprefix(H + "\n") in text
+        assert parse(policy + "\n" + expects) == parse(text)
+
+    def test_design_examples_are_a_copy_of_design_md(self) -> None:
+        """Where ../shared/DESIGN.md is beside the checkout, the repository's copy matches it."""
+        if not DESIGN.exists():  # the test above reads the copy, which always exists
+            pytest.skip("no ../shared/DESIGN.md beside the checkout to compare the copy with")
+        copy = _arc_blocks(DESIGN_EXAMPLES.read_text(encoding="utf-8"))
+        assert copy == _arc_blocks(DESIGN.read_text(encoding="utf-8"))
 
     def test_header(self, standard: ast.PolicyFile) -> None:
         """The header gives name, version, currency, locale, calendar and timezone."""

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from arcollect import Account, Money, facts, read_ibm_csv
-
-DATA = Path(__file__).parent.parent.parent / "shared" / "data" / "ibm-accounts-receivable.csv"
+from arcollect import Account, Money, facts, parse_ibm_csv
+from arcollect.data import ibm_csv_text
 
 MONTH_ENDS = [
     date.fromordinal(date(y + (m == 12), m % 12 + 1, 1).toordinal() - 1)  # day before the 1st
@@ -26,13 +25,12 @@ def _us(text: str) -> date:
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
-    with DATA.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return list(csv.DictReader(io.StringIO(ibm_csv_text(), newline="")))
 
 
 @pytest.fixture(scope="module")
 def accounts() -> tuple[Account, ...]:
-    return read_ibm_csv(DATA)
+    return parse_ibm_csv(ibm_csv_text())
 
 
 def test_month_ends_are_the_24_of_2012_and_2013() -> None:

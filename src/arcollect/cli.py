@@ -20,10 +20,11 @@ from arcollect import __version__
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
-from arcollect.engine.model import Plan
+from arcollect.engine.model import Plan, PlannedAction
 from arcollect.errors import ArcollectError, PolicyError
 from arcollect.expect import run_expects
 from arcollect.lang.formatter import format_policy
+from arcollect.lang.yaml_writer import to_yaml, without_layout
 from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.simulate import backtest
 
@@ -57,8 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 if a file is not canonical")
     mode.add_argument(
-        "--write", action="store_true", help="rewrite files in place (not files with comments)"
+        "--write", action="store_true", help="rewrite files in place (comments are kept)"
     )
+
+    p = sub.add_parser("convert", help="write a .arc policy as a YAML rule file, or back")
+    p.add_argument("file", metavar="FILE", help="a rule file (.arc, .yaml)")
+    p.add_argument("--to", choices=("yaml", "arc"), required=True, help="the form to write")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT (default: print)")
 
     p = sub.add_parser("test", help="run the expect blocks of rule files")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -136,12 +142,6 @@ def _fmt(check: bool, write: bool) -> Callable[[str], int]:
                 return EXIT_ERRORS
             return EXIT_OK
         if write:
-            if any(line.lstrip().startswith("#") or " #" in line for line in source.splitlines()):
-                print(
-                    f"{name}: has comments, which the formatter does not keep: not rewritten",
-                    file=sys.stderr,
-                )
-                return EXIT_ERRORS
             if text != source:
                 Path(name).write_text(text, encoding="utf-8")
                 print(f"reformatted {name}")
@@ -150,6 +150,19 @@ def _fmt(check: bool, write: bool) -> Callable[[str], int]:
         return EXIT_OK
 
     return run
+
+
+def _convert(name: str, to: str, output: str | None) -> int:
+    tree = load_policy(name).tree
+    if to == "yaml":
+        text = to_yaml(tree, source_name=name)
+    else:  # a tree read from YAML has spans in the YAML file: lay it out afresh
+        text = format_policy(tree if name.endswith(".arc") else without_layout(tree))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+    return EXIT_OK
 
 
 def _test(name: str) -> int:
@@ -236,7 +249,7 @@ def render_csv(plan: Plan) -> str:
     """Render the plan's actions as CSV with the keys of the JSON records."""
     out = io.StringIO()
     records = plan.to_records()
-    fields = list(records[0]) if records else list(_RECORD_KEYS)
+    fields = list(PlannedAction.RECORD_KEYS)
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for rec in records:
@@ -246,24 +259,6 @@ def render_csv(plan: Plan) -> str:
         row["explanation"] = " | ".join(rec["explanation"])
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return out.getvalue()
-
-
-_RECORD_KEYS = (
-    "account",
-    "step",
-    "timeline",
-    "action",
-    "channel",
-    "contact",
-    "template",
-    "due",
-    "priority",
-    "tier",
-    "needs_approval",
-    "deferred",
-    "invoice",
-    "explanation",
-)
 
 
 def _summary(plan: Plan) -> str:
@@ -346,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _each(args.files, _check)
         if command == "fmt":
             return _each(args.files, _fmt(args.check, args.write))
+        if command == "convert":
+            return _convert(args.file, args.to, args.output)
         if command == "test":
             return _each(args.files, _test)
         if command == "validate":

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -73,6 +73,24 @@ class PlannedAction:
     #: The index of the policy's channel rule that chose the channel, if one did.
     channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
 
+    #: The keys of `to_record`, in its order: the fields of a JSON action, the columns of the CSV.
+    RECORD_KEYS: ClassVar[tuple[str, ...]] = (
+        "account",
+        "step",
+        "timeline",
+        "action",
+        "channel",
+        "contact",
+        "template",
+        "due",
+        "priority",
+        "tier",
+        "needs_approval",
+        "deferred",
+        "invoice",
+        "explanation",
+    )
+
     @property
     def logged_channel(self) -> Channel:
         """The channel of the activity that records this action once it is done."""
@@ -99,7 +117,7 @@ class PlannedAction:
         )
 
     def to_record(self) -> dict[str, Any]:
-        """Return the action as plain data: the keys and values of the JSON output."""
+        """Return the action as plain data: the keys (`RECORD_KEYS`) and values of the JSON."""
         return {
             "account": self.account,
             "step": self.step,

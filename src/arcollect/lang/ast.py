@@ -46,6 +46,7 @@ __all__ = [
     "Capacity",
     "ChannelBlock",
     "ChannelRule",
+    "Comment",
     "CompOp",
     "Compare",
     "Conditional",
@@ -414,6 +415,8 @@ class Header(Node):
     locale: str | None = None
     calendar: Calendar | None = None
     timezone: str | None = None
+    #: Layout only (left out of equality): the source line of each header line, by field name.
+    lines: tuple[tuple[str, int], ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -515,6 +518,9 @@ class Step(Node):
     repeat: Repeat | None = None
     min_interval: DurationLit | None = None
     approval: str | None = None
+    #: Layout only (left out of equality): the source line of each modifier, by field name, so
+    #: that the formatter keeps the author's line breaks in a long step.
+    lines: tuple[tuple[str, int], ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -762,6 +768,17 @@ class Expect(Node):
 
 
 @attrs.frozen(kw_only=True)
+class Comment(Node):
+    """A ``# ...`` comment: its text, from ``#`` to the end of the line (trailing blanks cut).
+
+    ``own_line`` is true for a comment alone on its line, false for one after code.
+    """
+
+    text: str
+    own_line: bool
+
+
+@attrs.frozen(kw_only=True)
 class PolicyFile(Node):
     """A whole rule file: the header, then its sections grouped by kind, each in source order.
 
@@ -775,3 +792,5 @@ class PolicyFile(Node):
     channel: ChannelBlock | None = None
     priority: PriorityBlock | None = None
     expects: tuple[Expect, ...] = ()
+    #: The file's comments in source order: layout, left out of equality like the spans.
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)

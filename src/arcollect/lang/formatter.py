@@ -13,8 +13,19 @@ tree`` for every tree the parser can produce:
   singular for one (``1 day``);
 - strings in double quotes, escaping ``"``, ``\``, newline, tab, carriage return, and any
   other unprintable character as ``\u{hex}``;
-- the fewest parentheses the operator precedence allows;
-- comments are not kept (the syntax tree has none).
+- the fewest parentheses the operator precedence allows.
+
+What the author chose is kept (docs/language.md, "arcollect fmt", says it for users):
+
+- comments (`PolicyFile.comments`): one after code stays at the end of its printed line, two
+  spaces after it; one on a line of its own goes before the printed line that follows it in the
+  source, indented like that line;
+- line breaks before (or after) ``+ - * / and or`` in an expression, the operator starting the
+  continuation line four spaces deeper than its clause; and a step modifier begun on a new line
+  starts one, aligned with the step's action.
+
+Layout is read from spans (and ``lines`` of headers and steps), which equality ignores, so a
+tree built by hand formats on one line per clause.
 
 >>> from arcollect.lang.parser import parse
 >>> print(format_policy(parse('policy "P"  let  x=(a+b)*2  let y = 1000000 EUR')), end="")
@@ -30,66 +41,175 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final, assert_never
 
+import attrs
+
 from arcollect.lang import ast
 
 __all__ = ["format_decimal", "format_expr", "format_policy"]
 
 
 def format_policy(tree: ast.PolicyFile) -> str:
-    """Return the canonical text of *tree*, ending with a newline."""
-    blocks: list[list[str]] = [_header(tree.header)]
+    """Return the canonical text of *tree*, ending with a newline, with its comments kept."""
+    blocks: list[list[_Line]] = [_header(tree.header)]
     if tree.lets:
-        blocks.append([f"let {d.name} = {format_expr(d.value)}" for d in tree.lets])
+        blocks.append([_clause(f"let {d.name} = ", d.value, d.span.line, 0) for d in tree.lets])
     if tree.segments:
-        blocks.append([f"segment {s.name} when {format_expr(s.condition)}" for s in tree.segments])
+        blocks.append(
+            [_clause(f"segment {s.name} when ", s.condition, s.span.line, 0) for s in tree.segments]
+        )
     blocks += [_timeline(t) for t in tree.timelines]
     if tree.channel is not None:
         blocks.append(_channel(tree.channel))
     if tree.priority is not None:
         blocks.append(_priority(tree.priority))
     blocks += [_expect(e) for e in tree.expects]
-    return "\n\n".join("\n".join(block) for block in blocks) + "\n"
+    return _place_comments(blocks, tree.comments)
+
+
+# ============================================================================================
+# Lines, line breaks and comments
+
+#: How much deeper than its clause a continuation line of an expression is indented.
+_CONTINUATION: Final = 4
+
+
+@attrs.frozen
+class _Line:
+    r"""One printed line (possibly several, split at the author's line breaks).
+
+    *text* holds ``\n`` where a line break is kept; *keys* is the source line of each printed
+    line (0 when unknown): comments are placed by it. *indents* gives the indentation of each
+    continuation line.
+    """
+
+    text: str
+    keys: tuple[int, ...]
+    indents: tuple[int, ...] = ()
+
+    def printed(self) -> list[tuple[str, int]]:
+        """Return the printed lines with their source lines."""
+        first, *rest = self.text.split("\n")
+        out = [(first.rstrip(), self.keys[0])]
+        for part, key, indent in zip(rest, self.keys[1:], self.indents, strict=True):
+            out.append((" " * indent + part.rstrip(), key))
+        return out
+
+
+def _plain(text: str, key: int) -> _Line:
+    return _Line(text, (key,))
+
+
+def _clause(prefix: str, expr: ast.Expr, key: int, indent: int) -> _Line:
+    """Return ``prefix EXPR`` indented by *indent*, keeping the expression's line breaks."""
+    breaks: list[int] = []
+    text = _expr(expr, _COND, breaks)
+    return _Line(
+        " " * indent + prefix + text, (key, *breaks), (indent + _CONTINUATION,) * len(breaks)
+    )
+
+
+def _below(later: ast.Node, earlier: ast.Node) -> bool:
+    """Whether the author started *later* on a line after the one *earlier* ends on."""
+    return earlier.span.line > 0 and later.span.line > earlier.span.end_line
+
+
+def _place_comments(blocks: list[list[_Line]], comments: Sequence[ast.Comment]) -> str:
+    """Join *blocks* with blank lines, each comment beside the source line it was written on.
+
+    An end-of-line comment goes after the printed line holding its source line (the last one
+    starting at or before it); a comment on a line of its own goes before the printed line that
+    comes next in the source, indented like it, or at the end of the file. A second end-of-line
+    comment for the same printed line goes on a line of its own after it.
+    """
+    printed: list[tuple[str, int] | None] = []
+    for block in blocks:
+        if printed:
+            printed.append(None)
+        for line in block:
+            printed += line.printed()
+    real = [(i, entry[1]) for i, entry in enumerate(printed) if entry is not None]
+    before: dict[int, list[str]] = {}
+    after: dict[int, str] = {}
+    trailer: list[str] = []
+
+    def place_before(index: int | None, text: str) -> None:
+        if index is None:
+            trailer.append(text)
+        else:
+            before.setdefault(index, []).append(text)
+
+    for comment in comments:
+        at = comment.span.line
+        if not comment.own_line:
+            holder = max(((key, i) for i, key in real if 0 < key <= at), default=None)
+            if holder is not None:
+                index = holder[1]
+                if index not in after:
+                    after[index] = comment.text
+                    continue
+                later = [i for i, _ in real if i > index]
+                place_before(later[0] if later else None, comment.text)
+                continue
+        following = min(((key, i) for i, key in real if key > at), default=None)
+        place_before(None if following is None else following[1], comment.text)
+    out: list[str] = []
+    for i, entry in enumerate(printed):
+        if entry is None:
+            out.append("")
+            continue
+        text = entry[0]
+        indent = len(text) - len(text.lstrip(" "))
+        out += [" " * indent + c for c in before.get(i, [])]
+        out.append(f"{text}  {after[i]}" if i in after else text)
+    out += trailer
+    return "\n".join(out) + "\n"
 
 
 # ============================================================================================
 # Sections
 
 
-def _header(header: ast.Header) -> list[str]:
+def _header(header: ast.Header) -> list[_Line]:
+    lines_of = dict(header.lines)
     first = f"policy {_string(header.name)}"
     if header.version is not None:
         first += f" version {_int(header.version)}"
-    lines = [first]
+    lines = [_plain(first, header.span.line)]
     if header.currency is not None:
-        lines.append(f"  currency {header.currency}")
+        lines.append(_plain(f"  currency {header.currency}", lines_of.get("currency", 0)))
     if header.locale is not None:
-        lines.append(f"  locale {header.locale}")
+        lines.append(_plain(f"  locale {header.locale}", lines_of.get("locale", 0)))
     if header.calendar is not None:
         cal = header.calendar
         text = "  calendar " + ("weekdays" if cal.days == "weekdays" else "all days")
         if cal.holidays:
             text += ", holidays " + ", ".join(d.isoformat() for d in cal.holidays)
-        lines.append(text)
+        lines.append(_plain(text, cal.span.line))
     if header.timezone is not None:
-        lines.append(f"  timezone {_string(header.timezone)}")
+        text = f"  timezone {_string(header.timezone)}"
+        lines.append(_plain(text, lines_of.get("timezone", 0)))
     return lines
 
 
-def _timeline(timeline: ast.Timeline) -> list[str]:
+def _timeline(timeline: ast.Timeline) -> list[_Line]:
     scope = "all" if timeline.segment is None else f"segment {timeline.segment}"
-    lines = [f"timeline {timeline.name} for {scope}"]
-    lines += [f"  pause while {format_expr(e)}" for e in timeline.pause_while]
-    lines += [f"  restart when {format_expr(e)}" for e in timeline.restart_when]
-    lines += [f"  on {e.event.dotted} resume at {e.step}" for e in timeline.on_events]
+    lines = [_plain(f"timeline {timeline.name} for {scope}", timeline.span.line)]
+    lines += [_clause("pause while ", e, e.span.line, 2) for e in timeline.pause_while]
+    lines += [_clause("restart when ", e, e.span.line, 2) for e in timeline.restart_when]
+    lines += [
+        _plain(f"  on {e.event.dotted} resume at {e.step}", e.span.line) for e in timeline.on_events
+    ]
     if timeline.min_gap is not None:
-        lines.append(f"  min gap {_duration(timeline.min_gap)} between contacts")
+        gap = timeline.min_gap
+        lines.append(_plain(f"  min gap {_duration(gap)} between contacts", gap.span.line))
     names = [s.name for s in timeline.steps]
     timings = [_timing(s) for s in timeline.steps]
     name_width = max(map(len, names), default=0)
     timing_width = max(map(len, timings), default=0)
+    action_column = len("  step ") + name_width + 1 + timing_width + 1
     for step, name, timing in zip(timeline.steps, names, timings, strict=True):
-        line = f"  step {name.ljust(name_width)} {timing.ljust(timing_width)} {_step_rest(step)}"
-        lines.append(line.rstrip())
+        head = f"  step {name.ljust(name_width)} {timing.ljust(timing_width)} "
+        lines.append(_step_line(step, head, action_column))
     return lines
 
 
@@ -103,69 +223,106 @@ def _timing(step: ast.Step) -> str:
     return text + (" per invoice" if step.per_invoice else "")
 
 
-def _step_rest(step: ast.Step) -> str:
-    parts = [_action(step.action)]
+def _step_line(step: ast.Step, head: str, column: int) -> _Line:
+    """Return a step's line; a modifier the author began on a new line starts one at *column*."""
+    lines_of = dict(step.lines)
+    # Each piece: its text, with its line breaks, and its first and last source lines.
+    pieces: list[tuple[str, list[int], int, int]] = [
+        (_action(step.action), [], step.span.line, step.action.span.end_line)
+    ]
+
+    def add(
+        kind: str, text: str, *, expr: ast.Expr | None = None, node: ast.Node | None = None
+    ) -> None:
+        line = lines_of.get(kind, 0)
+        breaks: list[int] = []
+        if expr is not None:
+            text += _expr(expr, _COND, breaks)
+        end = expr or node
+        pieces.append((text, breaks, line, max(line, end.span.end_line if end else 0)))
+
     if step.to_role is not None:
-        parts.append(f"to {step.to_role}")
+        add("to_role", f"to {step.to_role}")
     if step.with_role is not None:
-        parts.append(f"with {step.with_role}")
+        add("with_role", f"with {step.with_role}")
     if step.when is not None:
-        parts.append(f"when {format_expr(step.when)}")
+        add("when", "when ", expr=step.when)
     if step.unless is not None:
-        parts.append(f"unless {format_expr(step.unless)}")
+        add("unless", "unless ", expr=step.unless)
     if step.repeat is not None:
         text = f"every {_duration(step.repeat.every)}"
         if step.repeat.until is not None:
             text += f" until {_duration(step.repeat.until)} past due"
-        parts.append(text)
-    text = " ".join(parts)
+        add("repeat", text, node=step.repeat)
     if step.min_interval is not None:
-        text += f", at most every {_duration(step.min_interval)}"
+        add("min_interval", f"at most every {_duration(step.min_interval)}", node=step.min_interval)
     if step.approval is not None:
-        text += f" requires approval by {step.approval}"
-    return text
+        add("approval", f"requires approval by {step.approval}")
+    text, keys, indents = head + pieces[0][0], [step.span.line], []
+    previous_last = pieces[0][3]
+    for piece_text, breaks, first, last in pieces[1:]:
+        comma = "," if piece_text.startswith("at most every") else ""
+        if first > previous_last > 0:
+            text += f"{comma}\n{piece_text}"
+            keys.append(first)
+            indents.append(column)
+        else:
+            text += f"{comma} {piece_text}"
+        keys += breaks
+        indents += [column + _CONTINUATION] * len(breaks)
+        previous_last = max(previous_last, last)
+    return _Line(text, tuple(keys), tuple(indents))
 
 
 def _action(action: ast.Action) -> str:
     if not action.kind.takes_template:
         return action.kind.words
     if action.template is None:
-        return action.kind
+        return str(action.kind)
     return f"{action.kind} {_string(action.template)}"
 
 
-def _channel(block: ast.ChannelBlock) -> list[str]:
+def _channel(block: ast.ChannelBlock) -> list[_Line]:
     width = max((len(r.channel) for r in block.rules), default=0)
-    lines = ["channel"]
+    lines = [_plain("channel", block.span.line)]
     for rule in block.rules:
-        tail = "otherwise" if rule.condition is None else f"when {format_expr(rule.condition)}"
-        lines.append(f"  {rule.channel.ljust(width)} {tail}")
+        if rule.condition is None:
+            lines.append(_plain(f"  {rule.channel.ljust(width)} otherwise", rule.span.line))
+        else:
+            prefix = f"{rule.channel.ljust(width)} when "
+            lines.append(_clause(prefix, rule.condition, rule.span.line, 2))
     return lines
 
 
-def _priority(block: ast.PriorityBlock) -> list[str]:
-    lines = ["priority"]
+def _priority(block: ast.PriorityBlock) -> list[_Line]:
+    lines = [_plain("priority", block.span.line)]
     if block.score is not None:
-        lines.append(f"  score {format_expr(block.score)}")
+        lines.append(_clause("score ", block.score, block.score.span.line, 2))
     if block.tiers is not None:
         tiers = ", ".join(f"{t.name} {format_decimal(t.share.value)}%" for t in block.tiers.tiers)
-        lines.append(f"  tiers by share of {block.tiers.measure}: {tiers}")
+        text = f"  tiers by share of {block.tiers.measure}: {tiers}"
+        lines.append(_plain(text, block.tiers.span.line))
     if block.capacity is not None:
-        lines.append(f"  capacity {_int(block.capacity.calls_per_day)} calls per day")
+        text = f"  capacity {_int(block.capacity.calls_per_day)} calls per day"
+        lines.append(_plain(text, block.capacity.span.line))
     if block.ties:
         keys = ", ".join(format_expr(k.key) + (" desc" if k.descending else "") for k in block.ties)
-        lines.append(f"  ties by {keys}")
+        lines.append(_plain(f"  ties by {keys}", block.ties[0].span.line))
     return lines
 
 
-def _expect(expect: ast.Expect) -> list[str]:
+def _expect(expect: ast.Expect) -> list[_Line]:
     account = expect.account
     first = "  account"
     for attr in account.attributes:
         first += f" {attr.key} " + ", ".join(format_expr(v) for v in attr.values)
-    lines = [f"expect {_string(expect.name)} as of {expect.as_of.isoformat()}", first]
-    lines += [f"    {_record(r)}" for r in account.records]
-    lines.append("  then " + ", ".join(_then(t) for t in expect.then))
+    lines = [
+        _plain(f"expect {_string(expect.name)} as of {expect.as_of.isoformat()}", expect.span.line),
+        _plain(first, account.span.line),
+    ]
+    lines += [_plain(f"    {_record(r)}", r.span.line) for r in account.records]
+    then = "  then " + ", ".join(_then(t) for t in expect.then)
+    lines.append(_plain(then, expect.then[0].span.line if expect.then else 0))
     return lines
 
 
@@ -228,56 +385,74 @@ _COND, _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _UNARY, _ATOM = range(9)
 
 
 def format_expr(expr: ast.Expr) -> str:
-    """Return the canonical text of one expression, with the fewest parentheses.
+    """Return the canonical text of one expression, on one line, with the fewest parentheses.
 
     >>> from arcollect.lang.parser import parse
     >>> tree = parse('policy "P" let x = a - (b - c) * -d if not (e or f) else g')
     >>> format_expr(tree.lets[0].value)
     'a - (b - c) * -d if not (e or f) else g'
     """
-    return _expr(expr, _COND)
+    return _expr(expr, _COND, None)
 
 
-def _expr(expr: ast.Expr, level: int) -> str:
-    own, text = _render(expr)
+def _expr(expr: ast.Expr, level: int, breaks: list[int] | None) -> str:
+    r"""Render *expr* where *level* is required; with *breaks*, keep the author's line breaks.
+
+    A line break is kept before the operator of ``+ - * /``, ``and`` and ``or`` when the author
+    began its right operand on a later line than its left one ended: the text then holds a
+    ``\n`` there, and *breaks* gets the source line of the right operand, in text order.
+    """
+    own, text = _render(expr, breaks)
     return f"({text})" if own < level else text
 
 
-def _render(expr: ast.Expr) -> tuple[int, str]:
+def _render(expr: ast.Expr, breaks: list[int] | None) -> tuple[int, str]:
     match expr:
         case ast.Conditional():
             return _COND, (
-                f"{_expr(expr.then, _OR)} if {_expr(expr.condition, _OR)}"
-                f" else {_expr(expr.otherwise, _COND)}"
+                f"{_expr(expr.then, _OR, breaks)} if {_expr(expr.condition, _OR, breaks)}"
+                f" else {_expr(expr.otherwise, _COND, breaks)}"
             )
         case ast.BoolOp():
             level = _OR if expr.op == "or" else _AND
-            return level, f"{_expr(expr.left, level)} {expr.op} {_expr(expr.right, level + 1)}"
+            return level, _operation(expr, level, breaks)
         case ast.Not():
-            return _NOT, f"not {_expr(expr.operand, _NOT)}"
+            return _NOT, f"not {_expr(expr.operand, _NOT, breaks)}"
         case ast.Compare():
-            return _COMPARE, f"{_expr(expr.left, _SUM)} {expr.op} {_expr(expr.right, _SUM)}"
+            left, right = _expr(expr.left, _SUM, breaks), _expr(expr.right, _SUM, breaks)
+            return _COMPARE, f"{left} {expr.op} {right}"
         case ast.In():
             op = "not in" if expr.negated else "in"
-            return _COMPARE, f"{_expr(expr.item, _SUM)} {op} {_expr(expr.collection, _SUM)}"
+            item, collection = _expr(expr.item, _SUM, breaks), _expr(expr.collection, _SUM, breaks)
+            return _COMPARE, f"{item} {op} {collection}"
         case ast.Contains():
-            return _COMPARE, f"{_expr(expr.container, _SUM)} contains {_expr(expr.item, _SUM)}"
+            container, item = _expr(expr.container, _SUM, breaks), _expr(expr.item, _SUM, breaks)
+            return _COMPARE, f"{container} contains {item}"
         case ast.Between():
-            return _COMPARE, (
-                f"{_expr(expr.value, _SUM)} between {_expr(expr.low, _SUM)}"
-                f" and {_expr(expr.high, _SUM)}"
-            )
+            value = _expr(expr.value, _SUM, breaks)
+            low, high = _expr(expr.low, _SUM, breaks), _expr(expr.high, _SUM, breaks)
+            return _COMPARE, f"{value} between {low} and {high}"
         case ast.Binary():
             level = _SUM if expr.op in {"+", "-"} else _PRODUCT
-            return level, f"{_expr(expr.left, level)} {expr.op} {_expr(expr.right, level + 1)}"
+            return level, _operation(expr, level, breaks)
         case ast.Unary():
-            operand = _expr(expr.operand, _UNARY)
+            operand = _expr(expr.operand, _UNARY, breaks)
             return _UNARY, "-" + (" " if operand.startswith("-") else "") + operand
         case _:
-            return _ATOM, _atom(expr)
+            return _ATOM, _atom(expr, breaks)
 
 
-def _atom(expr: ast.Expr) -> str:
+def _operation(expr: ast.Binary | ast.BoolOp, level: int, breaks: list[int] | None) -> str:
+    """Render a left-associative operation, breaking the line before it where the author did."""
+    left = _expr(expr.left, level, breaks)
+    space = " "
+    if breaks is not None and _below(expr.right, expr.left):
+        breaks.append(expr.right.span.line)
+        space = "\n"
+    return f"{left}{space}{expr.op} {_expr(expr.right, level + 1, breaks)}"
+
+
+def _atom(expr: ast.Expr, breaks: list[int] | None) -> str:
     match expr:
         case ast.NumberLit():
             return format_decimal(expr.value)
@@ -297,20 +472,20 @@ def _atom(expr: ast.Expr) -> str:
             return expr.dotted
         case ast.Aggregate():
             source = expr.collection + (f".{expr.field}" if expr.field is not None else "")
-            where = f" where {_expr(expr.where, _COND)}" if expr.where is not None else ""
+            where = "" if expr.where is None else f" where {_expr(expr.where, _COND, breaks)}"
             return f"{expr.func}({source}{where})"
         case ast.Call():
-            return f"{expr.func}({_args(expr.args)})"
+            return f"{expr.func}({_args(expr.args, breaks)})"
         case ast.HasRole():
             return f"has {expr.role}"
         case ast.SetLiteral():
-            return f"[{_args(expr.items)}]"
+            return f"[{_args(expr.items, breaks)}]"
         case _:  # pragma: no cover - operators are rendered by _render
             raise AssertionError(expr)
 
 
-def _args(args: Sequence[ast.Expr]) -> str:
-    return ", ".join(_expr(a, _COND) for a in args)
+def _args(args: Sequence[ast.Expr], breaks: list[int] | None) -> str:
+    return ", ".join(_expr(a, _COND, breaks) for a in args)
 
 
 # ============================================================================================

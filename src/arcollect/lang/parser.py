@@ -346,7 +346,8 @@ class _Builder(Transformer[Token, Any]):
                     f"the policy header has more than one `{item.kind}`", _first_line(item.span)
                 )
             fields[item.kind] = item.value
-        return ast.Header(name=_string(children[1]), **fields, span=_span(children))
+        lines = tuple((item.kind, item.span.line) for item in children[2:])
+        return ast.Header(name=_string(children[1]), **fields, lines=lines, span=_span(children))
 
     def version(self, children: list[Any]) -> _Part:
         return _Part("version", _whole(children[1], "a version"), _span(children))
@@ -443,7 +444,8 @@ class _Builder(Transformer[Token, Any]):
                         item.span,
                     )
                 fields[item.kind] = item.value
-        return ast.Step(name=name, timing=children[2], **fields, span=_span(children))
+        lines = tuple((c.kind, c.span.line) for c in children[3:] if isinstance(c, _Part))
+        return ast.Step(name=name, timing=children[2], **fields, lines=lines, span=_span(children))
 
     def before_due(self, children: list[Any]) -> ast.StepTiming:
         return ast.StepTiming(relation="before_due", offset=children[0], span=_span(children))
@@ -926,7 +928,7 @@ def parse(text: str | bytes, *, source_name: str = "<policy>") -> ast.PolicyFile
         _STATE.reset(token)
     if state.diagnostics or result is None:
         raise PolicyError(_sorted_unique(state.diagnostics), source)
-    return result
+    return attrs.evolve(result, comments=_comments(source))
 
 
 def _parse_all(source: str, state: _State) -> ast.PolicyFile | None:
@@ -1188,3 +1190,29 @@ def _did_you_mean(tok: Token, expected: set[str]) -> str | None:
     candidates = sorted(w for w in expected if w.replace("_", "").isalpha())
     matches = difflib.get_close_matches(str(tok.value), candidates, n=1, cutoff=0.7)
     return f"did you mean `{matches[0]}`?" if matches else None
+
+
+# ============================================================================================
+# Comments (kept for the formatter)
+
+#: A string literal or a comment: outside strings, ``#`` always starts a comment, and no other
+#: token holds ``"`` or ``#``, so this finds the comments of any text that parses.
+_STRING_OR_COMMENT: Final = re.compile(r'"(?:[^"\\\n\r]|\\[^\n\r])*"|#[^\n]*')
+
+
+def _comments(source: str) -> tuple[ast.Comment, ...]:
+    """Return the comments of *source* (which parses), in order, with their spans."""
+    found: list[ast.Comment] = []
+    line, line_start = 1, 0
+    for match in _STRING_OR_COMMENT.finditer(source):
+        if match.group().startswith('"'):
+            continue
+        pos = match.start()
+        line += source.count("\n", line_start, pos)
+        line_start = source.rfind("\n", 0, pos) + 1
+        text = match.group().rstrip()
+        column = pos - line_start + 1
+        span = Span(line, column, line, column + len(text), pos, pos + len(text))
+        own_line = not source[line_start:pos].strip()
+        found.append(ast.Comment(text=text, own_line=own_line, span=span))
+    return tuple(found)
