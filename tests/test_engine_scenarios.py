@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from arcollect import Installment, PromiseStatus, facts
 from arcollect.domain.account import Account
 from arcollect.domain.money import Money
 from arcollect.domain.records import Activity, Contact, Dispute, Invoice, Payment, Promise
@@ -196,6 +197,52 @@ class TestPromises:
         plan = STANDARD.plan([acct], as_of=date(2026, 12, 2))
         assert plan.actions == ()
 
+    def test_a_renewed_promise_gets_its_own_follow_up(self) -> None:
+        """The follow-up of an earlier promise does not count for the promise made that day."""
+        acct = account(
+            contact("Jane", "decision_maker"),
+            invoice("1200 EUR", due="2026-10-01"),
+            promise("1200 EUR", due="2026-10-20", made="2026-10-12"),
+            activity("2026-10-20", "call", "promise_follow_up", outcome="promise"),
+            promise("1200 EUR", due="2026-10-30", made="2026-10-20"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 10, 30))
+        assert [
+            (a.step, a.channel, a.contact.name if a.contact else None) for a in plan.actions
+        ] == [("promise_follow_up", "call", "Jane")]
+
+    def test_every_promise_due_today_is_followed_up(self) -> None:
+        """Of two open promises, the one due today is followed up though a later one is open."""
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"),
+            promise("500 EUR", made="2026-11-01", due="2026-11-10"),
+            promise("500 EUR", made="2026-11-02", due="2026-11-30"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 11, 10))
+        (act,) = plan.actions
+        assert (act.step, act.channel) == ("promise_follow_up", "call")
+        assert act.explanation[0].startswith("promise of 500.00 EUR made on 2026-11-01")
+
+    def test_a_weekend_deadline_is_followed_up_on_monday(self) -> None:
+        """A promise due on Saturday is followed up on Monday, though it broke on Sunday."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\n  calendar weekdays\ntimeline t for all\n'
+            '  step reminder 1 day past due email "r"\n'
+        )
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"),
+            activity("2026-10-02", "email", "reminder"),
+            promise("1000 EUR", made="2026-11-20", due="2026-11-28"),
+        )
+        friday = policy.plan([acct], as_of=date(2026, 11, 27))
+        assert friday.actions == ()
+        monday = policy.plan([acct], as_of=date(2026, 11, 30))
+        assert [(a.step, a.due) for a in monday.actions] == [
+            ("promise_follow_up", date(2026, 11, 30))
+        ]
+        tuesday = policy.plan([acct], as_of=date(2026, 12, 1))
+        assert [a.step for a in tuesday.actions] == []
+
     def test_broken_promise_resumes_at_first_call(self) -> None:
         """A promise broken with nothing paid begins a new episode at `first_call`."""
         acct = account(
@@ -235,8 +282,56 @@ class TestPromises:
         # 12 for the money, 32 days past due * 2, one broken promise * 15
         assert st.priority == Decimal(91)
 
+    def test_resuming_early_moves_the_next_step_on(self) -> None:
+        """After resuming at first_call before its day, the next step is the one after it."""
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"),
+            promise("1000 EUR", due="2026-10-03", made="2026-10-02"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 10, 6))
+        assert [a.step for a in plan.actions] == ["first_call"]
+        state = plan.state("C-1")
+        assert (state.next_step, state.next_date) == ("follow_up", date(2026, 10, 21))
+
+    def test_steps_before_the_resume_step_stay_behind(self) -> None:
+        """After the resumed first_call is done, the reminder does not come back."""
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01", issued="2026-09-01"),
+            activity("2026-09-28", "email", "courtesy"),
+            activity("2026-10-02", "email", "reminder"),
+            promise("1000 EUR", made="2026-10-03", due="2026-10-05"),
+            activity("2026-10-06", "call", "first_call"),
+        )
+        plan = STANDARD.plan([acct], as_of=date(2026, 10, 9))
+        assert plan.actions == ()
+        state = plan.state("C-1")
+        assert state.step_reached == "first_call"
+        assert (state.next_step, state.next_date) == ("follow_up", date(2026, 10, 21))
+
+
+class TestInstallmentJudgement:
+    def test_a_judged_installment_stays_judged(self) -> None:
+        """A payment after a missed installment's deadline does not rewrite its status."""
+        prom = promise(
+            "1000 EUR",
+            due="2026-11-15",
+            made="2026-10-20",
+            installments=[
+                Installment(date(2026, 11, 1), Money(500, "EUR")),
+                Installment(date(2026, 11, 15), Money(500, "EUR")),
+            ],
+        )
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"), prom, payment("100 EUR", on="2026-11-05")
+        )
+        for as_of in (date(2026, 11, 3), date(2026, 11, 6)):
+            p = facts(acct, as_of).promise
+            assert p is not None
+            assert (p.status, p.closed_on) == (PromiseStatus.BROKEN, date(2026, 11, 2))
+
 
 # --------------------------------------------------------------------------------------------
+
 
 EPISODES = _policy(
     """
@@ -551,8 +646,31 @@ class TestMinGap:
         assert st.steps_skipped == ()
         assert not any("postponed" in note for note in st.notes)
 
+    def test_min_gap_allows_one_contact_a_day(self) -> None:
+        """Under min gap, only the most advanced contact goes out; the rest wait out the gap."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            "  min gap 3 days between contacts\n"
+            '  step reminder 1 day past due per invoice email "r"\n'
+            "  step first_call 10 days past due call\n"
+        )
+        acct = account(
+            invoice("100 EUR", due="2026-10-01"),
+            invoice("200 EUR", due="2026-10-10"),
+            invoice("300 EUR", due="2026-10-10"),
+        )
+        plan = policy.plan([acct], as_of=date(2026, 10, 11))
+        assert [(a.step, a.invoice) for a in plan.actions] == [("first_call", None)]
+        notes = plan.state("C-1").notes
+        for number in ("INV-1", "INV-2", "INV-3"):
+            assert (
+                f"reminder for {number}: postponed to 2026-10-14: min gap 3 days between contacts "
+                "(first_call is planned today)"
+            ) in notes
+
 
 # --------------------------------------------------------------------------------------------
+
 
 CALLS = _policy(
     """
@@ -819,6 +937,7 @@ class TestChannels:
 
 # --------------------------------------------------------------------------------------------
 
+
 PER_INVOICE = _policy(
     """
 policy "Per invoice" version 1
@@ -827,6 +946,17 @@ timeline standard for all
   step reminder 1 day past due per invoice email "invoice_reminder"
 """
 )
+
+
+STAGED_PER_INVOICE = """
+policy "t"
+  currency EUR
+timeline t for all
+  min gap 3 days between contacts
+  step r1 1 day past due per invoice email "a"
+  step r2 10 days past due per invoice email "b"
+  step r3 20 days past due per invoice letter "c"
+"""
 
 
 class TestPerInvoice:
@@ -862,6 +992,21 @@ class TestPerInvoice:
         st = plan.state("C-1")
         assert st.day == 14
         assert st.step_reached is None
+
+    def test_only_the_most_advanced_step_per_invoice(self) -> None:
+        """An invoice 31 days past due gets r3 only, not r1, r2 and r3 at once."""
+        acct = account(invoice("100 EUR", due="2026-10-01"))
+        plan = _policy(STAGED_PER_INVOICE).plan([acct], as_of=date(2026, 11, 1))
+        assert [(a.step, a.invoice) for a in plan.actions] == [("r3", "INV-1")]
+
+    def test_no_step_comes_back_after_a_later_one(self) -> None:
+        """Once r3 is done for an invoice, r2 is never planned for it."""
+        acct = account(
+            invoice("100 EUR", due="2026-10-01"),
+            activity("2026-11-01", "letter", "r3", invoice="INV-1"),
+        )
+        for day in (date(2026, 11, 4), date(2026, 11, 7)):
+            assert _policy(STAGED_PER_INVOICE).plan([acct], as_of=day).actions == ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -921,6 +1066,7 @@ class TestAgency:
 
 
 # --------------------------------------------------------------------------------------------
+
 
 CONTACTS = _policy(
     """
@@ -1056,6 +1202,7 @@ timeline key_accounts for segment key
 
 # --------------------------------------------------------------------------------------------
 
+
 TIERS = _policy(
     """
 policy "Tiers" version 1
@@ -1145,21 +1292,6 @@ priority
 
 
 class TestAccountsWithoutWork:
-    def test_account_in_another_currency_gets_an_error_and_others_are_planned(self) -> None:
-        """A USD account under a EUR policy gets an error and no action; the EUR one is planned."""
-        eur = account(invoice("1,000 EUR", due="2026-10-01"), id="C-1")
-        usd = account(invoice("1,000 USD", due="2026-10-01"), id="C-2")
-        plan = STANDARD.plan([usd, eur], as_of=date(2026, 11, 20))
-        assert [(a.account, a.step, a.tier) for a in plan.actions] == [("C-1", "demand", "A")]
-        st = plan.state("C-2")
-        assert st.error is not None
-        assert st.error.startswith("cannot evaluate the policy for this account: ")
-        assert "USD" in st.error
-        assert "EUR" in st.error
-        assert (st.timeline, st.tier, st.step_reached) == (None, None, None)
-        assert plan.state("C-1").error is None
-        assert "error: cannot evaluate the policy for this account" in plan.explain("C-2")
-
     def test_account_with_no_open_invoice_gets_no_action(self) -> None:
         """A paid-up account, or one without invoices, has nothing to do and says so."""
         paid = account(
@@ -1178,6 +1310,50 @@ class TestAccountsWithoutWork:
                 None,
             )
             assert st.overdue == Money("0", "EUR")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class TestAccountsInError:
+    def test_account_in_another_currency_gets_an_error_and_others_are_planned(self) -> None:
+        """A USD account under a EUR policy gets an error and no action; the EUR one is planned."""
+        eur = account(invoice("1,000 EUR", due="2026-10-01"), id="C-1")
+        usd = account(invoice("1,000 USD", due="2026-10-01"), id="C-2")
+        plan = STANDARD.plan([usd, eur], as_of=date(2026, 11, 20))
+        assert [(a.account, a.step, a.tier) for a in plan.actions] == [("C-1", "demand", "A")]
+        st = plan.state("C-2")
+        assert st.error is not None
+        assert st.error.startswith("cannot evaluate the policy for this account: ")
+        assert "USD" in st.error
+        assert "EUR" in st.error
+        assert (st.timeline, st.tier, st.step_reached) == (None, None, None)
+        assert plan.state("C-1").error is None
+        assert "error: cannot evaluate the policy for this account" in plan.explain("C-2")
+
+    def test_an_account_in_another_currency_is_an_error(self) -> None:
+        """A USD account under an EUR policy is refused, even when no amount is compared."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 1 day past due email "r"\n'
+        )
+        plan = policy.plan(
+            [account(invoice("1000 USD", due="2026-10-01"), id="U-1")], as_of=date(2026, 10, 2)
+        )
+        assert plan.actions == ()
+        assert plan.state("U-1").error == (
+            "cannot evaluate the policy for this account: the account is in USD, "
+            "the policy in EUR: convert the amounts or use a policy in the account's currency"
+        )
+
+    def test_evaluation_error_names_the_expression(self) -> None:
+        """A score that cannot be computed for an account says which, where and why."""
+        policy = _policy('policy "t"\n  currency EUR\npriority\n  score overdue / overdue\n')
+        plan = policy.plan([account(id="Z", currency="EUR")], as_of=date(2026, 11, 23))
+        assert plan.state("Z").error == (
+            "cannot evaluate the policy for this account: scenario.arc:4:9: cannot evaluate "
+            "`overdue / overdue` for account 'Z': division by zero"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1219,303 +1395,7 @@ timeline standard for all
         assert "  no action today" in text.splitlines()
 
 
-class TestReviewFindings:
-    """Cases found by reviewing the engine against its documentation."""
-
-    def test_a_renewed_promise_gets_its_own_follow_up(self) -> None:
-        """The follow-up of an earlier promise does not count for the promise made that day."""
-        acct = account(
-            contact("Jane", "decision_maker"),
-            invoice("1200 EUR", due="2026-10-01"),
-            promise("1200 EUR", due="2026-10-20", made="2026-10-12"),
-            activity("2026-10-20", "call", "promise_follow_up", outcome="promise"),
-            promise("1200 EUR", due="2026-10-30", made="2026-10-20"),
-        )
-        plan = STANDARD.plan([acct], as_of=date(2026, 10, 30))
-        assert [
-            (a.step, a.channel, a.contact.name if a.contact else None) for a in plan.actions
-        ] == [("promise_follow_up", "call", "Jane")]
-
-    def test_min_gap_allows_one_contact_a_day(self) -> None:
-        """Under min gap, only the most advanced contact goes out; the rest wait out the gap."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n'
-            "  min gap 3 days between contacts\n"
-            '  step reminder 1 day past due per invoice email "r"\n'
-            "  step first_call 10 days past due call\n"
-        )
-        acct = account(
-            invoice("100 EUR", due="2026-10-01"),
-            invoice("200 EUR", due="2026-10-10"),
-            invoice("300 EUR", due="2026-10-10"),
-        )
-        plan = policy.plan([acct], as_of=date(2026, 10, 11))
-        assert [(a.step, a.invoice) for a in plan.actions] == [("first_call", None)]
-        notes = plan.state("C-1").notes
-        for number in ("INV-1", "INV-2", "INV-3"):
-            assert (
-                f"reminder for {number}: postponed to 2026-10-14: min gap 3 days between contacts "
-                "(first_call is planned today)"
-            ) in notes
-
-    def test_an_account_in_another_currency_is_an_error(self) -> None:
-        """A USD account under an EUR policy is refused, even when no amount is compared."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n'
-            '  step reminder 1 day past due email "r"\n'
-        )
-        plan = policy.plan(
-            [account(invoice("1000 USD", due="2026-10-01"), id="U-1")], as_of=date(2026, 10, 2)
-        )
-        assert plan.actions == ()
-        assert plan.state("U-1").error == (
-            "cannot evaluate the policy for this account: the account is in USD, "
-            "the policy in EUR: convert the amounts or use a policy in the account's currency"
-        )
-
-    def test_unless_note_says_the_condition_held(self) -> None:
-        """A step blocked by `unless` says its condition was true."""
-        acct = account(invoice("100 EUR", due="2026-11-25"))
-        plan = STANDARD.plan([acct], as_of=date(2026, 11, 23))
-        assert "courtesy: not taken (unless small_balance is true)" in plan.state("C-1").notes
-
-    def test_resuming_early_moves_the_next_step_on(self) -> None:
-        """After resuming at first_call before its day, the next step is the one after it."""
-        acct = account(
-            invoice("1000 EUR", due="2026-10-01"),
-            promise("1000 EUR", due="2026-10-03", made="2026-10-02"),
-        )
-        plan = STANDARD.plan([acct], as_of=date(2026, 10, 6))
-        assert [a.step for a in plan.actions] == ["first_call"]
-        state = plan.state("C-1")
-        assert (state.next_step, state.next_date) == ("follow_up", date(2026, 10, 21))
-
-
-class TestSecondReview:
-    """Cases from the second review of the engine."""
-
-    def test_backtest_keys_invoices_by_account(self) -> None:
-        """Two accounts with an INV-1 each are counted apart, in any order."""
-        from arcollect.simulate import backtest  # noqa: PLC0415
-
-        policy = _policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n'
-            '  step reminder 10 days past due email "a"\n'
-        )
-        a = account(
-            invoice("100 EUR", due="2026-10-01"), payment("100 EUR", on="2026-10-02"), id="A"
-        )
-        b = account(
-            invoice("100 EUR", due="2026-10-05"), payment("100 EUR", on="2026-11-30"), id="B"
-        )
-        start, end = date(2026, 9, 25), date(2026, 10, 31)
-        for accts in ([a, b], [b, a]):
-            (step,) = backtest(policy, accts, start, end).steps
-            assert step.paid_before == 1
-
-    def test_plan_text_ignores_the_callers_decimal_context(self) -> None:
-        """Priorities print the same under a tiny process-wide Decimal precision."""
-        import decimal  # noqa: PLC0415
-
-        acct = account(invoice("1234.56 EUR", due="2026-10-01"))
-        expected = STANDARD.plan([acct], as_of=date(2026, 11, 23)).to_json()
-        with decimal.localcontext() as ctx:
-            ctx.prec = 3
-            assert STANDARD.plan([acct], as_of=date(2026, 11, 23)).to_json() == expected
-        assert '"priority": "118.3456"' in expected
-
-    def test_explanations_print_plain_numbers(self) -> None:
-        """A whole number in an explanation reads 30, not 3E+1."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n'
-            '  step s 1 day past due email "a" when days(account.terms) > 20\n'
-        )
-        acct = account(invoice("10 EUR", due="2026-10-01"), terms=30)
-        (act,) = policy.plan([acct], as_of=date(2026, 10, 5)).actions
-        assert "when: days(account.terms) = 30 > 20" in act.explanation
-
-
-class TestInstallmentJudgement:
-    def test_a_judged_installment_stays_judged(self) -> None:
-        """A payment after a missed installment's deadline does not rewrite its status."""
-        from arcollect import Installment, PromiseStatus, facts  # noqa: PLC0415
-
-        prom = promise(
-            "1000 EUR",
-            due="2026-11-15",
-            made="2026-10-20",
-            installments=[
-                Installment(date(2026, 11, 1), Money(500, "EUR")),
-                Installment(date(2026, 11, 15), Money(500, "EUR")),
-            ],
-        )
-        acct = account(
-            invoice("1000 EUR", due="2026-10-01"), prom, payment("100 EUR", on="2026-11-05")
-        )
-        for as_of in (date(2026, 11, 3), date(2026, 11, 6)):
-            p = facts(acct, as_of).promise
-            assert p is not None
-            assert (p.status, p.closed_on) == (PromiseStatus.BROKEN, date(2026, 11, 2))
-
-
-STAGED_PER_INVOICE = """
-policy "t"
-  currency EUR
-timeline t for all
-  min gap 3 days between contacts
-  step r1 1 day past due per invoice email "a"
-  step r2 10 days past due per invoice email "b"
-  step r3 20 days past due per invoice letter "c"
-"""
-
-
-class TestPerInvoiceStages:
-    def test_only_the_most_advanced_step_per_invoice(self) -> None:
-        """An invoice 31 days past due gets r3 only, not r1, r2 and r3 at once."""
-        acct = account(invoice("100 EUR", due="2026-10-01"))
-        plan = _policy(STAGED_PER_INVOICE).plan([acct], as_of=date(2026, 11, 1))
-        assert [(a.step, a.invoice) for a in plan.actions] == [("r3", "INV-1")]
-
-    def test_no_step_comes_back_after_a_later_one(self) -> None:
-        """Once r3 is done for an invoice, r2 is never planned for it."""
-        acct = account(
-            invoice("100 EUR", due="2026-10-01"),
-            activity("2026-11-01", "letter", "r3", invoice="INV-1"),
-        )
-        for day in (date(2026, 11, 4), date(2026, 11, 7)):
-            assert _policy(STAGED_PER_INVOICE).plan([acct], as_of=day).actions == ()
-
-
-class TestResumeIsAReentry:
-    def test_steps_before_the_resume_step_stay_behind(self) -> None:
-        """After the resumed first_call is done, the reminder does not come back."""
-        acct = account(
-            invoice("1000 EUR", due="2026-10-01", issued="2026-09-01"),
-            activity("2026-09-28", "email", "courtesy"),
-            activity("2026-10-02", "email", "reminder"),
-            promise("1000 EUR", made="2026-10-03", due="2026-10-05"),
-            activity("2026-10-06", "call", "first_call"),
-        )
-        plan = STANDARD.plan([acct], as_of=date(2026, 10, 9))
-        assert plan.actions == ()
-        state = plan.state("C-1")
-        assert state.step_reached == "first_call"
-        assert (state.next_step, state.next_date) == ("follow_up", date(2026, 10, 21))
-
-
-class TestFollowUpsAreNotLost:
-    def test_every_promise_due_today_is_followed_up(self) -> None:
-        """Of two open promises, the one due today is followed up though a later one is open."""
-        acct = account(
-            invoice("1000 EUR", due="2026-10-01"),
-            promise("500 EUR", made="2026-11-01", due="2026-11-10"),
-            promise("500 EUR", made="2026-11-02", due="2026-11-30"),
-        )
-        plan = STANDARD.plan([acct], as_of=date(2026, 11, 10))
-        (act,) = plan.actions
-        assert (act.step, act.channel) == ("promise_follow_up", "call")
-        assert act.explanation[0].startswith("promise of 500.00 EUR made on 2026-11-01")
-
-    def test_a_weekend_deadline_is_followed_up_on_monday(self) -> None:
-        """A promise due on Saturday is followed up on Monday, though it broke on Sunday."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\n  calendar weekdays\ntimeline t for all\n'
-            '  step reminder 1 day past due email "r"\n'
-        )
-        acct = account(
-            invoice("1000 EUR", due="2026-10-01"),
-            activity("2026-10-02", "email", "reminder"),
-            promise("1000 EUR", made="2026-11-20", due="2026-11-28"),
-        )
-        friday = policy.plan([acct], as_of=date(2026, 11, 27))
-        assert friday.actions == ()
-        monday = policy.plan([acct], as_of=date(2026, 11, 30))
-        assert [(a.step, a.due) for a in monday.actions] == [
-            ("promise_follow_up", date(2026, 11, 30))
-        ]
-        tuesday = policy.plan([acct], as_of=date(2026, 12, 1))
-        assert [a.step for a in tuesday.actions] == []
-
-
-class TestThirdBatch:
-    def test_evaluation_error_names_the_expression(self) -> None:
-        """A score that cannot be computed for an account says which, where and why."""
-        policy = _policy('policy "t"\n  currency EUR\npriority\n  score overdue / overdue\n')
-        plan = policy.plan([account(id="Z", currency="EUR")], as_of=date(2026, 11, 23))
-        assert plan.state("Z").error == (
-            "cannot evaluate the policy for this account: scenario.arc:4:9: cannot evaluate "
-            "`overdue / overdue` for account 'Z': division by zero"
-        )
-
-    def test_done_steps_belong_to_the_accounts_timeline(self) -> None:
-        """`done courtesy` is the courtesy of the timeline the account follows."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\n'
-            'segment vip when account.tags contains "vip"\n'
-            "timeline vips for segment vip\n  step courtesy 5 days before due call\n"
-            "timeline standard for all\n  min gap 3 days between contacts\n"
-            '  step courtesy 3 days before due email "c"\n'
-            'expect "done is done" as of 2026-10-01\n  account\n'
-            "    invoice 100 EUR due 2026-10-01\n    done courtesy\n  then no action\n"
-        )
-        from arcollect.expect import run_expects  # noqa: PLC0415
-
-        (case,) = run_expects(policy).cases
-        assert case.failures == ()
-
-    def test_done_steps_fall_in_the_current_episode(self) -> None:
-        """A paid-off older invoice does not pull `done` dates out of the current episode."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n'
-            '  step reminder 1 day past due email "r"\n'
-            'expect "current episode" as of 2026-10-05\n  account\n'
-            "    invoice 1,000 EUR due 2026-08-01\n    payment 1,000 EUR on 2026-08-01\n"
-            "    invoice 1,000 EUR due 2026-10-01\n    done reminder\n  then no action\n"
-        )
-        from arcollect.expect import run_expects  # noqa: PLC0415
-
-        (case,) = run_expects(policy).cases
-        assert case.failures == ()
-
-    def test_coverage_counts_only_rules_that_chose_a_channel(self) -> None:
-        """A promise follow-up's call does not count as the `call when` rule being tested."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n'
-            '  pause while promise.active\n  step reminder 1 day past due email "r"\n'
-            "channel\n  call when overdue >= 5,000 EUR\n  email otherwise\n"
-            'expect "follow-up" as of 2026-11-23\n  account\n'
-            "    invoice 1,000 EUR due 2026-10-01\n"
-            "    promise 1,000 EUR due 2026-11-23 made 2026-11-20\n  then action follow_up\n"
-        )
-        from arcollect.expect import run_expects  # noqa: PLC0415
-
-        report = run_expects(policy)
-        assert report.passed
-        assert report.untested_channel_rules == (
-            "call when overdue >= 5,000 EUR",
-            "email otherwise",
-        )
-
-    def test_an_invalid_expect_account_fails_only_its_case(self) -> None:
-        """An expect block describing invalid data fails, and the other blocks still run."""
-        policy = _policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n'
-            '  step reminder 1 day past due email "r"\n'
-            'expect "bad" as of 2026-10-05\n  account currency "USD"\n'
-            "    invoice 100 EUR due 2026-10-01\n  then step reminder\n"
-            'expect "good" as of 2026-10-05\n  account\n'
-            "    invoice 100 EUR due 2026-10-01\n  then step reminder\n"
-        )
-        from arcollect.expect import run_expects  # noqa: PLC0415
-
-        bad, good = run_expects(policy).cases
-        assert bad.failures == (
-            (
-                "the account is not valid: invoices[0].amount: amount is in EUR, but the account "
-                "is in USD"
-            ),
-        )
-        assert good.passed
+# --------------------------------------------------------------------------------------------
 
 
 class TestCurrenciesApart:
@@ -1532,3 +1412,24 @@ class TestCurrenciesApart:
         ]
         plan = policy.plan(accts, as_of=date(2026, 11, 23))
         assert [(s.account, s.tier) for s in plan.states] == [("E1", "A"), ("E2", "B"), ("J1", "A")]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class TestExplanations:
+    def test_unless_note_says_the_condition_held(self) -> None:
+        """A step blocked by `unless` says its condition was true."""
+        acct = account(invoice("100 EUR", due="2026-11-25"))
+        plan = STANDARD.plan([acct], as_of=date(2026, 11, 23))
+        assert "courtesy: not taken (unless small_balance is true)" in plan.state("C-1").notes
+
+    def test_explanations_print_plain_numbers(self) -> None:
+        """A whole number in an explanation reads 30, not 3E+1."""
+        policy = _policy(
+            'policy "t"\n  currency EUR\ntimeline t for all\n'
+            '  step s 1 day past due email "a" when days(account.terms) > 20\n'
+        )
+        acct = account(invoice("10 EUR", due="2026-10-01"), terms=30)
+        (act,) = policy.plan([acct], as_of=date(2026, 10, 5)).actions
+        assert "when: days(account.terms) = 30 > 20" in act.explanation

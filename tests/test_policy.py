@@ -1,3 +1,5 @@
+"""The front (`arcollect.policy`): rule files loaded, checked and warned about; shipped rules."""
+
 from __future__ import annotations
 
 import shutil
