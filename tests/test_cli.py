@@ -305,3 +305,25 @@ class TestConvert:
         again = tmp_path / "again.arc"
         again.write_text(back.stdout, encoding="utf-8")
         assert load_policy(again).tree == arc.tree
+
+
+class TestHostIndependence:
+    def test_demo_ignores_the_callers_decimal_context(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The demo prints the same bytes under a caller's hostile Decimal context.
+
+        Regression: priorities were rounded in the caller's context (600.06 or 600.05).
+        """
+        import decimal  # noqa: PLC0415
+
+        from arcollect.cli import main  # noqa: PLC0415
+
+        assert main(["demo"]) == 0
+        plain = capsys.readouterr().out
+        with decimal.localcontext() as ctx:
+            ctx.prec, ctx.rounding = 3, decimal.ROUND_DOWN
+            ctx.traps[decimal.Inexact] = True
+            assert main(["demo"]) == 0
+        assert capsys.readouterr().out == plain
+        assert "Worklist for Friday 2012-03-16, in priority order:" in plain

@@ -330,3 +330,24 @@ class TestComposition:
                 }
             ],
         }
+
+
+class TestBadWords:
+    def test_bad_words_get_the_records_own_errors(self) -> None:
+        """A misspelt channel, reason or date is a DataError at its field, as from the records."""
+        with pytest.raises(arcollect.DataError) as channel:
+            activity("2026-01-01", "emial")
+        with pytest.raises(arcollect.DataError) as direct:
+            arcollect.Activity(date(2026, 1, 1), "emial")
+        assert channel.value.problems == direct.value.problems
+        assert [p.path for p in channel.value.problems] == ["channel"]
+        assert "did you mean 'email'?" in str(channel.value)
+        with pytest.raises(arcollect.DataError) as reason:
+            dispute("INV-1", opened="2026-01-01", reason="pricing")
+        assert [p.path for p in reason.value.problems] == ["reason"]
+        assert "did you mean 'pricing_error'?" in str(reason.value)
+        with pytest.raises(arcollect.DataError) as due:
+            invoice("1 EUR", due="2026-13-01")
+        assert [(p.path, p.message) for p in due.value.problems] == [
+            ("due", "expected an ISO date (YYYY-MM-DD), got '2026-13-01'")
+        ]

@@ -14,12 +14,16 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+
+from babel.dates import format_date
 
 from arcollect import __version__
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
+from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.model import Plan, PlannedAction
 from arcollect.errors import ArcollectError, PolicyError
 from arcollect.expect import run_expects
@@ -208,6 +212,14 @@ def _validate(name: str) -> int:
 _COLUMNS = ("#", "account", "step", "action", "channel", "contact", "due", "priority", "tier")
 
 
+def _two_places(value: Decimal) -> str:
+    """Write *value* with two decimals, rounded half-even whatever the caller's context."""
+    return format(value.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT), "f")
+
+
+_CENT = Decimal("0.01")
+
+
 def render_table(plan: Plan) -> str:
     """Render the plan's actions as a fixed-width table, one line per action."""
     rows = [list(_COLUMNS)]
@@ -218,7 +230,7 @@ def render_table(plan: Plan) -> str:
             f" [{act.invoice}]" if act.invoice and act.step != "dispute_review" else ""
         )
         action = act.action + (f" (approval: {act.needs_approval})" if act.needs_approval else "")
-        priority = f"{act.priority:.2f}"
+        priority = _two_places(act.priority)
         rows.append(
             [
                 str(i),
@@ -311,7 +323,8 @@ def _demo() -> int:
         f'arcollect demo: policy "{policy.name}" on the IBM accounts-receivable sample '
         f"({len(accounts)} customers, {invoices:,} invoices)"
     )
-    print(f"Worklist for {plan.as_of:%A %Y-%m-%d}, in priority order:")
+    weekday = format_date(plan.as_of, "EEEE", locale=policy.checked.locale or "en_US")
+    print(f"Worklist for {weekday} {plan.as_of.isoformat()}, in priority order:")
     print()
     sys.stdout.write(render_table(plan))
     print()

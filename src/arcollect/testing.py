@@ -26,10 +26,10 @@ from arcollect.domain.records import (
     Dispute,
     DisputeReason,
     Invoice,
-    Outcome,
     Payment,
     Promise,
 )
+from arcollect.errors import DataError
 
 __all__ = [
     "AUTO_NUMBER",
@@ -49,9 +49,17 @@ AUTO_NUMBER = "INV-?"
 Record = Invoice | Payment | Promise | Dispute | Activity | Contact
 
 
-def day(value: date | str) -> date:
-    """Return *value* as a date; strings are ISO dates (``"2026-10-01"``)."""
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def day(value: date | str, field: str = "date") -> date:
+    """Return *value* as a date; strings are ISO dates (``"2026-10-01"``).
+
+    A string that is not one raises `DataError` at *field*, as the records do.
+    """
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DataError.at(field, f"expected an ISO date (YYYY-MM-DD), got {value!r}") from None
 
 
 def _money(value: Money | str) -> Money:
@@ -70,8 +78,8 @@ def invoice(
 
     Without a *number*, `account` numbers it ``INV-n`` by its position among the invoices.
     """
-    due_d = day(due)
-    issued_d = day(issued) if issued is not None else due_d - timedelta(days=30)
+    due_d = day(due, "due")
+    issued_d = day(issued, "issued") if issued is not None else due_d - timedelta(days=30)
     return Invoice(number, issued=issued_d, due=due_d, amount=_money(amount), **fields)
 
 
@@ -84,7 +92,7 @@ def payment(
 
 def promise(amount: Money | str, *, due: date | str, made: date | str, **fields: Any) -> Promise:
     """Return a promise to pay *amount* by *due*, made on *made*."""
-    return Promise(day(made), _money(amount), day(due), **fields)
+    return Promise(day(made, "made_on"), _money(amount), day(due, "due"), **fields)
 
 
 def dispute(
@@ -94,16 +102,14 @@ def dispute(
     **fields: Any,
 ) -> Dispute:
     """Return a dispute over *invoices*, opened on *opened*."""
-    return Dispute(day(opened), DisputeReason(reason), invoices=invoices, **fields)
+    return Dispute(day(opened, "opened"), reason, invoices=invoices, **fields)
 
 
 def activity(
     on: date | str, channel: Channel | str, step: str | None = None, **fields: Any
 ) -> Activity:
-    """Return a logged activity; *outcome* may be given as a string."""
-    if isinstance(fields.get("outcome"), str):
-        fields["outcome"] = Outcome(fields["outcome"])
-    return Activity(day(on), Channel(channel), step=step, **fields)
+    """Return a logged activity; *channel* and *outcome* may be given as words."""
+    return Activity(day(on), channel, step=step, **fields)
 
 
 def contact(name: str, *roles: str, **fields: Any) -> Contact:
