@@ -109,3 +109,22 @@ class TestCoverage:
             "call when overdue >= 5,000 EUR",
             "email otherwise",
         )
+
+
+class TestCalendarEnds:
+    def test_an_expect_block_at_the_start_of_the_calendar_fails_with_a_reason(self) -> None:
+        """An invoice due 0001-01-02 (issued 30 days before it) fails its case, no traceback.
+
+        Regression: ``arcollect test`` printed an OverflowError traceback.
+        """
+        policy = parse_policy(
+            'policy "E" version 1\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 1 day past due email "r"\n'
+            'expect "ancient" as of 0001-01-20\n  account\n    invoice 100 EUR due 0001-01-02\n'
+            "  then no action\n",
+            name="e.arc",
+        )
+        (case,) = run_expects(policy).cases
+        assert case.failures == (
+            "the account is not valid: its dates run past 0001-01-01 or 9999-12-31",
+        )

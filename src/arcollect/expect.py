@@ -7,6 +7,7 @@ oldest invoice's due date), as a collector following the policy would have done 
 
 from __future__ import annotations
 
+import decimal
 import operator
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from arcollect.domain.account import Account
-from arcollect.domain.money import Money
+from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.domain.records import (
     Activity,
     Channel,
@@ -151,12 +152,18 @@ def expect_account(block: ast.Expect, policy: Policy) -> Account:
         activities=activities,
         **fields,
     )
-    if not done:
-        return base
-    # Steps done are logged on their own day of the current episode, as the step of the
-    # timeline this account follows (two timelines may have steps of one name).
+    return _with_done_steps(base, done, block, policy) if done else base
+
+
+def _with_done_steps(base: Account, done: list[str], block: ast.Expect, policy: Policy) -> Account:
+    """Log the steps of a ``done`` line on their own day of the account's current episode.
+
+    Each is logged as the step of the timeline this account follows (two timelines may have
+    steps of one name), on its day but before the block's date.
+    """
     f = facts(base, block.as_of)
-    compiled = policy.compiled.timeline_for(f)
+    with decimal.localcontext(MONEY_CONTEXT):
+        compiled = policy.compiled.timeline_for(f)
     timeline = compiled.timeline if compiled else None
     own = {s.name: s for s in timeline.steps} if timeline else {}
     anywhere = {s.name: s for t in policy.checked.timelines for s in t.steps}
@@ -165,13 +172,14 @@ def expect_account(block: ast.Expect, policy: Policy) -> Account:
         if f.delinquent_since
         else (f.oldest_due or block.as_of)
     )
+    activities = list(base.activities)
     for name in done:
         step = own.get(name) or anywhere[name]
         when = min(anchor + timedelta(days=step.day), block.as_of - timedelta(days=1))
         activities.append(
             Activity(
                 when,
-                Channel(step.action),  # every action kind is also a channel
+                step.action.logged_channel,
                 step=name,
                 timeline=timeline.name if timeline else None,
             )
@@ -218,6 +226,11 @@ def run_expects(policy: Policy) -> TestReport:
         except DataError as exc:  # this case fails; the others still run
             empty = Plan(block.as_of, policy.name, (), ())
             cases.append(CaseResult(block.name, (f"the account is not valid: {exc}",), empty))
+            continue
+        except OverflowError:  # a date of the block runs past the ends of the calendar
+            empty = Plan(block.as_of, policy.name, (), ())
+            why = "the account is not valid: its dates run past 0001-01-01 or 9999-12-31"
+            cases.append(CaseResult(block.name, (why,), empty))
             continue
         plan = policy.plan([account], as_of=block.as_of)
         cases.append(CaseResult(block.name, tuple(_check(block, plan, account.id)), plan))
