@@ -102,8 +102,26 @@ class TestBadData:
         ]
 
     def test_float_where_exactness_is_lost(self) -> None:
-        """A YAML float too large to hold cents exactly is refused, with the fix."""
-        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "12345678901234567.89")) == [
+        """A Python float too large to hold cents exactly is refused, with the fix."""
+        data = {
+            "currency": "EUR",
+            "accounts": [
+                {
+                    "id": "C-1",
+                    "invoices": [
+                        {
+                            "number": "INV-1",
+                            "issued": "2026-09-01",
+                            "due": "2026-10-01",
+                            "amount": 12345678901234567.89,
+                        }
+                    ],
+                }
+            ],
+        }
+        with pytest.raises(DataError) as exc:
+            portfolio_from_dict(data)
+        assert [str(p) for p in exc.value.problems] == [
             (
                 "accounts[0].invoices[0].amount: expected an exact amount, "
                 "got 1.2345678901234568e+16, a number too large to be read exactly; "
@@ -111,10 +129,15 @@ class TestBadData:
             )
         ]
 
+    def test_yaml_numbers_are_read_as_written(self) -> None:
+        """A long YAML number is read exactly, digit for digit, not through a float."""
+        (acct,) = parse_portfolio(BASE_ACCOUNT.replace("100.00 EUR", "12345678901234567.89"))
+        assert acct.invoices[0].amount == Money("12345678901234567.89", "EUR")
+
     def test_float_with_too_many_decimals(self) -> None:
-        """A float amount finer than the minor unit is refused, not rounded."""
-        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "100.005")) == [
-            "accounts[0].invoices[0].amount: 100.005 has more decimals than EUR allows (2)"
+        """A YAML amount finer than the minor unit is refused, not rounded."""
+        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "100.0051")) == [
+            "accounts[0].invoices[0].amount: 100.0051 has more decimals than EUR allows (2)"
         ]
 
     def test_exact_float_is_accepted(self) -> None:
@@ -216,6 +239,125 @@ class TestBadData:
             "acounts: unknown field; did you mean 'accounts'?",
             "accounts: missing required field",
         ]
+
+
+AMBIGUOUS = "ambiguous amount '{}': a dot is the decimal point: write {}"
+
+
+def block_account(amount: str, currency: str = "EUR") -> str:
+    """A one-invoice portfolio in block style whose amount is written *amount*."""
+    return (
+        f"currency: {currency}\n"
+        "accounts:\n"
+        "  - id: C-1\n"
+        "    invoices:\n"
+        "      - number: INV-1\n"
+        "        issued: 2026-09-01\n"
+        "        due: 2026-10-01\n"
+        f"        amount: {amount}\n"
+    )
+
+
+def json_account(amount: str, currency: str = "EUR") -> str:
+    """The JSON twin of `block_account`: *amount* is JSON text (a number or a string)."""
+    invoice = '{"number": "INV-1", "issued": "2026-09-01", "due": "2026-10-01", "amount": %s}'
+    return (
+        f'{{"currency": "{currency}", "accounts": [{{"id": "C-1", "invoices": ['
+        + invoice % amount
+        + "]}]}"
+    )
+
+
+class TestAmbiguousAmounts:
+    THOUSAND = AMBIGUOUS.format("1.000", "1000, 1,000 or 1,000.00")
+    TWELVE_FIVE = AMBIGUOUS.format("12.500", "12500, 12,500 or 12,500.00")
+    COMMA = "'2.500,00' looks like a decimal comma: write 2,500.00"
+
+    @pytest.mark.parametrize(
+        ("amount", "message"),
+        [
+            ("1.000", THOUSAND),
+            ('"1.000"', THOUSAND),
+            ("1.000 EUR", THOUSAND),
+            ("12.500 EUR", TWELVE_FIVE),
+            ("-12.500", AMBIGUOUS.format("-12.500", "-12500, -12,500 or -12,500.00")),
+            ("{amount: 1.000, currency: EUR}", THOUSAND),
+            ("2.500,00 EUR", COMMA),
+            ("2.500,00", COMMA),
+            ("12,5", "'12,5' looks like a decimal comma: write 12.5"),
+            ("1,00 EUR", "'1,00' looks like a decimal comma: write 1.00"),
+        ],
+    )
+    def test_yaml(self, amount: str, message: str) -> None:
+        """A YAML amount whose grouping is ambiguous is refused at its path, not misread."""
+        assert problems(block_account(amount)) == [f"accounts[0].invoices[0].amount: {message}"]
+
+    @pytest.mark.parametrize(
+        ("amount", "message"),
+        [
+            ("1.000", THOUSAND),
+            ('"1.000 EUR"', THOUSAND),
+            ('"12.500 EUR"', TWELVE_FIVE),
+            ('{"amount": 1.000, "currency": "EUR"}', THOUSAND),
+            ('{"amount": "1.000", "currency": "EUR"}', THOUSAND),
+            ('"2.500,00 EUR"', COMMA),
+            ('"12,5"', "'12,5' looks like a decimal comma: write 12.5"),
+        ],
+    )
+    def test_json(self, amount: str, message: str) -> None:
+        """A JSON amount is checked as written: the number 1.000 keeps its three zeros."""
+        assert problems(json_account(amount), "json") == [
+            f"accounts[0].invoices[0].amount: {message}"
+        ]
+
+    @pytest.mark.parametrize(
+        ("yaml_amount", "json_amount", "expected"),
+        [
+            ("1.000", "1.000", "1"),
+            ('"1.000 KWD"', '"1.000 KWD"', "1"),
+            ("12.500", "12.500", "12.5"),
+            ("{amount: 1.000}", '{"amount": 1.000}', "1"),
+        ],
+    )
+    def test_three_decimal_currencies_are_exact(
+        self, yaml_amount: str, json_amount: str, expected: str
+    ) -> None:
+        """In KWD, which has three decimals, `1.000` is exactly one dinar: YAML and JSON agree."""
+        (acct,) = parse_portfolio(block_account(yaml_amount, "KWD"))
+        (twin,) = parse_portfolio(json_account(json_amount, "KWD"), format="json")
+        assert acct.invoices[0].amount == twin.invoices[0].amount == Money(expected, "KWD")
+
+    @pytest.mark.parametrize(
+        ("amount", "expected"),
+        [
+            ("1000", "1000"),
+            ("1,000", "1000"),
+            ("1,000.00", "1000"),
+            ("1000.5", "1000.50"),
+            ("0.500", "0.50"),
+            ("1.5", "1.50"),
+            ('"1,234,567.89 EUR"', "1234567.89"),
+        ],
+    )
+    def test_unambiguous_amounts_are_read(self, amount: str, expected: str) -> None:
+        """Plain numbers, comma groups and short decimals are read as before."""
+        (acct,) = parse_portfolio(block_account(amount))
+        assert acct.invoices[0].amount == Money(expected, "EUR")
+
+    def test_ibm_csv(self) -> None:
+        """The CSV adapter refuses ambiguous amounts too, naming line and column."""
+        row = "391,A-1,4/6/2013,{},1/2/2013,2/1/2013,{},No,1/15/2013,Paper,13,0\n"
+        text = HEADER + row.format(1, "1.000") + row.format(2, '"2.500,00"')
+        text += row.format(3, "12.500") + row.format(4, '"1,000.50"')
+        with pytest.raises(DataError) as exc:
+            parse_ibm_csv(text, source="ar.csv")
+        assert [str(p) for p in exc.value.problems] == [
+            "line 2: InvoiceAmount: " + AMBIGUOUS.format("1.000", "1000, 1,000 or 1,000.00"),
+            "line 3: InvoiceAmount: '2.500,00' looks like a decimal comma: write 2,500.00",
+            "line 4: InvoiceAmount: " + AMBIGUOUS.format("12.500", "12500, 12,500 or 12,500.00"),
+        ]
+        (acct,) = parse_ibm_csv(HEADER + row.format(4, '"1,000.50"'))
+        assert acct.invoices[0].amount == Money("1000.50", "USD")
 
 
 class TestYamlSafety:

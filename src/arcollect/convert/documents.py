@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,7 +30,7 @@ from arcollect.convert.hooks import (
     unstructure,
 )
 from arcollect.domain.account import Account
-from arcollect.domain.money import currency_exponent
+from arcollect.domain.money import WrittenNumber, currency_exponent
 from arcollect.domain.records import describe
 from arcollect.errors import CurrencyError, DataError, Problem
 
@@ -114,7 +113,7 @@ def parse_portfolio(
     if format == "json":
         data = _load_json(text, source)
     elif format == "yaml":
-        data = load_yaml(text, source)
+        data = load_yaml(text, source, written_numbers=True)
     else:
         raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
     try:
@@ -239,7 +238,9 @@ def _load_json(text: str, source: str) -> Any:
         elif lexeme in "]}":
             depth -= 1
     try:
-        data = json.loads(text, parse_float=Decimal, parse_int=_json_int, object_pairs_hook=_pairs)
+        data = json.loads(
+            text, parse_float=WrittenNumber, parse_int=_json_int, object_pairs_hook=_pairs
+        )
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise DataError([Problem(where, exc.msg)], source) from None

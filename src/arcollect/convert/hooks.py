@@ -30,7 +30,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from arcollect._suggest import did_you_mean
 from arcollect.domain.account import Account
-from arcollect.domain.money import Money, currency_exponent
+from arcollect.domain.money import Money, WrittenNumber, amount_text, currency_exponent
 from arcollect.domain.records import (
     Activity,
     Channel,
@@ -160,8 +160,13 @@ def _structure_money(value: Any, _: type) -> Money:
             currency = value.get("currency", default)
             if currency is None:
                 raise _FieldError(f"amount {value['amount']} has no currency")
-            amount = _structure_decimal(value["amount"], Decimal)
-            return Money.exact(amount, _structure_str(currency, str))
+            code = _structure_str(currency, str)
+            number = value["amount"]
+            if isinstance(number, str | WrittenNumber):
+                amount = amount_text(str(number), code)
+            else:
+                amount = _structure_decimal(number, Decimal)
+            return Money.exact(amount, code)
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             if default is None:
                 raise _FieldError(
@@ -170,6 +175,8 @@ def _structure_money(value: Any, _: type) -> Money:
                 )
             if isinstance(value, float):
                 value = _float_to_decimal(value, default)
+            elif isinstance(value, WrittenNumber):  # as written in the document: check it
+                value = amount_text(str(value), default)
             return Money.exact(value, default)
     except CurrencyError as exc:
         raise _FieldError(str(exc)) from None
