@@ -29,6 +29,7 @@ from arcollect import (
     structure,
     unstructure,
 )
+from arcollect._yaml import load_yaml
 from arcollect.domain import Installment
 from strategies import accounts, contacts, invoices, money, promises
 
@@ -213,6 +214,7 @@ class TestBadData:
         assert problems(text) == [
             "accounts[0].colour: unknown field; did you mean 'country'?",
             "accounts[0].currency: missing required field (or a portfolio-wide currency)",
+            "accounts[0].invoices[0].due: expected a date (YYYY-MM-DD), got '31/02/2026'",
             "accounts[1].terms: expected a number of days such as '30 days', got 'thirty'",
         ]
 
@@ -358,6 +360,144 @@ class TestAmbiguousAmounts:
         ]
         (acct,) = parse_ibm_csv(HEADER + row.format(4, '"1,000.50"'))
         assert acct.invoices[0].amount == Money("1000.50", "USD")
+
+
+MANY_PROBLEMS = """\
+currency: EUR
+colour: blue
+accounts:
+  - id: C-1
+    locale: xx_XX
+    tags: key
+    invoices:
+      - {number: INV-1, issued: 2026-09-01, due: 2026-31-10, amount: 100 EUR}
+      - {number: INV-2, issued: 2026-09-01, due: 2026-10-01, amount: 1.000}
+      - {number: INV-3, issued: 2026-09-01, due: 2026-10-01, amount: 50 EUR, colour: red}
+      - {number: INV-3, issued: 2026-09-02, due: 2026-10-02, amount: 60 EUR}
+      - {number: INV-4, issued: 2026-09-01, due: 2026-10-01, amount: 70 USD}
+      - {number: '', issued: 2026-09-01, due: 2026-10-01, amount: 70 EUR}
+    payments:
+      - {date: 2026-10-05, amount: 100 EUR, applies_to: [INV-1, INV-2, INV-33]}
+      - {date: 2026-10-06, amount: 10 EUR, applies_to: INV-3}
+    activities:
+      - {date: 2026-10-07, channel: emial, invoice: INV-1}
+      - {date: 2026-10-08, channel: call, invoice: INV-5}
+    disputes:
+      - {opened: 2026-10-09, reason: pricing, invoices: [INV-4, INV-2]}
+  - id: C-2
+    terms: thirty
+    contacts:
+      - {name: Ann, roles: decision_maker}
+  - id: C-1
+    invoices:
+      - {number: INV-9, issued: 2026-09-01, due: 2026-10-01, amount: 5 EUR}
+  - id: C-2
+    currency: EUX
+"""
+
+REASONS = (
+    "pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, "
+    "billing_error, wrong_product, quality, service, other, unspecified"
+)
+CHANNELS = (
+    "email, letter, sms, call, voicemail, visit, hold_shipments, release_hold, refer_agency, "
+    "refer_attorney, review, note"
+)
+
+
+class TestOnePass:
+    def test_every_problem_of_a_file_at_once(self) -> None:
+        """A file with many kinds of problem reports them all in one pass, in document order.
+
+        The account-wide checks run on the records that are fine (at their own indices), a
+        reference to an invoice that itself failed (INV-1, INV-2) is not called unknown, and
+        duplicate account ids are found although accounts failed.
+        """
+        assert problems(MANY_PROBLEMS) == [
+            "colour: unknown field (expected one of: currency, accounts)",
+            "accounts[0].tags: expected a list, got 'key'",
+            (
+                "accounts[0].locale: unknown locale 'xx_XX': "
+                "expected a code such as 'en_US' or 'de_DE'"
+            ),
+            "accounts[0].invoices[0].due: expected a date, got '2026-31-10': there is no such day",
+            (
+                "accounts[0].invoices[1].amount: ambiguous amount '1.000': a dot is the decimal "
+                "point: write 1000, 1,000 or 1,000.00"
+            ),
+            (
+                "accounts[0].invoices[2].colour: unknown field (expected one of: number, issued, "
+                "due, amount, account, po_number, delivered, proof_of_delivery, credits, tags)"
+            ),
+            "accounts[0].invoices[5].number: expected a non-empty string, got ''",
+            "accounts[0].payments[1].applies_to: expected a list, got 'INV-3'",
+            (
+                "accounts[0].disputes[0].reason: unknown value 'pricing'; "
+                f"did you mean 'pricing_error'? (one of {REASONS})"
+            ),
+            (
+                "accounts[0].activities[0].channel: unknown value 'emial'; "
+                f"did you mean 'email'? (one of {CHANNELS})"
+            ),
+            "accounts[0].invoices[3].number: duplicate invoice number 'INV-3' (also invoices[2])",
+            "accounts[0].invoices[4].amount: amount is in USD, but the account is in EUR",
+            (
+                "accounts[0].payments[0].applies_to[2]: unknown invoice 'INV-33'; "
+                "did you mean 'INV-3'?"
+            ),
+            ("accounts[0].activities[1].invoice: unknown invoice 'INV-5'; did you mean 'INV-4'?"),
+            "accounts[1].terms: expected a number of days such as '30 days', got 'thirty'",
+            "accounts[1].contacts[0].roles: expected a list, got 'decision_maker'",
+            (
+                "accounts[3].currency: unknown currency 'EUX': "
+                "expected an ISO 4217 code such as 'EUR'"
+            ),
+            "accounts[2].id: duplicate account id 'C-1' (also accounts[0])",
+            "accounts[3].id: duplicate account id 'C-2' (also accounts[1])",
+        ]
+
+    def test_json_reports_the_same_problems(self) -> None:
+        """The JSON twin of the file gets the very same list."""
+        data = load_yaml(MANY_PROBLEMS, written_numbers=True)
+        text = json.dumps(data, default=str).replace('"amount": "1.000"', '"amount": 1.000')
+        assert problems(text, "json") == problems(MANY_PROBLEMS)
+
+    def test_a_bad_portfolio_currency_is_reported_once(self) -> None:
+        """Accounts relying on an unknown portfolio currency are still checked, without
+        repeating the currency's problem for each of them."""
+        text = """
+            currency: EUX
+            accounts:
+              - id: C-1
+                invoices:
+                  - {number: INV-1, issued: 2026-09-01, due: 2026-13-01, amount: 100}
+              - id: C-2
+                currency: USD
+                payments:
+                  - {date: 2026-10-01, amount: 5, applies_to: [INV-7]}
+        """
+        assert problems(text) == [
+            "currency: unknown currency 'EUX': expected an ISO 4217 code such as 'EUR'",
+            "accounts[0].invoices[0].due: expected a date, got '2026-13-01': there is no such day",
+            "accounts[1].payments[0].applies_to[0]: unknown invoice 'INV-7'",
+        ]
+
+    def test_a_failed_record_keeps_its_place(self) -> None:
+        """Indices of the account-wide checks are the records' own, whatever failed before."""
+        text = """
+            currency: EUR
+            accounts:
+              - id: C-1
+                payments:
+                  - {date: 2026-10-01, amount: -5}
+                  - {date: 2026-10-01, amount: 5 USD}
+                  - {date: 2026-10-01, amount: 5, applies_to: [NOPE]}
+        """
+        assert problems(text) == [
+            "accounts[0].payments[0].amount: expected an amount above zero, got -5.00 EUR",
+            "accounts[0].payments[1].amount: amount is in USD, but the account is in EUR",
+            "accounts[0].payments[2].applies_to[0]: unknown invoice 'NOPE'",
+        ]
 
 
 class TestYamlSafety:
