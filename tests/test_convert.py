@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import textwrap
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,15 @@ class TestBadData:
                 "write it as a string, e.g. '12345678901234567.89 EUR'"
             )
         ]
+
+    def test_written_numbers_become_plain_decimals(self) -> None:
+        """A YAML or JSON risk score is stored as a plain Decimal, not the reader's own type."""
+        (acct,) = parse_portfolio("currency: EUR\naccounts:\n  - {id: C-1, risk: 0.50}\n")
+        (twin,) = parse_portfolio(
+            '{"currency": "EUR", "accounts": [{"id": "C-1", "risk": 0.50}]}', format="json"
+        )
+        assert (type(acct.risk), type(twin.risk)) == (Decimal, Decimal)
+        assert acct.risk == twin.risk == Decimal("0.50")
 
     def test_yaml_numbers_are_read_as_written(self) -> None:
         """A long YAML number is read exactly, digit for digit, not through a float."""

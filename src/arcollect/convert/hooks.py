@@ -130,7 +130,7 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, bool):
         raise _FieldError(f"expected a number, got {describe(value)}")
     if isinstance(value, Decimal):
-        return value
+        return Decimal(value) if isinstance(value, WrittenNumber) else value  # a plain Decimal
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
