@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import textwrap
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from arcollect import (
     structure,
     unstructure,
 )
+from arcollect._yaml import load_yaml
 from arcollect.domain import Installment
 from strategies import accounts, contacts, invoices, money, promises
 
@@ -102,8 +104,26 @@ class TestBadData:
         ]
 
     def test_float_where_exactness_is_lost(self) -> None:
-        """A YAML float too large to hold cents exactly is refused, with the fix."""
-        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "12345678901234567.89")) == [
+        """A Python float too large to hold cents exactly is refused, with the fix."""
+        data = {
+            "currency": "EUR",
+            "accounts": [
+                {
+                    "id": "C-1",
+                    "invoices": [
+                        {
+                            "number": "INV-1",
+                            "issued": "2026-09-01",
+                            "due": "2026-10-01",
+                            "amount": 12345678901234567.89,
+                        }
+                    ],
+                }
+            ],
+        }
+        with pytest.raises(DataError) as exc:
+            portfolio_from_dict(data)
+        assert [str(p) for p in exc.value.problems] == [
             (
                 "accounts[0].invoices[0].amount: expected an exact amount, "
                 "got 1.2345678901234568e+16, a number too large to be read exactly; "
@@ -111,10 +131,24 @@ class TestBadData:
             )
         ]
 
+    def test_written_numbers_become_plain_decimals(self) -> None:
+        """A YAML or JSON risk score is stored as a plain Decimal, not the reader's own type."""
+        (acct,) = parse_portfolio("currency: EUR\naccounts:\n  - {id: C-1, risk: 0.50}\n")
+        (twin,) = parse_portfolio(
+            '{"currency": "EUR", "accounts": [{"id": "C-1", "risk": 0.50}]}', format="json"
+        )
+        assert (type(acct.risk), type(twin.risk)) == (Decimal, Decimal)
+        assert acct.risk == twin.risk == Decimal("0.50")
+
+    def test_yaml_numbers_are_read_as_written(self) -> None:
+        """A long YAML number is read exactly, digit for digit, not through a float."""
+        (acct,) = parse_portfolio(BASE_ACCOUNT.replace("100.00 EUR", "12345678901234567.89"))
+        assert acct.invoices[0].amount == Money("12345678901234567.89", "EUR")
+
     def test_float_with_too_many_decimals(self) -> None:
-        """A float amount finer than the minor unit is refused, not rounded."""
-        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "100.005")) == [
-            "accounts[0].invoices[0].amount: 100.005 has more decimals than EUR allows (2)"
+        """A YAML amount finer than the minor unit is refused, not rounded."""
+        assert problems(BASE_ACCOUNT.replace("100.00 EUR", "100.0051")) == [
+            "accounts[0].invoices[0].amount: 100.0051 has more decimals than EUR allows (2)"
         ]
 
     def test_exact_float_is_accepted(self) -> None:
@@ -190,6 +224,7 @@ class TestBadData:
         assert problems(text) == [
             "accounts[0].colour: unknown field; did you mean 'country'?",
             "accounts[0].currency: missing required field (or a portfolio-wide currency)",
+            "accounts[0].invoices[0].due: expected a date (YYYY-MM-DD), got '31/02/2026'",
             "accounts[1].terms: expected a number of days such as '30 days', got 'thirty'",
         ]
 
@@ -215,6 +250,263 @@ class TestBadData:
         assert problems("acounts: []") == [
             "acounts: unknown field; did you mean 'accounts'?",
             "accounts: missing required field",
+        ]
+
+
+AMBIGUOUS = "ambiguous amount '{}': a dot is the decimal point: write {}"
+
+
+def block_account(amount: str, currency: str = "EUR") -> str:
+    """A one-invoice portfolio in block style whose amount is written *amount*."""
+    return (
+        f"currency: {currency}\n"
+        "accounts:\n"
+        "  - id: C-1\n"
+        "    invoices:\n"
+        "      - number: INV-1\n"
+        "        issued: 2026-09-01\n"
+        "        due: 2026-10-01\n"
+        f"        amount: {amount}\n"
+    )
+
+
+def json_account(amount: str, currency: str = "EUR") -> str:
+    """The JSON twin of `block_account`: *amount* is JSON text (a number or a string)."""
+    invoice = '{"number": "INV-1", "issued": "2026-09-01", "due": "2026-10-01", "amount": %s}'
+    return (
+        f'{{"currency": "{currency}", "accounts": [{{"id": "C-1", "invoices": ['
+        + invoice % amount
+        + "]}]}"
+    )
+
+
+class TestAmbiguousAmounts:
+    THOUSAND = AMBIGUOUS.format("1.000", "1000, 1,000 or 1,000.00")
+    TWELVE_FIVE = AMBIGUOUS.format("12.500", "12500, 12,500 or 12,500.00")
+    COMMA = "'2.500,00' looks like a decimal comma: write 2,500.00"
+
+    @pytest.mark.parametrize(
+        ("amount", "message"),
+        [
+            ("1.000", THOUSAND),
+            ('"1.000"', THOUSAND),
+            ("1.000 EUR", THOUSAND),
+            ("12.500 EUR", TWELVE_FIVE),
+            ("-12.500", AMBIGUOUS.format("-12.500", "-12500, -12,500 or -12,500.00")),
+            ("{amount: 1.000, currency: EUR}", THOUSAND),
+            ("2.500,00 EUR", COMMA),
+            ("2.500,00", COMMA),
+            ("12,5", "'12,5' looks like a decimal comma: write 12.5"),
+            ("1,00 EUR", "'1,00' looks like a decimal comma: write 1.00"),
+        ],
+    )
+    def test_yaml(self, amount: str, message: str) -> None:
+        """A YAML amount whose grouping is ambiguous is refused at its path, not misread."""
+        assert problems(block_account(amount)) == [f"accounts[0].invoices[0].amount: {message}"]
+
+    @pytest.mark.parametrize(
+        ("amount", "message"),
+        [
+            ("1.000", THOUSAND),
+            ('"1.000 EUR"', THOUSAND),
+            ('"12.500 EUR"', TWELVE_FIVE),
+            ('{"amount": 1.000, "currency": "EUR"}', THOUSAND),
+            ('{"amount": "1.000", "currency": "EUR"}', THOUSAND),
+            ('"2.500,00 EUR"', COMMA),
+            ('"12,5"', "'12,5' looks like a decimal comma: write 12.5"),
+        ],
+    )
+    def test_json(self, amount: str, message: str) -> None:
+        """A JSON amount is checked as written: the number 1.000 keeps its three zeros."""
+        assert problems(json_account(amount), "json") == [
+            f"accounts[0].invoices[0].amount: {message}"
+        ]
+
+    @pytest.mark.parametrize(
+        ("yaml_amount", "json_amount", "expected"),
+        [
+            ("1.000", "1.000", "1"),
+            ('"1.000 KWD"', '"1.000 KWD"', "1"),
+            ("12.500", "12.500", "12.5"),
+            ("{amount: 1.000}", '{"amount": 1.000}', "1"),
+        ],
+    )
+    def test_three_decimal_currencies_are_exact(
+        self, yaml_amount: str, json_amount: str, expected: str
+    ) -> None:
+        """In KWD, which has three decimals, `1.000` is exactly one dinar: YAML and JSON agree."""
+        (acct,) = parse_portfolio(block_account(yaml_amount, "KWD"))
+        (twin,) = parse_portfolio(json_account(json_amount, "KWD"), format="json")
+        assert acct.invoices[0].amount == twin.invoices[0].amount == Money(expected, "KWD")
+
+    @pytest.mark.parametrize(
+        ("amount", "expected"),
+        [
+            ("1000", "1000"),
+            ("1,000", "1000"),
+            ("1,000.00", "1000"),
+            ("1000.5", "1000.50"),
+            ("0.500", "0.50"),
+            ("1.5", "1.50"),
+            ('"1,234,567.89 EUR"', "1234567.89"),
+        ],
+    )
+    def test_unambiguous_amounts_are_read(self, amount: str, expected: str) -> None:
+        """Plain numbers, comma groups and short decimals are read as before."""
+        (acct,) = parse_portfolio(block_account(amount))
+        assert acct.invoices[0].amount == Money(expected, "EUR")
+
+    def test_ibm_csv(self) -> None:
+        """The CSV adapter refuses ambiguous amounts too, naming line and column."""
+        row = "391,A-1,4/6/2013,{},1/2/2013,2/1/2013,{},No,1/15/2013,Paper,13,0\n"
+        text = HEADER + row.format(1, "1.000") + row.format(2, '"2.500,00"')
+        text += row.format(3, "12.500") + row.format(4, '"1,000.50"')
+        with pytest.raises(DataError) as exc:
+            parse_ibm_csv(text, source="ar.csv")
+        assert [str(p) for p in exc.value.problems] == [
+            "line 2: InvoiceAmount: " + AMBIGUOUS.format("1.000", "1000, 1,000 or 1,000.00"),
+            "line 3: InvoiceAmount: '2.500,00' looks like a decimal comma: write 2,500.00",
+            "line 4: InvoiceAmount: " + AMBIGUOUS.format("12.500", "12500, 12,500 or 12,500.00"),
+        ]
+        (acct,) = parse_ibm_csv(HEADER + row.format(4, '"1,000.50"'))
+        assert acct.invoices[0].amount == Money("1000.50", "USD")
+
+
+MANY_PROBLEMS = """\
+currency: EUR
+colour: blue
+accounts:
+  - id: C-1
+    locale: xx_XX
+    tags: key
+    invoices:
+      - {number: INV-1, issued: 2026-09-01, due: 2026-31-10, amount: 100 EUR}
+      - {number: INV-2, issued: 2026-09-01, due: 2026-10-01, amount: 1.000}
+      - {number: INV-3, issued: 2026-09-01, due: 2026-10-01, amount: 50 EUR, colour: red}
+      - {number: INV-3, issued: 2026-09-02, due: 2026-10-02, amount: 60 EUR}
+      - {number: INV-4, issued: 2026-09-01, due: 2026-10-01, amount: 70 USD}
+      - {number: '', issued: 2026-09-01, due: 2026-10-01, amount: 70 EUR}
+    payments:
+      - {date: 2026-10-05, amount: 100 EUR, applies_to: [INV-1, INV-2, INV-33]}
+      - {date: 2026-10-06, amount: 10 EUR, applies_to: INV-3}
+    activities:
+      - {date: 2026-10-07, channel: emial, invoice: INV-1}
+      - {date: 2026-10-08, channel: call, invoice: INV-5}
+    disputes:
+      - {opened: 2026-10-09, reason: pricing, invoices: [INV-4, INV-2]}
+  - id: C-2
+    terms: thirty
+    contacts:
+      - {name: Ann, roles: decision_maker}
+  - id: C-1
+    invoices:
+      - {number: INV-9, issued: 2026-09-01, due: 2026-10-01, amount: 5 EUR}
+  - id: C-2
+    currency: EUX
+"""
+
+REASONS = (
+    "pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, "
+    "billing_error, wrong_product, quality, service, other, unspecified"
+)
+CHANNELS = (
+    "email, letter, sms, call, voicemail, visit, hold_shipments, release_hold, refer_agency, "
+    "refer_attorney, review, note"
+)
+
+
+class TestOnePass:
+    def test_every_problem_of_a_file_at_once(self) -> None:
+        """A file with many kinds of problem reports them all in one pass, in document order.
+
+        The account-wide checks run on the records that are fine (at their own indices), a
+        reference to an invoice that itself failed (INV-1, INV-2) is not called unknown, and
+        duplicate account ids are found although accounts failed.
+        """
+        assert problems(MANY_PROBLEMS) == [
+            "colour: unknown field (expected one of: currency, accounts)",
+            "accounts[0].tags: expected a list, got 'key'",
+            (
+                "accounts[0].locale: unknown locale 'xx_XX': "
+                "expected a code such as 'en_US' or 'de_DE'"
+            ),
+            "accounts[0].invoices[0].due: expected a date, got '2026-31-10': there is no such day",
+            (
+                "accounts[0].invoices[1].amount: ambiguous amount '1.000': a dot is the decimal "
+                "point: write 1000, 1,000 or 1,000.00"
+            ),
+            (
+                "accounts[0].invoices[2].colour: unknown field (expected one of: number, issued, "
+                "due, amount, account, po_number, delivered, proof_of_delivery, credits, tags)"
+            ),
+            "accounts[0].invoices[5].number: expected a non-empty string, got ''",
+            "accounts[0].payments[1].applies_to: expected a list, got 'INV-3'",
+            (
+                "accounts[0].disputes[0].reason: unknown value 'pricing'; "
+                f"did you mean 'pricing_error'? (one of {REASONS})"
+            ),
+            (
+                "accounts[0].activities[0].channel: unknown value 'emial'; "
+                f"did you mean 'email'? (one of {CHANNELS})"
+            ),
+            "accounts[0].invoices[3].number: duplicate invoice number 'INV-3' (also invoices[2])",
+            "accounts[0].invoices[4].amount: amount is in USD, but the account is in EUR",
+            (
+                "accounts[0].payments[0].applies_to[2]: unknown invoice 'INV-33'; "
+                "did you mean 'INV-3'?"
+            ),
+            ("accounts[0].activities[1].invoice: unknown invoice 'INV-5'; did you mean 'INV-4'?"),
+            "accounts[1].terms: expected a number of days such as '30 days', got 'thirty'",
+            "accounts[1].contacts[0].roles: expected a list, got 'decision_maker'",
+            (
+                "accounts[3].currency: unknown currency 'EUX': "
+                "expected an ISO 4217 code such as 'EUR'"
+            ),
+            "accounts[2].id: duplicate account id 'C-1' (also accounts[0])",
+            "accounts[3].id: duplicate account id 'C-2' (also accounts[1])",
+        ]
+
+    def test_json_reports_the_same_problems(self) -> None:
+        """The JSON twin of the file gets the very same list."""
+        data = load_yaml(MANY_PROBLEMS, written_numbers=True)
+        text = json.dumps(data, default=str).replace('"amount": "1.000"', '"amount": 1.000')
+        assert problems(text, "json") == problems(MANY_PROBLEMS)
+
+    def test_a_bad_portfolio_currency_is_reported_once(self) -> None:
+        """Accounts relying on an unknown portfolio currency are still checked, without
+        repeating the currency's problem for each of them."""
+        text = """
+            currency: EUX
+            accounts:
+              - id: C-1
+                invoices:
+                  - {number: INV-1, issued: 2026-09-01, due: 2026-13-01, amount: 100}
+              - id: C-2
+                currency: USD
+                payments:
+                  - {date: 2026-10-01, amount: 5, applies_to: [INV-7]}
+        """
+        assert problems(text) == [
+            "currency: unknown currency 'EUX': expected an ISO 4217 code such as 'EUR'",
+            "accounts[0].invoices[0].due: expected a date, got '2026-13-01': there is no such day",
+            "accounts[1].payments[0].applies_to[0]: unknown invoice 'INV-7'",
+        ]
+
+    def test_a_failed_record_keeps_its_place(self) -> None:
+        """Indices of the account-wide checks are the records' own, whatever failed before."""
+        text = """
+            currency: EUR
+            accounts:
+              - id: C-1
+                payments:
+                  - {date: 2026-10-01, amount: -5}
+                  - {date: 2026-10-01, amount: 5 USD}
+                  - {date: 2026-10-01, amount: 5, applies_to: [NOPE]}
+        """
+        assert problems(text) == [
+            "accounts[0].payments[0].amount: expected an amount above zero, got -5.00 EUR",
+            "accounts[0].payments[1].amount: amount is in USD, but the account is in EUR",
+            "accounts[0].payments[2].applies_to[0]: unknown invoice 'NOPE'",
         ]
 
 

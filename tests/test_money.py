@@ -69,14 +69,97 @@ class TestConstruction:
         assert Money.parse("1_000", default_currency="JPY") == Money(1000, "JPY")
 
     def test_parse_refuses_extra_decimals(self) -> None:
-        """Data is never silently rounded: 1.005 EUR is an error."""
-        with pytest.raises(DataError, match=r"1\.005 has more decimals than EUR allows \(2\)"):
-            Money.parse("1.005 EUR")
+        """Data is never silently rounded: 0.005 EUR and 1.0005 KWD are errors."""
+        with pytest.raises(DataError, match=r"^0\.005 has more decimals than EUR allows \(2\)$"):
+            Money.parse("0.005 EUR")
+        with pytest.raises(DataError, match=r"^1\.0005 has more decimals than KWD allows \(3\)$"):
+            Money.parse("1.0005 KWD")
 
     def test_format_is_localized(self) -> None:
         """format() uses Babel with an explicit locale."""
         assert Money("1200.5", "EUR").format("en_US") == "€1,200.50"
         assert Money("1200.5", "EUR").format("de_DE") == "1.200,50\xa0€"
+
+
+AMBIGUOUS_1000 = (
+    "ambiguous amount '1.000': a dot is the decimal point: write 1000, 1,000 or 1,000.00"
+)
+
+
+def parse_problem(text: str) -> str:
+    """Parse *text* expected to be refused; return the one problem's message."""
+    with pytest.raises(DataError) as exc:
+        Money.parse(text)
+    (problem,) = exc.value.problems
+    assert problem.path == ""
+    return problem.message
+
+
+class TestAmbiguousGrouping:
+    def test_a_dot_before_three_digits_is_refused(self) -> None:
+        """`1.000 EUR` and `12.500 EUR` could be German thousands: refused, with the fix."""
+        assert parse_problem("1.000 EUR") == AMBIGUOUS_1000
+        assert parse_problem("EUR 12.500") == (
+            "ambiguous amount '12.500': a dot is the decimal point: "
+            "write 12500, 12,500 or 12,500.00"
+        )
+        assert parse_problem("-1.000 EUR") == (
+            "ambiguous amount '-1.000': a dot is the decimal point: "
+            "write -1000, -1,000 or -1,000.00"
+        )
+        assert parse_problem("1.000.000 EUR") == (
+            "ambiguous amount '1.000.000': a dot is the decimal point: "
+            "write 1000000, 1,000,000 or 1,000,000.00"
+        )
+
+    def test_the_hint_fits_the_currency(self) -> None:
+        """A currency without decimals is not told to write any."""
+        assert parse_problem("1.000 JPY") == (
+            "ambiguous amount '1.000': a dot is the decimal point: write 1000 or 1,000"
+        )
+
+    def test_three_decimal_currencies_are_exact(self) -> None:
+        """In a currency of three decimals (KWD, BHD) `1.000` is exactly one."""
+        assert Money.parse("1.000 KWD") == Money(1, "KWD")
+        assert Money.parse("12.500 BHD") == Money("12.5", "BHD")
+        assert currency_exponent("BHD") == 3
+
+    def test_unambiguous_forms_are_read(self) -> None:
+        """Comma groups, a leading zero, four digits after the dot and plain numbers are fine."""
+        assert Money.parse("1,000 EUR") == Money(1000, "EUR")
+        assert Money.parse("1,000.00 EUR") == Money(1000, "EUR")
+        assert Money.parse("1,234,567.5 EUR") == Money("1234567.50", "EUR")
+        assert Money.parse("0.500 EUR") == Money("0.50", "EUR")
+        assert Money.parse("1000.5 EUR") == Money("1000.50", "EUR")
+        assert Money.parse("1.5 EUR") == Money("1.50", "EUR")
+
+    def test_a_decimal_comma_is_refused(self) -> None:
+        """`2.500,00 EUR` is no longer read as 2.50: the message writes it the right way."""
+        assert (
+            parse_problem("2.500,00 EUR") == "'2.500,00' looks like a decimal comma: write 2,500.00"
+        )
+        assert parse_problem("12,5 EUR") == "'12,5' looks like a decimal comma: write 12.5"
+        assert parse_problem("1,00 EUR") == "'1,00' looks like a decimal comma: write 1.00"
+        assert parse_problem("1.234.567,89 EUR") == (
+            "'1.234.567,89' looks like a decimal comma: write 1,234,567.89"
+        )
+
+    def test_commas_that_do_not_group_by_threes(self) -> None:
+        """Commas in other places are refused rather than stripped."""
+        assert parse_problem("1,2,3 EUR") == (
+            "commas in '1,2,3' do not group digits by threes: "
+            "write the amount as 1200.50 or 1,200.50"
+        )
+        assert parse_problem("1,000,00.5 EUR") == (
+            "commas in '1,000,00.5' do not group digits by threes: "
+            "write the amount as 1200.50 or 1,200.50"
+        )
+
+    @given(st.integers(1, 999), st.integers(0, 999))
+    def test_every_dot_thousand_is_refused(self, high: int, low: int) -> None:
+        """No amount of the form `H.LLL` is read in a two-decimal currency."""
+        with pytest.raises(DataError, match=r"^ambiguous amount"):
+            Money.parse(f"{high}.{low:03d} EUR")
 
 
 class TestArithmetic:

@@ -136,3 +136,35 @@ class TestScalars:
         assert problems(Contact, "Ann", can_authorize_payment="yes") == [
             "can_authorize_payment: expected true or false, got 'yes'"
         ]
+
+
+class TestCalendarEnds:
+    def test_a_grace_period_past_the_last_day_is_refused(self) -> None:
+        """A promise whose deadline (due + grace) would pass 9999-12-31 is refused at grace_days."""
+        last = date.max
+        assert problems(Promise, date(9999, 12, 1), EUR, last, grace_days=1) == [
+            "grace_days: due + grace runs past 9999-12-31: 9999-12-31 + 1 day"
+        ]
+        assert problems(Promise, D, EUR, date(9999, 12, 30), grace_days=10**12) == [
+            f"grace_days: due + grace runs past 9999-12-31: 9999-12-30 + {10**12} days"
+        ]
+
+    def test_a_deadline_on_the_last_day_is_allowed(self) -> None:
+        """Due + grace may land exactly on 9999-12-31."""
+        promise = Promise(date(9999, 12, 1), EUR, date(9999, 12, 30), grace_days=1)
+        assert promise.grace_days == 1
+
+    def test_the_reader_names_the_field(self) -> None:
+        """In a portfolio the refusal carries the path of the promise's grace_days."""
+        text = (
+            "currency: EUR\naccounts:\n  - id: C-1\n    promises:\n"
+            "      - {made_on: 9999-12-01, amount: 100, due: 9999-12-31, grace_days: 3}\n"
+        )
+        with pytest.raises(DataError) as exc:
+            parse_portfolio(text)
+        assert [str(p) for p in exc.value.problems] == [
+            (
+                "accounts[0].promises[0].grace_days: due + grace runs past 9999-12-31: "
+                "9999-12-31 + 3 days"
+            )
+        ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 import pytest
 
 from arcollect import DataError
 from arcollect._yaml import MAX_DEPTH, load_yaml
+from arcollect.domain.money import WrittenNumber
 
 
 def problems(text: str) -> list[str]:
@@ -53,3 +57,27 @@ class TestLoadYaml:
         assert problems("a: !!int x") == ["line 1, column 4: cannot read 'x' as int"]
         assert problems("a: !!bool x") == ["line 1, column 4: cannot read 'x' as bool"]
         assert problems("a: !!timestamp x") == ["line 1, column 4: cannot read 'x' as timestamp"]
+
+
+class TestWrittenNumbers:
+    def test_portfolio_floats_keep_their_digits(self) -> None:
+        """With written_numbers, `1.000` is the Decimal 1.000 as written, not the float 1.0."""
+        data = load_yaml("a: 1.000\nb: 1_000.50\nc: -0.5\nd: 7", written_numbers=True)
+        assert data == {
+            "a": Decimal("1.000"),
+            "b": Decimal("1000.50"),
+            "c": Decimal("-0.5"),
+            "d": 7,
+        }
+        assert [type(v) for v in data.values()] == [WrittenNumber] * 3 + [int]
+        assert str(data["a"]) == "1.000"
+
+    def test_non_finite_floats_stay_floats(self) -> None:
+        """`.inf` and `.nan` are read as YAML reads them (the data layer refuses them)."""
+        data = load_yaml("a: .inf\nb: -.inf", written_numbers=True)
+        assert data == {"a": math.inf, "b": -math.inf}
+
+    def test_rule_files_are_not_affected(self) -> None:
+        """Without the option (YAML rule files) a float is still a float."""
+        assert load_yaml("a: 1.000") == {"a": 1.0}
+        assert type(load_yaml("a: 1.000")["a"]) is float

@@ -11,15 +11,20 @@ r"""Safe, bounded YAML loading shared by portfolio files and YAML rule files.
 - A scalar that its tag cannot read (``!!int x``, an integer of more digits than Python reads)
   and a character YAML forbids (``\x01``) are errors at their line and column.
 - Errors become `DataError` with the file name, line and column.
+- For portfolios (``written_numbers=True``) a float keeps its digits as written: ``1.000`` is
+  read as `WrittenNumber` ``1.000``, not the float 1.0, so an ambiguous amount can be refused
+  and a long one is read exactly.
 """
 
 from __future__ import annotations
 
+import decimal
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node, ScalarNode
 
+from arcollect.domain.money import WrittenNumber
 from arcollect.errors import DataError, Problem
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "Dumper", "load_yaml"]
@@ -106,10 +111,31 @@ _Loader.yaml_implicit_resolvers = Dumper.yaml_implicit_resolvers = {
 }
 
 
-def load_yaml(text: str, source: str = "<string>") -> Any:
-    """Parse one YAML document of plain data; raise `DataError` naming line and column."""
+class _DataLoader(_Loader):
+    """The portfolio loader: a float is a `WrittenNumber`, its digits as written."""
+
+
+def _written_float(loader: _DataLoader, node: ScalarNode) -> Any:
+    text = str(loader.construct_scalar(node))
     try:
-        loader = _Loader(text)
+        number = WrittenNumber(text.replace("_", ""))
+    except (decimal.InvalidOperation, ValueError):
+        number = None
+    if number is not None and number.is_finite():
+        return number
+    return loader.construct_yaml_float(node)  # .inf, .nan, 1:30.5: as YAML reads them
+
+
+_DataLoader.add_constructor("tag:yaml.org,2002:float", _written_float)
+
+
+def load_yaml(text: str, source: str = "<string>", *, written_numbers: bool = False) -> Any:
+    """Parse one YAML document of plain data; raise `DataError` naming line and column.
+
+    With *written_numbers*, a float is read as a `WrittenNumber` keeping the digits written.
+    """
+    try:
+        loader = (_DataLoader if written_numbers else _Loader)(text)
     except yaml.reader.ReaderError as exc:
         raise DataError([_reader_problem(text, exc)], source) from None
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,7 +30,7 @@ from arcollect.convert.hooks import (
     unstructure,
 )
 from arcollect.domain.account import Account
-from arcollect.domain.money import currency_exponent
+from arcollect.domain.money import WrittenNumber, currency_exponent
 from arcollect.domain.records import describe
 from arcollect.errors import CurrencyError, DataError, Problem
 
@@ -49,39 +48,68 @@ __all__ = [
 
 
 def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
-    """Build the accounts of a portfolio document (already parsed into plain data)."""
+    """Build the accounts of a portfolio document (already parsed into plain data).
+
+    Every problem is reported at once: those of the document, then account by account, then
+    duplicate account ids (checked among all accounts, also those that failed).
+    """
     if not isinstance(data, Mapping):
         raise DataError.at("", f"expected a mapping with 'accounts', got {describe(data)}")
     unknown = [k for k in data if k not in ("currency", "accounts")]
     problems = [Problem(str(k), _unknown_field(str(k), ["currency", "accounts"])) for k in unknown]
     currency = data.get("currency")
+    bad_currency: str | None = None  # a portfolio currency already reported as unknown
     if currency is not None:
         try:
             currency_exponent(_structure_str(currency, str))
         except (CurrencyError, _FieldError) as exc:
             problems.append(Problem("currency", str(exc)))
-            currency = None
+            currency = bad_currency = str(currency)
     if "accounts" not in data:
         problems.append(Problem("accounts", "missing required field"))
-    if problems:
         raise DataError(problems)
-    try:
-        accounts = structure(data["accounts"], tuple[Account, ...], currency=currency)
-    except DataError as exc:
-        raise exc.under("accounts") from None
+    raw = data["accounts"]
+    if not isinstance(raw, list | tuple):
+        problems.append(Problem("accounts", f"expected a list, got {describe(raw)}"))
+        raise DataError(problems)
+    accounts: list[Account] = []
+    ids: list[tuple[int, str]] = []
+    for i, item in enumerate(raw):
+        try:
+            acct = structure(item, Account, currency=currency)
+        except DataError as exc:
+            found = exc.problems
+            if bad_currency is not None and not (isinstance(item, Mapping) and "currency" in item):
+                repeated = _unknown_currency(bad_currency)  # said once, at `currency`
+                found = tuple(p for p in found if p.message != repeated)
+            problems += [p.under(f"accounts[{i}]") for p in found]
+            acct_id = item.get("id") if isinstance(item, Mapping) else None
+            if isinstance(acct_id, str) and acct_id.strip():
+                ids.append((i, acct_id))
+        else:
+            accounts.append(acct)
+            ids.append((i, acct.id))
     seen: dict[str, int] = {}
-    for i, acct in enumerate(accounts):
-        if acct.id in seen:
+    for i, acct_id in ids:
+        if acct_id in seen:
             problems.append(
                 Problem(
                     f"accounts[{i}].id",
-                    f"duplicate account id {acct.id!r} (also accounts[{seen[acct.id]}])",
+                    f"duplicate account id {acct_id!r} (also accounts[{seen[acct_id]}])",
                 )
             )
-        seen.setdefault(acct.id, i)
+        seen.setdefault(acct_id, i)
     if problems:
         raise DataError(problems)
-    return accounts
+    return tuple(accounts)
+
+
+def _unknown_currency(code: str) -> str:
+    try:
+        currency_exponent(code)
+    except CurrencyError as exc:
+        return str(exc)
+    return ""
 
 
 def portfolio_to_dict(
@@ -114,7 +142,7 @@ def parse_portfolio(
     if format == "json":
         data = _load_json(text, source)
     elif format == "yaml":
-        data = load_yaml(text, source)
+        data = load_yaml(text, source, written_numbers=True)
     else:
         raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
     try:
@@ -239,7 +267,9 @@ def _load_json(text: str, source: str) -> Any:
         elif lexeme in "]}":
             depth -= 1
     try:
-        data = json.loads(text, parse_float=Decimal, parse_int=_json_int, object_pairs_hook=_pairs)
+        data = json.loads(
+            text, parse_float=WrittenNumber, parse_int=_json_int, object_pairs_hook=_pairs
+        )
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise DataError([Problem(where, exc.msg)], source) from None

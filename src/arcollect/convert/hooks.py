@@ -29,8 +29,8 @@ import cattrs.errors
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from arcollect._suggest import did_you_mean
-from arcollect.domain.account import Account
-from arcollect.domain.money import Money, currency_exponent
+from arcollect.domain.account import Account, account_problems
+from arcollect.domain.money import Money, WrittenNumber, amount_text, currency_exponent
 from arcollect.domain.records import (
     Activity,
     Channel,
@@ -130,7 +130,7 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, bool):
         raise _FieldError(f"expected a number, got {describe(value)}")
     if isinstance(value, Decimal):
-        return value
+        return Decimal(value) if isinstance(value, WrittenNumber) else value  # a plain Decimal
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
@@ -160,8 +160,13 @@ def _structure_money(value: Any, _: type) -> Money:
             currency = value.get("currency", default)
             if currency is None:
                 raise _FieldError(f"amount {value['amount']} has no currency")
-            amount = _structure_decimal(value["amount"], Decimal)
-            return Money.exact(amount, _structure_str(currency, str))
+            code = _structure_str(currency, str)
+            number = value["amount"]
+            if isinstance(number, str | WrittenNumber):
+                amount = amount_text(str(number), code)
+            else:
+                amount = _structure_decimal(number, Decimal)
+            return Money.exact(amount, code)
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             if default is None:
                 raise _FieldError(
@@ -170,6 +175,8 @@ def _structure_money(value: Any, _: type) -> Money:
                 )
             if isinstance(value, float):
                 value = _float_to_decimal(value, default)
+            elif isinstance(value, WrittenNumber):  # as written in the document: check it
+                value = amount_text(str(value), default)
             return Money.exact(value, default)
     except CurrencyError as exc:
         raise _FieldError(str(exc)) from None
@@ -255,9 +262,12 @@ def _record_hook_factory(cls: type[Any], conv: cattrs.Converter) -> Callable[[An
         ]
         known = {k: v for k, v in value.items() if k in fields} if unknown else value
         try:
-            result = _structure_account(known, inner) if cls is Account else inner(known, cls)
+            result = _structure_account(known, inner, conv) if cls is Account else inner(known, cls)
         except Exception as exc:  # noqa: BLE001 - reported together with the unknown fields
-            raise DataError(unknown + _problems(exc)) from None
+            found = _problems(exc)
+            if cls is not Account:  # every field's problem, not only the first validator's
+                found = _field_failures(cls, known, conv)[1] or found
+            raise DataError(unknown + found) from None
         if unknown:
             raise DataError(unknown)
         return result
@@ -272,17 +282,135 @@ def _unknown_field(name: str, fields: Sequence[str]) -> str:
     return f"unknown field (expected one of: {', '.join(fields)})"
 
 
-def _structure_account(value: Mapping[str, Any], inner: Callable[[Any, type], Any]) -> Account:
+def _structure_account(
+    value: Mapping[str, Any], inner: Callable[[Any, type], Any], conv: cattrs.Converter
+) -> Account:
     data = dict(value)
     currency = data.get("currency", _default_currency.get())
-    if currency is None:
-        raise DataError.at("currency", "missing required field (or a portfolio-wide currency)")
-    data["currency"] = currency
+    if currency is not None:
+        data["currency"] = currency
     token = _default_currency.set(currency if isinstance(currency, str) else None)
     try:
-        return inner(data, Account)  # type: ignore[no-any-return]
+        problems: list[Problem] = []
+        if currency is not None:
+            try:
+                return inner(data, Account)  # type: ignore[no-any-return]
+            except Exception as exc:  # noqa: BLE001 - every problem of the account, in one pass
+                problems = _problems(exc)
+        raise DataError(_account_failure(data, conv) or problems) from None
     finally:
         _default_currency.reset(token)
+
+
+_NO_CURRENCY: Final = "missing required field (or a portfolio-wide currency)"
+
+# The record lists of an account, by field.
+_ACCOUNT_RECORDS: Final[Mapping[str, type]] = {
+    "contacts": Contact,
+    "invoices": Invoice,
+    "payments": Payment,
+    "promises": Promise,
+    "disputes": Dispute,
+    "activities": Activity,
+}
+
+
+def _account_failure(data: Mapping[str, Any], conv: cattrs.Converter) -> list[Problem]:
+    """Return every problem of an account that could not be built, in one pass.
+
+    Each field is structured and checked on its own, each record of a list too; then the
+    account-wide checks (`account_problems`) run on the records that are fine, at their own
+    indices. References to an invoice that itself failed are not reported as unknown.
+    """
+    lists: dict[str, list[tuple[int, Any]]] = {}
+    failed_invoices: list[tuple[int, str]] = []
+    good, problems = _field_failures(Account, data, conv, lists, failed_invoices)
+    problems += account_problems(
+        good.get("id"),
+        good.get("currency"),
+        good.get("credit_limit"),
+        invoices=sorted([*lists.get("invoices", []), *failed_invoices], key=lambda e: e[0]),
+        payments=lists.get("payments", []),
+        promises=lists.get("promises", []),
+        disputes=lists.get("disputes", []),
+        activities=lists.get("activities", []),
+    )
+    return problems
+
+
+def _field_failures(
+    cls: type[Any],
+    data: Mapping[str, Any],
+    conv: cattrs.Converter,
+    lists: dict[str, list[tuple[int, Any]]] | None = None,
+    failed_invoices: list[tuple[int, str]] | None = None,
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Structure and check each field of a *cls* record on its own; return the good and the bad.
+
+    For an account (*lists* given), each record of its record lists is structured on its own
+    too: the good ones go to *lists* with their indices, the numbers of failed invoices to
+    *failed_invoices*. The record's own cross-field checks (``__attrs_post_init__``) cannot run
+    without all its fields, and do not.
+    """
+    problems: list[Problem] = []
+    good: dict[str, Any] = {}
+    for field in attrs.fields(attrs.resolve_types(cls)):
+        name = field.name
+        if name not in data:
+            if cls is Account and name == "currency":
+                problems.append(Problem(name, _NO_CURRENCY))
+            elif field.default is attrs.NOTHING:
+                problems.append(Problem(name, "missing required field"))
+            continue
+        if lists is not None and name in _ACCOUNT_RECORDS:
+            items, failed, item_problems = _salvage(data[name], _ACCOUNT_RECORDS[name], conv)
+            problems += [p.under(name) for p in item_problems]
+            lists[name] = items
+            if name == "invoices" and failed_invoices is not None:
+                failed_invoices += failed
+            continue
+        try:
+            if cls is Account and name == "terms":
+                value = _structure_days(data[name], int)
+            else:
+                value = conv.structure(data[name], field.type or Any)
+        except Exception as exc:  # noqa: BLE001 - reported at the field
+            problems += [p.under(name) for p in _problems(exc)]
+            continue
+        try:  # the constructor's own checks; their problems name the field already
+            if field.converter is not None:
+                value = field.converter(value)
+            if field.validator is not None:
+                field.validator(None, field, value)
+        except DataError as exc:
+            problems += exc.problems
+            continue
+        good[name] = value
+    return good, problems
+
+
+def _salvage(
+    value: Any, cls: type, conv: cattrs.Converter
+) -> tuple[list[tuple[int, Any]], list[tuple[int, str]], list[Problem]]:
+    """Structure a list of *cls* records item by item.
+
+    Return the records that are fine with their indices, the numbers of the invoices that
+    failed (when *cls* is `Invoice`) and the problems of the others.
+    """
+    if not isinstance(value, list | tuple | set | frozenset):
+        return [], [], [Problem("", f"expected a list, got {describe(value)}")]
+    good: list[tuple[int, Any]] = []
+    failed: list[tuple[int, str]] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(value):
+        try:
+            good.append((i, conv.structure(item, cls)))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a reported problem
+            problems += [p.under(f"[{i}]") for p in _problems(exc)]
+            number = item.get("number") if isinstance(item, Mapping) else None
+            if cls is Invoice and isinstance(number, str) and number.strip():
+                failed.append((i, number))
+    return good, failed, problems
 
 
 def _problems(exc: BaseException) -> list[Problem]:

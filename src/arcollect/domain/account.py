@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -26,7 +26,7 @@ from arcollect.domain.records import (
 )
 from arcollect.errors import CurrencyError, DataError, Problem
 
-__all__ = ["Account"]
+__all__ = ["Account", "account_problems"]
 
 
 def _check_currency(_inst: object, _attr: object, code: str) -> None:
@@ -141,54 +141,16 @@ class Account:
             raise DataError(problems)
 
     def _problems(self) -> Iterable[Problem]:
-        cur = self.currency
-
-        def money(path: str, value: Money | None) -> Iterable[Problem]:
-            if value is not None and value.currency != cur:
-                yield Problem(path, f"amount is in {value.currency}, but the account is in {cur}")
-
-        yield from money("credit_limit", self.credit_limit)
-        numbers: dict[str, int] = {}
-        _unknown = _Unknown(numbers)
-        for i, inv in enumerate(self.invoices):
-            if inv.number in numbers:
-                first = numbers[inv.number]
-                yield Problem(
-                    f"invoices[{i}].number",
-                    f"duplicate invoice number {inv.number!r} (also invoices[{first}])",
-                )
-            else:
-                numbers[inv.number] = i
-            yield from money(f"invoices[{i}].amount", inv.amount)
-            if inv.account is not None and inv.account != self.id:
-                yield Problem(
-                    f"invoices[{i}].account",
-                    f"invoice belongs to account {inv.account!r}, not {self.id!r}",
-                )
-        for i, inv in enumerate(self.invoices):
-            if inv.credits is not None:
-                target = numbers.get(inv.credits)
-                if target is None:
-                    yield Problem(f"invoices[{i}].credits", _unknown(inv.credits))
-                elif self.invoices[target].is_credit_note:
-                    yield Problem(
-                        f"invoices[{i}].credits", f"{inv.credits!r} is itself a credit note"
-                    )
-        for i, pay in enumerate(self.payments):
-            yield from money(f"payments[{i}].amount", pay.amount)
-            for j, ref in enumerate(pay.applies_to):
-                if ref not in numbers:
-                    yield Problem(f"payments[{i}].applies_to[{j}]", _unknown(ref))
-        for i, act in enumerate(self.activities):
-            if act.invoice is not None and act.invoice not in numbers:
-                yield Problem(f"activities[{i}].invoice", _unknown(act.invoice))
-        for i, prom in enumerate(self.promises):
-            yield from money(f"promises[{i}].amount", prom.amount)
-        for i, disp in enumerate(self.disputes):
-            yield from money(f"disputes[{i}].amount", disp.amount)
-            for j, ref in enumerate(disp.invoices):
-                if ref not in numbers:
-                    yield Problem(f"disputes[{i}].invoices[{j}]", _unknown(ref))
+        return account_problems(
+            self.id,
+            self.currency,
+            self.credit_limit,
+            invoices=list(enumerate(self.invoices)),
+            payments=list(enumerate(self.payments)),
+            promises=list(enumerate(self.promises)),
+            disputes=list(enumerate(self.disputes)),
+            activities=list(enumerate(self.activities)),
+        )
 
     def invoice(self, number: str) -> Invoice:
         """Return the invoice (or credit note) numbered *number*."""
@@ -205,6 +167,77 @@ class Account:
     def zero(self) -> Money:
         """Zero in the account's currency."""
         return Money.zero(self.currency)
+
+
+def account_problems(
+    account_id: str | None,
+    currency: str | None,
+    credit_limit: Money | None,
+    *,
+    invoices: Sequence[tuple[int, Invoice | str]],
+    payments: Sequence[tuple[int, Payment]],
+    promises: Sequence[tuple[int, Promise]],
+    disputes: Sequence[tuple[int, Dispute]],
+    activities: Sequence[tuple[int, Activity]],
+) -> Iterator[Problem]:
+    """Yield the account-wide problems of an account's records, each at its original index.
+
+    Duplicate invoice numbers, references to unknown invoices, credit notes crediting credit
+    notes, and amounts in another currency than *currency*. Each record comes with its index in
+    the account, so that a reader can check the records that are fine while others failed: an
+    invoice that failed is given as its number alone (a str), so that references to it are not
+    reported as unknown. *account_id* or *currency* None skips the checks that need them.
+    """
+
+    def money(path: str, value: Money | None) -> Iterable[Problem]:
+        if currency is not None and value is not None and value.currency != currency:
+            yield Problem(path, f"amount is in {value.currency}, but the account is in {currency}")
+
+    yield from money("credit_limit", credit_limit)
+    numbers: dict[str, int] = {}
+    by_number: dict[str, Invoice | str] = {}
+    _unknown = _Unknown(numbers)
+    for i, inv in invoices:
+        number = inv if isinstance(inv, str) else inv.number
+        if number in numbers:
+            yield Problem(
+                f"invoices[{i}].number",
+                f"duplicate invoice number {number!r} (also invoices[{numbers[number]}])",
+            )
+        else:
+            numbers[number] = i
+            by_number[number] = inv
+        if isinstance(inv, str):
+            continue
+        yield from money(f"invoices[{i}].amount", inv.amount)
+        if account_id is not None and inv.account is not None and inv.account != account_id:
+            yield Problem(
+                f"invoices[{i}].account",
+                f"invoice belongs to account {inv.account!r}, not {account_id!r}",
+            )
+    for i, inv in invoices:
+        if isinstance(inv, str) or inv.credits is None:
+            continue
+        target = by_number.get(inv.credits)
+        if target is None:
+            yield Problem(f"invoices[{i}].credits", _unknown(inv.credits))
+        elif isinstance(target, Invoice) and target.is_credit_note:
+            yield Problem(f"invoices[{i}].credits", f"{inv.credits!r} is itself a credit note")
+    for i, pay in payments:
+        yield from money(f"payments[{i}].amount", pay.amount)
+        for j, ref in enumerate(pay.applies_to):
+            if ref not in numbers:
+                yield Problem(f"payments[{i}].applies_to[{j}]", _unknown(ref))
+    for i, act in activities:
+        if act.invoice is not None and act.invoice not in numbers:
+            yield Problem(f"activities[{i}].invoice", _unknown(act.invoice))
+    for i, prom in promises:
+        yield from money(f"promises[{i}].amount", prom.amount)
+    for i, disp in disputes:
+        yield from money(f"disputes[{i}].amount", disp.amount)
+        for j, ref in enumerate(disp.invoices):
+            if ref not in numbers:
+                yield Problem(f"disputes[{i}].invoices[{j}]", _unknown(ref))
 
 
 #: How many unknown invoice references of one account get a "did you mean" (each compares the

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Final, SupportsIndex, overload
@@ -24,7 +25,15 @@ import babel.numbers
 
 from arcollect.errors import CurrencyError, CurrencyMismatchError, DataError, InexactAmountError
 
-__all__ = ["MAX_AMOUNT_DIGITS", "MONEY_CONTEXT", "Money", "currency_exponent", "is_currency"]
+__all__ = [
+    "MAX_AMOUNT_DIGITS",
+    "MONEY_CONTEXT",
+    "Money",
+    "WrittenNumber",
+    "amount_text",
+    "currency_exponent",
+    "is_currency",
+]
 
 #: At most this many digits before the decimal point in an amount (below 10**18, a
 #: quintillion): sums of up to 10**39 such amounts stay exact in `MONEY_CONTEXT`.
@@ -97,6 +106,75 @@ def _to_decimal(value: object, what: str) -> Decimal:
     raise InexactAmountError(
         f"{what} must be a Decimal, int or numeric string, got {type(value).__name__}"
     )
+
+
+class WrittenNumber(Decimal):
+    """A number read from a document, its digits exactly as written (``1.000`` stays ``1.000``).
+
+    The data readers build these for YAML and JSON numbers, so that `amount_text` can check
+    what the author wrote: ``amount: 1.000`` must not silently become one euro.
+    """
+
+    __slots__ = ()
+
+
+# Digit groups a reader must not guess at: "1.000" (a German thousand, or one to three
+# decimals?), "1.000.000", "2.500,00" and "12,5" (decimal commas).
+_DOT_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}")
+_DOT_GROUPS = re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3}){2,}")
+_COMMA_GROUPS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
+_DECIMAL_COMMA = re.compile(r"([-+]?)((?:[1-9]\d{0,2}(?:\.\d{3})+)|\d+),(\d+)")
+
+
+def _grouped(value: Decimal) -> str:
+    return format(value, ",")  # the format mini-language: "," groups by threes, no locale
+
+
+def amount_text(text: str, currency: str | None = None) -> Decimal:
+    """Read the number of an amount written as text, refusing digit groups that are ambiguous.
+
+    Commas group thousands (``1,200.50``) and must group by threes; underscores may group too.
+    A dot is the decimal point, so ``1.000`` is refused (is it a thousand, written the German
+    way?) unless *currency* has three decimals, as the Kuwaiti dinar does; a decimal comma
+    (``2.500,00``, ``12,5``) is refused with the amount written the right way. Raise
+    `DataError` (without a path).
+
+    >>> amount_text("1,200.50", "EUR"), amount_text("1.000", "KWD")
+    (Decimal('1200.50'), Decimal('1.000'))
+    >>> amount_text("2.500,00", "EUR")
+    Traceback (most recent call last):
+    ...
+    arcollect.errors.DataError: '2.500,00' looks like a decimal comma: write 2,500.00
+    """
+    number = text.strip()
+    exp = currency_exponent(currency) if currency is not None and is_currency(currency) else 2
+    if (_DOT_THOUSANDS.fullmatch(number) and exp != 3) or _DOT_GROUPS.fullmatch(number):
+        whole = Decimal(number.replace(".", ""))
+        ways = [str(whole), _grouped(whole)]
+        if exp:
+            ways.append(f"{_grouped(whole)}.{'0' * exp}")
+        raise DataError.at(
+            "",
+            f"ambiguous amount {number!r}: a dot is the decimal point: "
+            f"write {', '.join(ways[:-1])} or {ways[-1]}",
+        )
+    if "," in number and not _COMMA_GROUPS.fullmatch(number.replace("_", "")):
+        m = _DECIMAL_COMMA.fullmatch(number)
+        if m:
+            sign, whole_text, fraction = m.groups()
+            fixed = Decimal(f"{sign}{whole_text.replace('.', '')}.{fraction}")
+            raise DataError.at(
+                "", f"{number!r} looks like a decimal comma: write {_grouped(fixed)}"
+            )
+        raise DataError.at(
+            "",
+            f"commas in {number!r} do not group digits by threes: "
+            "write the amount as 1200.50 or 1,200.50",
+        )
+    try:
+        return Decimal(number.replace(",", "").replace("_", ""))
+    except decimal.InvalidOperation:
+        raise DataError.at("", f"expected an amount such as '1200.00', got {text!r}") from None
 
 
 def _check_currency(_inst: object, _attr: object, code: Any) -> None:
@@ -193,8 +271,9 @@ class Money:
     def parse(cls, text: str, default_currency: str | None = None) -> Money:
         """Parse ``"1,200.50 EUR"``, ``"EUR 1200.50"`` or, given a default currency, ``"1200.50"``.
 
-        Commas and underscores group thousands. The amount must not have more decimals than the
-        currency's minor unit (no silent rounding of data).
+        Commas and underscores group thousands, a dot is the decimal point: an ambiguous amount
+        such as ``"1.000 EUR"`` or ``"2.500,00 EUR"`` is refused (see `amount_text`). The amount
+        must not have more decimals than the currency's minor unit (no silent rounding of data).
 
         >>> Money.parse("1,200.50 EUR")
         Money('1200.50', 'EUR')
@@ -218,11 +297,12 @@ class Money:
                 "expected an ISO 4217 code such as 'EUR'"
             )
         try:
-            amount = Decimal(number.replace(",", "").replace("_", ""))
-        except decimal.InvalidOperation:
-            raise DataError.at(
-                "", f"expected an amount such as '1200.00 {currency}', got {text!r}"
-            ) from None
+            amount = amount_text(number, currency)
+        except DataError as exc:
+            message = exc.problems[0].message
+            if message.startswith("expected an amount"):
+                message = f"expected an amount such as '1200.00 {currency}', got {text!r}"
+            raise DataError.at("", message) from None
         return cls.exact(amount, currency)
 
     @classmethod

@@ -397,6 +397,14 @@ class Promise:
             problems.append(
                 Problem("grace_days", f"expected 0 or more days, got {self.grace_days}")
             )
+        elif self.grace_days > (date.max - self.due).days:  # the deadline must be a date
+            problems.append(
+                Problem(
+                    "grace_days",
+                    f"due + grace runs past {date.max}: {self.due} + {self.grace_days} "
+                    f"day{'' if self.grace_days == 1 else 's'}",
+                )
+            )
         if self.installments:
             dues = [i.due for i in self.installments]
             if dues != sorted(dues) or len(set(dues)) != len(dues):
