@@ -16,7 +16,6 @@ Type rules, in short (the language reference has them all):
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +26,7 @@ from typing import Any
 import attrs
 import babel
 
+from arcollect._suggest import did_you_mean
 from arcollect.domain.money import Money, is_currency
 from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcome
 from arcollect.errors import Diagnostic, PolicyError, Span
@@ -105,9 +105,12 @@ def _quote(name: str) -> str:
     return f"`{name}`"
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
+def _hint(word: str, candidates: Iterable[str], also: str | None = None) -> str | None:
+    """Return the hint for an unknown *word*: "did you mean" the closest candidate, then *also*."""
+    close = did_you_mean(word, candidates, quote="`")
+    if close is not None and also is not None:
+        return f"{close} {also}"
+    return close or also
 
 
 @attrs.define
@@ -216,10 +219,11 @@ class _Checker:
             else:
                 self.error(
                     span,
-                    f"invoices have no field `{field}`{_suggest(field, INVOICE_FIELDS)}",
+                    f"invoices have no field `{field}`",
+                    hint=_hint(field, INVOICE_FIELDS),
                 )
             return None
-        self.error(span, f"unknown fact `{dotted}`{_suggest(dotted, self.all_names(scope))}")
+        self.error(span, f"unknown fact `{dotted}`", _hint(dotted, self.all_names(scope)))
         return None
 
     # -- expressions -----------------------------------------------------------------------
@@ -418,8 +422,8 @@ class _Checker:
         if word not in members:
             self.error(
                 node.span,
-                f"`{word}` is not {other.describe()}{_suggest(word, members)}",
-                hint=f"one of: {', '.join(members)}",
+                f"`{word}` is not {other.describe()}",
+                hint=_hint(word, members, f"one of: {', '.join(members)}"),
             )
             return None
         return self.const(node, other, other.enum(word))
@@ -434,8 +438,8 @@ class _Checker:
         if node.value not in members:
             self.error(
                 node.span,
-                f'"{node.value}" is not {other.describe()}{_suggest(node.value, members)}',
-                hint=f"one of: {', '.join(members)}",
+                f'"{node.value}" is not {other.describe()}',
+                hint=_hint(node.value, members, f"one of: {', '.join(members)}"),
             )
             return None
         return TConst(type=other, span=node.span, text=node.text, value=other.enum(node.value))
@@ -609,8 +613,8 @@ class _Checker:
         if node.collection != "invoices":
             self.error(
                 node.span,
-                f"cannot aggregate over `{node.collection}`: only `invoices` is a list"
-                f"{_suggest(node.collection, ['invoices'])}",
+                f"cannot aggregate over `{node.collection}`: only `invoices` is a list",
+                hint=_hint(node.collection, ["invoices"]),
             )
             return None
         if scope.in_aggregate:
@@ -622,7 +626,8 @@ class _Checker:
             if node.field not in INVOICE_FIELDS:
                 self.error(
                     node.span,
-                    f"invoices have no field `{node.field}`{_suggest(node.field, INVOICE_FIELDS)}",
+                    f"invoices have no field `{node.field}`",
+                    hint=_hint(node.field, INVOICE_FIELDS),
                 )
                 return None
             field = INVOICE_FIELDS[node.field]
@@ -730,8 +735,8 @@ class _Checker:
         if role not in CONTACT_ROLES:
             self.error(
                 self.locate(span, role),
-                f"unknown contact role `{role}`{_suggest(role, CONTACT_ROLES)}",
-                hint=f"roles: {', '.join(sorted(CONTACT_ROLES))}",
+                f"unknown contact role `{role}`",
+                hint=_hint(role, CONTACT_ROLES, f"roles: {', '.join(sorted(CONTACT_ROLES))}"),
             )
 
     def header(self) -> None:
@@ -815,7 +820,8 @@ class _Checker:
         if t.segment is not None and t.segment not in self.segment_nodes:
             self.error(
                 self.locate(t.span, t.segment),
-                f"unknown segment `{t.segment}`{_suggest(t.segment, self.segment_nodes)}",
+                f"unknown segment `{t.segment}`",
+                hint=_hint(t.segment, self.segment_nodes),
             )
         pauses = tuple(
             c for c in (self.condition(p, _Scope(), "`pause while`") for p in t.pause_while) if c
@@ -830,14 +836,14 @@ class _Checker:
             if ev.event.dotted not in EVENTS:
                 self.error(
                     ev.event.span,
-                    f"unknown event `{ev.event.dotted}`{_suggest(ev.event.dotted, EVENTS)}",
-                    hint=f"events: {', '.join(EVENTS)}",
+                    f"unknown event `{ev.event.dotted}`",
+                    hint=_hint(ev.event.dotted, EVENTS, f"events: {', '.join(EVENTS)}"),
                 )
             elif ev.step not in step_names:
                 self.error(
                     self.locate(ev.span, ev.step),
-                    f"cannot resume at `{ev.step}`: timeline `{t.name}` has no such step"
-                    f"{_suggest(ev.step, step_names)}",
+                    f"cannot resume at `{ev.step}`: timeline `{t.name}` has no such step",
+                    hint=_hint(ev.step, step_names),
                 )
             else:
                 resume = ev.step
@@ -911,7 +917,9 @@ class _Checker:
         for i, rule in enumerate(block.rules):
             if rule.channel not in CHANNELS:
                 self.error(
-                    rule.span, f"unknown channel `{rule.channel}`{_suggest(rule.channel, CHANNELS)}"
+                    rule.span,
+                    f"unknown channel `{rule.channel}`",
+                    hint=_hint(rule.channel, CHANNELS),
                 )
             cond = None
             if rule.condition is not None:
@@ -953,8 +961,8 @@ class _Checker:
                 money_facts = [n for n, x in FACTS.items() if x.type.kind is Kind.MONEY]
                 self.error(
                     self.locate(block.tiers.span, measure),
-                    f"tiers are shares of an amount such as `overdue`, not `{measure}`"
-                    f"{_suggest(measure, money_facts)}",
+                    f"tiers are shares of an amount such as `overdue`, not `{measure}`",
+                    hint=_hint(measure, money_facts),
                 )
             self.unique(((t.name, t.span) for t in block.tiers.tiers), "tier")
             tiers = tuple((t.name, t.share.fraction) for t in block.tiers.tiers)
@@ -988,8 +996,8 @@ class _Checker:
             what = enum_type(enum_cls).describe()
             self.error(
                 self.locate(span, word),
-                f"`{word}` is not {what}{_suggest(word, members)}",
-                hint=f"one of: {', '.join(members)}",
+                f"`{word}` is not {what}",
+                hint=_hint(word, members, f"one of: {', '.join(members)}"),
             )
 
     def expect_attribute(self, attr: ast.AccountAttr) -> None:
@@ -1019,14 +1027,16 @@ class _Checker:
                         if name not in steps:
                             self.error(
                                 self.locate(rec.span, name),
-                                f"unknown step `{name}`{_suggest(name, steps)}",
+                                f"unknown step `{name}`",
+                                hint=_hint(name, steps),
                             )
                 elif isinstance(rec, ast.ContactRecord):
                     self.role(rec.role, rec.span)
                 elif isinstance(rec, ast.LastContactRecord) and rec.channel not in _CHANNEL_WORDS:
                     self.error(
                         rec.span,
-                        f"unknown channel `{rec.channel}`{_suggest(rec.channel, _CHANNEL_WORDS)}",
+                        f"unknown channel `{rec.channel}`",
+                        hint=_hint(rec.channel, _CHANNEL_WORDS),
                     )
                 if isinstance(
                     rec,
@@ -1037,22 +1047,26 @@ class _Checker:
                 if isinstance(item, ast.ThenStep) and item.name not in steps:
                     self.error(
                         self.locate(item.span, item.name),
-                        f"unknown step `{item.name}`{_suggest(item.name, steps)}",
+                        f"unknown step `{item.name}`",
+                        hint=_hint(item.name, steps),
                     )
                 elif isinstance(item, ast.ThenAction) and item.kind not in _ACTION_KINDS:
                     self.error(
                         item.span,
-                        f"unknown action `{item.kind}`{_suggest(item.kind, _ACTION_KINDS)}",
+                        f"unknown action `{item.kind}`",
+                        hint=_hint(item.kind, _ACTION_KINDS),
                     )
                 elif isinstance(item, ast.ThenTier) and item.name not in tier_names:
                     self.error(
                         self.locate(item.span, item.name),
-                        f"unknown tier `{item.name}`{_suggest(item.name, tier_names)}",
+                        f"unknown tier `{item.name}`",
+                        hint=_hint(item.name, tier_names),
                     )
                 elif isinstance(item, ast.ThenChannel) and item.channel not in CHANNELS:
                     self.error(
                         item.span,
-                        f"unknown channel `{item.channel}`{_suggest(item.channel, CHANNELS)}",
+                        f"unknown channel `{item.channel}`",
+                        hint=_hint(item.channel, CHANNELS),
                     )
 
 

@@ -23,7 +23,6 @@ one run reports the errors of every section.
 from __future__ import annotations
 
 import contextvars
-import difflib
 import functools
 import gc
 import re
@@ -39,6 +38,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import Lexer, LexerState, PatternStr
 from lark.utils import TextSlice
 
+from arcollect._suggest import did_you_mean
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 
@@ -1189,6 +1189,5 @@ def _at_line_start(source: str, tok: Token) -> bool:
 def _did_you_mean(tok: Token, expected: set[str]) -> str | None:
     if tok.type == "$END" or not str(tok.value).isidentifier():
         return None
-    candidates = sorted(w for w in expected if w.replace("_", "").isalpha())
-    matches = difflib.get_close_matches(str(tok.value), candidates, n=1, cutoff=0.7)
-    return f"did you mean `{matches[0]}`?" if matches else None
+    candidates = (w for w in expected if w.replace("_", "").isalpha())
+    return did_you_mean(str(tok.value), candidates, quote="`")

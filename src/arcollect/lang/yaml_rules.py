@@ -7,9 +7,10 @@ of the language, so YAML and ``.arc`` files give the same syntax tree; then ever
 tree and in any error, is mapped back, so that errors point at the YAML file's own lines and
 columns::
 
-    policy.yaml:12:22: error: unknown fact `overdu`; did you mean `overdue`?
+    policy.yaml:12:22: error: unknown fact `overdu`
       12 |   small_balance: overdu < 250 EUR
          |                  ^^^^^^
+      hint: did you mean `overdue`?
 
 The keys (see docs/language.md, "YAML rule files")::
 
@@ -26,7 +27,6 @@ The keys (see docs/language.md, "YAML rule files")::
 from __future__ import annotations
 
 import bisect
-import difflib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +34,7 @@ import attrs
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from arcollect._suggest import did_you_mean
 from arcollect._yaml import _Loader
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
@@ -83,10 +84,11 @@ _CALENDAR_KEYS = ("days", "holidays")
 
 
 class _YamlError(Exception):
-    def __init__(self, node: Node, message: str) -> None:
+    def __init__(self, node: Node, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.node = node
         self.message = message
+        self.hint = hint
 
 
 @attrs.define
@@ -153,13 +155,8 @@ def _mapping(
         if key in out:
             errors.append(_YamlError(key_node, f"duplicate key `{key}`"))
         elif allowed and key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = (
-                f"; did you mean `{close[0]}`?"
-                if close
-                else f" (expected one of: {', '.join(allowed)})"
-            )
-            errors.append(_YamlError(key_node, f"unknown key `{key}` in {what}{hint}"))
+            hint = did_you_mean(key, allowed, quote="`") or f"expected one of: {', '.join(allowed)}"
+            errors.append(_YamlError(key_node, f"unknown key `{key}` in {what}", hint))
         else:
             out[key] = (key_node, value_node)
     return out
@@ -534,7 +531,8 @@ def parse_yaml_policy(
         translator.errors.append(exc)
     if translator.errors:
         diagnostics = [
-            Diagnostic(e.message, _node_span(e.node), source_name) for e in translator.errors
+            Diagnostic(e.message, _node_span(e.node), source_name, hint=e.hint)
+            for e in translator.errors
         ]
         raise PolicyError(sorted(diagnostics, key=lambda d: d.span or Span(0, 0, 0, 0)), text)
     generated = translator.w.text()
