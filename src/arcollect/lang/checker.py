@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 import attrs
 import babel
@@ -229,8 +229,52 @@ class _Checker:
     # -- expressions -----------------------------------------------------------------------
 
     def expr(self, node: ast.Expr, scope: _Scope) -> TExpr | None:
-        method: Callable[[Any, _Scope], TExpr | None] = getattr(self, f"x_{type(node).__name__}")
-        return method(node, scope)
+        """Type *node*: one arm per expression class, so mypy proves none is forgotten."""
+        match node:
+            case ast.NumberLit():
+                return self.x_NumberLit(node, scope)
+            case ast.PercentLit():
+                return self.x_PercentLit(node, scope)
+            case ast.MoneyLit():
+                return self.x_MoneyLit(node, scope)
+            case ast.DurationLit():
+                return self.x_DurationLit(node, scope)
+            case ast.DateLit():
+                return self.x_DateLit(node, scope)
+            case ast.StringLit():
+                return self.x_StringLit(node, scope)
+            case ast.BoolLit():
+                return self.x_BoolLit(node, scope)
+            case ast.Name():
+                return self.x_Name(node, scope)
+            case ast.Unary():
+                return self.x_Unary(node, scope)
+            case ast.Binary():
+                return self.x_Binary(node, scope)
+            case ast.Compare():
+                return self.x_Compare(node, scope)
+            case ast.BoolOp():
+                return self.x_BoolOp(node, scope)
+            case ast.Not():
+                return self.x_Not(node, scope)
+            case ast.In():
+                return self.x_In(node, scope)
+            case ast.Contains():
+                return self.x_Contains(node, scope)
+            case ast.Between():
+                return self.x_Between(node, scope)
+            case ast.Conditional():
+                return self.x_Conditional(node, scope)
+            case ast.Aggregate():
+                return self.x_Aggregate(node, scope)
+            case ast.Call():
+                return self.x_Call(node, scope)
+            case ast.HasRole():
+                return self.x_HasRole(node, scope)
+            case ast.SetLiteral():
+                return self.x_SetLiteral(node, scope)
+            case _:  # pragma: no cover - exhaustive
+                assert_never(node)
 
     def const(self, node: ast.Node, type_: Type, value: Any) -> TConst:
         return TConst(type=type_, span=node.span, text=self.text(node.span), value=value)
@@ -1018,56 +1062,77 @@ class _Checker:
             for attr in e.account.attributes:
                 self.expect_attribute(attr)
             for rec in e.account.records:
-                if isinstance(rec, ast.DisputeRecord) and rec.reason is not None:
+                self.record(rec, steps)
+            for item in e.then:
+                self.then_item(item, steps, tier_names)
+
+    def record(self, rec: ast.Record, steps: set[str]) -> None:
+        match rec:
+            case ast.InvoiceRecord() | ast.PaymentRecord() | ast.PromiseRecord():
+                self.record_currency(rec.amount)
+            case ast.DisputeRecord():
+                if rec.reason is not None:
                     self.member(rec.span, rec.reason, DisputeReason)
-                elif isinstance(rec, ast.LastContactRecord):
-                    self.member(rec.span, rec.outcome, Outcome)
-                if isinstance(rec, ast.DoneRecord):
-                    for name in rec.steps:
-                        if name not in steps:
-                            self.error(
-                                self.locate(rec.span, name),
-                                f"unknown step `{name}`",
-                                hint=_hint(name, steps),
-                            )
-                elif isinstance(rec, ast.ContactRecord):
-                    self.role(rec.role, rec.span)
-                elif isinstance(rec, ast.LastContactRecord) and rec.channel not in _CHANNEL_WORDS:
+                self.record_currency(rec.amount)
+            case ast.ContactRecord():
+                self.role(rec.role, rec.span)
+            case ast.DoneRecord():
+                for name in rec.steps:
+                    if name not in steps:
+                        self.error(
+                            self.locate(rec.span, name),
+                            f"unknown step `{name}`",
+                            hint=_hint(name, steps),
+                        )
+            case ast.LastContactRecord():
+                self.member(rec.span, rec.outcome, Outcome)
+                if rec.channel not in _CHANNEL_WORDS:
                     self.error(
                         rec.span,
                         f"unknown channel `{rec.channel}`",
                         hint=_hint(rec.channel, _CHANNEL_WORDS),
                     )
-                if isinstance(
-                    rec,
-                    ast.InvoiceRecord | ast.PaymentRecord | ast.PromiseRecord | ast.DisputeRecord,
-                ) and not is_currency(rec.amount.currency):
-                    self.error(rec.amount.span, f"unknown currency `{rec.amount.currency}`")
-            for item in e.then:
-                if isinstance(item, ast.ThenStep) and item.name not in steps:
+            case _:  # pragma: no cover - exhaustive
+                assert_never(rec)
+
+    def record_currency(self, amount: ast.MoneyLit) -> None:
+        if not is_currency(amount.currency):
+            self.error(amount.span, f"unknown currency `{amount.currency}`")
+
+    def then_item(self, item: ast.ThenItem, steps: set[str], tier_names: set[str]) -> None:
+        match item:
+            case ast.ThenStep():
+                if item.name not in steps:
                     self.error(
                         self.locate(item.span, item.name),
                         f"unknown step `{item.name}`",
                         hint=_hint(item.name, steps),
                     )
-                elif isinstance(item, ast.ThenAction) and item.kind not in _ACTION_KINDS:
+            case ast.ThenAction():
+                if item.kind not in _ACTION_KINDS:
                     self.error(
                         item.span,
                         f"unknown action `{item.kind}`",
                         hint=_hint(item.kind, _ACTION_KINDS),
                     )
-                elif isinstance(item, ast.ThenTier) and item.name not in tier_names:
+            case ast.ThenTier():
+                if item.name not in tier_names:
                     self.error(
                         self.locate(item.span, item.name),
                         f"unknown tier `{item.name}`",
                         hint=_hint(item.name, tier_names),
                     )
-                elif isinstance(item, ast.ThenChannel) and item.channel not in CHANNELS:
+            case ast.ThenChannel():
+                if item.channel not in CHANNELS:
                     self.error(
                         item.span,
                         f"unknown channel `{item.channel}`",
                         hint=_hint(item.channel, CHANNELS),
                     )
+            case ast.ThenNoAction() | ast.ThenPriority():
+                pass
+            case _:  # pragma: no cover - exhaustive
+                assert_never(item)
 
 
 _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
