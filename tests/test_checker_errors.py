@@ -252,6 +252,26 @@ CATALOGUE = {
         'timeline t for all\n  step s 1 day past due call\nexpect "x" as of 2026-11-23\n  account\n    dispute 1 EUR opened 2026-10-02 reason pricng\n    last contact 2026-11-01 call iratee\n  then step s',
         "t.arc:7:44: error: `pricng` is not a dispute reason\n  7 |     dispute 1 EUR opened 2026-10-02 reason pricng\n    |                                            ^^^^^^\n  hint: did you mean `pricing_error`? one of: pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, billing_error, wrong_product, quality, service, other, unspecified\n\nt.arc:8:34: error: `iratee` is not a contact outcome\n  8 |     last contact 2026-11-01 call iratee\n    |                                  ^^^^^^\n  hint: did you mean `irate`? one of: sent, reached, no_answer, voicemail, promise, dispute, paid, irate, wrong_contact, refused, bounced, done",
     ),
+    "constant_duration_too_long": (
+        "let a = 30 days * 999999999999",
+        "t.arc:3:9: error: this duration is 29,999,999,999,970 days: durations are at most 36,525 days (100 years) either way\n  3 | let a = 30 days * 999999999999\n    |         ^^^^^^^^^^^^^^^^^^^^^^\n  hint: check the numbers: no step, gap or deadline needs more than 100 years",
+    ),
+    "constant_date_before_year_one": (
+        "let a = 0001-01-01 - 1 day",
+        "t.arc:3:9: error: this date is out of range: dates run from 0001-01-01 to 9999-12-31\n  3 | let a = 0001-01-01 - 1 day\n    |         ^^^^^^^^^^^^^^^^^^\n  hint: check the date and the duration added to it",
+    ),
+    "constant_date_after_9999": (
+        "let a = today < 9999-12-31 + 1 day",
+        "t.arc:3:17: error: this date is out of range: dates run from 0001-01-01 to 9999-12-31\n  3 | let a = today < 9999-12-31 + 1 day\n    |                 ^^^^^^^^^^^^^^^^^^\n  hint: check the date and the duration added to it",
+    ),
+    "round_places_out_of_range": (
+        "let a = round(overdue, 99999999)",
+        "t.arc:3:24: error: `round` takes 0 to 28 decimals, got 99999999\n  3 | let a = round(overdue, 99999999)\n    |                        ^^^^^^^^\n  hint: for money, `round(x)` rounds to whole units and `round(x, 2)` to cents",
+    ),
+    "constant_division_by_zero": (
+        "let a = overdue / (2 - 2)",
+        "t.arc:3:9: error: division by zero: the divisor is always 0\n  3 | let a = overdue / (2 - 2)\n    |         ^^^^^^^^^^^^^^^^^",
+    ),
 }
 
 YAML_CATALOGUE = {
@@ -394,3 +414,27 @@ class TestSuggestions:
             parse_policy(policy("let a = zzzz > 5"), name="t.arc")
         [diagnostic] = exc.value.diagnostics
         assert (diagnostic.message, diagnostic.hint) == ("unknown fact `zzzz`", None)
+
+
+class TestConstantBounds:
+    """Durations and dates computed from constants are checked; within bounds they pass."""
+
+    @pytest.mark.parametrize(
+        "snippet",
+        [
+            "let a = today + 36525 days > today",
+            "let a = 2 weeks * 3 > 1 day",
+            "let a = 9999-12-30 + 1 day > today",
+            "let a = 0001-01-02 - 1 day < today",
+            "let a = round(overdue, 28) > overdue",
+        ],
+    )
+    def test_in_range_constants_check(self, snippet: str) -> None:
+        """A constant duration of 100 years, or a date at the edge of the calendar, is fine."""
+        parse_policy(policy(snippet), name="t.arc")
+
+    def test_data_is_not_folded(self) -> None:
+        """A duration that reads data is left to the evaluator, whatever it is multiplied by."""
+        parse_policy(
+            policy("let a = (today - account.customer_since) * 1,000 > 1 day"), name="t.arc"
+        )

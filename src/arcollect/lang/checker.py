@@ -19,15 +19,15 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
-from decimal import Decimal
-from typing import Any, assert_never
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Final, assert_never
 
 import attrs
 import babel
 
 from arcollect._suggest import did_you_mean
-from arcollect.domain.money import Money, is_currency
+from arcollect.domain.money import MONEY_CONTEXT, Money, is_currency
 from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcome
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
@@ -63,6 +63,8 @@ from arcollect.lang.types import (
     BOOL,
     DATE,
     DURATION,
+    MAX_DURATION_DAYS,
+    MAX_ROUND_PLACES,
     NUMBER,
     STRING,
     STRING_SET,
@@ -343,7 +345,10 @@ class _Checker:
         result = self.arithmetic(node, left.type, right.type)
         if result is None:
             return None
-        return TBinary(
+        if node.op == "/" and _is_zero(right):
+            self.error(node.span, "division by zero: the divisor is always 0")
+            return None
+        typed = TBinary(
             type=result,
             span=node.span,
             text=self.text(node.span),
@@ -352,6 +357,29 @@ class _Checker:
             right=right,
             optional=left.optional or right.optional,
         )
+        return typed if self.in_range(typed) else None
+
+    def in_range(self, typed: TExpr) -> bool:
+        """Whether a duration or date computed from constants alone stays within bounds."""
+        value = _fold(typed)
+        if value is None:
+            return True
+        if typed.type.kind is Kind.DURATION and abs(int(value)) > MAX_DURATION_DAYS:
+            self.error(
+                typed.span,
+                f"this duration is {_shorten(value)} days: durations are at most "
+                f"{MAX_DURATION_DAYS:,} days (100 years) either way",
+                hint="check the numbers: no step, gap or deadline needs more than 100 years",
+            )
+            return False
+        if typed.type.kind is Kind.DATE and not 1 <= value <= _LAST_DAY:
+            self.error(
+                typed.span,
+                "this date is out of range: dates run from 0001-01-01 to 9999-12-31",
+                hint="check the date and the duration added to it",
+            )
+            return False
+        return True
 
     def arithmetic(self, node: ast.Binary, lt: Type, rt: Type) -> Type | None:
         op = node.op
@@ -753,10 +781,20 @@ class _Checker:
                 t.type.kind is Kind.NUMBER for t in typed[1:]
             ):
                 result = first
-                if len(typed) == 2 and not (
-                    isinstance(typed[1], TConst) and typed[1].value == int(typed[1].value)
+                places = typed[1] if len(typed) == 2 else None
+                if places is not None and not (
+                    isinstance(places, TConst) and places.value == int(places.value)
                 ):
                     self.error(node.args[1].span, "`round` takes a whole number of decimals")
+                    return None
+                if isinstance(places, TConst) and not 0 <= places.value <= MAX_ROUND_PLACES:
+                    self.error(
+                        node.args[1].span,
+                        f"`round` takes 0 to {MAX_ROUND_PLACES} decimals, "
+                        f"got {_shorten(places.value)}",
+                        hint="for money, `round(x)` rounds to whole units and `round(x, 2)` "
+                        "to cents",
+                    )
                     return None
         elif func == "days" and first.kind is Kind.DURATION:
             result = NUMBER
@@ -1148,6 +1186,69 @@ _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
     "risk": ((ast.NumberLit,), "a number", False),
     "customer_since": ((ast.DateLit,), "a date", False),
 }
+
+
+#: The ordinal of the last date there is, 9999-12-31.
+_LAST_DAY: Final = date.max.toordinal()
+
+
+def _fold(expr: TExpr) -> Decimal | int | None:
+    """Return the value of a number, duration or date expression made of constants only.
+
+    Numbers fold to Decimals (in `MONEY_CONTEXT`), durations to whole days and dates to their
+    ordinal, as plain ints that never overflow; None if the expression reads data or cannot be
+    computed (a division by zero, a number beyond the context).
+    """
+    kind = expr.type.kind
+    if kind not in (Kind.NUMBER, Kind.DURATION, Kind.DATE):
+        return None
+    if isinstance(expr, TConst):
+        value = expr.value
+        if isinstance(value, timedelta):
+            return value.days
+        if isinstance(value, date):
+            return value.toordinal()
+        return value if isinstance(value, Decimal) else None
+    if isinstance(expr, TUnary):
+        operand = _fold(expr.operand)
+        return None if operand is None else -operand
+    if not isinstance(expr, TBinary):
+        return None
+    a, b = _fold(expr.left), _fold(expr.right)
+    if a is None or b is None:
+        return None
+    try:
+        return _apply(expr.op, a, b, kind)
+    except ArithmeticError:
+        return None
+
+
+def _apply(op: str, a: Decimal | int, b: Decimal | int, kind: Kind) -> Decimal | int | None:
+    ctx = MONEY_CONTEXT
+    if op == "+":
+        return ctx.add(a, b) if kind is Kind.NUMBER else int(a) + int(b)
+    if op == "-":
+        return ctx.subtract(a, b) if kind is Kind.NUMBER else int(a) - int(b)
+    if op == "*" and kind is Kind.NUMBER:
+        return ctx.multiply(a, b)
+    if op == "*":  # a duration (whole days) times a number, rounded as the evaluator does
+        product = ctx.multiply(Decimal(a), Decimal(b))
+        return int(product.to_integral_value(rounding=ROUND_HALF_EVEN, context=ctx))
+    if op == "/" and kind is Kind.NUMBER and b:
+        return ctx.divide(a, b)
+    return None
+
+
+def _is_zero(expr: TExpr) -> bool:
+    """Whether *expr* is a constant zero (a number, money or duration)."""
+    if isinstance(expr, TConst) and isinstance(expr.value, Money):
+        return expr.value.amount == 0
+    return expr.type.kind in (Kind.NUMBER, Kind.DURATION) and _fold(expr) == 0
+
+
+def _shorten(value: object) -> str:
+    text = f"{value:,}" if isinstance(value, int) else str(value)
+    return text if len(text) <= 30 else f"{text[:12]}...{text[-12:]}"
 
 
 def _order(d: Diagnostic) -> tuple[int, int, int]:

@@ -41,6 +41,7 @@ from lark.utils import TextSlice
 from arcollect._suggest import did_you_mean
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
+from arcollect.lang.types import MAX_DECIMALS, MAX_DURATION_DAYS, MAX_INTEGER_DIGITS
 
 __all__ = ["MAX_NESTING", "MAX_POLICY_CHARS", "parse"]
 
@@ -204,8 +205,57 @@ def _span(children: Sequence[Any]) -> Span:
     return Span(line, column, sp.end_line, sp.end_column, start, sp.end)  # type: ignore[arg-type]
 
 
+#: A numeral whose dot may as well group thousands (``2.500``, ``12.500``): refused as ambiguous.
+_AMBIGUOUS_DOT = re.compile(r"[1-9]\d{0,2}\.\d{3}")
+
+
 def _decimal(tok: Token) -> Decimal:
-    return Decimal(tok.value.replace(",", "").replace("_", ""))
+    """Return the value of a numeral, or report why it is refused (and return 0).
+
+    Refused: more than `MAX_INTEGER_DIGITS` digits before the point or `MAX_DECIMALS` after,
+    a dot that may group thousands (``2.500``), a decimal comma (``2.500,00``).
+    """
+    text: str = tok.value
+    error = _numeral_error(text)
+    if error is not None:
+        message, hint = error
+        _STATE.get().error(message, _token_span(tok), hint=hint)
+        return Decimal(0)
+    return Decimal(text.replace(",", "").replace("_", ""))
+
+
+def _numeral_error(text: str) -> tuple[str, str] | None:
+    """Return the message and hint for a numeral that is refused, or None if it is fine."""
+    message = hint = ""
+    whole, _, decimals = text.replace(",", "").replace("_", "").partition(".")
+    if "," in text and "." in text and text.index(".") < text.index(","):
+        before, _, after = text.partition(",")
+        message = f"`{text}` uses a decimal comma: write `{before.replace('.', ',')}.{after}`"
+        hint = "commas group thousands and a dot starts the decimals, as in `2,500.00 EUR`"
+    elif text.count(".") > 1:
+        message = f"`{text}` groups thousands with dots: write `{text.replace('.', ',')}`"
+        hint = "commas (or underscores) group thousands, as in `1,000,000`"
+    elif _AMBIGUOUS_DOT.fullmatch(text):
+        decimal = f"{whole}.{decimals[:2]}" if decimals.endswith("0") else f"{text}0"
+        message = f"`{text}` is ambiguous: a dot followed by three digits may group thousands"
+        hint = (
+            f"if the dot groups thousands, write `{whole},{decimals}` or `{whole}{decimals}`; "
+            f"for a decimal number, write `{decimal}`"
+        )
+    elif len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
+        message = (
+            f"`{_shorten(text)}` is too large: numbers have at most {MAX_INTEGER_DIGITS} "
+            "digits before the decimal point"
+        )
+        hint = "no amount, count or duration in a policy needs more; look for a stray digit"
+    elif len(decimals) > MAX_DECIMALS:
+        message = f"`{_shorten(text)}` has {len(decimals)} decimals; the most is {MAX_DECIMALS}"
+        hint = "round the number: money has no more decimals than its currency"
+    return (message, hint) if message else None
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 30 else f"{text[:12]}...{text[-12:]}"
 
 
 def _whole(tok: Token, what: str) -> int:
@@ -846,6 +896,14 @@ class _Builder(Transformer[Token, Any]):
             _STATE.get().error(
                 f"a duration is a whole number of days, found `{children[0].value} {unit}`",
                 span,
+            )
+            days = Decimal(0)
+        elif days > MAX_DURATION_DAYS:
+            _STATE.get().error(
+                f"`{_shorten(children[0].value)} {unit}` is too long: durations are at most "
+                f"{MAX_DURATION_DAYS:,} days (100 years)",
+                span,
+                hint="durations count days past due, gaps and intervals: check the number",
             )
             days = Decimal(0)
         return ast.DurationLit(days=int(days), unit="week" if week else "day", span=span)
