@@ -313,7 +313,7 @@ YAML_CATALOGUE = {
     ),
     "yaml_alias_bomb": (
         "a: &a [x, x]\nb0: &b0 [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nb1: &b1 [*b0, *b0, *b0, *b0, *b0, *b0, *b0, *b0, *b0, *b0]\nb2: &b2 [*b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1]\nb3: &b3 [*b2, *b2, *b2, *b2, *b2, *b2, *b2, *b2, *b2, *b2]\nb4: &b4 [*b3, *b3, *b3, *b3, *b3, *b3, *b3, *b3, *b3, *b3]\nb5: &b5 [*b4, *b4, *b4, *b4, *b4, *b4, *b4, *b4, *b4, *b4]\nb6: &b6 [*b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5]\nb7: &b7 [*b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6]\nb8: &b8 [*b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7]\nb9: &b9 [*b8, *b8, *b8, *b8, *b8, *b8, *b8, *b8, *b8, *b8]\nb10: &b10 [*b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9]\n",
-        "t.yaml:12:12: error: invalid YAML: too many aliases (more than 100); the document looks like an alias bomb and is refused\n  12 | b10: &b10 [*b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9]\n     |            ^",
+        "t.yaml:2:10: error: invalid YAML: aliases (`*name`) are not allowed in rule files: write the value out\n  2 | b0: &b0 [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n    |          ^",
     ),
     "yaml_syntax_inside_step": (
         "policy: t\ntimelines:\n  - name: s\n    steps:\n      - {name: a, at: 1 day past due, do: hold shipmentz}\n",
@@ -321,7 +321,7 @@ YAML_CATALOGUE = {
     ),
     "yaml_smuggled_clause": (
         'policy: t\nlet:\n  a: "1\\nlet b = 2"\n',
-        "t.yaml:1:1: error: a value holds more than one clause: write each in its own YAML key\n  1 | policy: t\n    | ^",
+        't.yaml:3:6: error: this value holds more than one expression\n  3 |   a: "1\\nlet b = 2"\n    |      ^^^^^^^^^^^^^^\n  hint: a value holds exactly what its key says: write each clause under its own key',
     ),
     "yaml_empty": (
         "",
