@@ -325,7 +325,7 @@ YAML_CATALOGUE = {
     ),
     "yaml_empty": (
         "",
-        "t.yaml: error: the file is empty: expected a policy",
+        "t.yaml:1:1: error: the file is empty: expected a policy\n  1 |\n    | ^",
     ),
     "yaml_tiers_share_of_unknown": (
         "policy: t\ncurrency: EUR\npriority:\n  tiers: {A: 100%}\n  share_of: balanse\n",

@@ -16,6 +16,7 @@ Type rules, in short (the language reference has them all):
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 from collections.abc import Iterable, Mapping
@@ -29,7 +30,7 @@ import babel
 from arcollect._suggest import did_you_mean
 from arcollect.domain.money import MONEY_CONTEXT, Money, is_currency
 from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcome
-from arcollect.errors import Diagnostic, PolicyError, Span
+from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.checked import (
     CheckedChannelRule,
@@ -58,6 +59,7 @@ from arcollect.lang.checked import (
     TUnary,
     day_words,
 )
+from arcollect.lang.parser import line_ends
 from arcollect.lang.schema import FACTS, INVOICE_FIELDS, Fact
 from arcollect.lang.types import (
     BOOL,
@@ -107,12 +109,23 @@ def _quote(name: str) -> str:
     return f"`{name}`"
 
 
-def _hint(word: str, candidates: Iterable[str], also: str | None = None) -> str | None:
-    """Return the hint for an unknown *word*: "did you mean" the closest candidate, then *also*."""
-    close = did_you_mean(word, candidates, quote="`")
-    if close is not None and also is not None:
-        return f"{close} {also}"
-    return close or also
+@attrs.frozen
+class _Hint:
+    """The hint for an unknown *word*, computed only if the error is reported."""
+
+    word: str
+    candidates: Iterable[str]
+    also: str | None = None
+
+    def __call__(self) -> str | None:
+        """Return "did you mean" the closest candidate, then *also*."""
+        close = did_you_mean(self.word, self.candidates, quote="`")
+        if close is not None and self.also is not None:
+            return f"{close} {self.also}"
+        return close or self.also
+
+
+_hint = _Hint
 
 
 @attrs.define
@@ -123,7 +136,7 @@ class _Scope:
 class _Checker:
     def __init__(self, tree: ast.PolicyFile, source: str, source_name: str) -> None:
         self.tree = tree
-        self.source = source
+        self.source = line_ends(source)
         self.source_name = source_name
         self.diagnostics: list[Diagnostic] = []
         self.currency = tree.header.currency
@@ -131,11 +144,21 @@ class _Checker:
         self.segment_nodes = {seg.name: seg for seg in tree.segments}
         self.lets: dict[str, TExpr | None] = {}
         self.resolving: list[str] = []
+        self.errors = 0
+        self.omitted = 0
+        self.line_starts: list[int] | None = None
+        self.names: dict[bool, list[str]] = {}
 
     # -- diagnostics -----------------------------------------------------------------------
 
-    def error(self, span: Span, message: str, hint: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(message, span, self.source_name, "error", hint))
+    def error(self, span: Span, message: str, hint: str | _Hint | None = None) -> None:
+        """Report an error; past `MAX_REPORTED_ERRORS`, only count it (no hint is computed)."""
+        if self.errors >= MAX_REPORTED_ERRORS:
+            self.omitted += 1
+            return
+        self.errors += 1
+        text = hint() if isinstance(hint, _Hint) else hint
+        self.diagnostics.append(Diagnostic(message, span, self.source_name, "error", text))
 
     def warn(self, span: Span, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, self.source_name, "warning", hint))
@@ -144,11 +167,19 @@ class _Checker:
         """Return the span of *word* (a whole word) inside *span*, or *span* if not found."""
         if not self.source or span.end <= span.start:
             return span
-        text = self.source[span.start : span.end]
-        for found in re.finditer(rf"(?<![\w.]){re.escape(word)}(?![\w])", text):
-            start = span.start + found.start()
-            line = self.source.count("\n", 0, start) + 1
-            col = start - (self.source.rfind("\n", 0, start) + 1) + 1
+        source = self.source
+        at = span.start
+        while (at := source.find(word, at, span.end)) >= 0:  # no regex: one per word is slow
+            start, after = at, at + len(word)
+            at += 1
+            before = source[start - 1 : start] if start > span.start else ""
+            following = source[after : after + 1] if after < span.end else ""
+            if before == "." or _is_word(before) or _is_word(following):
+                continue
+            if self.line_starts is None:  # built once: locating is then a binary search
+                self.line_starts = [0, *(m.end() for m in re.finditer("\n", self.source))]
+            line = bisect.bisect_right(self.line_starts, start)
+            col = start - self.line_starts[line - 1] + 1
             return Span(line, col, line, col + len(word), start, start + len(word))
         return span
 
@@ -160,10 +191,11 @@ class _Checker:
     # -- names -----------------------------------------------------------------------------
 
     def all_names(self, scope: _Scope) -> list[str]:
-        names = [*FACTS, *self.let_nodes, *self.segment_nodes]
-        if scope.in_aggregate:
-            names += list(INVOICE_FIELDS)
-        return names
+        inside = scope.in_aggregate
+        if inside not in self.names:
+            names = [*FACTS, *self.let_nodes, *self.segment_nodes]
+            self.names[inside] = names + list(INVOICE_FIELDS) if inside else names
+        return self.names[inside]
 
     def fact_type(self, fact: Fact) -> Type:
         if fact.type.kind is Kind.MONEY:
@@ -876,7 +908,7 @@ class _Checker:
         self.expects(timelines, priority)
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
-            raise PolicyError(sorted(self.diagnostics, key=_order), self.source)
+            raise PolicyError(sorted(self.diagnostics, key=_order), self.source, self.omitted)
         h = tree.header
         cal = h.calendar
         return CheckedPolicy(
@@ -1249,6 +1281,10 @@ def _is_zero(expr: TExpr) -> bool:
 def _shorten(value: object) -> str:
     text = f"{value:,}" if isinstance(value, int) else str(value)
     return text if len(text) <= 30 else f"{text[:12]}...{text[-12:]}"
+
+
+def _is_word(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char == "_")
 
 
 def _order(d: Diagnostic) -> tuple[int, int, int]:

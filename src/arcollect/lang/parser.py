@@ -39,7 +39,7 @@ from lark.lexer import Lexer, LexerState, PatternStr
 from lark.utils import TextSlice
 
 from arcollect._suggest import did_you_mean
-from arcollect.errors import Diagnostic, PolicyError, Span
+from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.types import MAX_DECIMALS, MAX_DURATION_DAYS, MAX_INTEGER_DIGITS
 
@@ -171,7 +171,12 @@ class _State:
     diagnostics: list[Diagnostic] = attrs.Factory(list)
     depth: dict[int, int] = attrs.Factory(dict)
 
+    omitted: int = 0
+
     def error(self, message: str, span: Span, hint: str | None = None) -> None:
+        if len(self.diagnostics) >= MAX_REPORTED_ERRORS:
+            self.omitted += 1
+            return
         self.diagnostics.append(Diagnostic(message, span, self.source_name, hint=hint))
 
 
@@ -958,7 +963,7 @@ def parse(text: str | bytes, *, source_name: str = "<policy>") -> ast.PolicyFile
     >>> print(policy.lets[0].value.right)
     MoneyLit(amount=Decimal('250'), currency='EUR')
     """
-    source = _decode(text, source_name)
+    source = line_ends(_decode(text, source_name))
     if len(source) > MAX_POLICY_CHARS:
         raise PolicyError([_too_long(source, source_name)], source)
     nul = source.find("\0")
@@ -987,7 +992,7 @@ def parse(text: str | bytes, *, source_name: str = "<policy>") -> ast.PolicyFile
             gc.enable()
         _STATE.reset(token)
     if state.diagnostics or result is None:
-        raise PolicyError(_sorted_unique(state.diagnostics), source)
+        raise PolicyError(_sorted_unique(state.diagnostics), source, state.omitted)
     return result
 
 
@@ -1027,6 +1032,21 @@ def _sorted_unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     unique = list(dict.fromkeys(diagnostics))
     unique.sort(key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0))
     return unique
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def line_ends(text: str) -> str:
+    r"""Return *text* with each lone ``\r`` (an old Mac line end) made ``\n``.
+
+    Offsets are kept (one character for one), and lines are then counted by ``\n`` alone:
+    ``\r\n`` needs no change, since its ``\r`` is blank space at the end of a line.
+
+    >>> line_ends("a\rb\r\nc")
+    'a\nb\r\nc'
+    """
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 def _decode(text: str | bytes, source_name: str) -> str:

@@ -504,12 +504,15 @@ class _Translator:
         self.expr(v, "the expectation", "then")
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 class _SpanMap:
     def __init__(self, pieces: list[_Piece], yaml_text: str) -> None:
         self.pieces = pieces
         self.starts = [p.start for p in pieces]
-        self.line_starts = [0]
-        self.line_starts += [i + 1 for i, ch in enumerate(yaml_text) if ch == "\n"]
+        self.line_starts = [0]  # a line ends with \n, \r\n or a lone \r, as YAML says
+        self.line_starts += [m.end() for m in _LINE_BREAK.finditer(yaml_text)]
 
     def offset(self, pos: int, *, end: bool = False) -> int:
         i = max(bisect.bisect_right(self.starts, pos - (1 if end else 0)) - 1, 0)
@@ -742,7 +745,12 @@ def parse_yaml_policy(
         loader.dispose()
     if root is None:
         raise PolicyError(
-            [Diagnostic("the file is empty: expected a policy", None, source_name)], text
+            [
+                Diagnostic(
+                    "the file is empty: expected a policy", Span(1, 1, 1, 2, 0, 1), source_name
+                )
+            ],
+            text,
         )
     translator = _Translator()
     translator.errors += _foreign_tags(root)
@@ -765,7 +773,7 @@ def parse_yaml_policy(
         diagnostics = [
             attrs.evolve(d, span=spans.span(d.span) if d.span else None) for d in exc.diagnostics
         ]
-        raise PolicyError(diagnostics, text) from None
+        raise PolicyError(diagnostics, text, exc.omitted) from None
     value_errors = _check_values(tree, translator.values, generated)
     if value_errors:
         diagnostics = [
