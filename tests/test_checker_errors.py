@@ -30,7 +30,7 @@ def policy(snippet: str) -> str:
 CATALOGUE = {
     "unknown_fact_suggests": (
         "let a = overdu > 5 EUR",
-        "t.arc:3:9: error: unknown fact `overdu`; did you mean `overdue`?\n  3 | let a = overdu > 5 EUR\n    |         ^^^^^^",
+        "t.arc:3:9: error: unknown fact `overdu`\n  3 | let a = overdu > 5 EUR\n    |         ^^^^^^\n  hint: did you mean `overdue`?",
     ),
     "unknown_fact_no_suggestion": (
         "let a = zzzz > 5",
@@ -98,7 +98,7 @@ CATALOGUE = {
     ),
     "unknown_segment": (
         "segment key when true\ntimeline t for segment kye\n  step s 1 day past due call",
-        "t.arc:4:24: error: unknown segment `kye`; did you mean `key`?\n  4 | timeline t for segment kye\n    |                        ^^^",
+        "t.arc:4:24: error: unknown segment `kye`\n  4 | timeline t for segment kye\n    |                        ^^^\n  hint: did you mean `key`?",
     ),
     "duplicate_timeline": (
         "timeline t for all\n  step s 1 day past due call\ntimeline t for all\n  step s 1 day past due call",
@@ -114,15 +114,15 @@ CATALOGUE = {
     ),
     "resume_unknown_step": (
         "timeline t for all\n  on promise.broken resume at first_cal\n  step first_call 10 days past due call",
-        "t.arc:4:31: error: cannot resume at `first_cal`: timeline `t` has no such step; did you mean `first_call`?\n  4 |   on promise.broken resume at first_cal\n    |                               ^^^^^^^^^",
+        "t.arc:4:31: error: cannot resume at `first_cal`: timeline `t` has no such step\n  4 |   on promise.broken resume at first_cal\n    |                               ^^^^^^^^^\n  hint: did you mean `first_call`?",
     ),
     "unknown_event": (
         "timeline t for all\n  on promise.kept resume at s\n  step s 1 day past due call",
-        "t.arc:4:6: error: unknown event `promise.kept`; did you mean `promise.broken`?\n  4 |   on promise.kept resume at s\n    |      ^^^^^^^^^^^^\n  hint: events: promise.broken",
+        "t.arc:4:6: error: unknown event `promise.kept`\n  4 |   on promise.kept resume at s\n    |      ^^^^^^^^^^^^\n  hint: did you mean `promise.broken`? events: promise.broken",
     ),
     "unknown_role": (
         "timeline t for all\n  step s 1 day past due call to decison_maker",
-        "t.arc:4:33: error: unknown contact role `decison_maker`; did you mean `decision_maker`?\n  4 |   step s 1 day past due call to decison_maker\n    |                                 ^^^^^^^^^^^^^\n  hint: roles: accounts_payable, billing, decision_maker, executive, owner, sales_rep",
+        "t.arc:4:33: error: unknown contact role `decison_maker`\n  4 |   step s 1 day past due call to decison_maker\n    |                                 ^^^^^^^^^^^^^\n  hint: did you mean `decision_maker`? roles: accounts_payable, billing, decision_maker, executive, owner, sales_rep",
     ),
     "tiers_not_100": (
         "priority\n  tiers by share of overdue: A 80%, B 15%",
@@ -138,7 +138,7 @@ CATALOGUE = {
     ),
     "tiers_unknown_measure": (
         "priority\n  tiers by share of overdu: A 100%",
-        "t.arc:4:21: error: tiers are shares of an amount such as `overdue`, not `overdu`; did you mean `overdue`?\n  4 |   tiers by share of overdu: A 100%\n    |                     ^^^^^^",
+        "t.arc:4:21: error: tiers are shares of an amount such as `overdue`, not `overdu`\n  4 |   tiers by share of overdu: A 100%\n    |                     ^^^^^^\n  hint: did you mean `overdue`?",
     ),
     "duplicate_tier": (
         "priority\n  tiers by share of overdue: A 50%, A 50%",
@@ -146,11 +146,11 @@ CATALOGUE = {
     ),
     "enum_word_unknown": (
         "let a = last_contact.outcome == iratee",
-        "t.arc:3:33: error: `iratee` is not a contact outcome; did you mean `irate`?\n  3 | let a = last_contact.outcome == iratee\n    |                                 ^^^^^^\n  hint: one of: sent, reached, no_answer, voicemail, promise, dispute, paid, irate, wrong_contact, refused, bounced, done",
+        "t.arc:3:33: error: `iratee` is not a contact outcome\n  3 | let a = last_contact.outcome == iratee\n    |                                 ^^^^^^\n  hint: did you mean `irate`? one of: sent, reached, no_answer, voicemail, promise, dispute, paid, irate, wrong_contact, refused, bounced, done",
     ),
     "enum_string_unknown": (
         'let a = dispute.reason == "pricing"',
-        't.arc:3:27: error: "pricing" is not a dispute reason; did you mean `pricing_error`?\n  3 | let a = dispute.reason == "pricing"\n    |                           ^^^^^^^^^\n  hint: one of: pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, billing_error, wrong_product, quality, service, other, unspecified',
+        't.arc:3:27: error: "pricing" is not a dispute reason\n  3 | let a = dispute.reason == "pricing"\n    |                           ^^^^^^^^^\n  hint: did you mean `pricing_error`? one of: pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, billing_error, wrong_product, quality, service, other, unspecified',
     ),
     "invoices_bare": (
         "let a = invoices",
@@ -162,7 +162,7 @@ CATALOGUE = {
     ),
     "aggregate_unknown_field": (
         "let a = sum(invoices.opn)",
-        "t.arc:3:9: error: invoices have no field `opn`; did you mean `open`?\n  3 | let a = sum(invoices.opn)\n    |         ^^^^^^^^^^^^^^^^^",
+        "t.arc:3:9: error: invoices have no field `opn`\n  3 | let a = sum(invoices.opn)\n    |         ^^^^^^^^^^^^^^^^^\n  hint: did you mean `open`?",
     ),
     "count_with_field": (
         "let a = count(invoices.open)",
@@ -242,7 +242,7 @@ CATALOGUE = {
     ),
     "many_errors_all_reported": (
         "let a = overdu > 1\nlet b = 1 EUR + 1 USD\nsegment s when 5",
-        "t.arc:3:9: error: unknown fact `overdu`; did you mean `overdue`?\n  3 | let a = overdu > 1\n    |         ^^^^^^\n\nt.arc:4:9: error: cannot add EUR and USD: amounts must be in one currency\n  4 | let b = 1 EUR + 1 USD\n    |         ^^^^^^^^^^^^^\n\nt.arc:5:16: error: segment `s` needs a condition (true or false), got a number\n  5 | segment s when 5\n    |                ^",
+        "t.arc:3:9: error: unknown fact `overdu`\n  3 | let a = overdu > 1\n    |         ^^^^^^\n  hint: did you mean `overdue`?\n\nt.arc:4:9: error: cannot add EUR and USD: amounts must be in one currency\n  4 | let b = 1 EUR + 1 USD\n    |         ^^^^^^^^^^^^^\n\nt.arc:5:16: error: segment `s` needs a condition (true or false), got a number\n  5 | segment s when 5\n    |                ^",
     ),
     "expect_attribute_types": (
         'timeline t for all\n  step s 1 day past due call\nexpect "x" as of 2026-11-23\n  account risk "high" terms 5\n    invoice 1 EUR due 2026-10-01\n  then step s',
@@ -250,14 +250,34 @@ CATALOGUE = {
     ),
     "expect_unknown_reason_and_outcome": (
         'timeline t for all\n  step s 1 day past due call\nexpect "x" as of 2026-11-23\n  account\n    dispute 1 EUR opened 2026-10-02 reason pricng\n    last contact 2026-11-01 call iratee\n  then step s',
-        "t.arc:7:44: error: `pricng` is not a dispute reason; did you mean `pricing_error`?\n  7 |     dispute 1 EUR opened 2026-10-02 reason pricng\n    |                                            ^^^^^^\n  hint: one of: pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, billing_error, wrong_product, quality, service, other, unspecified\n\nt.arc:8:34: error: `iratee` is not a contact outcome; did you mean `irate`?\n  8 |     last contact 2026-11-01 call iratee\n    |                                  ^^^^^^\n  hint: one of: sent, reached, no_answer, voicemail, promise, dispute, paid, irate, wrong_contact, refused, bounced, done",
+        "t.arc:7:44: error: `pricng` is not a dispute reason\n  7 |     dispute 1 EUR opened 2026-10-02 reason pricng\n    |                                            ^^^^^^\n  hint: did you mean `pricing_error`? one of: pricing_error, wrong_quantity, missing_po, not_delivered, damaged, duplicate_billing, billing_error, wrong_product, quality, service, other, unspecified\n\nt.arc:8:34: error: `iratee` is not a contact outcome\n  8 |     last contact 2026-11-01 call iratee\n    |                                  ^^^^^^\n  hint: did you mean `irate`? one of: sent, reached, no_answer, voicemail, promise, dispute, paid, irate, wrong_contact, refused, bounced, done",
+    ),
+    "constant_duration_too_long": (
+        "let a = 30 days * 999999999999",
+        "t.arc:3:9: error: this duration is 29,999,999,999,970 days: durations are at most 36,525 days (100 years) either way\n  3 | let a = 30 days * 999999999999\n    |         ^^^^^^^^^^^^^^^^^^^^^^\n  hint: check the numbers: no step, gap or deadline needs more than 100 years",
+    ),
+    "constant_date_before_year_one": (
+        "let a = 0001-01-01 - 1 day",
+        "t.arc:3:9: error: this date is out of range: dates run from 0001-01-01 to 9999-12-31\n  3 | let a = 0001-01-01 - 1 day\n    |         ^^^^^^^^^^^^^^^^^^\n  hint: check the date and the duration added to it",
+    ),
+    "constant_date_after_9999": (
+        "let a = today < 9999-12-31 + 1 day",
+        "t.arc:3:17: error: this date is out of range: dates run from 0001-01-01 to 9999-12-31\n  3 | let a = today < 9999-12-31 + 1 day\n    |                 ^^^^^^^^^^^^^^^^^^\n  hint: check the date and the duration added to it",
+    ),
+    "round_places_out_of_range": (
+        "let a = round(overdue, 99999999)",
+        "t.arc:3:24: error: `round` takes 0 to 28 decimals, got 99999999\n  3 | let a = round(overdue, 99999999)\n    |                        ^^^^^^^^\n  hint: for money, `round(x)` rounds to whole units and `round(x, 2)` to cents",
+    ),
+    "constant_division_by_zero": (
+        "let a = overdue / (2 - 2)",
+        "t.arc:3:9: error: division by zero: the divisor is always 0\n  3 | let a = overdue / (2 - 2)\n    |         ^^^^^^^^^^^^^^^^^",
     ),
 }
 
 YAML_CATALOGUE = {
     "yaml_expression_error_points_into_yaml": (
         "policy: t\ncurrency: EUR\nlet:\n  small: overdu < 250 EUR\n",
-        "t.yaml:4:10: error: unknown fact `overdu`; did you mean `overdue`?\n  4 |   small: overdu < 250 EUR\n    |          ^^^^^^",
+        "t.yaml:4:10: error: unknown fact `overdu`\n  4 |   small: overdu < 250 EUR\n    |          ^^^^^^\n  hint: did you mean `overdue`?",
     ),
     "yaml_quoted_expression": (
         'policy: t\ncurrency: EUR\nlet:\n  small: "overdue < 250 USD"\n',
@@ -265,7 +285,7 @@ YAML_CATALOGUE = {
     ),
     "yaml_unknown_key": (
         "policy: t\ncurrencyy: EUR\n",
-        "t.yaml:2:1: error: unknown key `currencyy` in the policy; did you mean `currency`?\n  2 | currencyy: EUR\n    | ^^^^^^^^^",
+        "t.yaml:2:1: error: unknown key `currencyy` in the policy\n  2 | currencyy: EUR\n    | ^^^^^^^^^\n  hint: did you mean `currency`?",
     ),
     "yaml_missing_policy": (
         "currency: EUR\n",
@@ -293,7 +313,7 @@ YAML_CATALOGUE = {
     ),
     "yaml_alias_bomb": (
         "a: &a [x, x]\nb0: &b0 [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nb1: &b1 [*b0, *b0, *b0, *b0, *b0, *b0, *b0, *b0, *b0, *b0]\nb2: &b2 [*b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1]\nb3: &b3 [*b2, *b2, *b2, *b2, *b2, *b2, *b2, *b2, *b2, *b2]\nb4: &b4 [*b3, *b3, *b3, *b3, *b3, *b3, *b3, *b3, *b3, *b3]\nb5: &b5 [*b4, *b4, *b4, *b4, *b4, *b4, *b4, *b4, *b4, *b4]\nb6: &b6 [*b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5]\nb7: &b7 [*b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6]\nb8: &b8 [*b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7]\nb9: &b9 [*b8, *b8, *b8, *b8, *b8, *b8, *b8, *b8, *b8, *b8]\nb10: &b10 [*b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9]\n",
-        "t.yaml:12:12: error: invalid YAML: too many aliases (more than 100); the document looks like an alias bomb and is refused\n  12 | b10: &b10 [*b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9, *b9]\n     |            ^",
+        "t.yaml:2:10: error: invalid YAML: aliases (`*name`) are not allowed in rule files: write the value out\n  2 | b0: &b0 [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n    |          ^",
     ),
     "yaml_syntax_inside_step": (
         "policy: t\ntimelines:\n  - name: s\n    steps:\n      - {name: a, at: 1 day past due, do: hold shipmentz}\n",
@@ -301,15 +321,15 @@ YAML_CATALOGUE = {
     ),
     "yaml_smuggled_clause": (
         'policy: t\nlet:\n  a: "1\\nlet b = 2"\n',
-        "t.yaml:1:1: error: a value holds more than one clause: write each in its own YAML key\n  1 | policy: t\n    | ^",
+        't.yaml:3:6: error: this value holds more than one expression\n  3 |   a: "1\\nlet b = 2"\n    |      ^^^^^^^^^^^^^^\n  hint: a value holds exactly what its key says: write each clause under its own key',
     ),
     "yaml_empty": (
         "",
-        "t.yaml: error: the file is empty: expected a policy",
+        "t.yaml:1:1: error: the file is empty: expected a policy\n  1 |\n    | ^",
     ),
     "yaml_tiers_share_of_unknown": (
         "policy: t\ncurrency: EUR\npriority:\n  tiers: {A: 100%}\n  share_of: balanse\n",
-        "t.yaml:4:3: error: tiers are shares of an amount such as `overdue`, not `balanse`; did you mean `balance`?\n  4 |   tiers: {A: 100%}\n    |   ^^^^^^^^^^^^^^^",
+        "t.yaml:4:3: error: tiers are shares of an amount such as `overdue`, not `balanse`\n  4 |   tiers: {A: 100%}\n    |   ^^^^^^^^^^^^^^^\n  hint: did you mean `balance`?",
     ),
 }
 
@@ -344,3 +364,77 @@ def test_errors_render_once() -> None:
             assert d.span is not None
             head = f"t.arc:{d.span.line}:{d.span.column}: {d.severity}: {d.message}"
             assert expected.count(head) == 1
+
+
+SUGGESTIONS = {
+    # name: (text, file name, the one hint expected)
+    "checker_fact": ("let a = overdu > 5 EUR", "t.arc", "did you mean `overdue`?"),
+    "checker_role_with_list": (
+        "timeline t for all\n  step s 1 day past due call to decison_maker",
+        "t.arc",
+        (
+            "did you mean `decision_maker`? roles: accounts_payable, billing, decision_maker, "
+            "executive, owner, sales_rep"
+        ),
+    ),
+    "parser_keyword": (
+        "timeline t for all\n  paus while promise.active",
+        "t.arc",
+        "did you mean `pause`?",
+    ),
+    "parser_keyword_at_the_shared_cutoff": (
+        "timeline t for all\n  stxxp s 1 day past due call",
+        "t.arc",
+        "did you mean `step`?",
+    ),
+    "yaml_key": ("policy: t\ncurrencyy: EUR\n", "t.yaml", "did you mean `currency`?"),
+}
+
+
+class TestSuggestions:
+    """A "did you mean" is made by `arcollect._suggest` and always lives in the hint."""
+
+    @pytest.mark.parametrize(
+        ("snippet", "name", "hint"), SUGGESTIONS.values(), ids=list(SUGGESTIONS)
+    )
+    def test_suggestion_is_the_hint_not_the_message(
+        self, snippet: str, name: str, hint: str
+    ) -> None:
+        """The parser, the checker and the YAML reader put the suggestion in the hint only."""
+        text = snippet if name.endswith(".yaml") else policy(snippet)
+        with pytest.raises(PolicyError) as exc:
+            parse_policy(text, name=name)
+        [diagnostic] = exc.value.diagnostics
+        assert "did you mean" not in diagnostic.message
+        assert diagnostic.hint == hint
+
+    def test_no_close_word_no_suggestion(self) -> None:
+        """A word close to nothing gets no hint at all (an unknown fact has no list to offer)."""
+        with pytest.raises(PolicyError) as exc:
+            parse_policy(policy("let a = zzzz > 5"), name="t.arc")
+        [diagnostic] = exc.value.diagnostics
+        assert (diagnostic.message, diagnostic.hint) == ("unknown fact `zzzz`", None)
+
+
+class TestConstantBounds:
+    """Durations and dates computed from constants are checked; within bounds they pass."""
+
+    @pytest.mark.parametrize(
+        "snippet",
+        [
+            "let a = today + 36525 days > today",
+            "let a = 2 weeks * 3 > 1 day",
+            "let a = 9999-12-30 + 1 day > today",
+            "let a = 0001-01-02 - 1 day < today",
+            "let a = round(overdue, 28) > overdue",
+        ],
+    )
+    def test_in_range_constants_check(self, snippet: str) -> None:
+        """A constant duration of 100 years, or a date at the edge of the calendar, is fine."""
+        parse_policy(policy(snippet), name="t.arc")
+
+    def test_data_is_not_folded(self) -> None:
+        """A duration that reads data is left to the evaluator, whatever it is multiplied by."""
+        parse_policy(
+            policy("let a = (today - account.customer_since) * 1,000 > 1 day"), name="t.arc"
+        )

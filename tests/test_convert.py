@@ -741,7 +741,7 @@ class TestBounds:
     def test_json_nesting_and_huge_integers(self) -> None:
         """10,000-deep JSON and a 5,000-digit integer are located errors."""
         assert problems("[" * 10_000, "json") == [
-            "line 1, column 101: nesting deeper than 100 levels is refused"
+            "line 1, column 101: the document is nested more than 100 levels deep"
         ]
         assert problems('{"a": ' + "9" * 5000 + "}", "json") == [
             "a number of 5000 digits is too long for any field"

@@ -365,6 +365,116 @@ class TestLiterals:
         assert expr("today") == name("today")
 
 
+class TestNumberBounds:
+    """Numerals the parser refuses: too long, ambiguous grouping, decimal commas, long durations."""
+
+    NINES = "9" * 59
+
+    @pytest.mark.parametrize(
+        ("source", "expected"),
+        [
+            pytest.param(
+                f"let x = overdue > {NINES} EUR",
+                f"""
+                    p.arc:2:19: error: `999999999999...999999999999` is too large: numbers have at most 18 digits before the decimal point
+                      2 | let x = overdue > {NINES} EUR
+                        |                   {"^" * 59}
+                      hint: no amount, count or duration in a policy needs more; look for a stray digit
+                """,
+                id="59 digits",
+            ),
+            pytest.param(
+                "let x = 1.1234567890123456789",
+                """
+                    p.arc:2:9: error: `1.1234567890123456789` has 19 decimals; the most is 18
+                      2 | let x = 1.1234567890123456789
+                        |         ^^^^^^^^^^^^^^^^^^^^^
+                      hint: round the number: money has no more decimals than its currency
+                """,
+                id="19 decimals",
+            ),
+            pytest.param(
+                "let x = 2.500 EUR",
+                """
+                    p.arc:2:9: error: `2.500` is ambiguous: a dot followed by three digits may group thousands
+                      2 | let x = 2.500 EUR
+                        |         ^^^^^
+                      hint: if the dot groups thousands, write `2,500` or `2500`; for a decimal number, write `2.50`
+                """,
+                id="2.500",
+            ),
+            pytest.param(
+                "let x = 12.125",
+                """
+                    p.arc:2:9: error: `12.125` is ambiguous: a dot followed by three digits may group thousands
+                      2 | let x = 12.125
+                        |         ^^^^^^
+                      hint: if the dot groups thousands, write `12,125` or `12125`; for a decimal number, write `12.1250`
+                """,
+                id="12.125",
+            ),
+            pytest.param(
+                "let x = overdue > 2.500,00 EUR",
+                """
+                    p.arc:2:19: error: `2.500,00` uses a decimal comma: write `2,500.00`
+                      2 | let x = overdue > 2.500,00 EUR
+                        |                   ^^^^^^^^
+                      hint: commas group thousands and a dot starts the decimals, as in `2,500.00 EUR`
+                """,
+                id="decimal comma",
+            ),
+            pytest.param(
+                "let x = 1.000.000 EUR",
+                """
+                    p.arc:2:9: error: `1.000.000` groups thousands with dots: write `1,000,000`
+                      2 | let x = 1.000.000 EUR
+                        |         ^^^^^^^^^
+                      hint: commas (or underscores) group thousands, as in `1,000,000`
+                """,
+                id="dots group thousands",
+            ),
+            pytest.param(
+                "let x = today + 9999999999 days",
+                """
+                    p.arc:2:17: error: `9999999999 days` is too long: durations are at most 36,525 days (100 years)
+                      2 | let x = today + 9999999999 days
+                        |                 ^^^^^^^^^^^^^^^
+                      hint: durations count days past due, gaps and intervals: check the number
+                """,
+                id="long duration",
+            ),
+            pytest.param(
+                "timeline t for all\n  step s 5218 weeks past due call",
+                """
+                    p.arc:3:10: error: `5218 weeks` is too long: durations are at most 36,525 days (100 years)
+                      3 |   step s 5218 weeks past due call
+                        |          ^^^^^^^^^^
+                      hint: durations count days past due, gaps and intervals: check the number
+                """,
+                id="long step timing",
+            ),
+        ],
+    )
+    def test_refused(self, source: str, expected: str) -> None:
+        """Each refused numeral gets one located error with the number to write instead."""
+        assert error_of(H + source + "\n") == dedent(expected).strip("\n")
+
+    @pytest.mark.parametrize(
+        ("source", "value"),
+        [("0.125", "0.125"), ("2.50", "2.5"), ("1,000.500", "1000.5"), ("2500.125", "2500.125"),
+         ("2.1250", "2.125"), ("999,999,999,999,999,999", "999999999999999999"),
+         ("0.123456789012345678", "0.123456789012345678")],
+    )  # fmt: skip
+    def test_accepted(self, source: str, value: str) -> None:
+        """A leading zero, two or four decimals, comma groups and 18 digits are unambiguous."""
+        assert expr(source) == num(value)
+
+    def test_longest_duration(self) -> None:
+        """100 years (36,525 days) is the longest duration a literal may write."""
+        assert expr("36,525 days") == ast.DurationLit(days=36_525)
+        assert "too long" in error_of(H + "let x = 36,526 days\n")
+
+
 class TestPrecedence:
     """Operators group by the documented precedence."""
 

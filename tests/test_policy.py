@@ -138,9 +138,10 @@ class TestCheckCommand:
         assert result.returncode == 1
         assert result.stdout == ""
         assert result.stderr == (
-            f"{bad}:3:9: error: unknown fact `overdu`; did you mean `overdue`?\n"
+            f"{bad}:3:9: error: unknown fact `overdu`\n"
             "  3 | let a = overdu > 1 EUR\n"
             "    |         ^^^^^^\n"
+            "  hint: did you mean `overdue`?\n"
             "\n"
             f"{bad}:4:9: error: cannot add EUR and USD: amounts must be in one currency\n"
             "  4 | let b = 1 EUR + 1 USD\n"

@@ -43,6 +43,8 @@ class _Loader(yaml.SafeLoader):
 
     aliases_seen: int = 0
     depth: int = 0
+    #: How deep collections may nest (YAML rule files allow less than data).
+    max_depth: int = MAX_DEPTH
 
     def compose_node(self, parent: Node | None, index: object) -> Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -56,10 +58,10 @@ class _Loader(yaml.SafeLoader):
                 )
         if self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent):
             self.depth += 1
-            if self.depth > MAX_DEPTH:
+            if self.depth > self.max_depth:
                 event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise yaml.MarkedYAMLError(
-                    problem=f"nesting deeper than {MAX_DEPTH} levels is refused",
+                    problem=f"the document is nested more than {self.max_depth} levels deep",
                     problem_mark=event.start_mark,
                 )
             try:

@@ -18,12 +18,14 @@ there is to say, and the caller never sees a traceback from deep inside a parser
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import attrs
 
 __all__ = [
+    "MAX_REPORTED_ERRORS",
     "ArcollectError",
     "CurrencyError",
     "CurrencyMismatchError",
@@ -203,13 +205,17 @@ class Diagnostic:
             |         ^^^^^^
           hint: did you mean `overdue`?
         """
+        return self.render_lines(_LINE_END.split(source) if source is not None else None)
+
+    def render_lines(self, source_lines: Sequence[str] | None) -> str:
+        """Render this diagnostic against the source already split into lines."""
         if self.span is None:
             lines = [f"{self.source_name}: {self.severity}: {self.message}"]
         else:
             sp = self.span
             lines = [f"{self.source_name}:{sp.line}:{sp.column}: {self.severity}: {self.message}"]
-            if source is not None:
-                lines += _excerpt(source, sp)
+            if source_lines is not None:
+                lines += _excerpt(source_lines, sp)
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
@@ -217,9 +223,11 @@ class Diagnostic:
 
 _MAX_EXCERPT = 120
 
+#: As the parser counts lines: \r\n, \r or \n ends one; \f or \u2028 do not.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
-def _excerpt(source: str, span: Span) -> list[str]:
-    src_lines = source.split("\n")  # as the parser counts lines: \f or \u2028 do not end one
+
+def _excerpt(src_lines: Sequence[str], span: Span) -> list[str]:
     if not 1 <= span.line <= len(src_lines):
         return []
     text = src_lines[span.line - 1].expandtabs(1)
@@ -237,23 +245,48 @@ def _excerpt(source: str, span: Span) -> list[str]:
     return [f"  {gutter} | {text}".rstrip(), f"  {pad} | {carets}"]
 
 
-class PolicyError(ArcollectError, ValueError):
-    """A rule file that does not parse or check. Carries every diagnostic found.
+#: The most errors one `PolicyError` reports; past these, it says how many more there were.
+MAX_REPORTED_ERRORS = 100
 
-    ``str(error)`` renders each diagnostic with its source excerpt, exactly once.
+
+class PolicyError(ArcollectError, ValueError):
+    """A rule file that does not parse or check. Carries the diagnostics found.
+
+    ``str(error)`` renders each diagnostic with its source excerpt, exactly once. At most
+    `MAX_REPORTED_ERRORS` errors are kept (the first found, with the warnings among them);
+    ``omitted`` counts the errors left out, and the rendering ends with
+    ``... and N more errors``. Readers that find more stop building diagnostics and pass the
+    count as *omitted*.
     """
 
     diagnostics: tuple[Diagnostic, ...]
     source: str | None
+    omitted: int
 
-    def __init__(self, diagnostics: Sequence[Diagnostic], source: str | None = None) -> None:
-        self.diagnostics = tuple(diagnostics)
+    def __init__(
+        self, diagnostics: Sequence[Diagnostic], source: str | None = None, omitted: int = 0
+    ) -> None:
+        kept: list[Diagnostic] = []
+        errors = 0
+        for d in diagnostics:
+            if d.severity == "error":
+                errors += 1
+                if errors > MAX_REPORTED_ERRORS:
+                    omitted += 1
+                    continue
+            kept.append(d)
+        self.diagnostics = tuple(kept)
         self.source = source
+        self.omitted = omitted
         super().__init__(self.render())
 
     def render(self) -> str:
-        """Return all diagnostics rendered against the source, separated by blank lines."""
-        return "\n\n".join(d.render(self.source) for d in self.diagnostics)
+        """Return the diagnostics rendered against the source, separated by blank lines."""
+        lines = _LINE_END.split(self.source) if self.source is not None else None
+        parts = [d.render_lines(lines) for d in self.diagnostics]
+        if self.omitted:
+            parts.append(f"... and {self.omitted} more error{'s' if self.omitted != 1 else ''}")
+        return "\n\n".join(parts)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

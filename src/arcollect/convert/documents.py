@@ -262,7 +262,7 @@ def _load_json(text: str, source: str) -> Any:
             if depth > MAX_DEPTH:
                 line = text.count("\n", 0, m.start()) + 1
                 column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
-                message = f"nesting deeper than {MAX_DEPTH} levels is refused"
+                message = f"the document is nested more than {MAX_DEPTH} levels deep"
                 raise DataError([Problem(f"line {line}, column {column}", message)], source)
         elif lexeme in "]}":
             depth -= 1

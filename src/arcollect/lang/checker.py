@@ -16,20 +16,21 @@ Type rules, in short (the language reference has them all):
 
 from __future__ import annotations
 
-import difflib
+import bisect
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
-from decimal import Decimal
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Final, assert_never
 
 import attrs
 import babel
 
-from arcollect.domain.money import Money, is_currency
+from arcollect._suggest import did_you_mean
+from arcollect.domain.money import MONEY_CONTEXT, Money, is_currency
 from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcome
-from arcollect.errors import Diagnostic, PolicyError, Span
+from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.checked import (
     CheckedChannelRule,
@@ -58,11 +59,14 @@ from arcollect.lang.checked import (
     TUnary,
     day_words,
 )
+from arcollect.lang.parser import line_ends
 from arcollect.lang.schema import FACTS, INVOICE_FIELDS, Fact
 from arcollect.lang.types import (
     BOOL,
     DATE,
     DURATION,
+    MAX_DURATION_DAYS,
+    MAX_ROUND_PLACES,
     NUMBER,
     STRING,
     STRING_SET,
@@ -105,9 +109,23 @@ def _quote(name: str) -> str:
     return f"`{name}`"
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
+@attrs.frozen
+class _Hint:
+    """The hint for an unknown *word*, computed only if the error is reported."""
+
+    word: str
+    candidates: Iterable[str]
+    also: str | None = None
+
+    def __call__(self) -> str | None:
+        """Return "did you mean" the closest candidate, then *also*."""
+        close = did_you_mean(self.word, self.candidates, quote="`")
+        if close is not None and self.also is not None:
+            return f"{close} {self.also}"
+        return close or self.also
+
+
+_hint = _Hint
 
 
 @attrs.define
@@ -118,7 +136,7 @@ class _Scope:
 class _Checker:
     def __init__(self, tree: ast.PolicyFile, source: str, source_name: str) -> None:
         self.tree = tree
-        self.source = source
+        self.source = line_ends(source)
         self.source_name = source_name
         self.diagnostics: list[Diagnostic] = []
         self.currency = tree.header.currency
@@ -126,11 +144,21 @@ class _Checker:
         self.segment_nodes = {seg.name: seg for seg in tree.segments}
         self.lets: dict[str, TExpr | None] = {}
         self.resolving: list[str] = []
+        self.errors = 0
+        self.omitted = 0
+        self.line_starts: list[int] | None = None
+        self.names: dict[bool, list[str]] = {}
 
     # -- diagnostics -----------------------------------------------------------------------
 
-    def error(self, span: Span, message: str, hint: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(message, span, self.source_name, "error", hint))
+    def error(self, span: Span, message: str, hint: str | _Hint | None = None) -> None:
+        """Report an error; past `MAX_REPORTED_ERRORS`, only count it (no hint is computed)."""
+        if self.errors >= MAX_REPORTED_ERRORS:
+            self.omitted += 1
+            return
+        self.errors += 1
+        text = hint() if isinstance(hint, _Hint) else hint
+        self.diagnostics.append(Diagnostic(message, span, self.source_name, "error", text))
 
     def warn(self, span: Span, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, self.source_name, "warning", hint))
@@ -139,11 +167,19 @@ class _Checker:
         """Return the span of *word* (a whole word) inside *span*, or *span* if not found."""
         if not self.source or span.end <= span.start:
             return span
-        text = self.source[span.start : span.end]
-        for found in re.finditer(rf"(?<![\w.]){re.escape(word)}(?![\w])", text):
-            start = span.start + found.start()
-            line = self.source.count("\n", 0, start) + 1
-            col = start - (self.source.rfind("\n", 0, start) + 1) + 1
+        source = self.source
+        at = span.start
+        while (at := source.find(word, at, span.end)) >= 0:  # no regex: one per word is slow
+            start, after = at, at + len(word)
+            at += 1
+            before = source[start - 1 : start] if start > span.start else ""
+            following = source[after : after + 1] if after < span.end else ""
+            if before == "." or _is_word(before) or _is_word(following):
+                continue
+            if self.line_starts is None:  # built once: locating is then a binary search
+                self.line_starts = [0, *(m.end() for m in re.finditer("\n", self.source))]
+            line = bisect.bisect_right(self.line_starts, start)
+            col = start - self.line_starts[line - 1] + 1
             return Span(line, col, line, col + len(word), start, start + len(word))
         return span
 
@@ -155,10 +191,11 @@ class _Checker:
     # -- names -----------------------------------------------------------------------------
 
     def all_names(self, scope: _Scope) -> list[str]:
-        names = [*FACTS, *self.let_nodes, *self.segment_nodes]
-        if scope.in_aggregate:
-            names += list(INVOICE_FIELDS)
-        return names
+        inside = scope.in_aggregate
+        if inside not in self.names:
+            names = [*FACTS, *self.let_nodes, *self.segment_nodes]
+            self.names[inside] = names + list(INVOICE_FIELDS) if inside else names
+        return self.names[inside]
 
     def fact_type(self, fact: Fact) -> Type:
         if fact.type.kind is Kind.MONEY:
@@ -216,17 +253,62 @@ class _Checker:
             else:
                 self.error(
                     span,
-                    f"invoices have no field `{field}`{_suggest(field, INVOICE_FIELDS)}",
+                    f"invoices have no field `{field}`",
+                    hint=_hint(field, INVOICE_FIELDS),
                 )
             return None
-        self.error(span, f"unknown fact `{dotted}`{_suggest(dotted, self.all_names(scope))}")
+        self.error(span, f"unknown fact `{dotted}`", _hint(dotted, self.all_names(scope)))
         return None
 
     # -- expressions -----------------------------------------------------------------------
 
     def expr(self, node: ast.Expr, scope: _Scope) -> TExpr | None:
-        method: Callable[[Any, _Scope], TExpr | None] = getattr(self, f"x_{type(node).__name__}")
-        return method(node, scope)
+        """Type *node*: one arm per expression class, so mypy proves none is forgotten."""
+        match node:
+            case ast.NumberLit():
+                return self.x_NumberLit(node, scope)
+            case ast.PercentLit():
+                return self.x_PercentLit(node, scope)
+            case ast.MoneyLit():
+                return self.x_MoneyLit(node, scope)
+            case ast.DurationLit():
+                return self.x_DurationLit(node, scope)
+            case ast.DateLit():
+                return self.x_DateLit(node, scope)
+            case ast.StringLit():
+                return self.x_StringLit(node, scope)
+            case ast.BoolLit():
+                return self.x_BoolLit(node, scope)
+            case ast.Name():
+                return self.x_Name(node, scope)
+            case ast.Unary():
+                return self.x_Unary(node, scope)
+            case ast.Binary():
+                return self.x_Binary(node, scope)
+            case ast.Compare():
+                return self.x_Compare(node, scope)
+            case ast.BoolOp():
+                return self.x_BoolOp(node, scope)
+            case ast.Not():
+                return self.x_Not(node, scope)
+            case ast.In():
+                return self.x_In(node, scope)
+            case ast.Contains():
+                return self.x_Contains(node, scope)
+            case ast.Between():
+                return self.x_Between(node, scope)
+            case ast.Conditional():
+                return self.x_Conditional(node, scope)
+            case ast.Aggregate():
+                return self.x_Aggregate(node, scope)
+            case ast.Call():
+                return self.x_Call(node, scope)
+            case ast.HasRole():
+                return self.x_HasRole(node, scope)
+            case ast.SetLiteral():
+                return self.x_SetLiteral(node, scope)
+            case _:  # pragma: no cover - exhaustive
+                assert_never(node)
 
     def const(self, node: ast.Node, type_: Type, value: Any) -> TConst:
         return TConst(type=type_, span=node.span, text=self.text(node.span), value=value)
@@ -295,7 +377,10 @@ class _Checker:
         result = self.arithmetic(node, left.type, right.type)
         if result is None:
             return None
-        return TBinary(
+        if node.op == "/" and _is_zero(right):
+            self.error(node.span, "division by zero: the divisor is always 0")
+            return None
+        typed = TBinary(
             type=result,
             span=node.span,
             text=self.text(node.span),
@@ -304,6 +389,29 @@ class _Checker:
             right=right,
             optional=left.optional or right.optional,
         )
+        return typed if self.in_range(typed) else None
+
+    def in_range(self, typed: TExpr) -> bool:
+        """Whether a duration or date computed from constants alone stays within bounds."""
+        value = _fold(typed)
+        if value is None:
+            return True
+        if typed.type.kind is Kind.DURATION and abs(int(value)) > MAX_DURATION_DAYS:
+            self.error(
+                typed.span,
+                f"this duration is {_shorten(value)} days: durations are at most "
+                f"{MAX_DURATION_DAYS:,} days (100 years) either way",
+                hint="check the numbers: no step, gap or deadline needs more than 100 years",
+            )
+            return False
+        if typed.type.kind is Kind.DATE and not 1 <= value <= _LAST_DAY:
+            self.error(
+                typed.span,
+                "this date is out of range: dates run from 0001-01-01 to 9999-12-31",
+                hint="check the date and the duration added to it",
+            )
+            return False
+        return True
 
     def arithmetic(self, node: ast.Binary, lt: Type, rt: Type) -> Type | None:
         op = node.op
@@ -418,8 +526,8 @@ class _Checker:
         if word not in members:
             self.error(
                 node.span,
-                f"`{word}` is not {other.describe()}{_suggest(word, members)}",
-                hint=f"one of: {', '.join(members)}",
+                f"`{word}` is not {other.describe()}",
+                hint=_hint(word, members, f"one of: {', '.join(members)}"),
             )
             return None
         return self.const(node, other, other.enum(word))
@@ -434,8 +542,8 @@ class _Checker:
         if node.value not in members:
             self.error(
                 node.span,
-                f'"{node.value}" is not {other.describe()}{_suggest(node.value, members)}',
-                hint=f"one of: {', '.join(members)}",
+                f'"{node.value}" is not {other.describe()}',
+                hint=_hint(node.value, members, f"one of: {', '.join(members)}"),
             )
             return None
         return TConst(type=other, span=node.span, text=node.text, value=other.enum(node.value))
@@ -609,8 +717,8 @@ class _Checker:
         if node.collection != "invoices":
             self.error(
                 node.span,
-                f"cannot aggregate over `{node.collection}`: only `invoices` is a list"
-                f"{_suggest(node.collection, ['invoices'])}",
+                f"cannot aggregate over `{node.collection}`: only `invoices` is a list",
+                hint=_hint(node.collection, ["invoices"]),
             )
             return None
         if scope.in_aggregate:
@@ -622,7 +730,8 @@ class _Checker:
             if node.field not in INVOICE_FIELDS:
                 self.error(
                     node.span,
-                    f"invoices have no field `{node.field}`{_suggest(node.field, INVOICE_FIELDS)}",
+                    f"invoices have no field `{node.field}`",
+                    hint=_hint(node.field, INVOICE_FIELDS),
                 )
                 return None
             field = INVOICE_FIELDS[node.field]
@@ -704,10 +813,20 @@ class _Checker:
                 t.type.kind is Kind.NUMBER for t in typed[1:]
             ):
                 result = first
-                if len(typed) == 2 and not (
-                    isinstance(typed[1], TConst) and typed[1].value == int(typed[1].value)
+                places = typed[1] if len(typed) == 2 else None
+                if places is not None and not (
+                    isinstance(places, TConst) and places.value == int(places.value)
                 ):
                     self.error(node.args[1].span, "`round` takes a whole number of decimals")
+                    return None
+                if isinstance(places, TConst) and not 0 <= places.value <= MAX_ROUND_PLACES:
+                    self.error(
+                        node.args[1].span,
+                        f"`round` takes 0 to {MAX_ROUND_PLACES} decimals, "
+                        f"got {_shorten(places.value)}",
+                        hint="for money, `round(x)` rounds to whole units and `round(x, 2)` "
+                        "to cents",
+                    )
                     return None
         elif func == "days" and first.kind is Kind.DURATION:
             result = NUMBER
@@ -730,8 +849,8 @@ class _Checker:
         if role not in CONTACT_ROLES:
             self.error(
                 self.locate(span, role),
-                f"unknown contact role `{role}`{_suggest(role, CONTACT_ROLES)}",
-                hint=f"roles: {', '.join(sorted(CONTACT_ROLES))}",
+                f"unknown contact role `{role}`",
+                hint=_hint(role, CONTACT_ROLES, f"roles: {', '.join(sorted(CONTACT_ROLES))}"),
             )
 
     def header(self) -> None:
@@ -789,7 +908,7 @@ class _Checker:
         self.expects(timelines, priority)
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
-            raise PolicyError(sorted(self.diagnostics, key=_order), self.source)
+            raise PolicyError(sorted(self.diagnostics, key=_order), self.source, self.omitted)
         h = tree.header
         cal = h.calendar
         return CheckedPolicy(
@@ -815,7 +934,8 @@ class _Checker:
         if t.segment is not None and t.segment not in self.segment_nodes:
             self.error(
                 self.locate(t.span, t.segment),
-                f"unknown segment `{t.segment}`{_suggest(t.segment, self.segment_nodes)}",
+                f"unknown segment `{t.segment}`",
+                hint=_hint(t.segment, self.segment_nodes),
             )
         pauses = tuple(
             c for c in (self.condition(p, _Scope(), "`pause while`") for p in t.pause_while) if c
@@ -830,14 +950,14 @@ class _Checker:
             if ev.event.dotted not in EVENTS:
                 self.error(
                     ev.event.span,
-                    f"unknown event `{ev.event.dotted}`{_suggest(ev.event.dotted, EVENTS)}",
-                    hint=f"events: {', '.join(EVENTS)}",
+                    f"unknown event `{ev.event.dotted}`",
+                    hint=_hint(ev.event.dotted, EVENTS, f"events: {', '.join(EVENTS)}"),
                 )
             elif ev.step not in step_names:
                 self.error(
                     self.locate(ev.span, ev.step),
-                    f"cannot resume at `{ev.step}`: timeline `{t.name}` has no such step"
-                    f"{_suggest(ev.step, step_names)}",
+                    f"cannot resume at `{ev.step}`: timeline `{t.name}` has no such step",
+                    hint=_hint(ev.step, step_names),
                 )
             else:
                 resume = ev.step
@@ -911,7 +1031,9 @@ class _Checker:
         for i, rule in enumerate(block.rules):
             if rule.channel not in CHANNELS:
                 self.error(
-                    rule.span, f"unknown channel `{rule.channel}`{_suggest(rule.channel, CHANNELS)}"
+                    rule.span,
+                    f"unknown channel `{rule.channel}`",
+                    hint=_hint(rule.channel, CHANNELS),
                 )
             cond = None
             if rule.condition is not None:
@@ -953,8 +1075,8 @@ class _Checker:
                 money_facts = [n for n, x in FACTS.items() if x.type.kind is Kind.MONEY]
                 self.error(
                     self.locate(block.tiers.span, measure),
-                    f"tiers are shares of an amount such as `overdue`, not `{measure}`"
-                    f"{_suggest(measure, money_facts)}",
+                    f"tiers are shares of an amount such as `overdue`, not `{measure}`",
+                    hint=_hint(measure, money_facts),
                 )
             self.unique(((t.name, t.span) for t in block.tiers.tiers), "tier")
             tiers = tuple((t.name, t.share.fraction) for t in block.tiers.tiers)
@@ -988,8 +1110,8 @@ class _Checker:
             what = enum_type(enum_cls).describe()
             self.error(
                 self.locate(span, word),
-                f"`{word}` is not {what}{_suggest(word, members)}",
-                hint=f"one of: {', '.join(members)}",
+                f"`{word}` is not {what}",
+                hint=_hint(word, members, f"one of: {', '.join(members)}"),
             )
 
     def expect_attribute(self, attr: ast.AccountAttr) -> None:
@@ -1010,50 +1132,77 @@ class _Checker:
             for attr in e.account.attributes:
                 self.expect_attribute(attr)
             for rec in e.account.records:
-                if isinstance(rec, ast.DisputeRecord) and rec.reason is not None:
+                self.record(rec, steps)
+            for item in e.then:
+                self.then_item(item, steps, tier_names)
+
+    def record(self, rec: ast.Record, steps: set[str]) -> None:
+        match rec:
+            case ast.InvoiceRecord() | ast.PaymentRecord() | ast.PromiseRecord():
+                self.record_currency(rec.amount)
+            case ast.DisputeRecord():
+                if rec.reason is not None:
                     self.member(rec.span, rec.reason, DisputeReason)
-                elif isinstance(rec, ast.LastContactRecord):
-                    self.member(rec.span, rec.outcome, Outcome)
-                if isinstance(rec, ast.DoneRecord):
-                    for name in rec.steps:
-                        if name not in steps:
-                            self.error(
-                                self.locate(rec.span, name),
-                                f"unknown step `{name}`{_suggest(name, steps)}",
-                            )
-                elif isinstance(rec, ast.ContactRecord):
-                    self.role(rec.role, rec.span)
-                elif isinstance(rec, ast.LastContactRecord) and rec.channel not in _CHANNEL_WORDS:
+                self.record_currency(rec.amount)
+            case ast.ContactRecord():
+                self.role(rec.role, rec.span)
+            case ast.DoneRecord():
+                for name in rec.steps:
+                    if name not in steps:
+                        self.error(
+                            self.locate(rec.span, name),
+                            f"unknown step `{name}`",
+                            hint=_hint(name, steps),
+                        )
+            case ast.LastContactRecord():
+                self.member(rec.span, rec.outcome, Outcome)
+                if rec.channel not in _CHANNEL_WORDS:
                     self.error(
                         rec.span,
-                        f"unknown channel `{rec.channel}`{_suggest(rec.channel, _CHANNEL_WORDS)}",
+                        f"unknown channel `{rec.channel}`",
+                        hint=_hint(rec.channel, _CHANNEL_WORDS),
                     )
-                if isinstance(
-                    rec,
-                    ast.InvoiceRecord | ast.PaymentRecord | ast.PromiseRecord | ast.DisputeRecord,
-                ) and not is_currency(rec.amount.currency):
-                    self.error(rec.amount.span, f"unknown currency `{rec.amount.currency}`")
-            for item in e.then:
-                if isinstance(item, ast.ThenStep) and item.name not in steps:
+            case _:  # pragma: no cover - exhaustive
+                assert_never(rec)
+
+    def record_currency(self, amount: ast.MoneyLit) -> None:
+        if not is_currency(amount.currency):
+            self.error(amount.span, f"unknown currency `{amount.currency}`")
+
+    def then_item(self, item: ast.ThenItem, steps: set[str], tier_names: set[str]) -> None:
+        match item:
+            case ast.ThenStep():
+                if item.name not in steps:
                     self.error(
                         self.locate(item.span, item.name),
-                        f"unknown step `{item.name}`{_suggest(item.name, steps)}",
+                        f"unknown step `{item.name}`",
+                        hint=_hint(item.name, steps),
                     )
-                elif isinstance(item, ast.ThenAction) and item.kind not in _ACTION_KINDS:
+            case ast.ThenAction():
+                if item.kind not in _ACTION_KINDS:
                     self.error(
                         item.span,
-                        f"unknown action `{item.kind}`{_suggest(item.kind, _ACTION_KINDS)}",
+                        f"unknown action `{item.kind}`",
+                        hint=_hint(item.kind, _ACTION_KINDS),
                     )
-                elif isinstance(item, ast.ThenTier) and item.name not in tier_names:
+            case ast.ThenTier():
+                if item.name not in tier_names:
                     self.error(
                         self.locate(item.span, item.name),
-                        f"unknown tier `{item.name}`{_suggest(item.name, tier_names)}",
+                        f"unknown tier `{item.name}`",
+                        hint=_hint(item.name, tier_names),
                     )
-                elif isinstance(item, ast.ThenChannel) and item.channel not in CHANNELS:
+            case ast.ThenChannel():
+                if item.channel not in CHANNELS:
                     self.error(
                         item.span,
-                        f"unknown channel `{item.channel}`{_suggest(item.channel, CHANNELS)}",
+                        f"unknown channel `{item.channel}`",
+                        hint=_hint(item.channel, CHANNELS),
                     )
+            case ast.ThenNoAction() | ast.ThenPriority():
+                pass
+            case _:  # pragma: no cover - exhaustive
+                assert_never(item)
 
 
 _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
@@ -1069,6 +1218,73 @@ _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
     "risk": ((ast.NumberLit,), "a number", False),
     "customer_since": ((ast.DateLit,), "a date", False),
 }
+
+
+#: The ordinal of the last date there is, 9999-12-31.
+_LAST_DAY: Final = date.max.toordinal()
+
+
+def _fold(expr: TExpr) -> Decimal | int | None:
+    """Return the value of a number, duration or date expression made of constants only.
+
+    Numbers fold to Decimals (in `MONEY_CONTEXT`), durations to whole days and dates to their
+    ordinal, as plain ints that never overflow; None if the expression reads data or cannot be
+    computed (a division by zero, a number beyond the context).
+    """
+    kind = expr.type.kind
+    if kind not in (Kind.NUMBER, Kind.DURATION, Kind.DATE):
+        return None
+    if isinstance(expr, TConst):
+        value = expr.value
+        if isinstance(value, timedelta):
+            return value.days
+        if isinstance(value, date):
+            return value.toordinal()
+        return value if isinstance(value, Decimal) else None
+    if isinstance(expr, TUnary):
+        operand = _fold(expr.operand)
+        return None if operand is None else -operand
+    if not isinstance(expr, TBinary):
+        return None
+    a, b = _fold(expr.left), _fold(expr.right)
+    if a is None or b is None:
+        return None
+    try:
+        return _apply(expr.op, a, b, kind)
+    except ArithmeticError:
+        return None
+
+
+def _apply(op: str, a: Decimal | int, b: Decimal | int, kind: Kind) -> Decimal | int | None:
+    ctx = MONEY_CONTEXT
+    if op == "+":
+        return ctx.add(a, b) if kind is Kind.NUMBER else int(a) + int(b)
+    if op == "-":
+        return ctx.subtract(a, b) if kind is Kind.NUMBER else int(a) - int(b)
+    if op == "*" and kind is Kind.NUMBER:
+        return ctx.multiply(a, b)
+    if op == "*":  # a duration (whole days) times a number, rounded as the evaluator does
+        product = ctx.multiply(Decimal(a), Decimal(b))
+        return int(product.to_integral_value(rounding=ROUND_HALF_EVEN, context=ctx))
+    if op == "/" and kind is Kind.NUMBER and b:
+        return ctx.divide(a, b)
+    return None
+
+
+def _is_zero(expr: TExpr) -> bool:
+    """Whether *expr* is a constant zero (a number, money or duration)."""
+    if isinstance(expr, TConst) and isinstance(expr.value, Money):
+        return expr.value.amount == 0
+    return expr.type.kind in (Kind.NUMBER, Kind.DURATION) and _fold(expr) == 0
+
+
+def _shorten(value: object) -> str:
+    text = f"{value:,}" if isinstance(value, int) else str(value)
+    return text if len(text) <= 30 else f"{text[:12]}...{text[-12:]}"
+
+
+def _is_word(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char == "_")
 
 
 def _order(d: Diagnostic) -> tuple[int, int, int]:

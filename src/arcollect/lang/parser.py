@@ -23,7 +23,6 @@ one run reports the errors of every section.
 from __future__ import annotations
 
 import contextvars
-import difflib
 import functools
 import gc
 import re
@@ -39,9 +38,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import Lexer, LexerState, PatternStr
 from lark.utils import TextSlice
 
+from arcollect._suggest import did_you_mean
 from arcollect.domain.actions import ActionKind
-from arcollect.errors import Diagnostic, PolicyError, Span
+from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
+from arcollect.lang.types import MAX_DECIMALS, MAX_DURATION_DAYS, MAX_INTEGER_DIGITS
 
 __all__ = ["MAX_NESTING", "MAX_POLICY_CHARS", "parse"]
 
@@ -171,7 +172,12 @@ class _State:
     diagnostics: list[Diagnostic] = attrs.Factory(list)
     depth: dict[int, int] = attrs.Factory(dict)
 
+    omitted: int = 0
+
     def error(self, message: str, span: Span, hint: str | None = None) -> None:
+        if len(self.diagnostics) >= MAX_REPORTED_ERRORS:
+            self.omitted += 1
+            return
         self.diagnostics.append(Diagnostic(message, span, self.source_name, hint=hint))
 
 
@@ -205,8 +211,57 @@ def _span(children: Sequence[Any]) -> Span:
     return Span(line, column, sp.end_line, sp.end_column, start, sp.end)  # type: ignore[arg-type]
 
 
+#: A numeral whose dot may as well group thousands (``2.500``, ``12.500``): refused as ambiguous.
+_AMBIGUOUS_DOT = re.compile(r"[1-9]\d{0,2}\.\d{3}")
+
+
 def _decimal(tok: Token) -> Decimal:
-    return Decimal(tok.value.replace(",", "").replace("_", ""))
+    """Return the value of a numeral, or report why it is refused (and return 0).
+
+    Refused: more than `MAX_INTEGER_DIGITS` digits before the point or `MAX_DECIMALS` after,
+    a dot that may group thousands (``2.500``), a decimal comma (``2.500,00``).
+    """
+    text: str = tok.value
+    error = _numeral_error(text)
+    if error is not None:
+        message, hint = error
+        _STATE.get().error(message, _token_span(tok), hint=hint)
+        return Decimal(0)
+    return Decimal(text.replace(",", "").replace("_", ""))
+
+
+def _numeral_error(text: str) -> tuple[str, str] | None:
+    """Return the message and hint for a numeral that is refused, or None if it is fine."""
+    message = hint = ""
+    whole, _, decimals = text.replace(",", "").replace("_", "").partition(".")
+    if "," in text and "." in text and text.index(".") < text.index(","):
+        before, _, after = text.partition(",")
+        message = f"`{text}` uses a decimal comma: write `{before.replace('.', ',')}.{after}`"
+        hint = "commas group thousands and a dot starts the decimals, as in `2,500.00 EUR`"
+    elif text.count(".") > 1:
+        message = f"`{text}` groups thousands with dots: write `{text.replace('.', ',')}`"
+        hint = "commas (or underscores) group thousands, as in `1,000,000`"
+    elif _AMBIGUOUS_DOT.fullmatch(text):
+        decimal = f"{whole}.{decimals[:2]}" if decimals.endswith("0") else f"{text}0"
+        message = f"`{text}` is ambiguous: a dot followed by three digits may group thousands"
+        hint = (
+            f"if the dot groups thousands, write `{whole},{decimals}` or `{whole}{decimals}`; "
+            f"for a decimal number, write `{decimal}`"
+        )
+    elif len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
+        message = (
+            f"`{_shorten(text)}` is too large: numbers have at most {MAX_INTEGER_DIGITS} "
+            "digits before the decimal point"
+        )
+        hint = "no amount, count or duration in a policy needs more; look for a stray digit"
+    elif len(decimals) > MAX_DECIMALS:
+        message = f"`{_shorten(text)}` has {len(decimals)} decimals; the most is {MAX_DECIMALS}"
+        hint = "round the number: money has no more decimals than its currency"
+    return (message, hint) if message else None
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 30 else f"{text[:12]}...{text[-12:]}"
 
 
 def _whole(tok: Token, what: str) -> int:
@@ -846,6 +901,14 @@ class _Builder(Transformer[Token, Any]):
                 span,
             )
             days = Decimal(0)
+        elif days > MAX_DURATION_DAYS:
+            _STATE.get().error(
+                f"`{_shorten(children[0].value)} {unit}` is too long: durations are at most "
+                f"{MAX_DURATION_DAYS:,} days (100 years)",
+                span,
+                hint="durations count days past due, gaps and intervals: check the number",
+            )
+            days = Decimal(0)
         return ast.DurationLit(days=int(days), unit="week" if week else "day", span=span)
 
     def duration_unit(self, children: list[Any]) -> _Part:
@@ -898,7 +961,7 @@ def parse(text: str | bytes, *, source_name: str = "<policy>") -> ast.PolicyFile
     >>> print(policy.lets[0].value.right)
     MoneyLit(amount=Decimal('250'), currency='EUR')
     """
-    source = _decode(text, source_name)
+    source = line_ends(_decode(text, source_name))
     if len(source) > MAX_POLICY_CHARS:
         raise PolicyError([_too_long(source, source_name)], source)
     nul = source.find("\0")
@@ -927,7 +990,7 @@ def parse(text: str | bytes, *, source_name: str = "<policy>") -> ast.PolicyFile
             gc.enable()
         _STATE.reset(token)
     if state.diagnostics or result is None:
-        raise PolicyError(_sorted_unique(state.diagnostics), source)
+        raise PolicyError(_sorted_unique(state.diagnostics), source, state.omitted)
     return attrs.evolve(result, comments=_comments(source))
 
 
@@ -967,6 +1030,21 @@ def _sorted_unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     unique = list(dict.fromkeys(diagnostics))
     unique.sort(key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0))
     return unique
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def line_ends(text: str) -> str:
+    r"""Return *text* with each lone ``\r`` (an old Mac line end) made ``\n``.
+
+    Offsets are kept (one character for one), and lines are then counted by ``\n`` alone:
+    ``\r\n`` needs no change, since its ``\r`` is blank space at the end of a line.
+
+    >>> line_ends("a\rb\r\nc")
+    'a\nb\r\nc'
+    """
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 def _decode(text: str | bytes, source_name: str) -> str:
@@ -1187,9 +1265,8 @@ def _at_line_start(source: str, tok: Token) -> bool:
 def _did_you_mean(tok: Token, expected: set[str]) -> str | None:
     if tok.type == "$END" or not str(tok.value).isidentifier():
         return None
-    candidates = sorted(w for w in expected if w.replace("_", "").isalpha())
-    matches = difflib.get_close_matches(str(tok.value), candidates, n=1, cutoff=0.7)
-    return f"did you mean `{matches[0]}`?" if matches else None
+    candidates = (w for w in expected if w.replace("_", "").isalpha())
+    return did_you_mean(str(tok.value), candidates, quote="`")
 
 
 # ============================================================================================

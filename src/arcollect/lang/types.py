@@ -8,12 +8,43 @@ channel, an outcome, a dispute reason), which compare with bare words (``irate``
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 import attrs
 
 from arcollect.domain.records import Channel, DisputeReason, Outcome
 
-__all__ = ["BOOL", "DATE", "DURATION", "NUMBER", "STRING", "STRING_SET", "Kind", "Type", "money"]
+__all__ = [
+    "BOOL",
+    "DATE",
+    "DURATION",
+    "MAX_DECIMALS",
+    "MAX_DURATION_DAYS",
+    "MAX_INTEGER_DIGITS",
+    "MAX_ROUND_PLACES",
+    "NUMBER",
+    "STRING",
+    "STRING_SET",
+    "Kind",
+    "Type",
+    "money",
+]
+
+# The bounds of literal and constant values: the parser and the checker refuse, located, any
+# literal or constant expression beyond them, so that the evaluator can rely on them.
+
+#: The most digits a number literal may have before its decimal point (less than 10**18).
+MAX_INTEGER_DIGITS: Final = 18
+
+#: The most decimals a number literal may have (money: no more than its currency has).
+MAX_DECIMALS: Final = 18
+
+#: The longest duration, in days (100 years), that a literal may write or that the checker
+#: computes from constants (``30 days * 2``, ``2026-12-31 - 2026-01-01``), either sign.
+MAX_DURATION_DAYS: Final = 36_525
+
+#: The most decimals ``round(x, places)`` may ask for; *places* is a whole constant, 0 or more.
+MAX_ROUND_PLACES: Final = 28
 
 
 class Kind(enum.Enum):

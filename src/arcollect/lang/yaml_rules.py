@@ -7,9 +7,10 @@ of the language, so YAML and ``.arc`` files give the same syntax tree; then ever
 tree and in any error, is mapped back, so that errors point at the YAML file's own lines and
 columns::
 
-    policy.yaml:12:22: error: unknown fact `overdu`; did you mean `overdue`?
+    policy.yaml:12:22: error: unknown fact `overdu`
       12 |   small_balance: overdu < 250 EUR
          |                  ^^^^^^
+      hint: did you mean `overdue`?
 
 The keys (see docs/language.md, "YAML rule files")::
 
@@ -26,7 +27,7 @@ The keys (see docs/language.md, "YAML rule files")::
 from __future__ import annotations
 
 import bisect
-import difflib
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ import attrs
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from arcollect._suggest import did_you_mean
 from arcollect._yaml import _Loader
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
@@ -82,11 +84,82 @@ _EXPECT_KEYS = ("name", "as_of", "account", "then")
 _CALENDAR_KEYS = ("days", "holidays")
 
 
+_WORD = r"[A-Za-z0-9_]+"
+_DAYS = r"[0-9][0-9,_.]*\s+(?:days?|weeks?)"
+
+#: The values that are one word or a fixed phrase, by kind: checked by their shape before
+#: parsing (the parser then judges the word itself), so that none can carry a second clause.
+_WORDS: dict[str, re.Pattern[str]] = {
+    kind: re.compile(pattern)
+    for kind, pattern in {
+        "word": _WORD,
+        "to": _WORD,
+        "with": _WORD,
+        "requires_approval_by": _WORD,
+        "number": r"[0-9][0-9,_.]*",
+        "date": r"[0-9][0-9-]*",
+        "scope": rf"all|segment\s+{_WORD}",
+        "resume": rf"resume\s+at\s+{_WORD}",
+        "gap": rf"{_DAYS}(?:\s+between\s+contacts)?",
+        "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day)?",
+        "otherwise": r"otherwise",
+    }.items()
+}
+
+#: What each value checked after parsing must parse to, in words.
+_CLAUSES: dict[str, str] = {
+    "expr": "one expression",
+    "when": "one condition",
+    "unless": "one condition",
+    "at": "one step timing such as `3 days past due`",
+    "do": 'one action such as `email "reminder"`',
+    "every": "one repetition such as `7 days`",
+    "at_most_every": "one duration such as `7 days`",
+    "percent": "one percentage such as `80%`",
+    "tie": "one key such as `overdue desc`",
+    "then": "the expectation only",
+    "account": "the account only",
+}
+
+#: Rule files nest a few levels (a timeline's steps' keys); deeper is refused before the
+#: recursive YAML composer can overflow the stack.
+MAX_YAML_DEPTH = 32
+
+
+#: What the value of each step modifier holds, in words.
+_STEP_VALUES: dict[str, str] = {
+    "to": "a contact role",
+    "with": "a contact role",
+    "when": "a condition",
+    "unless": "a condition",
+    "every": "a duration",
+    "at_most_every": "a duration",
+    "requires_approval_by": "a role",
+}
+
+
+@attrs.frozen
+class _Value:
+    """A value written into the rule text: where, and the clause it must parse to."""
+
+    start: int  # offsets of the value in the generated text
+    end: int
+    kind: str
+    what: str
+    node: Node
+
+
+def _shown(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 40 else flat[:37] + "..."
+
+
 class _YamlError(Exception):
-    def __init__(self, node: Node, message: str) -> None:
+    def __init__(self, node: Node, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.node = node
         self.message = message
+        self.hint = hint
 
 
 @attrs.define
@@ -153,13 +226,8 @@ def _mapping(
         if key in out:
             errors.append(_YamlError(key_node, f"duplicate key `{key}`"))
         elif allowed and key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = (
-                f"; did you mean `{close[0]}`?"
-                if close
-                else f" (expected one of: {', '.join(allowed)})"
-            )
-            errors.append(_YamlError(key_node, f"unknown key `{key}` in {what}{hint}"))
+            hint = did_you_mean(key, allowed, quote="`") or f"expected one of: {', '.join(allowed)}"
+            errors.append(_YamlError(key_node, f"unknown key `{key}` in {what}", hint))
         else:
             out[key] = (key_node, value_node)
     return out
@@ -188,6 +256,7 @@ class _Translator:
             "expect": 0,
         }
         self.errors: list[_YamlError] = []
+        self.values: list[_Value] = []
 
     def mapping(
         self, node: Node, allowed: Sequence[str], what: str
@@ -205,8 +274,28 @@ class _Translator:
     def kw(self, text: str, node: Node) -> None:
         self.w.add(text, node)
 
-    def expr(self, node: Node, what: str) -> None:
-        self.w.add(_scalar(node, what), node, exact=True)
+    def expr(self, node: Node, what: str, kind: str) -> None:
+        """Write the scalar *node* as rule text holding *what*, one clause of *kind*.
+
+        A *kind* in `_WORDS` is checked now, by the shape of its text; any other names the
+        syntax node the value must parse to, checked by `_check_values` after parsing. A line
+        break follows the value, so that a ``#`` in it comments out nothing but its own rest.
+        """
+        text = _scalar(node, what)
+        start = self.w.length
+        self.w.add(text, node, exact=True)
+        self.w.add("\n", node)
+        pattern = _WORDS.get(kind)
+        if pattern is None:
+            self.values.append(_Value(start, start + len(text), kind, what, node))
+        elif not pattern.fullmatch(text.strip()):
+            self.errors.append(
+                _YamlError(
+                    node,
+                    f"expected {what}, got `{_shown(text)}`",
+                    "a value holds exactly what its key says: write each clause under its own key",
+                )
+            )
 
     def document(self, root: Node) -> None:
         top = self.mapping(root, _TOP_KEYS, "the policy")
@@ -218,12 +307,12 @@ class _Translator:
         if "version" in top:
             k, v = top["version"]
             self.kw(" version ", k)
-            self.expr(v, "the version")
+            self.expr(v, "the version", "number")
         for name in ("currency", "locale"):
             if name in top:
                 k, v = top[name]
                 self.kw(f"\n  {name} ", k)
-                self.expr(v, f"the {name}")
+                self.expr(v, f"the {name}", "word")
         if "calendar" in top:
             self.calendar(*top["calendar"])
         if "timezone" in top:
@@ -233,16 +322,16 @@ class _Translator:
         if "let" in top:
             for k, v in self.mapping(top["let"][1], (), "`let`").values():
                 self.kw("\nlet ", k)
-                self.expr(k, "a name")
+                self.expr(k, "a name", "word")
                 self.kw(" = ", k)
-                self.expr(v, "an expression")
+                self.expr(v, "an expression", "expr")
                 self.counts["let"] += 1
         if "segments" in top:
             for k, v in self.mapping(top["segments"][1], (), "`segments`").values():
                 self.kw("\nsegment ", k)
-                self.expr(k, "a name")
+                self.expr(k, "a name", "word")
                 self.kw(" when ", k)
-                self.expr(v, "a condition")
+                self.expr(v, "a condition", "expr")
                 self.counts["segment"] += 1
         if "timelines" in top:
             self.each(_items(top["timelines"][1], "`timelines`"), self.timeline)
@@ -260,6 +349,8 @@ class _Translator:
         if "days" in cal:
             k, v = cal["days"]
             days = _scalar(v, "`days`")
+            if days not in ("all", "weekdays"):
+                raise _YamlError(v, f"expected `all` or `weekdays`, got `{_shown(days)}`")
             self.w.add("all days" if days == "all" else days, v)
         else:
             self.kw("all days", key)
@@ -269,7 +360,7 @@ class _Translator:
             for i, day in enumerate(_items(v, "`holidays`")):
                 if i:
                     self.kw(", ", day)
-                self.expr(day, "a date")
+                self.expr(day, "a date", "date")
 
     def timeline(self, node: Node) -> None:
         t = self.mapping(node, _TIMELINE_KEYS, "a timeline")
@@ -277,12 +368,12 @@ class _Translator:
             raise _YamlError(node, "a timeline needs a `name`")
         k, v = t["name"]
         self.kw("\ntimeline ", k)
-        self.expr(v, "a name")
+        self.expr(v, "a name", "word")
         self.counts["timeline"] += 1
         if "for" in t:
             k, v = t["for"]
             self.kw(" for ", k)
-            self.expr(v, "`all` or `segment NAME`")
+            self.expr(v, "`all` or `segment NAME`", "scope")
         else:
             self.kw(" for all", node)
         for key, words in (("pause_while", "pause while"), ("restart_when", "restart when")):
@@ -290,16 +381,16 @@ class _Translator:
                 k, v = t[key]
                 for item in _items(v, f"`{key}`"):
                     self.kw(f"\n  {words} ", k)
-                    self.expr(item, "a condition")
+                    self.expr(item, "a condition", "expr")
         if "on_promise_broken" in t:
             k, v = t["on_promise_broken"]
             self.kw("\n  on promise.broken ", k)
-            self.expr(v, "`resume at STEP`")
+            self.expr(v, "`resume at STEP`", "resume")
         if "min_gap" in t:
             k, v = t["min_gap"]
             self.kw("\n  min gap ", k)
             text = _scalar(v, "a duration")
-            self.expr(v, "a duration")
+            self.expr(v, "a duration", "gap")
             if "between" not in text:
                 self.kw(" between contacts", k)
         if "steps" in t:
@@ -313,11 +404,11 @@ class _Translator:
         self.counts["step"] += 1
         k, v = s["name"]
         self.kw("\n  step ", k)
-        self.expr(v, "a name")
+        self.expr(v, "a name", "word")
         for key in ("at", "do"):
             k, v = s[key]
             self.kw(" ", k)
-            self.expr(v, f"`{key}`")
+            self.expr(v, f"`{key}`", key)
         if "per_invoice" in s:
             k, v = s["per_invoice"]
             flag = _scalar(v, "true or false")
@@ -338,7 +429,7 @@ class _Translator:
             if key in s:
                 k, v = s[key]
                 self.kw(f" {kw} ", k)
-                self.expr(v, f"`{key}`")
+                self.expr(v, _STEP_VALUES[key], key)
 
     def channel(self, key: Node, node: Node) -> None:
         self.kw("\nchannel", key)
@@ -346,13 +437,13 @@ class _Translator:
             rules = self.mapping(item, (), "a channel rule")
             for k, v in rules.values():
                 self.kw("\n  ", k)
-                self.expr(k, "a channel")
+                self.expr(k, "a channel", "word")
                 if _scalar(v, "a condition") == "otherwise":
                     self.kw(" ", v)
-                    self.expr(v, "`otherwise`")
+                    self.expr(v, "`otherwise`", "otherwise")
                 else:
                     self.kw(" when ", k)
-                    self.expr(v, "a condition")
+                    self.expr(v, "a condition", "expr")
 
     def priority(self, key: Node, node: Node) -> None:
         p = self.mapping(node, _PRIORITY_KEYS, "`priority`")
@@ -360,26 +451,26 @@ class _Translator:
         if "score" in p:
             k, v = p["score"]
             self.kw("\n  score ", k)
-            self.expr(v, "an expression")
+            self.expr(v, "an expression", "expr")
         if "tiers" in p:
             k, v = p["tiers"]
             self.kw("\n  tiers by share of ", k)
             if "share_of" in p:
-                self.expr(p["share_of"][1], "an amount such as `overdue`")
+                self.expr(p["share_of"][1], "an amount such as `overdue`", "word")
             else:
                 self.kw("overdue", k)
             self.kw(": ", k)
             for i, (tk, tv) in enumerate(self.mapping(v, (), "`tiers`").values()):
                 if i:
                     self.kw(", ", tk)
-                self.expr(tk, "a tier name")
+                self.expr(tk, "a tier name", "word")
                 self.kw(" ", tk)
-                self.expr(tv, "a percentage")
+                self.expr(tv, "a percentage", "percent")
         if "capacity" in p:
             k, v = p["capacity"]
             self.kw("\n  capacity ", k)
             text = _scalar(v, "a capacity")
-            self.expr(v, "a capacity")
+            self.expr(v, "a capacity", "capacity")
             if "calls" not in text:
                 self.kw(" calls per day", k)
         if "ties" in p:
@@ -388,7 +479,7 @@ class _Translator:
             for i, item in enumerate(_items(v, "`ties`")):
                 if i:
                     self.kw(", ", item)
-                self.expr(item, "a key")
+                self.expr(item, "a key", "tie")
 
     def expect(self, node: Node) -> None:
         e = self.mapping(node, _EXPECT_KEYS, "an expect block")
@@ -401,21 +492,27 @@ class _Translator:
         self.w.add(_quote(_scalar(v, "a name")), v)
         k, v = e["as_of"]
         self.kw(" as of ", k)
-        self.expr(v, "a date")
+        self.expr(v, "a date", "date")
         k, v = e["account"]
         self.kw("\n  account ", k)
-        self.w.add(_scalar(v, "the account").replace("\n", " "), v)
+        account = _scalar(v, "the account").replace("\n", " ")
+        self.values.append(_Value(self.w.length, self.w.length + len(account), "account", "", v))
+        self.w.add(account, v)
+        self.kw("\n", v)
         k, v = e["then"]
         self.kw("\n  then ", k)
-        self.expr(v, "the expectation")
+        self.expr(v, "the expectation", "then")
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class _SpanMap:
     def __init__(self, pieces: list[_Piece], yaml_text: str) -> None:
         self.pieces = pieces
         self.starts = [p.start for p in pieces]
-        self.line_starts = [0]
-        self.line_starts += [i + 1 for i, ch in enumerate(yaml_text) if ch == "\n"]
+        self.line_starts = [0]  # a line ends with \n, \r\n or a lone \r, as YAML says
+        self.line_starts += [m.end() for m in _LINE_BREAK.finditer(yaml_text)]
 
     def offset(self, pos: int, *, end: bool = False) -> int:
         i = max(bisect.bisect_right(self.starts, pos - (1 if end else 0)) - 1, 0)
@@ -452,6 +549,117 @@ def _remap(value: Any, fn: Callable[[Span], Span]) -> Any:
     return attrs.evolve(value, **changes) if changes else value
 
 
+def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]]:
+    """Return, by kind of value, the (start, end) of every clause node parsed from one.
+
+    A start of None means the clause begins at a keyword the translator wrote (any start will
+    do); the end always lies in the value.
+    """
+    spans: dict[str, set[tuple[int | None, int]]] = {k: set() for k in _CLAUSES}
+
+    def add(kind: str, start: int | None, span: Span) -> None:
+        spans[kind].add((start, span.end))
+
+    def expr(node: ast.Node) -> None:
+        add("expr", node.span.start, node.span)
+
+    for let in tree.lets:
+        expr(let.value)
+    for seg in tree.segments:
+        expr(seg.condition)
+    for t in tree.timelines:
+        for cond in (*t.pause_while, *t.restart_when):
+            expr(cond)
+        for step in t.steps:
+            add("at", step.timing.span.start, step.timing.span)
+            add("do", step.action.span.start, step.action.span)
+            for modifier in (step.when, step.unless):
+                if modifier is not None:
+                    expr(modifier)
+            if step.repeat is not None:
+                add("every", step.repeat.every.span.start, step.repeat.span)
+            if step.min_interval is not None:
+                add("at_most_every", step.min_interval.span.start, step.min_interval.span)
+    if tree.channel is not None:
+        for rule in tree.channel.rules:
+            if rule.condition is not None:
+                expr(rule.condition)
+    if tree.priority is not None:
+        if tree.priority.score is not None:
+            expr(tree.priority.score)
+        for key in tree.priority.ties:
+            add("tie", key.span.start, key.span)
+        if tree.priority.tiers is not None:
+            for tier in tree.priority.tiers.tiers:
+                add("percent", tier.share.span.start, tier.share.span)
+    for e in tree.expects:
+        add("account", None, e.account.span)
+        if e.then:
+            add("then", e.then[0].span.start, e.then[-1].span)
+    return spans
+
+
+_SAME_AS = {"when": "expr", "unless": "expr"}
+
+
+def _check_values(tree: ast.PolicyFile, values: list[_Value], text: str) -> list[_YamlError]:
+    """Return an error for every value that parsed to more (or other) than its key says."""
+    spans = _clause_spans(tree)
+    errors = []
+    for value in values:
+        start, end = _trimmed(text, value.start, value.end)
+        found = spans[_SAME_AS.get(value.kind, value.kind)]
+        if (start, end) not in found and (None, end) not in found:
+            errors.append(
+                _YamlError(
+                    value.node,
+                    f"this value holds more than {_CLAUSES[value.kind]}",
+                    "a value holds exactly what its key says: write each clause under its own key",
+                )
+            )
+    return errors
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """Return the value text's bounds without surrounding blanks and a trailing comment."""
+    quoted = False
+    pos = start
+    while pos < end:
+        ch = text[pos]
+        if ch == "\\" and quoted:
+            pos += 1
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            end = pos
+            break
+        pos += 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+class _RuleLoader(_Loader):
+    """The data loader, refusing aliases and deep nesting, which no rule file needs.
+
+    An alias would make one YAML value stand for text written several times over; refused
+    outright, the generated rule text stays proportional to the file.
+    """
+
+    max_depth = MAX_YAML_DEPTH
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.MarkedYAMLError(
+                problem="aliases (`*name`) are not allowed in rule files: write the value out",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
 def _node_span(node: Node) -> Span:
     s, e = node.start_mark, node.end_mark
     end_col = e.column + 1 if e.line == s.line else s.column + 2
@@ -467,8 +675,12 @@ def _foreign_tags(root: Node) -> list[_YamlError]:
     """Return an error for every node with an explicit tag other than plain data's."""
     errors: list[_YamlError] = []
     stack = [root]
+    seen: set[int] = set()
     while stack:
         node = stack.pop()
+        if id(node) in seen:  # a node shared by aliases is looked at once
+            continue
+        seen.add(id(node))
         if node.tag not in _PLAIN_TAGS:
             errors.append(_YamlError(node, f"YAML tags are not allowed here: `{node.tag}`"))
         elif isinstance(node, MappingNode):
@@ -498,7 +710,7 @@ def parse_yaml_policy(
             ) from None
     if len(text) > MAX_POLICY_CHARS:
         raise PolicyError([_too_long(text, source_name)], text)
-    loader = _Loader(text)
+    loader = _RuleLoader(text)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -523,7 +735,12 @@ def parse_yaml_policy(
         loader.dispose()
     if root is None:
         raise PolicyError(
-            [Diagnostic("the file is empty: expected a policy", None, source_name)], text
+            [
+                Diagnostic(
+                    "the file is empty: expected a policy", Span(1, 1, 1, 2, 0, 1), source_name
+                )
+            ],
+            text,
         )
     translator = _Translator()
     translator.errors += _foreign_tags(root)
@@ -534,7 +751,8 @@ def parse_yaml_policy(
         translator.errors.append(exc)
     if translator.errors:
         diagnostics = [
-            Diagnostic(e.message, _node_span(e.node), source_name) for e in translator.errors
+            Diagnostic(e.message, _node_span(e.node), source_name, hint=e.hint)
+            for e in translator.errors
         ]
         raise PolicyError(sorted(diagnostics, key=lambda d: d.span or Span(0, 0, 0, 0)), text)
     generated = translator.w.text()
@@ -545,7 +763,14 @@ def parse_yaml_policy(
         diagnostics = [
             attrs.evolve(d, span=spans.span(d.span) if d.span else None) for d in exc.diagnostics
         ]
-        raise PolicyError(diagnostics, text) from None
+        raise PolicyError(diagnostics, text, exc.omitted) from None
+    value_errors = _check_values(tree, translator.values, generated)
+    if value_errors:
+        diagnostics = [
+            Diagnostic(e.message, _node_span(e.node), source_name, hint=e.hint)
+            for e in value_errors
+        ]
+        raise PolicyError(diagnostics, text)
     counts = translator.counts
     found = {
         "let": len(tree.lets),
