@@ -38,10 +38,8 @@ class TestLoadYaml:
 
     def test_deep_nesting_is_refused(self) -> None:
         """10,000 nested lists are refused at the level past MAX_DEPTH, not a RecursionError."""
-        assert problems("[" * 10_000) == [
-            f"line 1, column {MAX_DEPTH + 1}: "
-            f"the document is nested more than {MAX_DEPTH} levels deep"
-        ]
+        expected = f"the document is nested more than {MAX_DEPTH} levels deep"
+        assert problems("[" * 10_000) == [f"line 1, column {MAX_DEPTH + 1}: {expected}"]
 
     def test_nesting_up_to_the_bound_is_read(self) -> None:
         """MAX_DEPTH levels are fine."""
