@@ -211,14 +211,19 @@ _TEXT_MUTATIONS: tuple[Callable[[str, random.Random, tuple[str, ...]], str], ...
 )
 
 
-def _paths(tree: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(tree, dict):
-        for k, v in tree.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(tree, list):
-        for i, v in enumerate(tree):
-            out += _paths(v, (*prefix, i))
+def _paths(tree: Any, max_depth: int = 40) -> list[tuple[Any, ...]]:
+    """Every path into *tree*, not deeper than *max_depth* (iterative: trees may be deep)."""
+    out: list[tuple[Any, ...]] = []
+    todo: list[tuple[tuple[Any, ...], Any]] = [((), tree)]
+    while todo:
+        prefix, node = todo.pop()
+        out.append(prefix)
+        if len(prefix) >= max_depth:
+            continue
+        if isinstance(node, dict):
+            todo += [((*prefix, k), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            todo += [((*prefix, i), v) for i, v in enumerate(node)]
     return out
 
 

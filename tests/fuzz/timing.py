@@ -57,7 +57,8 @@ def _time(fn: Callable[[], object], limit: float) -> float | None:
             fn()
     except FuzzTimeoutError:
         return None
-    return time.perf_counter() - start
+    took = time.perf_counter() - start
+    return None if took > limit else took
 
 
 def curve(
