@@ -1,4 +1,4 @@
-"""Development sessions: ``nox -s tests``, ``nox -s typecheck``, ``nox -s lint``."""
+"""Development sessions: ``nox -s tests``, ``typecheck``, ``lint`` and ``fuzz`` (long budget)."""
 
 import nox
 
@@ -26,3 +26,26 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Run the fuzz campaign on a long budget: ``nox -s fuzz -- --time 600 [--seed N]``.
+
+    Other arguments after ``--`` go to pytest.
+    """
+    args = list(session.posargs)
+    budget = "600"
+    extra: list[str] = []
+    while args:
+        arg = args.pop(0)
+        if arg == "--time" and args:
+            budget = args.pop(0)
+        elif arg.startswith("--time="):
+            budget = arg.removeprefix("--time=")
+        elif arg == "--seed" and args:
+            extra += ["--fuzz-seed", args.pop(0)]
+        else:
+            extra.append(arg)
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/fuzz", "--fuzz-time", budget, *extra)
