@@ -789,11 +789,15 @@ class TestBounds:
         )
         text = "currency: EUR\naccounts:\n  - id: C-1\n    invoices:\n" + invoices
         found = problems(text)
-        assert len(found) == 101
+        assert len(found) == 100
         assert found[0] == (
             "accounts[0].invoices[0].amount: expected an amount such as '1200.00 EUR', got 'x'"
         )
-        assert found[-1] == "... and 50 more problems"
+        with pytest.raises(DataError) as info:
+            parse_portfolio(text)
+        assert info.value.omitted == 50
+        assert str(info.value).splitlines()[0] == "<string>: 150 problems"
+        assert str(info.value).splitlines()[-1] == "  ... and 50 more problems"
 
 
 IBM_HEADER = (

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from arcollect import (
+    Account,
     Activity,
     Contact,
+    CurrencyError,
     DataError,
     Dispute,
     Installment,
@@ -168,3 +170,16 @@ class TestCalendarEnds:
                 "9999-12-31 + 3 days"
             )
         ]
+
+
+class TestHugeValues:
+    def test_a_huge_integer_is_described_not_written_out(self) -> None:
+        """An id or currency of 5,000 digits gets a message naming its size (unprintable)."""
+        with pytest.raises(DataError) as ident:
+            Account(10**5000, "EUR")  # type: ignore[arg-type]
+        assert str(ident.value) == "id: expected a non-empty string, got an integer of 5001 digits"
+        with pytest.raises(CurrencyError) as cur:
+            Money("1", 10**5000)  # type: ignore[arg-type]
+        assert str(cur.value) == (
+            "unknown currency an integer of 5001 digits: expected an ISO 4217 code such as 'EUR'"
+        )

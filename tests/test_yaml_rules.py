@@ -152,3 +152,11 @@ class TestValuesHoldWhatTheirKeySays:
             "t.yaml:3:9: error: expected `all` or `weekdays`, "
             "got `weekdays priority capacity 1 calls pe...`"
         )
+
+
+class TestCharacters:
+    def test_a_control_character_is_located(self) -> None:
+        """A vertical tab in a YAML rule file is a located error, not a yaml.ReaderError."""
+        assert error_of('policy: "a\x0bb"\n').splitlines()[0] == (
+            "t.yaml:1:11: error: invalid YAML: the character U+000B is not allowed in YAML"
+        )

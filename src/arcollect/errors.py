@@ -129,10 +129,15 @@ class DataError(ArcollectError, ValueError):
 
     problems: tuple[Problem, ...]
     source: str | None
+    #: How many more problems were found but not listed (readers list the first ones only).
+    omitted: int
 
-    def __init__(self, problems: Iterable[Problem], source: str | None = None) -> None:
+    def __init__(
+        self, problems: Iterable[Problem], source: str | None = None, omitted: int = 0
+    ) -> None:
         self.problems = tuple(problems)
         self.source = source
+        self.omitted = omitted
         super().__init__(self._render())
 
     @classmethod
@@ -142,19 +147,21 @@ class DataError(ArcollectError, ValueError):
 
     def under(self, prefix: str) -> DataError:
         """Return the same problems as seen from a containing record at *prefix*."""
-        return DataError([p.under(prefix) for p in self.problems], self.source)
+        return DataError([p.under(prefix) for p in self.problems], self.source, self.omitted)
 
     def with_source(self, source: str) -> DataError:
         """Return the same problems, attributed to *source* (a file name)."""
-        return DataError(self.problems, source)
+        return DataError(self.problems, source, self.omitted)
 
     def _render(self) -> str:
-        if len(self.problems) == 1 and self.source is None:
+        if len(self.problems) == 1 and self.source is None and not self.omitted:
             return str(self.problems[0])
         head = self.source or "data"
-        count = len(self.problems)
+        count = len(self.problems) + self.omitted
         lines = [f"{head}: {count} problem{'s' if count != 1 else ''}"]
         lines += [f"  {p}" for p in self.problems]
+        if self.omitted:
+            lines.append(f"  ... and {self.omitted} more problems")
         return "\n".join(lines)
 
 

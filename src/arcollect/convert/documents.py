@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import yaml
 
+from arcollect._describe import describe
 from arcollect._yaml import MAX_DEPTH, Dumper, load_yaml
 from arcollect.convert.hooks import (
     _FieldError,
@@ -31,7 +32,6 @@ from arcollect.convert.hooks import (
 )
 from arcollect.domain.account import Account
 from arcollect.domain.money import WrittenNumber, currency_exponent
-from arcollect.domain.records import describe
 from arcollect.errors import CurrencyError, DataError, Problem
 
 __all__ = [
@@ -168,9 +168,7 @@ def capped(problems: Sequence[Problem], source: str) -> DataError:
     """Return the error for *problems* of *source*, listing at most `MAX_PROBLEMS` of them."""
     if len(problems) <= MAX_PROBLEMS:
         return DataError(problems, source)
-    more = len(problems) - MAX_PROBLEMS
-    shown = [*problems[:MAX_PROBLEMS], Problem("", f"... and {more} more problems")]
-    return DataError(shown, source)
+    return DataError(problems[:MAX_PROBLEMS], source, len(problems) - MAX_PROBLEMS)
 
 
 def _too_big(size: int, max_bytes: int) -> str:

@@ -28,6 +28,7 @@ import cattrs
 import cattrs.errors
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from arcollect._describe import describe
 from arcollect._suggest import did_you_mean
 from arcollect.domain.account import Account, account_problems
 from arcollect.domain.money import Money, WrittenNumber, amount_text, currency_exponent
@@ -42,7 +43,6 @@ from arcollect.domain.records import (
     Outcome,
     Payment,
     Promise,
-    describe,
     member,
 )
 from arcollect.errors import ArcollectError, CurrencyError, DataError, Problem

@@ -10,6 +10,7 @@ from typing import Any, Final
 import attrs
 import babel
 
+from arcollect._describe import describe
 from arcollect._suggest import did_you_mean
 from arcollect.domain.money import Money, currency_exponent
 from arcollect.domain.records import (
@@ -19,7 +20,6 @@ from arcollect.domain.records import (
     Invoice,
     Payment,
     Promise,
-    describe,
     of_type,
     records,
     strings,

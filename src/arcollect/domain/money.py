@@ -23,6 +23,7 @@ from typing import Any, Final, SupportsIndex, overload
 import attrs
 import babel.numbers
 
+from arcollect._describe import shown
 from arcollect.errors import CurrencyError, CurrencyMismatchError, DataError, InexactAmountError
 
 __all__ = [
@@ -72,7 +73,9 @@ def currency_exponent(code: str) -> int:
     (0, 2, 3)
     """
     if not is_currency(code):
-        raise CurrencyError(f"unknown currency {code!r}: expected an ISO 4217 code such as 'EUR'")
+        raise CurrencyError(
+            f"unknown currency {shown(code)}: expected an ISO 4217 code such as 'EUR'"
+        )
     return int(babel.numbers.get_currency_precision(code))
 
 
@@ -179,7 +182,9 @@ def amount_text(text: str, currency: str | None = None) -> Decimal:
 
 def _check_currency(_inst: object, _attr: object, code: Any) -> None:
     if not isinstance(code, str) or not is_currency(code):
-        raise CurrencyError(f"unknown currency {code!r}: expected an ISO 4217 code such as 'EUR'")
+        raise CurrencyError(
+            f"unknown currency {shown(code)}: expected an ISO 4217 code such as 'EUR'"
+        )
 
 
 def _check_size(amount: Decimal) -> Decimal:

@@ -12,11 +12,11 @@ import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
 
+from arcollect._describe import describe, shown
 from arcollect._suggest import did_you_mean
 from arcollect.domain.actions import Channel
 from arcollect.domain.money import Money
@@ -102,23 +102,6 @@ _IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 _E = TypeVar("_E", bound=enum.Enum)
 _R = TypeVar("_R")
-
-
-def describe(value: object) -> str:
-    """Describe *value* for a message: a string quoted, a number as such, a list as "a list"."""
-    if isinstance(value, str):
-        return repr(value)
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, int | float | Decimal):
-        return f"{value} (a number)"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a {type(value).__name__}"
 
 
 def enum_message(cls: type[enum.Enum], value: object) -> str:
@@ -391,17 +374,19 @@ class Promise:
             )
         if isinstance(self.grace_days, bool) or not isinstance(self.grace_days, int):
             problems.append(
-                Problem("grace_days", f"expected a whole number of days, got {self.grace_days!r}")
+                Problem(
+                    "grace_days", f"expected a whole number of days, got {shown(self.grace_days)}"
+                )
             )
         elif self.grace_days < 0:
             problems.append(
-                Problem("grace_days", f"expected 0 or more days, got {self.grace_days}")
+                Problem("grace_days", f"expected 0 or more days, got {shown(self.grace_days)}")
             )
         elif self.grace_days > (date.max - self.due).days:  # the deadline must be a date
             problems.append(
                 Problem(
                     "grace_days",
-                    f"due + grace runs past {date.max}: {self.due} + {self.grace_days} "
+                    f"due + grace runs past {date.max}: {self.due} + {shown(self.grace_days)} "
                     f"day{'' if self.grace_days == 1 else 's'}",
                 )
             )

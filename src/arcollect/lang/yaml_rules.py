@@ -710,7 +710,18 @@ def parse_yaml_policy(
             ) from None
     if len(text) > MAX_POLICY_CHARS:
         raise PolicyError([_too_long(text, source_name)], text)
-    loader = _RuleLoader(text)
+    try:
+        loader = _RuleLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        pos = exc.position
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = exc.character
+        point = char if isinstance(char, int) else ord(str(char)[:1] or "?")
+        bad = Span(line, col, line, col + 1, pos, pos + 1)
+        message = f"invalid YAML: the character U+{point:04X} is not allowed in YAML"
+        hint = f'remove it, or write it as the escape "\\u{point:04x}" in a double-quoted string'
+        raise PolicyError([Diagnostic(message, bad, source_name, hint=hint)], text) from None
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
