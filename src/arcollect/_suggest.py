@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Final
 
@@ -25,17 +26,33 @@ __all__ = ["CUTOFF", "did_you_mean", "suggest"]
 #: How alike two words must be (difflib's ratio) for one to be suggested for the other.
 CUTOFF: Final = 0.6
 
-#: Above this many candidates, only those sharing the first letter are compared (difflib is
-#: quadratic in the word length and linear in the candidates; refusing a thousand misspelt
-#: references must not take seconds).
-_MANY: Final = 2_000
+#: Above this many candidates, only the likeliest are compared by difflib (it is linear in the
+#: candidates and quadratic in the word's length: refusing a thousand misspelt references must
+#: not take seconds).
+_MANY: Final = 200
+
+
+_PUNCTUATION: Final = re.compile(r"[\W_]+")
+
+
+def _key(word: str) -> str:
+    return _PUNCTUATION.sub("", word.casefold())
 
 
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """Return the candidate closest to *word*, or None if none is close enough."""
+    """Return the candidate closest to *word*, or None if none is close enough.
+
+    A candidate equal to *word* but for case and punctuation (``INV1`` for ``INV-1``) is the
+    answer; otherwise difflib's closest, among at most `_MANY` candidates of about its length.
+    """
     pool = sorted(set(candidates))
-    if len(pool) > _MANY and word:
-        pool = [c for c in pool if c[:1].lower() == word[:1].lower()][:_MANY]
+    key = _key(word)
+    same = [c for c in pool if _key(c) == key] if key else []
+    if same:
+        return same[0]
+    if len(pool) > _MANY:
+        near = [c for c in pool if abs(len(c) - len(word)) <= 2 and c[:1] == word[:1]]
+        pool = (near or pool)[:_MANY]
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=CUTOFF)
     return matches[0] if matches else None
 
