@@ -43,17 +43,19 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
     """Return the candidate closest to *word*, or None if none is close enough.
 
     A candidate equal to *word* but for case and punctuation (``INV1`` for ``INV-1``) is the
-    answer; otherwise difflib's closest, among at most `_MANY` candidates of about its length.
+    answer; otherwise difflib's closest. Among many candidates only those of about the word's
+    length and with its first letter are compared, at most `_MANY` of them.
     """
-    pool = sorted(set(candidates))
+    pool = set(candidates)
+    if len(pool) > _MANY:
+        first = word[:1].casefold()
+        pool = {c for c in pool if abs(len(c) - len(word)) <= 2 and c[:1].casefold() == first}
+    ordered = sorted(pool)
     key = _key(word)
-    same = [c for c in pool if _key(c) == key] if key else []
+    same = [c for c in ordered if _key(c) == key] if key else []
     if same:
         return same[0]
-    if len(pool) > _MANY:
-        near = [c for c in pool if abs(len(c) - len(word)) <= 2 and c[:1] == word[:1]]
-        pool = (near or pool)[:_MANY]
-    matches = difflib.get_close_matches(word, pool, n=1, cutoff=CUTOFF)
+    matches = difflib.get_close_matches(word, ordered[:_MANY], n=1, cutoff=CUTOFF)
     return matches[0] if matches else None
 
 
