@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import TypeVar
 
 import attrs
 import pytest
@@ -128,8 +129,11 @@ class TestCallerState:
             assert got == expected, name
 
 
+T = TypeVar("T")
+
+
 def _shuffled(acct: Account, rng: random.Random) -> Account:
-    def mix(items: tuple[object, ...]) -> tuple[object, ...]:
+    def mix(items: tuple[T, ...]) -> tuple[T, ...]:
         out = list(items)
         rng.shuffle(out)
         return tuple(out)

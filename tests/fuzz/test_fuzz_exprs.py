@@ -102,9 +102,9 @@ def exercise(c: Campaign, expr: str, kind: str, acct: Account, as_of: date) -> N
         ),
     )
     slow = c.run(
-        _attempt(lambda: policy.explain(typed, f)[0]),
+        _attempt(lambda: policy.trace(typed, f)[0]),
         lambda: repro(
-            text, acct, f"policy.explain(policy.checked.lets['x'], facts(acct, {as_of!r}))"
+            text, acct, f"policy.trace(policy.checked.lets['x'], facts(acct, {as_of!r}))"
         ),
     )
     if (
@@ -120,7 +120,7 @@ def exercise(c: Campaign, expr: str, kind: str, acct: Account, as_of: date) -> N
                 text,
                 acct,
                 "t = policy.checked.lets['x']; f = facts(acct, date(2026, 11, 23))\n"
-                "print(policy.compile(t)(f), policy.explain(t, f)[0])",
+                "print(policy.compile(t)(f), policy.trace(t, f)[0])",
             ),
         )
     ptext = plan_policy(expr, kind)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from arcollect import Policy, PolicyError, parse_policy
-from arcollect.engine.expect import run_expects
+from arcollect.expect import run_expects
 from arcollect.lang import format_policy
 from fuzz.common import EDGE_DATES, rule_files, small_portfolio
 from fuzz.mutate import mutate_text, mutate_tree
