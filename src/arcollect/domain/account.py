@@ -101,8 +101,8 @@ class Account:
     """A customer account and its AR history.
 
     *terms* is the payment term in days (``30`` for "net 30"); *risk* an external risk score
-    (higher is riskier); *currency* the currency every amount of the account is in; *collector* who is in charge
-    of it (who signs its letters).
+    (higher is riskier); *currency* the currency every amount of the account is in;
+    *collector* who is in charge of it (who signs its letters).
 
     Construction checks the account as a whole and reports every problem with its path:
     duplicate invoice numbers, payments, credit notes and disputes naming unknown invoices,
