@@ -222,7 +222,7 @@ class TestBadData:
                 terms: thirty
         """
         assert problems(text) == [
-            "accounts[0].colour: unknown field; did you mean 'country'?",
+            "accounts[0].colour: unknown field; did you mean 'collector'?",
             "accounts[0].currency: missing required field (or a portfolio-wide currency)",
             "accounts[0].invoices[0].due: expected a date (YYYY-MM-DD), got '31/02/2026'",
             "accounts[1].terms: expected a number of days such as '30 days', got 'thirty'",
@@ -424,7 +424,7 @@ class TestOnePass:
         duplicate account ids are found although accounts failed.
         """
         assert problems(MANY_PROBLEMS) == [
-            "colour: unknown field (expected one of: currency, accounts)",
+            "colour: unknown field (expected one of: currency, company, accounts)",
             "accounts[0].tags: expected a list, got 'key'",
             (
                 "accounts[0].locale: unknown locale 'xx_XX': "

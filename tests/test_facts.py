@@ -530,10 +530,10 @@ class TestPromiseLedger:
             )
         acct = account(invoice("5000 EUR", due="2026-01-01"), *payments, *promises)
         as_of = start + timedelta(days=today)
-        judged = {(p.made_on, p.due, p.amount): p for p in facts(acct, as_of).promises}
+        judged = {(p.made_on, p.deadline, p.amount): p for p in facts(acct, as_of).promises}
         for p in acct.promises:
             if p.made_on > as_of:
                 continue
-            got = judged[(p.made_on, p.due, p.amount)]
+            got = judged[(p.made_on, p.due + timedelta(days=p.grace_days), p.amount)]
             status, closed_on, paid = _judge_by_scanning(p, list(acct.payments), as_of)
             assert (got.status, got.closed_on, got.paid.amount) == (status, closed_on, paid)

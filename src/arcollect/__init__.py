@@ -4,6 +4,7 @@ The public API is re-exported here; everything else is private and may change.
 """
 
 from arcollect.convert import (
+    Portfolio,
     dump_portfolio,
     parse_ibm_csv,
     parse_portfolio,
@@ -11,6 +12,7 @@ from arcollect.convert import (
     portfolio_to_dict,
     read_ibm_csv,
     read_portfolio,
+    read_portfolio_document,
     structure,
     unstructure,
 )
@@ -19,6 +21,8 @@ from arcollect.domain import (
     ActionKind,
     Activity,
     Channel,
+    Collector,
+    Company,
     Contact,
     Dispute,
     DisputeReason,
@@ -49,6 +53,7 @@ from arcollect.facts import (
     PromiseStatus,
     facts,
 )
+from arcollect.letters import Document, TemplateError, check_templates, render_documents
 from arcollect.policy import Policy, load_policy, parse_policy
 
 __version__ = "0.1.0.dev0"
@@ -63,6 +68,8 @@ __all__ = [
     "ArcollectError",
     "BusinessCalendar",
     "Channel",
+    "Collector",
+    "Company",
     "Contact",
     "ContactRef",
     "CurrencyError",
@@ -70,6 +77,7 @@ __all__ = [
     "DataError",
     "Dispute",
     "DisputeReason",
+    "Document",
     "EvaluationError",
     "InexactAmountError",
     "Installment",
@@ -83,11 +91,14 @@ __all__ = [
     "PlannedAction",
     "Policy",
     "PolicyError",
+    "Portfolio",
     "Problem",
     "Promise",
     "PromiseFacts",
     "PromiseStatus",
+    "TemplateError",
     "__version__",
+    "check_templates",
     "dump_portfolio",
     "facts",
     "load_policy",
@@ -98,6 +109,8 @@ __all__ = [
     "portfolio_to_dict",
     "read_ibm_csv",
     "read_portfolio",
+    "read_portfolio_document",
+    "render_documents",
     "structure",
     "unstructure",
 ]

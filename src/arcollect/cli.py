@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="parse and check rule files; print every error found")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--templates", metavar="DIR", default=None, help="also check the letter templates"
+    )
 
     p = sub.add_parser("fmt", help="print rule files in canonical form")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -90,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "plan":
             p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    p = sub.add_parser("letters", help="render the e-mails, letters and SMS of a plan")
+    p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
+    p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
+    p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
+    p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
+    p.add_argument("--out", metavar="DIR", default=None, help="write files here (default: print)")
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
 
@@ -344,6 +354,52 @@ def _backtest(policy_file: str, csv_file: str, start: date, end: date, currency:
     return EXIT_OK
 
 
+def _check_with_templates(templates: str) -> Callable[[str], int]:
+    def run(name: str) -> int:
+        code = _check(name)
+        if code != EXIT_OK:
+            return code
+        from arcollect.letters import check_templates  # noqa: PLC0415 - only this command
+
+        check_templates(load_policy(name), templates)
+        return EXIT_OK
+
+    return run
+
+
+def _letters(
+    policy_file: str, portfolio: str, as_of: date, templates: str | None, out: str | None
+) -> int:
+    from arcollect.convert import read_portfolio_document  # noqa: PLC0415 - only this command
+    from arcollect.letters import render_documents  # noqa: PLC0415 - only this command
+
+    policy = load_policy(policy_file)
+    doc = read_portfolio_document(portfolio)
+    plan = policy.plan(doc.accounts, as_of=as_of)
+    docs = render_documents(
+        plan, doc.accounts, policy=policy, templates=templates, company=doc.company
+    )
+    target = None if out is None else Path(out)
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
+    for d in docs:
+        if target is None:
+            print(f"=== {d.stem} ({d.channel}, {d.locale})")
+            if d.subject:
+                print(f"Subject: {d.subject}")
+            print(d.text)
+            continue
+        (target / f"{d.stem}.txt").write_text(
+            (f"Subject: {d.subject}\n\n" if d.subject else "") + d.text, encoding="utf-8"
+        )
+        files = [f"{d.stem}.txt"]
+        if d.html is not None:
+            (target / f"{d.stem}.html").write_text(d.html, encoding="utf-8")
+            files.append(f"{d.stem}.html")
+        print(f"{d.account}\t{d.step}\t{d.channel}\t{d.locale}\t{' '.join(files)}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     parser = _parser()
@@ -351,7 +407,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     try:
         if command == "check":
+            if args.templates is not None:
+                return _each(args.files, _check_with_templates(args.templates))
             return _each(args.files, _check)
+        if command == "letters":
+            return _letters(args.policy, args.portfolio, args.as_of, args.templates, args.out)
         if command == "fmt":
             return _each(args.files, _fmt(args.check, args.write))
         if command == "convert":

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import attrs
 import yaml
 
 from arcollect._describe import describe
@@ -32,19 +33,35 @@ from arcollect.convert.hooks import (
 )
 from arcollect.domain.account import Account
 from arcollect.domain.money import WrittenNumber, currency_exponent
+from arcollect.domain.records import Company
 from arcollect.errors import CurrencyError, DataError, Problem
 
 __all__ = [
+    "Portfolio",
     "dump_portfolio",
     "parse_portfolio",
+    "parse_portfolio_document",
+    "portfolio_document_from_dict",
     "portfolio_from_dict",
     "portfolio_to_dict",
     "read_portfolio",
+    "read_portfolio_document",
 ]
 
 
 # --------------------------------------------------------------------------------------------
 # Portfolios
+
+
+@attrs.frozen
+class Portfolio:
+    """A whole portfolio document: its accounts and the *company* that writes to them."""
+
+    accounts: tuple[Account, ...]
+    company: Company | None = None
+
+
+_TOP_KEYS: Final = ("currency", "company", "accounts")
 
 
 def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
@@ -53,10 +70,21 @@ def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
     Every problem is reported at once: those of the document, then account by account, then
     duplicate account ids (checked among all accounts, also those that failed).
     """
+    return portfolio_document_from_dict(data).accounts
+
+
+def portfolio_document_from_dict(data: Any) -> Portfolio:
+    """Build the whole `Portfolio` of a document: its accounts and its ``company:`` block."""
     if not isinstance(data, Mapping):
         raise DataError.at("", f"expected a mapping with 'accounts', got {describe(data)}")
-    unknown = [k for k in data if k not in ("currency", "accounts")]
-    problems = [Problem(str(k), _unknown_field(str(k), ["currency", "accounts"])) for k in unknown]
+    unknown = [k for k in data if k not in _TOP_KEYS]
+    problems = [Problem(str(k), _unknown_field(str(k), list(_TOP_KEYS))) for k in unknown]
+    company: Company | None = None
+    if data.get("company") is not None:
+        try:
+            company = structure(data["company"], Company)
+        except DataError as exc:
+            problems += [p.under("company") for p in exc.problems]
     currency = data.get("currency")
     bad_currency: str | None = None  # a portfolio currency already reported as unknown
     if currency is not None:
@@ -101,7 +129,7 @@ def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
         seen.setdefault(acct_id, i)
     if problems:
         raise DataError(problems)
-    return tuple(accounts)
+    return Portfolio(tuple(accounts), company)
 
 
 def _unknown_currency(code: str) -> str:
@@ -138,6 +166,15 @@ def parse_portfolio(
     Text of more than *max_bytes* UTF-8 bytes (16 MiB by default) is refused at once; batch
     users with bigger files pass a larger bound.
     """
+    return parse_portfolio_document(
+        text, format=format, source=source, max_bytes=max_bytes
+    ).accounts
+
+
+def parse_portfolio_document(
+    text: str, *, format: str = "yaml", source: str = "<string>", max_bytes: int = MAX_BYTES
+) -> Portfolio:
+    """Parse a whole portfolio document (accounts and company), as `parse_portfolio` does."""
     check_size(text, source, max_bytes)
     if format == "json":
         data = _load_json(text, source)
@@ -146,13 +183,18 @@ def parse_portfolio(
     else:
         raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
     try:
-        return portfolio_from_dict(data)
+        return portfolio_document_from_dict(data)
     except DataError as exc:
         raise capped(exc.problems, source) from None
 
 
 def read_portfolio(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[Account, ...]:
     """Read a portfolio file: ``.yaml``/``.yml`` or ``.json``, of at most *max_bytes* bytes."""
+    return read_portfolio_document(path, max_bytes=max_bytes).accounts
+
+
+def read_portfolio_document(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Portfolio:
+    """Read a whole portfolio file (accounts and company), as `read_portfolio` does."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml"):
@@ -161,7 +203,8 @@ def read_portfolio(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[Acc
         fmt = "json"
     else:
         raise DataError([Problem("", "expected a .yaml, .yml or .json portfolio file")], str(p))
-    return parse_portfolio(read_text(p, max_bytes), format=fmt, source=str(p), max_bytes=max_bytes)
+    text = read_text(p, max_bytes)
+    return parse_portfolio_document(text, format=fmt, source=str(p), max_bytes=max_bytes)
 
 
 def capped(problems: Sequence[Problem], source: str) -> DataError:

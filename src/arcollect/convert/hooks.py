@@ -35,6 +35,8 @@ from arcollect.domain.money import Money, WrittenNumber, amount_text, currency_e
 from arcollect.domain.records import (
     Activity,
     Channel,
+    Collector,
+    Company,
     Contact,
     Dispute,
     DisputeReason,
@@ -54,6 +56,8 @@ T = TypeVar("T")
 _RECORD_TYPES: Final = (
     Account,
     Activity,
+    Collector,
+    Company,
     Contact,
     Dispute,
     Installment,

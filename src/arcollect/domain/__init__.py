@@ -6,6 +6,8 @@ from arcollect.domain.money import MONEY_CONTEXT, Money, currency_exponent, is_c
 from arcollect.domain.records import (
     KNOWN_ROLES,
     Activity,
+    Collector,
+    Company,
     Contact,
     Dispute,
     DisputeReason,
@@ -23,6 +25,8 @@ __all__ = [
     "ActionKind",
     "Activity",
     "Channel",
+    "Collector",
+    "Company",
     "Contact",
     "Dispute",
     "DisputeReason",

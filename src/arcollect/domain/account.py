@@ -15,6 +15,7 @@ from arcollect._suggest import did_you_mean
 from arcollect.domain.money import Money, currency_exponent
 from arcollect.domain.records import (
     Activity,
+    Collector,
     Contact,
     Dispute,
     Invoice,
@@ -100,7 +101,8 @@ class Account:
     """A customer account and its AR history.
 
     *terms* is the payment term in days (``30`` for "net 30"); *risk* an external risk score
-    (higher is riskier); *currency* the currency every amount of the account is in.
+    (higher is riskier); *currency* the currency every amount of the account is in;
+    *collector* who is in charge of it (who signs its letters).
 
     Construction checks the account as a whole and reports every problem with its path:
     duplicate invoice numbers, payments, credit notes and disputes naming unknown invoices,
@@ -129,6 +131,9 @@ class Account:
     promises: tuple[Promise, ...] = attrs.field(default=(), converter=_promises)
     disputes: tuple[Dispute, ...] = attrs.field(default=(), converter=_disputes)
     activities: tuple[Activity, ...] = attrs.field(default=(), converter=_activities)
+    collector: Collector | None = attrs.field(
+        default=None, validator=of_type(Collector, "a Collector", optional=True)
+    )
 
     @id.validator
     def _check_id(self, _attr: object, value: Any) -> None:

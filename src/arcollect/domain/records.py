@@ -26,6 +26,8 @@ __all__ = [
     "KNOWN_ROLES",
     "Activity",
     "Channel",
+    "Collector",
+    "Company",
     "Contact",
     "Dispute",
     "DisputeReason",
@@ -474,3 +476,36 @@ class Activity:
     timeline: str | None = attrs.field(default=None, validator=_OPT_STR)
     invoice: str | None = attrs.field(default=None, validator=_OPT_STR)
     notes: str | None = attrs.field(default=None, validator=_OPT_STR)
+
+
+def _address(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(strings(value, "address"))
+
+
+@attrs.frozen
+class Company:
+    """The company that sends the correspondence: the letterhead, the bank details, the signature.
+
+    *address* is the postal address, one line per item; *signature* the closing of a letter
+    (several lines allowed).
+    """
+
+    name: str = attrs.field(validator=_nonempty)
+    address: tuple[str, ...] = attrs.field(default=(), converter=_address)
+    phone: str | None = attrs.field(default=None, validator=_OPT_STR)
+    email: str | None = attrs.field(default=None, validator=_OPT_STR)
+    website: str | None = attrs.field(default=None, validator=_OPT_STR)
+    bank_name: str | None = attrs.field(default=None, validator=_OPT_STR)
+    iban: str | None = attrs.field(default=None, validator=_OPT_STR)
+    bic: str | None = attrs.field(default=None, validator=_OPT_STR)
+    signature: str | None = attrs.field(default=None, validator=_OPT_STR)
+
+
+@attrs.frozen
+class Collector:
+    """The collector in charge of an account: who signs its letters and takes its calls."""
+
+    name: str = attrs.field(validator=_nonempty)
+    title: str | None = attrs.field(default=None, validator=_OPT_STR)
+    phone: str | None = attrs.field(default=None, validator=_OPT_STR)
+    email: str | None = attrs.field(default=None, validator=_OPT_STR)
