@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import decimal
+import io
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arcollect import kpi
+from arcollect import Account, Invoice, Payment, kpi, parse_ibm_csv
+from arcollect.data import ibm_csv_text
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.errors import ArcollectError, CurrencyMismatchError, DataError
 from arcollect.facts import PromiseStatus
@@ -243,3 +247,122 @@ class TestShares:
         shares = kpi.bucket_shares([D(a) for a in amounts])
         with decimal.localcontext(MONEY_CONTEXT):
             assert abs(sum(shares, D(0)) - 100) < D("1e-55")
+
+
+def _us(text: str) -> date:
+    month, day, year = (int(p) for p in text.split("/"))
+    return date(year, month, day)
+
+
+def _inv(number: str, issued: date, amount: int, currency: str = "EUR", terms: int = 30) -> Invoice:
+    return Invoice(
+        number, issued=issued, due=issued + timedelta(days=terms), amount=Money(amount, currency)
+    )
+
+
+class TestReport:
+    AS_OF = date(2013, 12, 2)  # the sample's last invoice date
+
+    def test_ibm_dso_equals_the_csv(self) -> None:
+        """On the IBM sample the DSO, CEI and current equal a direct computation from the CSV."""
+        rows = list(csv.DictReader(io.StringIO(ibm_csv_text())))
+        as_of, start = self.AS_OF, self.AS_OF - timedelta(days=89)
+        before = start - timedelta(days=1)
+
+        def open_on(day: date) -> list[dict[str, str]]:
+            return [r for r in rows if _us(r["InvoiceDate"]) <= day < _us(r["SettledDate"])]
+
+        def total(rs: list[dict[str, str]]) -> Decimal:
+            return sum((D(r["InvoiceAmount"]) for r in rs), D(0))
+
+        ar = total(open_on(as_of))
+        current = total([r for r in open_on(as_of) if _us(r["DueDate"]) >= as_of])
+        sales = total([r for r in rows if start <= _us(r["InvoiceDate"]) <= as_of])
+        begin = total(open_on(before))
+        with decimal.localcontext(MONEY_CONTEXT):
+            expected_dso = ar * 90 / sales
+            expected_cei = (begin + sales - ar) * 100 / (begin + sales - current)
+
+        got = kpi.report(parse_ibm_csv(ibm_csv_text()), as_of).get("USD")
+        assert got.receivables == Money(ar, "USD")
+        assert got.credit_sales == Money(sales, "USD")
+        assert got.dso == expected_dso
+        assert got.cei == expected_cei
+        assert got.current == Money(current, "USD")
+        assert got.aging[0].amount == Money(current, "USD")
+
+    def test_currencies_apart(self) -> None:
+        """Accounts in two currencies get one set of figures each, never summed."""
+        day = date(2026, 3, 31)
+        eur = Account("E", "EUR", invoices=[_inv("E1", date(2026, 3, 1), 300)])
+        usd = Account("U", "USD", invoices=[_inv("U1", date(2026, 3, 1), 100, "USD")])
+        rep = kpi.report([usd, eur], day, 30)
+        assert [(f.currency, f.receivables) for f in rep.figures] == [
+            ("EUR", Money(300, "EUR")),
+            ("USD", Money(100, "USD")),
+        ]
+
+    def test_payments_replayed(self) -> None:
+        """A payment before the date lowers the receivables; DSO and CEI follow (hand-computed)."""
+        day = date(2026, 3, 31)
+        acct = Account(
+            "C",
+            "EUR",
+            invoices=[_inv("I1", date(2026, 1, 20), 400), _inv("I2", date(2026, 3, 10), 600)],
+            payments=[Payment(date(2026, 3, 15), Money(400, "EUR"), applies_to=["I1"])],
+        )
+        fig = kpi.report([acct], day, 30).get("EUR")
+        assert fig.beginning_receivables == Money(400, "EUR")
+        assert fig.credit_sales == Money(600, "EUR")
+        assert fig.receivables == Money(600, "EUR")
+        assert fig.dso == D(30)
+        assert fig.best_possible_dso == D(30)
+        assert fig.average_days_delinquent == D(0)
+        assert fig.cei == D(100)
+        assert fig.dso_countback == D(30)
+        assert [b.share for b in fig.aging][:2] == [D(100), D(0)]
+
+    def test_no_sales(self) -> None:
+        """Without credit sales in the period the sales-based KPIs are None, not an error."""
+        acct = Account("C", "EUR", invoices=[_inv("I1", date(2025, 1, 1), 100)])
+        fig = kpi.report([acct], date(2026, 3, 31), 30).get("EUR")
+        assert (fig.dso, fig.best_possible_dso, fig.cei) == (None, None, D(0))
+        assert fig.dso_countback is not None
+
+    def test_grouped(self) -> None:
+        """With by=, each group gets its figures after the currency's whole."""
+        day = date(2026, 3, 31)
+        a = Account("A", "EUR", tags=["key"], invoices=[_inv("A1", date(2026, 3, 1), 100)])
+        b = Account("B", "EUR", invoices=[_inv("B1", date(2026, 3, 1), 300)])
+        rep = kpi.report([a, b], day, 30, by=lambda acc: "key" if "key" in acc.tags else "other")
+        assert [(f.group, f.receivables.amount) for f in rep.figures] == [
+            (None, D(400)),
+            ("key", D(100)),
+            ("other", D(300)),
+        ]
+
+    def test_bad_period(self) -> None:
+        """A period of zero days is refused with the argument's name."""
+        with pytest.raises(DataError) as info:
+            kpi.report([], date(2026, 1, 1), 0)
+        assert str(info.value) == "period_days: expected a number of days above zero, got 0"
+
+    def test_series_per_month(self) -> None:
+        """A series gives one report per month end, each over its own calendar month."""
+        acct = Account("C", "EUR", invoices=[_inv("I1", date(2026, 2, 10), 280)])
+        reps = kpi.series([acct], [date(2026, 1, 31), date(2026, 2, 28)])
+        assert [(r.start, r.period_days) for r in reps] == [
+            (date(2026, 1, 1), 31),
+            (date(2026, 2, 1), 28),
+        ]
+        assert reps[1].get("EUR").dso == D(28)
+
+    def test_repr_and_html(self) -> None:
+        """The report's repr is one line; its HTML escapes group names and folds the variants."""
+        acct = Account("C", "EUR", invoices=[_inv("I1", date(2026, 3, 10), 100)])
+        rep = kpi.report([acct], date(2026, 3, 31), 30, by=lambda _a: "<b>")
+        assert repr(rep) == "<KpiReport 2026-03-31 (30 days): EUR DSO 30.0, EUR/<b> DSO 30.0>"
+        page = rep._repr_html_()
+        assert "&lt;b&gt;" in page
+        assert "<b>" not in page
+        assert "<details><summary>dso</summary>period method" in page

@@ -34,16 +34,27 @@ Decimal('55.9')
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Sequence
+import html
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
+import attrs
+
+from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT, Money
+from arcollect.engine.model import decimal_text
 from arcollect.errors import CurrencyMismatchError, DataError
-from arcollect.facts import PromiseFacts, PromiseStatus
+from arcollect.facts import DEFAULT_AGING_BOUNDS, AccountFacts, PromiseFacts, PromiseStatus, facts
 
 __all__ = [
     "Amount",
+    "BucketFigure",
+    "KpiFigures",
+    "KpiReport",
     "average_days_delinquent",
     "best_possible_dso",
     "bucket_shares",
@@ -53,6 +64,8 @@ __all__ = [
     "dso_countback",
     "percent_current",
     "promise_kept_rate",
+    "report",
+    "series",
 ]
 
 #: What a formula accepts for an amount: Money, or a plain number (Decimal or int).
@@ -332,3 +345,406 @@ def bucket_shares(amounts: Sequence[Amount]) -> tuple[Decimal, ...]:
         if total <= 0:
             raise DataError.at("amounts", f"expected a total above zero, got {total}")
         return tuple(v * _HUNDRED / total for v in values)
+
+
+# --------------------------------------------------------------------------------------------
+# From a portfolio
+
+
+@attrs.frozen
+class BucketFigure:
+    """One aging bucket across a portfolio: its open amount, invoice count and share (percent)."""
+
+    label: str
+    amount: Money
+    count: int
+    share: Decimal | None
+
+
+#: The KPI fields of `KpiFigures`, with the variant each one is, for tables and records.
+KPI_VARIANTS: dict[str, str] = {
+    "dso": "period method: receivables / credit sales x days",
+    "dso_average": "CRF: sum of 30-day month-end receivables x 30 / their sales",
+    "dso_countback": "countback over 30-day months, newest first",
+    "best_possible_dso": "current receivables / credit sales x days",
+    "average_days_delinquent": "DSO - best possible DSO (period method)",
+    "cei": "plain: the period's credit sales",
+    "cei_monthly": "CRF: average monthly (30-day) credit sales",
+    "percent_current": "current / open invoices, percent",
+    "promise_kept_rate": "kept / judged in the period, percent",
+}
+
+
+@attrs.frozen
+class KpiFigures:
+    """The KPIs of one currency (and one group, when grouped) over the report's period.
+
+    *receivables* is the net balance at the end of the period (open invoices less unapplied
+    cash), *open* the open invoices alone, *current* those not yet due;
+    *beginning_receivables* the net balance the day before the period began; *credit_sales*
+    the net amount of invoices and credit notes issued in the period. A KPI whose denominator
+    is zero is None. See `KPI_VARIANTS` for the variant each field is.
+    """
+
+    currency: str
+    group: str | None
+    accounts: int
+    receivables: Money
+    open: Money
+    current: Money
+    overdue: Money
+    beginning_receivables: Money
+    credit_sales: Money
+    dso: Decimal | None
+    dso_average: Decimal | None
+    dso_countback: Decimal | None
+    best_possible_dso: Decimal | None
+    average_days_delinquent: Decimal | None
+    cei: Decimal | None
+    cei_monthly: Decimal | None
+    percent_current: Decimal | None
+    promises_judged: int
+    promise_kept_rate: Decimal | None
+    aging: tuple[BucketFigure, ...]
+
+    def to_record(self, *, typed: bool = False) -> dict[str, Any]:
+        """Return the figures as a flat dict: text (exact decimals) or, *typed*, Decimal and Money.
+
+        Bucket amounts and shares come as ``aging[<label>]`` and ``share[<label>]``.
+        """
+
+        def num(value: Decimal | None) -> Any:
+            if value is None or typed:
+                return value
+            return decimal_text(value)
+
+        def amount(value: Money) -> Any:
+            return value.amount if typed else decimal_text(value.amount)
+
+        rec: dict[str, Any] = {
+            "currency": self.currency,
+            "group": self.group,
+            "accounts": self.accounts,
+            "receivables": amount(self.receivables),
+            "open": amount(self.open),
+            "current": amount(self.current),
+            "overdue": amount(self.overdue),
+            "beginning_receivables": amount(self.beginning_receivables),
+            "credit_sales": amount(self.credit_sales),
+        }
+        rec.update({name: num(getattr(self, name)) for name in KPI_VARIANTS})
+        rec["promises_judged"] = self.promises_judged
+        for b in self.aging:
+            rec[f"aging[{b.label}]"] = amount(b.amount)
+            rec[f"share[{b.label}]"] = num(b.share)
+        return rec
+
+
+def _fmt(value: Decimal | None, places: str = "0.1") -> str:
+    if value is None:
+        return "-"
+    return format(value.quantize(Decimal(places), context=MONEY_CONTEXT), "f")
+
+
+@attrs.frozen
+class KpiReport:
+    """KPIs of a portfolio as of *as_of*, over the *period_days* days ending on it.
+
+    *figures* holds one `KpiFigures` per currency (``group`` None: all its accounts) and, when
+    grouped, one per currency and group after it. Currencies are never summed together.
+    """
+
+    as_of: date
+    period_days: int
+    start: date
+    figures: tuple[KpiFigures, ...]
+
+    def get(self, currency: str, group: str | None = None) -> KpiFigures:
+        """Return the figures of *currency* (and *group*)."""
+        for f in self.figures:
+            if f.currency == currency and f.group == group:
+                return f
+        have = ", ".join(f"{f.currency}/{f.group or '*'}" for f in self.figures) or "none"
+        raise DataError.at("currency", f"no figures for {currency}/{group or '*'} (have {have})")
+
+    def to_records(self, *, typed: bool = False) -> list[dict[str, Any]]:
+        """Return one flat dict per `KpiFigures`, with the report's date and period."""
+        head = {"as_of": self.as_of if typed else self.as_of.isoformat()}
+        head["period_days"] = self.period_days  # type: ignore[assignment]
+        return [{**head, **f.to_record(typed=typed)} for f in self.figures]
+
+    def render(self) -> str:
+        """Return the report as a text table: one column per currency (and group)."""
+        cols = [f"{f.currency}" + (f" {f.group}" if f.group else "") for f in self.figures]
+        rows: list[list[str]] = [["", *cols]]
+        rows.append(["accounts", *(str(f.accounts) for f in self.figures)])
+        amounts = ("receivables", "current", "overdue", "beginning_receivables", "credit_sales")
+        rows += [[n, *(_fmt(getattr(f, n).amount, "0.01") for f in self.figures)] for n in amounts]
+        rows += [[n, *(_fmt(getattr(f, n)) for f in self.figures)] for n in KPI_VARIANTS]
+        rows.append(["promises_judged", *(str(f.promises_judged) for f in self.figures)])
+        for k in range(len(self.figures[0].aging) if self.figures else 0):
+            label = self.figures[0].aging[k].label
+            rows.append(
+                [
+                    f"aging {label}",
+                    *(
+                        f"{_fmt(f.aging[k].amount.amount, '0.01')} ({_fmt(f.aging[k].share)}%)"
+                        for f in self.figures
+                    ),
+                ]
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        head = f"KPIs as of {self.as_of}: {self.start} to {self.as_of} ({self.period_days} days)"
+        lines = [head]
+        lines += [
+            "  ".join(
+                cell.ljust(widths[c]) if c == 0 else cell.rjust(widths[c])
+                for c, cell in enumerate(r)
+            ).rstrip()
+            for r in rows
+        ]
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{f.currency}{'/' + f.group if f.group else ''} DSO {_fmt(f.dso)}"
+            for f in self.figures[:6]
+        )
+        more = f", ... {len(self.figures) - 6} more" if len(self.figures) > 6 else ""
+        return f"<KpiReport {self.as_of} ({self.period_days} days): {parts or 'no accounts'}{more}>"
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        cols = [f.currency + (f" {f.group}" if f.group else "") for f in self.figures]
+        out = [
+            (
+                f"<table><caption>KPIs as of {esc(str(self.as_of))}, {self.period_days} days"
+                "</caption><thead><tr><th></th>"
+            ),
+            *(f"<th>{esc(c)}</th>" for c in cols),
+            "</tr></thead><tbody>",
+        ]
+        for name in ("receivables", "current", "overdue", "credit_sales"):
+            cells = "".join(
+                f"<td>{esc(_fmt(getattr(f, name).amount, '0.01'))}</td>" for f in self.figures
+            )
+            out.append(f"<tr><th>{esc(name)}</th>{cells}</tr>")
+        for name, variant in KPI_VARIANTS.items():
+            cells = "".join(f"<td>{esc(_fmt(getattr(f, name)))}</td>" for f in self.figures)
+            out.append(
+                f"<tr><th><details><summary>{esc(name)}</summary>{esc(variant)}</details></th>"
+                f"{cells}</tr>"
+            )
+        for k in range(len(self.figures[0].aging) if self.figures else 0):
+            label = self.figures[0].aging[k].label
+            cells = "".join(
+                f"<td>{esc(_fmt(f.aging[k].amount.amount, '0.01'))} "
+                f"({esc(_fmt(f.aging[k].share))}%)</td>"
+                for f in self.figures
+            )
+            out.append(f"<tr><th>aging {esc(label)}</th>{cells}</tr>")
+        out.append("</tbody></table>")
+        return "".join(out)
+
+
+_MONTH = 30
+_T = TypeVar("_T")
+
+
+def _safe(fn: Callable[[], _T]) -> _T | None:
+    """Return fn(), or None where its denominator is zero (no sales, nothing to collect)."""
+    try:
+        return fn()
+    except DataError:
+        return None
+
+
+def _figures(  # noqa: PLR0917 - a private helper called twice, with every argument
+    currency: str,
+    group: str | None,
+    accounts: Sequence[Account],
+    as_of: date,
+    period_days: int,
+    bounds: tuple[int, ...],
+) -> KpiFigures:
+    start = as_of - timedelta(days=period_days - 1)
+    cur = currency
+
+    def at(day: date) -> list[AccountFacts]:
+        return [facts(a, day, aging_bounds=bounds) for a in accounts]
+
+    def balance(fs: Iterable[AccountFacts]) -> Decimal:
+        return sum((f.balance.amount for f in fs), _ZERO)
+
+    def sales(first: date, last: date) -> Decimal:
+        return sum(
+            (
+                inv.amount.amount
+                for a in accounts
+                for inv in a.invoices
+                if first <= inv.issued <= last
+            ),
+            _ZERO,
+        )
+
+    with decimal.localcontext(MONEY_CONTEXT):
+        end = at(as_of)
+        ar = balance(end)
+        current = sum((f.current.amount for f in end), _ZERO)
+        overdue = sum((f.overdue.amount for f in end), _ZERO)
+        begin = balance(at(start - timedelta(days=1)))
+        period_sales = sales(start, as_of)
+
+        months = period_days // _MONTH
+        dso_avg: Decimal | None = None
+        if months:
+            ends = [
+                ar,
+                *(balance(at(as_of - timedelta(days=_MONTH * k))) for k in range(1, months)),
+            ]
+            avg_sales = sales(as_of - timedelta(days=_MONTH * months - 1), as_of)
+            dso_avg = _safe(lambda: dso_average(ends, avg_sales, _MONTH))
+
+        # Countback over 30-day months back to the first invoice: net receivables never exceed
+        # all the invoices issued, so the count always ends.
+        issued = [inv.issued for a in accounts for inv in a.invoices if inv.issued <= as_of]
+        monthly: list[tuple[Decimal, int]] = []
+        if issued and ar > 0:
+            last, left = as_of, ar
+            while left > 0 and last >= min(issued):
+                s = sales(last - timedelta(days=_MONTH - 1), last)
+                monthly.append((s, _MONTH))
+                left -= s
+                last -= timedelta(days=_MONTH)
+        countback = _safe(lambda: dso_countback(ar, monthly[::-1])) if ar > 0 else _ZERO
+
+        judged = [
+            p
+            for f in end
+            for p in f.promises
+            if p.status is not PromiseStatus.OPEN
+            and p.closed_on is not None
+            and start <= p.closed_on <= as_of
+        ]
+        buckets = (
+            [
+                (b.label, sum((f.aging[k].amount.amount for f in end), _ZERO), b)
+                for k, b in enumerate(end[0].aging)
+            ]
+            if end
+            else []
+        )
+        counts = [sum(f.aging[k].count for f in end) for k in range(len(buckets))]
+        open_total = sum((amt for _, amt, _ in buckets), _ZERO)
+        shares = _safe(lambda: bucket_shares([amt for _, amt, _ in buckets])) if buckets else None
+
+        def money(value: Decimal) -> Money:
+            return Money(value, cur)
+
+        return KpiFigures(
+            currency=cur,
+            group=group,
+            accounts=len(accounts),
+            receivables=money(ar),
+            open=money(open_total),
+            current=money(current),
+            overdue=money(overdue),
+            beginning_receivables=money(begin),
+            credit_sales=money(period_sales),
+            dso=_safe(lambda: dso(ar, period_sales, period_days)),
+            dso_average=dso_avg,
+            dso_countback=countback,
+            best_possible_dso=_safe(lambda: best_possible_dso(current, period_sales, period_days)),
+            average_days_delinquent=_safe(
+                lambda: average_days_delinquent(ar, current, period_sales, period_days)
+            ),
+            cei=_safe(lambda: cei(begin, period_sales, ar, current)),
+            cei_monthly=_safe(lambda: cei(begin, period_sales, ar, current, months=months))
+            if months
+            else None,
+            percent_current=_safe(lambda: percent_current(current, open_total)),
+            promises_judged=len(judged),
+            promise_kept_rate=promise_kept_rate(judged),
+            aging=tuple(
+                BucketFigure(label, money(amt), counts[k], shares[k] if shares else None)
+                for k, (label, amt, _) in enumerate(buckets)
+            ),
+        )
+
+
+def report(
+    accounts: Iterable[Account],
+    as_of: date,
+    period_days: int = 90,
+    *,
+    buckets: Iterable[int] = DEFAULT_AGING_BOUNDS,
+    by: Callable[[Account], str | None] | None = None,
+) -> KpiReport:
+    """Return the KPIs of *accounts* as of *as_of*, over the *period_days* days ending on it.
+
+    Every input comes from the records: credit sales are the invoices (less credit notes)
+    issued in the period, receivables at any date are replayed as `facts` replays them
+    (payments and credit notes up to that day), current means not yet due. *buckets* are the
+    aging bounds after "current" (as `facts` takes them). With *by*, the accounts are also
+    grouped by ``by(account)`` (None: left out of the groups). Accounts in different
+    currencies are reported per currency, never summed.
+    """
+    if not isinstance(as_of, date):
+        raise DataError.at("as_of", f"expected a date, got {type(as_of).__name__}")
+    n = _days(period_days, "period_days")
+    bounds = tuple(buckets)
+    if any(b <= a for a, b in zip((0, *bounds), bounds, strict=False)):
+        raise DataError.at(
+            "buckets", f"expected increasing positive day counts, got {list(bounds)}"
+        )
+    per_currency: dict[str, list[Account]] = defaultdict(list)
+    for a in accounts:
+        per_currency[a.currency].append(a)
+    figures: list[KpiFigures] = []
+    for currency in sorted(per_currency):
+        accts = per_currency[currency]
+        figures.append(_figures(currency, None, accts, as_of, n, bounds))
+        if by is not None:
+            groups: dict[str, list[Account]] = defaultdict(list)
+            for a in accts:
+                key = by(a)
+                if key is not None:
+                    groups[str(key)].append(a)
+            figures += [_figures(currency, g, groups[g], as_of, n, bounds) for g in sorted(groups)]
+    return KpiReport(as_of, n, as_of - timedelta(days=n - 1), tuple(figures))
+
+
+def series(
+    accounts: Iterable[Account],
+    month_ends: Sequence[date],
+    *,
+    buckets: Iterable[int] = DEFAULT_AGING_BOUNDS,
+    by: Callable[[Account], str | None] | None = None,
+) -> tuple[KpiReport, ...]:
+    """Return one `report` per date of *month_ends* (increasing), each over its own month.
+
+    Each period runs from the day after the previous date; the first one covers the days since
+    the same day a month earlier (a calendar month when the dates are month ends).
+    """
+    ends = list(month_ends)
+    if any(b <= a for a, b in itertools.pairwise(ends)):
+        raise DataError.at("month_ends", "expected increasing dates")
+    accts = tuple(accounts)
+    bounds = tuple(buckets)
+    out: list[KpiReport] = []
+    for i, end in enumerate(ends):
+        before = ends[i - 1] if i else _month_before(end)
+        out.append(report(accts, end, (end - before).days, buckets=bounds, by=by))
+    return tuple(out)
+
+
+def _month_before(day: date) -> date:
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    last = (following - timedelta(days=1)).day
+    if (
+        day.day
+        == (date(day.year + (day.month == 12), day.month % 12 + 1, 1) - timedelta(days=1)).day
+    ):
+        return date(year, month, last)  # a month end: the previous month end
+    return date(year, month, min(day.day, last))
