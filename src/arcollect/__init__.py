@@ -49,6 +49,7 @@ from arcollect.facts import (
     PromiseStatus,
     facts,
 )
+from arcollect.kpi import KpiReport
 from arcollect.policy import Policy, load_policy, parse_policy
 
 __version__ = "0.1.0.dev0"
@@ -75,6 +76,7 @@ __all__ = [
     "Installment",
     "Invoice",
     "InvoiceFacts",
+    "KpiReport",
     "Money",
     "Outcome",
     "Payment",
