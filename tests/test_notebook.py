@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from decimal import Decimal
 
 import attrs
+import pytest
 
-from arcollect import Plan, parse_ibm_csv
+from arcollect import ArcollectError, Plan, parse_ibm_csv
 from arcollect.cli import demo_plan
 from arcollect.data import ibm_csv_text
 from arcollect.simulate import backtest
@@ -84,3 +86,13 @@ class TestOtherReprs:
             f"{len(rep.steps)} steps, 5 accounts>"
         )
         assert rep._repr_html_().startswith("<p>&lt;BacktestReport")
+
+
+class TestPandasMissing:
+    def test_clear_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without pandas, to_pandas raises an ArcollectError naming the extra."""
+        monkeypatch.setitem(sys.modules, "pandas", None)
+        _, _, plan = demo_plan()
+        with pytest.raises(ArcollectError) as info:
+            plan.to_pandas()
+        assert str(info.value) == "Plan.to_pandas needs pandas: pip install 'arcollect[pandas]'"

@@ -21,7 +21,7 @@ import attrs
 from arcollect.domain.actions import ActionKind, Channel, PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.engine.explain import Explanation, Part
-from arcollect.errors import UnknownAccountError
+from arcollect.errors import ArcollectError, UnknownAccountError
 from arcollect.lang.checked import day_words
 
 __all__ = [
@@ -267,6 +267,25 @@ class Plan:
         if typed:
             return [a.to_typed_record() for a in self.actions]
         return [a.to_record() for a in self.actions]
+
+    def to_pandas(self) -> Any:
+        """Return the actions as a pandas DataFrame (the optional extra ``arcollect[pandas]``).
+
+        ``due`` is a datetime64 column, ``deferred`` bool, ``action``, ``channel`` and ``tier``
+        categories; ``priority`` keeps exact Decimals (object).
+        """
+        try:
+            import pandas as pd  # noqa: PLC0415 - optional, imported only when asked for
+        except ImportError:
+            raise ArcollectError(
+                "Plan.to_pandas needs pandas: pip install 'arcollect[pandas]'"
+            ) from None
+        frame = pd.DataFrame(self.to_records(typed=True), columns=list(PlannedAction.RECORD_KEYS))
+        frame["due"] = pd.to_datetime(frame["due"])
+        frame["deferred"] = frame["deferred"].astype(bool)
+        for column in ("action", "channel", "tier"):
+            frame[column] = frame[column].astype("category")
+        return frame
 
     #: How many actions the notebook (HTML) view shows; it says how many more there are.
     HTML_ROWS: ClassVar[int] = 25
