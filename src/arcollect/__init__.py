@@ -53,6 +53,7 @@ from arcollect.facts import (
     PromiseStatus,
     facts,
 )
+from arcollect.kpi import KpiReport
 from arcollect.letters import Document, TemplateError, check_templates, render_documents
 from arcollect.policy import Policy, load_policy, parse_policy
 
@@ -83,6 +84,7 @@ __all__ = [
     "Installment",
     "Invoice",
     "InvoiceFacts",
+    "KpiReport",
     "Money",
     "Outcome",
     "Payment",

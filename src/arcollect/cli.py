@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import decimal
 import io
+import json
 import os
 import sys
 from collections import Counter
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from babel.dates import format_date
 
-from arcollect import __version__
+from arcollect import __version__, kpi
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
@@ -27,6 +29,7 @@ from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.model import Plan, PlannedAction
 from arcollect.errors import ArcollectError, PolicyError
 from arcollect.expect import run_expects
+from arcollect.facts import facts
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.yaml_writer import to_yaml, without_layout
 from arcollect.policy import Policy, load_policy, parse_policy
@@ -111,6 +114,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--currency", help="the CSV's currency (default: the policy's, else USD)", default=None
     )
+
+    p = sub.add_parser("kpi", help="DSO, CEI, average days delinquent and aging of a portfolio")
+    p.add_argument(
+        "portfolio", metavar="PORTFOLIO", help="accounts: .yaml, .json, or IBM-shape .csv"
+    )
+    p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
+    p.add_argument("--period", type=int, default=90, metavar="DAYS", help="days (default: 90)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--policy", metavar="POLICY", help="a rule file whose segments --by uses")
+    p.add_argument("--by", choices=("segment",), help="also report each segment of --policy")
+    p.add_argument("--currency", default=None, help="a CSV's currency (default: USD)")
 
     p = sub.add_parser("validate", help="read portfolio files and report their problems")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -400,6 +414,40 @@ def _letters(
     return EXIT_OK
 
 
+def _kpi(args: argparse.Namespace) -> int:
+    if args.by == "segment" and not args.policy:
+        print("arcollect kpi: --by segment needs --policy", file=sys.stderr)
+        return EXIT_USAGE
+    policy = load_policy(args.policy) if args.policy else None
+    currency = args.currency or (policy.checked.currency if policy else None)
+    accounts = _accounts(args.portfolio, currency)
+    by = None
+    if policy is not None and args.by == "segment":
+        segments = policy.compiled.segments
+        as_of = args.as_of
+
+        def by(account: Account) -> str | None:
+            known = facts(account, as_of)
+            with decimal.localcontext(MONEY_CONTEXT):
+                return next((name for name, test in segments.items() if test(known)), "(none)")
+
+    rep = kpi.report(accounts, args.as_of, args.period, by=by)
+    if args.format == "json":
+        records = rep.to_records()
+        sys.stdout.write(json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    elif args.format == "csv":
+        records = rep.to_records()
+        out = io.StringIO()
+        fields = list(records[0]) if records else ["as_of", "period_days"]
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in records)
+        sys.stdout.write(out.getvalue())
+    else:
+        sys.stdout.write(rep.render())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     parser = _parser()
@@ -426,6 +474,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args.policy, args.portfolio, args.account, args.as_of, args.currency)
         if command == "demo":
             return _demo()
+        if command == "kpi":
+            return _kpi(args)
         if command == "backtest":
             return _backtest(args.policy, args.csv, args.start, args.end, args.currency)
     except ArcollectError as exc:

@@ -13,6 +13,7 @@ Deterministic and pure: the same policy, accounts and dates give the same report
 
 from __future__ import annotations
 
+import html
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -54,6 +55,16 @@ class BacktestReport:
     invoices_due: int
     steps: tuple[StepStats, ...]
     actions: int
+
+    def __repr__(self) -> str:
+        return (
+            f"<BacktestReport {self.policy!r} {self.start} to {self.end}: {self.actions} actions, "
+            f"{len(self.steps)} steps, {self.accounts} accounts>"
+        )
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        return f"<p>{esc(repr(self))}</p><pre>{esc(self.render())}</pre>"
 
     def render(self) -> str:
         """Return the report as a text table."""

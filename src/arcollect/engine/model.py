@@ -9,6 +9,7 @@ the same bytes for the same inputs on any machine.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterable
 from datetime import date
@@ -20,7 +21,7 @@ import attrs
 from arcollect.domain.actions import ActionKind, Channel, PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.engine.explain import Explanation, Part
-from arcollect.errors import UnknownAccountError
+from arcollect.errors import ArcollectError, UnknownAccountError
 from arcollect.lang.checked import day_words
 
 __all__ = [
@@ -116,6 +117,24 @@ class PlannedAction:
             explanation=self._explanation.extended(why),
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"<PlannedAction {self.account} {self.step}: {self.action} via {self.channel} "
+            f"due {self.due}, priority {decimal_text(self.priority)}>"
+        )
+
+    def to_typed_record(self) -> dict[str, Any]:
+        """Return the action as data with its own types: Decimal, date, the contact as a dict."""
+        c = self.contact
+        return {
+            **self.to_record(),
+            "contact": None
+            if c is None
+            else {"name": c.name, "role": c.role, "phone": c.phone, "email": c.email},
+            "due": self.due,
+            "priority": self.priority,
+        }
+
     def to_record(self) -> dict[str, Any]:
         """Return the action as plain data: the keys (`RECORD_KEYS`) and values of the JSON."""
         return {
@@ -167,6 +186,22 @@ class AccountState:
     notes: tuple[str, ...] = ()
     error: str | None = None
     cycle_start: date | None = None
+
+    def __repr__(self) -> str:
+        if self.error:
+            return f"<AccountState {self.account}: error>"
+        return (
+            f"<AccountState {self.account}: overdue {self.overdue}, "
+            f"step {self.step_reached or '-'}, next {self.next_step or '-'}>"
+        )
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        rows = "".join(
+            f"<tr><th>{esc(k)}</th><td>{esc('' if v is None else str(v))}</td></tr>"
+            for k, v in self.to_record().items()
+        )
+        return f"<table>{rows}</table>"
 
     def to_record(self) -> dict[str, Any]:
         """Return the state as plain data: the keys and values of the JSON output."""
@@ -223,9 +258,84 @@ class Plan:
         entry = self._by_account.get(account_id)
         return tuple(entry[1]) if entry else ()
 
-    def to_records(self) -> list[dict[str, Any]]:
-        """Return the actions as plain dicts, with the keys of the JSON output."""
+    def to_records(self, *, typed: bool = False) -> list[dict[str, Any]]:
+        """Return the actions as plain dicts, with the keys of the JSON output.
+
+        *typed* keeps the values' own types: ``priority`` a Decimal, ``due`` a date, and the
+        contact a dict with its name, role, phone and email.
+        """
+        if typed:
+            return [a.to_typed_record() for a in self.actions]
         return [a.to_record() for a in self.actions]
+
+    def to_pandas(self) -> Any:
+        """Return the actions as a pandas DataFrame (the optional extra ``arcollect[pandas]``).
+
+        ``due`` is a datetime64 column, ``deferred`` bool, ``action``, ``channel`` and ``tier``
+        categories; ``priority`` keeps exact Decimals (object).
+        """
+        try:
+            import pandas as pd  # noqa: PLC0415 - optional, imported only when asked for
+        except ImportError:
+            raise ArcollectError(
+                "Plan.to_pandas needs pandas: pip install 'arcollect[pandas]'"
+            ) from None
+        frame = pd.DataFrame(self.to_records(typed=True), columns=list(PlannedAction.RECORD_KEYS))
+        frame["due"] = pd.to_datetime(frame["due"])
+        frame["deferred"] = frame["deferred"].astype(bool)
+        for column in ("action", "channel", "tier"):
+            frame[column] = frame[column].astype("category")
+        return frame
+
+    #: How many actions the notebook (HTML) view shows; it says how many more there are.
+    HTML_ROWS: ClassVar[int] = 25
+
+    def __repr__(self) -> str:
+        errors = sum(1 for s in self.states if s.error)
+        return (
+            f"<Plan {self.as_of} {self.policy!r}: {len(self.actions)} actions, "
+            f"{len(self.states)} accounts, {errors} errors>"
+        )
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = ("#", "account", "step", "action", "channel", "contact", "due", "priority", "tier")
+        out = [
+            f"<p>{esc(repr(self))}</p><table><thead><tr>",
+            *(f"<th>{h}</th>" for h in head),
+            "<th>why</th></tr></thead><tbody>",
+        ]
+        for i, a in enumerate(self.actions[: self.HTML_ROWS], start=1):
+            cells = (
+                str(i),
+                a.account,
+                a.step,
+                str(a.action),
+                str(a.channel),
+                a.contact.name if a.contact else "-",
+                a.due.isoformat(),
+                decimal_text(a.priority),
+                a.tier or "-",
+            )
+            why = "".join(f"<li>{esc(w)}</li>" for w in a.explanation)
+            out.append(
+                "<tr>"
+                + "".join(f"<td>{esc(c)}</td>" for c in cells)
+                + f"<td><details><summary>why</summary><ul>{why}</ul></details></td></tr>"
+            )
+        out.append("</tbody></table>")
+        more = len(self.actions) - self.HTML_ROWS
+        if more > 0:
+            out.append(f"<p>... and {more} more actions (Plan.to_records() has them all)</p>")
+        errors = [s for s in self.states if s.error]
+        if errors:
+            shown = "".join(f"<li>{esc(s.account)}: {esc(s.error or '')}</li>" for s in errors[:20])
+            rest = f"<li>... and {len(errors) - 20} more</li>" if len(errors) > 20 else ""
+            out.append(
+                f"<details><summary>{len(errors)} accounts could not be planned</summary>"
+                f"<ul>{shown}{rest}</ul></details>"
+            )
+        return "".join(out)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the whole plan as plain data."""
