@@ -27,7 +27,7 @@ from _timing import interleaved
 from arcollect import Account, Activity, Dispute, Invoice, Money, Payment, Promise, facts
 from arcollect.domain import Channel, Outcome
 from arcollect.facts import AccountFacts
-from arcollect.lang.checked import TExpr
+from arcollect.lang.ir import TExpr
 from arcollect.lang.parser import parse
 from arcollect.policy import Policy, load_policy
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from arcollect import Account, EvaluationError, Money, facts
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.facts import AccountFacts
-from arcollect.lang.checked import TExpr
+from arcollect.lang.ir import TExpr
 from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.testing import account, activity, contact, dispute, invoice, payment, promise
 from strategies import accounts

@@ -29,10 +29,10 @@ from arcollect.engine.planner import Planner
 from arcollect.errors import Diagnostic, PolicyError
 from arcollect.facts import AccountFacts
 from arcollect.lang import ast
-from arcollect.lang.checked import CheckedPolicy, TExpr
 from arcollect.lang.checker import check
 from arcollect.lang.compiler import CompiledExpr
 from arcollect.lang.interpreter import Interpreter, Trace
+from arcollect.lang.ir import CheckedPolicy, TExpr
 from arcollect.lang.parser import parse
 from arcollect.lang.program import CompiledPolicy, compile_policy
 

@@ -31,7 +31,7 @@ from arcollect.engine.explain import Part, Tracer
 from arcollect.engine.model import ContactRef, PlannedAction
 from arcollect.engine.timeline import Position, StepDue
 from arcollect.facts import AccountFacts, PromiseStatus
-from arcollect.lang.checked import CheckedStep
+from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledPolicy
 
 __all__ = [

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.errors import EvaluationError
 from arcollect.facts import AccountFacts
-from arcollect.lang.checked import TExpr
 from arcollect.lang.interpreter import Interpreter
+from arcollect.lang.ir import TExpr
 
 __all__ = ["Explanation", "Part", "Tracer"]
 

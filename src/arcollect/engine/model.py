@@ -22,7 +22,7 @@ from arcollect.domain.actions import ActionKind, Channel, PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.engine.explain import Explanation, Part
 from arcollect.errors import ArcollectError, UnknownAccountError
-from arcollect.lang.checked import day_words
+from arcollect.lang.ir import day_words
 
 __all__ = [
     "AccountState",

@@ -32,7 +32,7 @@ from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.explain import Part
 from arcollect.engine.model import PlannedAction, decimal_text
 from arcollect.facts import AccountFacts
-from arcollect.lang.checked import CheckedPriority
+from arcollect.lang.ir import CheckedPriority
 from arcollect.lang.program import CompiledPolicy
 
 __all__ = ["Standing", "order", "standing", "tiers"]

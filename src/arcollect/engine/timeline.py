@@ -33,7 +33,7 @@ import attrs
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import say_day
 from arcollect.facts import AccountFacts, PromiseStatus
-from arcollect.lang.checked import CheckedStep
+from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledTimeline, TimelineConditions
 
 __all__ = ["Position", "StepDue", "decide", "undecided"]

@@ -28,11 +28,12 @@ import attrs
 import babel
 
 from arcollect._suggest import did_you_mean
+from arcollect.domain.actions import RULE_CHANNELS, ActionKind
 from arcollect.domain.money import MONEY_CONTEXT, Money, is_currency
 from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcome
 from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
-from arcollect.lang.checked import (
+from arcollect.lang.ir import (
     CheckedChannelRule,
     CheckedPolicy,
     CheckedPriority,
@@ -84,25 +85,13 @@ CONTACT_ROLES = KNOWN_ROLES
 #: Events a timeline can react to with ``on EVENT resume at STEP``.
 EVENTS = ("promise.broken",)
 
-#: Channels a ``channel`` section may choose.
-CHANNELS = ("call", "email", "letter", "sms", "visit", "voicemail")
+#: Channels a ``channel`` section may choose (the vocabulary's contact channels).
+CHANNELS = tuple(sorted(RULE_CHANNELS))
 
 _CHANNEL_WORDS = tuple(c.value for c in Channel)
 
-_ACTION_KINDS = (
-    "email",
-    "letter",
-    "sms",
-    "call",
-    "voicemail",
-    "visit",
-    "review",
-    "hold_shipments",
-    "release_hold",
-    "refer_agency",
-    "refer_attorney",
-    "follow_up",
-)
+#: Actions a ``then action`` of an expect block may name: every action a plan can hold.
+_ACTION_KINDS = tuple(a.value for a in ActionKind)
 
 
 def _quote(name: str) -> str:

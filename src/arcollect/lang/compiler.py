@@ -27,7 +27,7 @@ import attrs
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.errors import CurrencyMismatchError
 from arcollect.facts import AccountFacts
-from arcollect.lang.checked import (
+from arcollect.lang.ir import (
     TAgg,
     TBetween,
     TBinary,

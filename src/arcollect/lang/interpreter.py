@@ -18,7 +18,7 @@ from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.errors import CurrencyMismatchError
 from arcollect.facts import AccountFacts
 from arcollect.lang import runtime as rt
-from arcollect.lang.checked import (
+from arcollect.lang.ir import (
     TAgg,
     TBetween,
     TBinary,

@@ -17,15 +17,15 @@ import attrs
 
 from arcollect.errors import EvaluationError
 from arcollect.facts import AccountFacts
-from arcollect.lang.checked import (
+from arcollect.lang.compiler import Program
+from arcollect.lang.interpreter import Interpreter
+from arcollect.lang.ir import (
     CheckedChannelRule,
     CheckedPolicy,
     CheckedStep,
     CheckedTimeline,
     TExpr,
 )
-from arcollect.lang.compiler import Program
-from arcollect.lang.interpreter import Interpreter
 from arcollect.lang.schema import FACTS
 
 __all__ = [

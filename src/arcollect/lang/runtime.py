@@ -33,7 +33,7 @@ from arcollect.errors import CurrencyMismatchError, EvaluationError, Span
 from arcollect.facts import AccountFacts, PromiseStatus
 
 if TYPE_CHECKING:  # the IR imports the fact schema, which imports this module
-    from arcollect.lang.checked import TExpr
+    from arcollect.lang.ir import TExpr
 
 __all__ = [
     "FACT_NAMESPACE",

@@ -1,4 +1,4 @@
-"""The checked policy: every name resolved, every expression typed.
+"""The IR: the checked policy, every name resolved, every expression typed.
 
 The checker turns the syntax tree into these nodes; the compiler turns them into evaluation
 functions. A typed expression (`TExpr`) knows its `Type`, whether it may be absent at run time
