@@ -26,18 +26,16 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from arcollect.domain.money import Money, currency_exponent
 from arcollect.errors import CurrencyMismatchError, EvaluationError, Span
 from arcollect.facts import AccountFacts, PromiseStatus
 
-if TYPE_CHECKING:  # the IR imports the fact schema, which imports this module
-    from arcollect.lang.ir import TExpr
-
 __all__ = [
     "FACT_NAMESPACE",
     "NAMESPACE",
+    "Located",
     "absolute",
     "add",
     "between",
@@ -223,8 +221,25 @@ def ne(a: Any, b: Any) -> bool:
     return bool(a != b)
 
 
+class Located(Protocol):
+    """What an evaluation error needs of an expression: where it is, and how it was written.
+
+    (A typed IR expression; taken as a protocol so the runtime imports nothing of the IR.)
+    """
+
+    @property
+    def span(self) -> Span:
+        """The expression's place in its rule file."""
+        ...
+
+    @property
+    def text(self) -> str:
+        """The expression as written."""
+        ...
+
+
 def evaluation_error(
-    expr: TExpr, source_name: str, facts: AccountFacts, exc: BaseException
+    expr: Located, source_name: str, facts: AccountFacts, exc: BaseException
 ) -> EvaluationError:
     """Return the error for *expr* failing on *facts* with *exc*."""
     what = str(exc) if isinstance(exc, CurrencyMismatchError) else _arith(exc)
