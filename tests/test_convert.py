@@ -843,3 +843,13 @@ class TestIbmBounds:
             read_ibm_csv(path, max_bytes=10)
         assert "more than the 10 bytes allowed" in str(exc.value)
         assert len(read_ibm_csv(path)) == 1
+
+
+class TestHugeNumbers:
+    def test_a_huge_integer_where_a_string_belongs(self) -> None:
+        """An id of 5,000 digits is described by its size, with no hint to quote it."""
+        with pytest.raises(DataError) as info:
+            portfolio_from_dict({"currency": "EUR", "accounts": [{"id": 10**5000}]})
+        assert str(info.value) == (
+            "accounts[0].id: expected a string, got an integer of 5001 digits"
+        )

@@ -84,7 +84,13 @@ class _FieldError(ValueError):
 
 def _structure_str(value: Any, _: type) -> str:
     if not isinstance(value, str):
-        hint = f" (quote it: '{value}')" if isinstance(value, int | float | Decimal) else ""
+        hint = ""
+        if isinstance(value, int | float | Decimal):
+            try:
+                text = str(value)
+            except ValueError:  # an integer with too many digits to write out
+                text = ""
+            hint = f" (quote it: '{text}')" if 0 < len(text) <= 40 else ""
         raise _FieldError(f"expected a string, got {describe(value)}{hint}")
     return value
 
