@@ -853,3 +853,21 @@ class TestHugeNumbers:
         assert str(info.value) == (
             "accounts[0].id: expected a string, got an integer of 5001 digits"
         )
+
+
+class TestDecimalFields:
+    def test_a_decimal_comma_in_a_number_field_is_refused(self) -> None:
+        """``risk: "1,5"`` is not read as 15: a comma that does not group thousands is refused."""
+        with pytest.raises(DataError) as info:
+            portfolio_from_dict({"currency": "EUR", "accounts": [{"id": "A", "risk": "1,5"}]})
+        assert str(info.value) == "accounts[0].risk: '1,5' looks like a decimal comma: write 1.5"
+
+    def test_plain_numbers_in_text_are_read(self) -> None:
+        """``"0.5"`` and ``"1_000"`` are numbers."""
+        accounts = portfolio_from_dict(
+            {
+                "currency": "EUR",
+                "accounts": [{"id": "A", "risk": "0.5"}, {"id": "B", "risk": "1_000"}],
+            }
+        )
+        assert [a.risk for a in accounts] == [Decimal("0.5"), Decimal(1000)]

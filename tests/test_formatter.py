@@ -420,3 +420,12 @@ class TestCommentInvariants:
         assert sorted(c.text for c in tree.comments) == sorted(comments)
         assert sorted(c.text for c in again.comments) == sorted(comments)
         assert format_policy(again) == text
+
+
+class TestAmbiguousNumbers:
+    def test_three_decimals_get_a_fourth_so_the_text_parses_again(self) -> None:
+        """A number 2.125 in a tree is written 2.1250: ``2.125`` is refused as ambiguous."""
+        tree = parse('policy "P" version 1\nlet x = 2.1250 + 0.125 + 1,000.125')
+        text = format_policy(tree)
+        assert text.splitlines()[-1] == "let x = 2.1250 + 0.125 + 1,000.125"
+        assert parse(text) == tree

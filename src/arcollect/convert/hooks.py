@@ -146,14 +146,23 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, float):
         return _float_to_decimal(value, None)
     if isinstance(value, str):
+        text = value.strip()
         try:
-            dec = Decimal(value.strip().replace(",", "").replace("_", ""))
+            if _DIGIT_GROUPS.fullmatch(text):  # groups read as amounts are: 1,5 is not 15
+                dec = amount_text(text)
+            else:
+                dec = Decimal(text.replace("_", ""))
+        except DataError as exc:
+            raise _FieldError(exc.problems[0].message) from None
         except InvalidOperation:
             pass
         else:
             if dec.is_finite():
                 return dec
     raise _FieldError(f"expected a number, got {describe(value)}")
+
+
+_DIGIT_GROUPS = re.compile(r"[-+]?\d[\d,._]*")
 
 
 def _structure_money(value: Any, _: type) -> Money:

@@ -495,14 +495,18 @@ def _args(args: Sequence[ast.Expr], breaks: list[int] | None) -> str:
 def format_decimal(value: Decimal) -> str:
     """Write a non-negative number as the rule language does.
 
-    Commas separate thousands from four integer digits on; decimals are kept as they are.
+    Commas separate thousands from four integer digits on; decimals are kept as they are, but
+    for exactly three after one to three integer digits, which the parser refuses as ambiguous
+    (``2.125`` could be 2,125 grouped the German way): those get a fourth, ``2.1250``.
 
     >>> format_decimal(Decimal("1000")), format_decimal(Decimal("999")), format_decimal(
-    ...     Decimal("12500.50")), format_decimal(Decimal("1E+3"))
-    ('1,000', '999', '12,500.50', '1,000')
+    ...     Decimal("12500.50")), format_decimal(Decimal("1E+3")), format_decimal(Decimal("2.125"))
+    ('1,000', '999', '12,500.50', '1,000', '2.1250')
     """
     text = format(value, "f")
     whole, dot, fraction = text.partition(".")
+    if len(fraction) == 3 and len(whole) <= 3 and whole != "0":
+        fraction += "0"  # 2.125 would read as two thousand one hundred twenty-five grouped
     return f"{int(whole):,}{dot}{fraction}"
 
 

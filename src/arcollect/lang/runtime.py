@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
-from arcollect.domain.money import Money, currency_exponent
+from arcollect.domain.money import MONEY_CONTEXT, Money, currency_exponent
 from arcollect.errors import CurrencyMismatchError, EvaluationError, Span
 from arcollect.facts import AccountFacts, PromiseStatus
 
@@ -187,10 +187,9 @@ def round_to(a: Any, places: Any = 0) -> Any:
     quantum = Decimal(1).scaleb(-int(places))
     if isinstance(a, Money):
         places_allowed = currency_exponent(a.currency)
-        return Money(
-            a.amount.quantize(Decimal(1).scaleb(-min(int(places), places_allowed))), a.currency
-        )
-    return num(a).quantize(quantum, rounding=ROUND_HALF_EVEN)
+        exact = Decimal(1).scaleb(-min(int(places), places_allowed))
+        return Money(a.amount.quantize(exact, context=MONEY_CONTEXT), a.currency)
+    return num(a).quantize(quantum, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT)
 
 
 def days_of(a: Any) -> Any:
