@@ -871,3 +871,16 @@ class TestDecimalFields:
             }
         )
         assert [a.risk for a in accounts] == [Decimal("0.5"), Decimal(1000)]
+
+
+class TestHugeKeys:
+    def test_a_huge_integer_key_or_currency_is_described(self) -> None:
+        """A 5,000-digit key or currency at the top of a document gets a message, not a crash."""
+        with pytest.raises(DataError) as key:
+            portfolio_from_dict({10**5000: 1, "accounts": []})
+        assert str(key.value) == (
+            "an integer of 5001 digits: unknown field (expected one of: currency, company, accounts)"
+        )
+        with pytest.raises(DataError) as cur:
+            portfolio_from_dict({"currency": 10**5000, "accounts": []})
+        assert str(cur.value) == "currency: expected a string, got an integer of 5001 digits"

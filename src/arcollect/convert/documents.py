@@ -22,7 +22,7 @@ from typing import Any, Final
 import attrs
 import yaml
 
-from arcollect._describe import describe
+from arcollect._describe import describe, shown
 from arcollect._yaml import MAX_DEPTH, Dumper, load_yaml
 from arcollect.convert.hooks import (
     _FieldError,
@@ -78,7 +78,8 @@ def portfolio_document_from_dict(data: Any) -> Portfolio:
     if not isinstance(data, Mapping):
         raise DataError.at("", f"expected a mapping with 'accounts', got {describe(data)}")
     unknown = [k for k in data if k not in _TOP_KEYS]
-    problems = [Problem(str(k), _unknown_field(str(k), list(_TOP_KEYS))) for k in unknown]
+    names = [k if isinstance(k, str) else shown(k) for k in unknown]
+    problems = [Problem(k, _unknown_field(k, list(_TOP_KEYS))) for k in names]
     company: Company | None = None
     if data.get("company") is not None:
         try:
@@ -92,7 +93,7 @@ def portfolio_document_from_dict(data: Any) -> Portfolio:
             currency_exponent(_structure_str(currency, str))
         except (CurrencyError, _FieldError) as exc:
             problems.append(Problem("currency", str(exc)))
-            currency = bad_currency = str(currency)
+            currency = bad_currency = currency if isinstance(currency, str) else shown(currency)
     if "accounts" not in data:
         problems.append(Problem("accounts", "missing required field"))
         raise DataError(problems)
