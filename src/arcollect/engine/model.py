@@ -108,13 +108,22 @@ class PlannedAction:
         self, *, priority: Decimal, tier: str | None, due: date, deferred: bool, why: list[Part]
     ) -> PlannedAction:
         """Return this action with its place in the plan: priority, tier, and capacity."""
-        return attrs.evolve(
-            self,
+        return PlannedAction(
+            account=self.account,
+            step=self.step,
+            timeline=self.timeline,
+            action=self.action,
+            channel=self.channel,
+            contact=self.contact,
+            template=self.template,
+            due=due,
             priority=priority,
             tier=tier,
-            due=due,
+            needs_approval=self.needs_approval,
             deferred=deferred,
+            invoice=self.invoice,
             explanation=self._explanation.extended(why),
+            channel_rule=self.channel_rule,
         )
 
     def __repr__(self) -> str:

@@ -130,18 +130,10 @@ class _Decision:
         tl = self.tl
         done = tuple(s.name for s in tl.steps if s.name in self.done_steps)
         paused = self.values.paused_by
-        base = Position(
-            tl,
-            self.episode_start,
-            cycle_start=self.cycle_start,
-            day=self.day,
-            steps_done=done,
-            paused_by=paused,
-        )
         restarted = self.values.restarted_by
         if restarted and self.day > 0:
             self.notes.append(f"episode over: restart when {restarted[0]}")
-            return attrs.evolve(base, notes=tuple(self.notes))
+            return self.make(done, paused)
         chosen = self.resume_step()
         stage: tuple[int, CheckedStep] | None = None
         if chosen is None:
@@ -151,19 +143,47 @@ class _Decision:
         if stage is None and self.lowest:  # resumed, and nothing after the resume step is due yet
             stage = (self.lowest, tl.steps[self.lowest])
         next_step, next_date = self.next_step(stage, repeat_pending=chosen is None)
-        position = attrs.evolve(
-            base,
+        planned: list[StepDue] = []
+        if not paused:
+            planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
+            planned += self.per_invoice()
+            planned = self.one_contact(planned)
+        return self.make(
+            done,
+            paused,
             stage=stage[1].name if stage else None,
             steps_skipped=self.skipped(stage[0], chosen) if stage else (),
             next_step=next_step,
             next_date=next_date,
+            planned=tuple(planned),
         )
-        if paused:
-            return attrs.evolve(position, notes=tuple(self.notes))
-        planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
-        planned += self.per_invoice()
-        planned = self.one_contact(planned)
-        return attrs.evolve(position, planned=tuple(planned), notes=tuple(self.notes))
+
+    def make(
+        self,
+        done: tuple[str, ...],
+        paused: tuple[str, ...],
+        *,
+        stage: str | None = None,
+        steps_skipped: tuple[str, ...] = (),
+        next_step: str | None = None,
+        next_date: date | None = None,
+        planned: tuple[StepDue, ...] = (),
+    ) -> Position:
+        """Return the position decided, with the notes taken on the way."""
+        return Position(
+            self.tl,
+            self.episode_start,
+            cycle_start=self.cycle_start,
+            day=self.day,
+            stage=stage,
+            steps_done=done,
+            steps_skipped=steps_skipped,
+            paused_by=paused,
+            next_step=next_step,
+            next_date=next_date,
+            planned=planned,
+            notes=tuple(self.notes),
+        )
 
     # -- which step ----------------------------------------------------------------------------
 
