@@ -284,3 +284,18 @@ class TestGeneratedCodeMatchesInterpreter:
         compiled = policy.compile(typed)
         assert "__import__" not in compiled.source
         assert compiled(facts(ACCOUNT, AS_OF)) is False
+
+
+class TestBetweenEvaluatesEveryBound:
+    def test_an_error_in_the_upper_bound_is_an_error_in_both_evaluators(self) -> None:
+        """``x between lo and hi`` evaluates hi even when x < lo, in both evaluators.
+
+        Found by the fuzz suite: Python's chained comparison skipped the upper bound, so the
+        generated code said false where the interpreter failed on a division by zero.
+        """
+        policy, typed = compile_let("1 between 2 and 1 / (promises.broken - promises.broken)")
+        f = facts(ACCOUNT, AS_OF)
+        with pytest.raises(EvaluationError):
+            policy.compile(typed)(f)
+        with pytest.raises(EvaluationError):
+            policy.trace(typed, f)

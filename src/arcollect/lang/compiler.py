@@ -136,10 +136,11 @@ class _Gen:
             case TContains():
                 return f"({self.gen(node.item)} in {self.gen(node.container)})"
             case TBetween():
+                # A call, not Python's chained comparison: that would skip evaluating the upper
+                # bound when the lower one fails, and so hide its errors from the interpreter's
+                # semantics (all three are evaluated, as the operands of any operator are).
                 v, lo, hi = self.gen(node.value), self.gen(node.low), self.gen(node.high)
-                if node.value.optional or node.low.optional or node.high.optional:
-                    return f"_between({v}, {lo}, {hi})"
-                return f"({lo} <= {v} <= {hi})"
+                return f"_between({v}, {lo}, {hi})"
             case TCond():
                 then, other = self.gen(node.then), self.gen(node.otherwise)
                 return f"({then} if {self.cond(node.condition)} else {other})"
