@@ -3,6 +3,7 @@ policy "Key accounts" version 1
   currency EUR
   locale de_DE
   calendar weekdays, holidays 2026-12-25, 2026-12-26
+  roles buchhaltung  # the customer's accounting department, beside the built-in roles
 
 segment strategic when account.tags contains "strategic" or account.credit_limit >= 500,000 EUR
 
@@ -11,7 +12,7 @@ timeline key for all
   restart when overdue == 0 EUR
   on promise.broken resume at call_cfo
   min gap 5 days between contacts
-  step heads_up 7 days before due call to billing when has billing
+  step heads_up 7 days before due call to buchhaltung when has buchhaltung
   step call_cfo 5 days past due   call to decision_maker
   step visit    30 days past due  visit with sales_rep, at most every 90 days
   step review   45 days past due  review "account review" requires approval by credit_manager
@@ -36,3 +37,9 @@ expect "a broken promise brings the CFO call back" as of 2026-11-23
     promise 80,000 EUR due 2026-11-10 made 2026-11-02
     done heads_up, call_cfo, visit
   then step call_cfo, action call
+
+expect "a heads-up to the accounting department before the due date" as of 2026-09-24
+  account tags "strategic"
+    invoice 80,000 EUR due 2026-10-01
+    contact "Petra Kurz" as buchhaltung
+  then step heads_up, action call

@@ -162,6 +162,7 @@ def headers() -> st.SearchStrategy[ast.Header]:
         locale=_opt(identifiers),
         calendar=_opt(calendars),
         timezone=_opt(texts),
+        roles=st.lists(loose_identifiers, max_size=3).map(tuple),
     )
 
 

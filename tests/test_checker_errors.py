@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from arcollect.domain.records import KNOWN_ROLES
 from arcollect.errors import PolicyError
 from arcollect.policy import parse_policy
 
@@ -28,6 +29,26 @@ def policy(snippet: str) -> str:
 
 
 CATALOGUE = {
+    "unknown_role_suggests_a_declared_one": (
+        "@roles buchhaltung\ntimeline t for all\n  step a 1 day past due call to buchaltung",
+        "t.arc:5:33: error: unknown contact role `buchaltung`\n  5 |   step a 1 day past due call to buchaltung\n    |                                 ^^^^^^^^^^\n  hint: did you mean `buchhaltung`? roles: accounts_payable, billing, buchhaltung, decision_maker, executive, owner, sales_rep",
+    ),
+    "undeclared_role_in_has": (
+        "let a = has einkauf",
+        "t.arc:3:13: error: unknown contact role `einkauf`\n  3 | let a = has einkauf\n    |             ^^^^^^^\n  hint: roles: accounts_payable, billing, decision_maker, executive, owner, sales_rep",
+    ),
+    "undeclared_role_of_an_expect_contact": (
+        'expect "e" as of 2026-01-01\n  account\n    contact "Ann" as einkauf\n  then no action',
+        't.arc:5:22: error: unknown contact role `einkauf`\n  5 |     contact "Ann" as einkauf\n    |                      ^^^^^^^\n  hint: roles: accounts_payable, billing, decision_maker, executive, owner, sales_rep',
+    ),
+    "declared_role_not_lower_case": (
+        "@roles einkauf, Buchhaltung",
+        "t.arc:2:18: error: invalid role `Buchhaltung`: a role is a lower-case identifier\n  2 |   roles einkauf, Buchhaltung\n    |                  ^^^^^^^^^^^\n  hint: write `buchhaltung`",
+    ),
+    "declared_role_not_an_identifier": (
+        "@roles _intern",
+        "t.arc:2:9: error: invalid role `_intern`: a role is a lower-case identifier\n  2 |   roles _intern\n    |         ^^^^^^^\n  hint: letters, digits and `_`, starting with a lower-case letter",
+    ),
     "unknown_fact_suggests": (
         "let a = overdu > 5 EUR",
         "t.arc:3:9: error: unknown fact `overdu`\n  3 | let a = overdu > 5 EUR\n    |         ^^^^^^\n  hint: did you mean `overdue`?",
@@ -275,6 +296,22 @@ CATALOGUE = {
 }
 
 YAML_CATALOGUE = {
+    "yaml_roles_empty": (
+        "policy: t\nroles: []\n",
+        "t.yaml:2:8: error: `roles` lists no role\n  2 | roles: []\n    |        ^^\n  hint: write `roles: [NAME, ...]` or drop it",
+    ),
+    "yaml_roles_not_a_list": (
+        "policy: t\nroles: {einkauf: 1}\n",
+        "t.yaml:2:8: error: expected `roles` as a list, got a mapping\n  2 | roles: {einkauf: 1}\n    |        ^^^^^^^^^^^^",
+    ),
+    "yaml_role_not_lower_case": (
+        "policy: t\nroles: [einkauf, Buchhaltung]\n",
+        "t.yaml:2:18: error: invalid role `Buchhaltung`: a role is a lower-case identifier\n  2 | roles: [einkauf, Buchhaltung]\n    |                  ^^^^^^^^^^^\n  hint: write `buchhaltung`",
+    ),
+    "yaml_role_smuggling_a_clause": (
+        'policy: t\nroles: ["einkauf let x = 1"]\n',
+        't.yaml:2:9: error: expected a role, got `einkauf let x = 1`\n  2 | roles: ["einkauf let x = 1"]\n    |         ^^^^^^^^^^^^^^^^^^^\n  hint: a value holds exactly what its key says: write each clause under its own key',
+    ),
     "yaml_expression_error_points_into_yaml": (
         "policy: t\ncurrency: EUR\nlet:\n  small: overdu < 250 EUR\n",
         "t.yaml:4:10: error: unknown fact `overdu`\n  4 |   small: overdu < 250 EUR\n    |          ^^^^^^\n  hint: did you mean `overdue`?",
@@ -438,3 +475,55 @@ class TestConstantBounds:
         parse_policy(
             policy("let a = (today - account.customer_since) * 1,000 > 1 day"), name="t.arc"
         )
+
+
+class TestDeclaredRoles:
+    """A `roles` header line adds the policy's own roles to the built-in ones."""
+
+    def test_declared_roles_are_known(self) -> None:
+        """Declared roles serve `to`, `with`, `has` and expect contacts, and are in `roles`."""
+        source = policy(
+            "@roles buchhaltung, einkauf\n"
+            "let a = has einkauf\n"
+            "timeline t for all\n"
+            "  step s 1 day past due call to buchhaltung with einkauf\n"
+            'expect "e" as of 2026-01-01\n  account\n    contact "Ann" as einkauf\n'
+            "  then no action"
+        )
+        checked = parse_policy(source, name="t.arc").checked
+        assert checked.roles == KNOWN_ROLES | {"buchhaltung", "einkauf"}
+        assert checked.warnings == ()
+
+    def test_no_roles_line(self) -> None:
+        """Without a `roles` line a policy knows the built-in roles only."""
+        assert parse_policy(policy(""), name="t.arc").checked.roles == KNOWN_ROLES
+
+    def test_redeclared_and_repeated_roles_are_warnings(self) -> None:
+        """Declaring a built-in role, or one role twice, is a located warning, not an error."""
+        checked = parse_policy(policy("@roles billing, einkauf, einkauf"), name="t.arc").checked
+        assert [w.render(checked.source) for w in checked.warnings] == [
+            (
+                "t.arc:2:9: warning: `billing` is a built-in role: declaring it again changes "
+                "nothing\n"
+                "  2 |   roles billing, einkauf, einkauf\n"
+                "    |         ^^^^^^^"
+            ),
+            (
+                "t.arc:2:27: warning: role `einkauf` is declared twice\n"
+                "  2 |   roles billing, einkauf, einkauf\n"
+                "    |                           ^^^^^^^"
+            ),
+        ]
+        assert checked.roles == KNOWN_ROLES | {"einkauf"}
+
+    def test_yaml_warning_is_located_in_the_yaml(self) -> None:
+        """In a YAML rule file the warning points at the role in the list, whatever the key order."""
+        checked = parse_policy("roles: [owner]\npolicy: t\n", name="t.yaml").checked
+        assert [w.render(checked.source) for w in checked.warnings] == [
+            (
+                "t.yaml:1:9: warning: `owner` is a built-in role: declaring it again changes "
+                "nothing\n"
+                "  1 | roles: [owner]\n"
+                "    |         ^^^^^"
+            )
+        ]

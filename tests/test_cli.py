@@ -49,6 +49,56 @@ class TestValidate:
             "'30 days', got 'soon'\n"
         )
 
+    def test_policy_knows_the_portfolio(self) -> None:
+        """With `--policy` and nothing unknown to it, the summary alone is printed: exit 0."""
+        result = run("validate", PORTFOLIO, "--policy", POLICY)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout == f"{PORTFOLIO}: 3 accounts, 8 invoices\n"
+
+    def test_policy_problems(self, tmp_path: Path) -> None:
+        """Unknown roles and steps: a line each on stderr, `FILE: PATH: MESSAGE`; exit 1."""
+        data = tmp_path / "p.yaml"
+        data.write_text(
+            "currency: EUR\naccounts:\n"
+            "  - id: A\n"
+            "    contacts: [{name: Ann, roles: [decison_maker]}]\n"
+            "    activities: [{date: 2026-01-02, channel: email, step: remindr}]\n",
+            encoding="utf-8",
+        )
+        result = run("validate", str(data), "--policy", POLICY)
+        assert result.returncode == 1
+        assert result.stdout == f"{data}: 1 accounts, 0 invoices\n"
+        assert result.stderr == (
+            f"{data}: accounts[0].contacts[0].roles: unknown role 'decison_maker'; "
+            "did you mean 'decision_maker'?\n"
+            f"{data}: accounts[0].activities[0].step: unknown step 'remindr'; "
+            "did you mean 'reminder'?\n"
+        )
+
+    def test_declared_roles_pass(self, tmp_path: Path) -> None:
+        """A role declared by the policy's `roles` line passes; without --policy none is checked."""
+        data = tmp_path / "p.yaml"
+        data.write_text(
+            "currency: EUR\naccounts: [{id: A, contacts: [{name: P, roles: [buchhaltung]}]}]\n",
+            encoding="utf-8",
+        )
+        key = str(ROOT / "rules" / "key_accounts.arc")
+        assert run("validate", str(data), "--policy", key).returncode == 0
+        assert run("validate", str(data)).returncode == 0
+        standard = run("validate", str(data), "--policy", POLICY)
+        assert (standard.returncode, standard.stderr) == (
+            1,
+            f"{data}: accounts[0].contacts[0].roles: unknown role 'buchhaltung'\n",
+        )
+
+    def test_bad_policy(self, tmp_path: Path) -> None:
+        """A policy with errors is reported with its location, and no file is read: exit 1."""
+        bad = tmp_path / "bad.arc"
+        bad.write_text('policy "B"\n  roles Einkauf\n', encoding="utf-8")
+        result = run("validate", PORTFOLIO, "--policy", str(bad))
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr.startswith(f"{bad}:2:9: error: invalid role `Einkauf`")
+
     def test_usage(self) -> None:
         """No command is a usage error: exit 2."""
         assert run().returncode == 2

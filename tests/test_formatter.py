@@ -132,6 +132,15 @@ class TestFormatPolicy:
               step s on due per invoice call
             """)
 
+    def test_roles_line(self) -> None:
+        """A `roles` line comes last in the header, its roles in their order, comma-separated."""
+        source = 'policy "P" roles  einkauf ,buchhaltung  # ours\n  currency EUR\n'
+        assert format_policy(parse(source)) == dedent("""\
+            policy "P"
+              currency EUR
+              roles einkauf, buchhaltung  # ours
+            """)
+
     def test_spacing_is_normalized_and_comments_kept(self) -> None:
         """Whitespace is normalized; comments stay beside the lines they were written on."""
         source = H + "let   x =\n  1 +   # one\n 2  # two\n"

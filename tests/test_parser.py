@@ -607,6 +607,41 @@ class TestSteps:
         assert one.min_interval == ast.DurationLit(days=14)
 
 
+class TestRolesHeader:
+    """`roles a, b` in the header declares the policy's own contact roles."""
+
+    def test_roles_in_order(self) -> None:
+        """The roles come back in the order written, each with its span; the line is recorded."""
+        tree = parse('policy "P"\n  currency EUR\n  roles buchhaltung, einkauf\n')
+        header = tree.header
+        assert header == ast.Header(name="P", currency="EUR", roles=("buchhaltung", "einkauf"))
+        assert header.role_spans == (Span(3, 9, 3, 20, 34, 45), Span(3, 22, 3, 29, 47, 54))
+        assert header.lines == (("currency", 2), ("roles", 3))
+
+    def test_roles_anywhere_in_the_header(self) -> None:
+        """`roles` may come before the other header lines, and names that are keywords elsewhere."""
+        tree = parse('policy "P" roles on, hold locale de_DE\n')
+        assert tree.header == ast.Header(name="P", locale="de_DE", roles=("on", "hold"))
+
+    def test_roles_twice(self) -> None:
+        """A second `roles` line is an error, as for every header line."""
+        with pytest.raises(PolicyError) as exc:
+            parse('policy "P"\n  roles a\n  roles b\n', source_name="p.arc")
+        assert str(exc.value) == (
+            "p.arc:3:3: error: the policy header has more than one `roles`\n"
+            "  3 |   roles b\n"
+            "    |   ^^^^^^^"
+        )
+
+    def test_roles_without_a_name(self) -> None:
+        """`roles` with no name after it says a name was expected."""
+        with pytest.raises(PolicyError) as exc:
+            parse('policy "P"\n  roles\nlet x = 1\n', source_name="p.arc")
+        assert str(exc.value) == (
+            "p.arc:3:1: error: expected a name, found `let`\n  3 | let x = 1\n    | ^^^"
+        )
+
+
 class TestSpans:
     """Every node knows where it was written."""
 

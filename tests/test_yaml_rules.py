@@ -8,6 +8,7 @@ import pytest
 
 from arcollect.errors import PolicyError
 from arcollect.lang.yaml_rules import MAX_YAML_DEPTH
+from arcollect.lang.yaml_writer import to_yaml
 from arcollect.policy import parse_policy
 
 HINT = "  hint: a value holds exactly what its key says: write each clause under its own key"
@@ -160,3 +161,35 @@ class TestCharacters:
         assert error_of('policy: "a\x0bb"\n').splitlines()[0] == (
             "t.yaml:1:11: error: invalid YAML: the character U+000B is not allowed in YAML"
         )
+
+
+class TestRoles:
+    """`roles: [A, B]` is the YAML twin of the `roles A, B` header line."""
+
+    def test_roles_read_like_the_header_line(self) -> None:
+        """A YAML `roles` list gives the tree and the known roles the `.arc` line gives."""
+        arc = parse_policy('policy "t"\n  roles buchhaltung, einkauf\n', name="t.arc")
+        yml = parse_policy("policy: t\nroles: [buchhaltung, einkauf]\n", name="t.yaml")
+        assert yml.tree == arc.tree
+        assert yml.checked.roles == arc.checked.roles
+        assert {"buchhaltung", "einkauf"} <= yml.checked.roles
+
+    def test_one_role_needs_no_list(self) -> None:
+        """A single role may be written as a plain value."""
+        tree = parse_policy("policy: t\nroles: einkauf\n", name="t.yaml").tree
+        assert tree.header.roles == ("einkauf",)
+
+    def test_role_spans_point_into_the_yaml(self) -> None:
+        """Each role's span is its place in the YAML file."""
+        tree = parse_policy("policy: t\nroles: [a, bc]\n", name="t.yaml").tree
+        assert [(s.line, s.column, s.end_column) for s in tree.header.role_spans] == [
+            (2, 9, 10),
+            (2, 12, 14),
+        ]
+
+    def test_to_yaml_writes_roles(self) -> None:
+        """`to_yaml` writes the roles as a list, and reading it back gives the same tree."""
+        tree = parse_policy('policy "t" roles on, einkauf\n', name="t.arc").tree
+        text = to_yaml(tree)
+        assert text == "policy: t\nroles:\n- 'on'\n- einkauf\n"
+        assert parse_policy(text, name="t.yaml").tree == tree

@@ -128,6 +128,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="read portfolio files and report their problems")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--policy",
+        metavar="POLICY",
+        help="also report contact roles, steps and timelines this rule file does not know",
+    )
     return parser
 
 
@@ -222,11 +227,19 @@ def _csv_currency(policy: Policy, given: str | None) -> str | None:
     return given or policy.checked.currency
 
 
-def _validate(name: str) -> int:
-    accounts = _accounts(name)
-    invoices = sum(len(a.invoices) for a in accounts)
-    print(f"{name}: {len(accounts)} accounts, {invoices} invoices")
-    return EXIT_OK
+def _validate(policy_name: str | None) -> Callable[[str], int]:
+    policy = None if policy_name is None else load_policy(policy_name)
+
+    def run(name: str) -> int:
+        accounts = _accounts(name, policy.checked.currency if policy else None)
+        invoices = sum(len(a.invoices) for a in accounts)
+        print(f"{name}: {len(accounts)} accounts, {invoices} invoices")
+        problems = policy.validate(accounts) if policy else ()
+        for problem in problems:
+            print(f"{name}: {problem}", file=sys.stderr)
+        return EXIT_ERRORS if problems else EXIT_OK
+
+    return run
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "test":
             return _each(args.files, _test)
         if command == "validate":
-            return _each(args.files, _validate)
+            return _each(args.files, _validate(args.policy))
         if command == "plan":
             return _plan(args.policy, args.portfolio, args.as_of, args.format, args.currency)
         if command == "explain":

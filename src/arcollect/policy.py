@@ -23,10 +23,12 @@ from typing import Any
 
 import attrs
 
+from arcollect._suggest import did_you_mean
 from arcollect.domain.account import Account
+from arcollect.engine.actions import DISPUTE_REVIEW, PROMISE_FOLLOW_UP
 from arcollect.engine.model import Plan
 from arcollect.engine.planner import Planner
-from arcollect.errors import Diagnostic, PolicyError
+from arcollect.errors import Diagnostic, PolicyError, Problem
 from arcollect.facts import AccountFacts
 from arcollect.lang import ast
 from arcollect.lang.checker import check
@@ -81,6 +83,41 @@ class Policy:
         """
         return self.planner.plan(accounts, as_of)
 
+    def validate(self, accounts: Iterable[Account]) -> tuple[Problem, ...]:
+        """Return what in *accounts* this policy does not know, as warnings (never raised).
+
+        A contact role the policy does not know (`CheckedPolicy.roles`), an activity's
+        ``timeline`` naming no timeline of the policy, and an activity's ``step`` naming no step
+        (of its timeline if it names one, else of any; the engine's own ``promise_follow_up``
+        and ``dispute_review`` always count). Paths are the data readers'
+        (``accounts[3].activities[0].step``), in the order of the accounts and their records.
+        """
+        roles = self.checked.roles
+        timelines = {t.name: {s.name for s in t.steps} for t in self.checked.timelines}
+        engine_steps = {PROMISE_FOLLOW_UP, DISPUTE_REVIEW}
+        every_step = set().union(*timelines.values(), engine_steps)
+        problems: list[Problem] = []
+        for i, account in enumerate(accounts):
+            at = f"accounts[{i}]"
+            for j, contact in enumerate(account.contacts):
+                problems.extend(
+                    Problem(f"{at}.contacts[{j}].roles", _unknown("role", role, roles))
+                    for role in sorted(contact.roles - roles)
+                )
+            for j, activity in enumerate(account.activities):
+                steps = every_step
+                if activity.timeline is not None:
+                    if activity.timeline in timelines:
+                        steps = timelines[activity.timeline] | engine_steps
+                    else:
+                        message = _unknown("timeline", activity.timeline, timelines)
+                        problems.append(Problem(f"{at}.activities[{j}].timeline", message))
+                if activity.step is not None and activity.step not in steps:
+                    where = "" if steps is every_step else f" in timeline {activity.timeline!r}"
+                    message = _unknown("step", activity.step, steps, where)
+                    problems.append(Problem(f"{at}.activities[{j}].step", message))
+        return tuple(problems)
+
     @property
     def interpreter(self) -> Interpreter:
         """The reference interpreter of the policy's expressions."""
@@ -100,6 +137,13 @@ class Policy:
         (`Plan.explain` says why a plan holds what it does for an account.)
         """
         return self.compiled.interpreter.trace(expr, facts)
+
+
+def _unknown(what: str, word: str, known: Iterable[str], where: str = "") -> str:
+    """Return "unknown WHAT 'word'" and, if one is close, the known word it may mean."""
+    message = f"unknown {what} {word!r}{where}"
+    hint = did_you_mean(word, known)
+    return f"{message}; {hint}" if hint else message
 
 
 def parse_policy(text: str | bytes, *, name: str = "<policy>") -> Policy:

@@ -405,8 +405,8 @@ class Calendar(Node):
 class Header(Node):
     """``policy "Name" version N`` and its header lines.
 
-    The ``currency``, ``locale``, ``calendar`` and ``timezone`` lines are optional, each at most
-    once, in any order; ``version`` is optional too.
+    The ``currency``, ``locale``, ``calendar``, ``timezone`` and ``roles`` lines are optional,
+    each at most once, in any order; ``version`` is optional too.
     """
 
     name: str
@@ -415,6 +415,10 @@ class Header(Node):
     locale: str | None = None
     calendar: Calendar | None = None
     timezone: str | None = None
+    #: ``roles buchhaltung, einkauf``: contact roles of the policy's own, beside `KNOWN_ROLES`.
+    roles: tuple[str, ...] = ()
+    #: The span of each of ``roles`` (left out of equality, like every span).
+    role_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
     #: Layout only (left out of equality): the source line of each header line, by field name.
     lines: tuple[tuple[str, int], ...] = attrs.field(default=(), eq=False, repr=False)
 

@@ -79,8 +79,12 @@ from arcollect.lang.types import (
 
 __all__ = ["CONTACT_ROLES", "EVENTS", "check"]
 
-#: Roles a step may address with ``to``/``with`` (contacts at the customer or our sales rep).
+#: Roles a step may address with ``to``/``with`` (contacts at the customer or our sales rep),
+#: beside those a policy declares on its ``roles`` line.
 CONTACT_ROLES = KNOWN_ROLES
+
+#: What a declared role must look like: the contact records' roles are lower-case identifiers.
+_ROLE_NAME: Final = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 #: Events a timeline can react to with ``on EVENT resume at STEP``.
 EVENTS = ("promise.broken",)
@@ -137,6 +141,7 @@ class _Checker:
         self.omitted = 0
         self.line_starts: list[int] | None = None
         self.names: dict[bool, list[str]] = {}
+        self.roles: frozenset[str] = CONTACT_ROLES
 
     # -- diagnostics -----------------------------------------------------------------------
 
@@ -835,15 +840,39 @@ class _Checker:
     # -- structure -------------------------------------------------------------------------
 
     def role(self, role: str, span: Span) -> None:
-        if role not in CONTACT_ROLES:
+        if role not in self.roles:
             self.error(
                 self.locate(span, role),
                 f"unknown contact role `{role}`",
-                hint=_hint(role, CONTACT_ROLES, f"roles: {', '.join(sorted(CONTACT_ROLES))}"),
+                hint=_hint(role, self.roles, f"roles: {', '.join(sorted(self.roles))}"),
             )
+
+    def declared_roles(self) -> None:
+        """Add the header's ``roles`` to the known ones; refuse a name no contact can have."""
+        h = self.tree.header
+        spans = h.role_spans if len(h.role_spans) == len(h.roles) else (h.span,) * len(h.roles)
+        declared: set[str] = set()
+        for role, span in zip(h.roles, spans, strict=True):
+            at = self.locate(span, role)
+            if not _ROLE_NAME.match(role):
+                self.error(
+                    at,
+                    f"invalid role `{role}`: a role is a lower-case identifier",
+                    hint=f"write `{role.lower()}`"
+                    if _ROLE_NAME.match(role.lower())
+                    else "letters, digits and `_`, starting with a lower-case letter",
+                )
+                continue
+            if role in CONTACT_ROLES:
+                self.warn(at, f"`{role}` is a built-in role: declaring it again changes nothing")
+            elif role in declared:
+                self.warn(at, f"role `{role}` is declared twice")
+            declared.add(role)
+        self.roles = CONTACT_ROLES | declared
 
     def header(self) -> None:
         h = self.tree.header
+        self.declared_roles()
         if h.currency is not None and not is_currency(h.currency):
             self.error(
                 self.locate(h.span, h.currency),
@@ -914,6 +943,7 @@ class _Checker:
             channel=channel,
             priority=priority,
             expects=tree.expects,
+            roles=self.roles,
             warnings=tuple(sorted(self.diagnostics, key=_order)),
             source=self.source,
             source_name=self.source_name,

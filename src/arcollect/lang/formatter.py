@@ -188,6 +188,8 @@ def _header(header: ast.Header) -> list[_Line]:
     if header.timezone is not None:
         text = f"  timezone {_string(header.timezone)}"
         lines.append(_plain(text, lines_of.get("timezone", 0)))
+    if header.roles:
+        lines.append(_plain(f"  roles {', '.join(header.roles)}", lines_of.get("roles", 0)))
     return lines
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import attrs
 
 from arcollect.domain.actions import ActionKind
+from arcollect.domain.records import KNOWN_ROLES
 from arcollect.errors import Diagnostic, Span
 from arcollect.lang.ast import Expect
 from arcollect.lang.schema import Fact
@@ -300,6 +301,8 @@ class CheckedPolicy:
     channel: tuple[CheckedChannelRule, ...]
     priority: CheckedPriority
     expects: tuple[Expect, ...]
+    #: Every contact role the policy knows: `KNOWN_ROLES` and those of its ``roles`` line.
+    roles: frozenset[str] = KNOWN_ROLES
     warnings: tuple[Diagnostic, ...] = ()
     source: str = attrs.field(default="", eq=False, repr=False)
     source_name: str = attrs.field(default="<policy>", eq=False)

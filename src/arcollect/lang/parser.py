@@ -402,6 +402,9 @@ class _Builder(Transformer[Token, Any]):
                 )
             fields[item.kind] = item.value
         lines = tuple((item.kind, item.span.line) for item in children[2:])
+        roles = next((item for item in children[2:] if item.kind == "roles"), None)
+        if roles is not None:
+            fields["roles"], fields["role_spans"] = zip(*roles.value, strict=True)
         return ast.Header(name=_string(children[1]), **fields, lines=lines, span=_span(children))
 
     def version(self, children: list[Any]) -> _Part:
@@ -415,6 +418,10 @@ class _Builder(Transformer[Token, Any]):
 
     def timezone(self, children: list[Any]) -> _Part:
         return _Part("timezone", _string(children[1]), _span(children))
+
+    def roles(self, children: list[Any]) -> _Part:
+        names = tuple((tok.value, _token_span(tok)) for tok in children[1:] if tok.type == "IDENT")
+        return _Part("roles", names, _span(children))
 
     def calendar_days(self, children: list[Any]) -> _Part:
         return _Part("days", children[0].value, _span(children))
@@ -1096,7 +1103,7 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         ("a step modifier", "to with when unless every at requires per", ","),
         ("a timeline clause", "pause restart on min step", ""),
         ("an action", "email letter sms call voicemail visit review hold release refer", ""),
-        ("a header line", "currency locale calendar timezone", "version"),
+        ("a header line", "currency locale calendar timezone roles", "version"),
         (
             "an account attribute",
             "id name tags credit_limit terms risk country locale customer_since currency",

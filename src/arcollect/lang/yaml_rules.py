@@ -14,7 +14,7 @@ columns::
 
 The keys (see docs/language.md, "YAML rule files")::
 
-    policy, version, currency, locale, calendar: {days, holidays}, timezone,
+    policy, version, currency, locale, calendar: {days, holidays}, timezone, roles: [ROLE],
     let: {NAME: EXPR}, segments: {NAME: EXPR},
     timelines: [{name, for, pause_while, restart_when, on_promise_broken, min_gap, steps: [
         {name, at, do, per_invoice, to, with, when, unless, every, at_most_every,
@@ -50,6 +50,7 @@ _TOP_KEYS = (
     "locale",
     "calendar",
     "timezone",
+    "roles",
     "let",
     "segments",
     "timelines",
@@ -319,6 +320,8 @@ class _Translator:
             k, v = top["timezone"]
             self.kw("\n  timezone ", k)
             self.w.add(_quote(_scalar(v, "the time zone")), v)
+        if "roles" in top:
+            self.roles(*top["roles"])
         if "let" in top:
             for k, v in self.mapping(top["let"][1], (), "`let`").values():
                 self.kw("\nlet ", k)
@@ -342,6 +345,16 @@ class _Translator:
         if "expect" in top:
             self.each(_items(top["expect"][1], "`expect`"), self.expect)
         self.kw("\n", root)
+
+    def roles(self, key: Node, node: Node) -> None:
+        items = _items(node, "`roles`")
+        if not items:
+            raise _YamlError(node, "`roles` lists no role", "write `roles: [NAME, ...]` or drop it")
+        self.kw("\n  roles ", key)
+        for i, item in enumerate(items):
+            if i:
+                self.kw(", ", item)
+            self.expr(item, "a role", "word")
 
     def calendar(self, key: Node, node: Node) -> None:
         cal = self.mapping(node, _CALENDAR_KEYS, "`calendar`")
@@ -536,6 +549,8 @@ class _SpanMap:
 
 
 def _remap(value: Any, fn: Callable[[Span], Span]) -> Any:
+    if isinstance(value, Span):  # a span kept beside the node's own (`Header.role_spans`)
+        return fn(value)
     if isinstance(value, tuple):
         return tuple(_remap(v, fn) for v in value)
     if not isinstance(value, ast.Node):

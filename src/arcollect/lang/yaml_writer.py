@@ -77,7 +77,7 @@ _Dumper.add_representer(str, _text)
 
 
 def without_layout(node: Any) -> Any:
-    """Return *node* with spans, comments and line records dropped: a tree without layout.
+    """Return *node* with spans (``role_spans`` too), comments and line records dropped.
 
     Formatting the result lays every clause out canonically, on one line; use it for a tree read
     from YAML, whose spans are positions in the YAML file.
@@ -91,7 +91,7 @@ def without_layout(node: Any) -> Any:
         value = getattr(node, field.name)
         if field.name == "span":
             changes["span"] = ast.NO_SPAN
-        elif field.name in {"comments", "lines"}:
+        elif field.name in {"comments", "lines", "role_spans"}:
             changes[field.name] = ()
         else:
             changes[field.name] = without_layout(value)
@@ -113,6 +113,8 @@ def _header(header: ast.Header) -> dict[str, Any]:
         doc["calendar"] = cal
     if header.timezone is not None:
         doc["timezone"] = header.timezone
+    if header.roles:
+        doc["roles"] = list(header.roles)
     return doc
 
 
