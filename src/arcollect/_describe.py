@@ -34,7 +34,10 @@ def shown(value: object) -> str:
         return repr(value) if digits <= _MOST_DIGITS else f"an integer of {digits} digits"
     if isinstance(value, str) and len(value) > _LONGEST:
         return f"{value[:_LONGEST]!r}... ({len(value)} characters)"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding an integer too long to write out
+        return f"a {type(value).__name__}"
     return text if len(text) <= 2 * _LONGEST else f"{text[: 2 * _LONGEST]}..."
 
 

@@ -10,7 +10,7 @@ from typing import Any, Final
 import attrs
 import babel
 
-from arcollect._describe import describe
+from arcollect._describe import describe, shown
 from arcollect._suggest import did_you_mean
 from arcollect.domain.money import Money, currency_exponent
 from arcollect.domain.records import (
@@ -48,13 +48,13 @@ def _check_locale(_inst: object, _attr: object, value: str | None) -> None:
         babel.Locale.parse(value)
     except (ValueError, babel.UnknownLocaleError):
         raise DataError.at(
-            "locale", f"unknown locale {value!r}: expected a code such as 'en_US' or 'de_DE'"
+            "locale", f"unknown locale {shown(value)}: expected a code such as 'en_US' or 'de_DE'"
         ) from None
 
 
 def _check_terms(_inst: object, _attr: object, value: Any) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise DataError.at("terms", f"expected a whole number of days >= 0, got {value!r}")
+        raise DataError.at("terms", f"expected a whole number of days >= 0, got {shown(value)}")
 
 
 def _tags(value: Iterable[str]) -> frozenset[str]:

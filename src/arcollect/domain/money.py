@@ -102,9 +102,9 @@ def _to_decimal(value: object, what: str) -> Decimal:
         try:
             dec = Decimal(value.strip())
         except decimal.InvalidOperation:
-            raise DataError.at("", f"{what} must be a number, got {value!r}") from None
+            raise DataError.at("", f"{what} must be a number, got {shown(value)}") from None
         if not dec.is_finite():
-            raise DataError.at("", f"{what} must be a finite number, got {value!r}")
+            raise DataError.at("", f"{what} must be a finite number, got {shown(value)}")
         return dec
     raise InexactAmountError(
         f"{what} must be a Decimal, int or numeric string, got {type(value).__name__}"
