@@ -55,6 +55,7 @@ from arcollect.facts import (
 )
 from arcollect.kpi import KpiReport
 from arcollect.letters import Document, TemplateError, check_templates, render_documents
+from arcollect.letters.worklist import PlanFailure, WorkItem, Worklist, worklist
 from arcollect.policy import Policy, load_policy, parse_policy
 
 __version__ = "0.1.0.dev0"
@@ -90,6 +91,7 @@ __all__ = [
     "Payment",
     "Plan",
     "PlanChannel",
+    "PlanFailure",
     "PlannedAction",
     "Policy",
     "PolicyError",
@@ -99,6 +101,8 @@ __all__ = [
     "PromiseFacts",
     "PromiseStatus",
     "TemplateError",
+    "WorkItem",
+    "Worklist",
     "__version__",
     "check_templates",
     "dump_portfolio",
@@ -115,4 +119,5 @@ __all__ = [
     "render_documents",
     "structure",
     "unstructure",
+    "worklist",
 ]

@@ -25,6 +25,7 @@ from arcollect import __version__, kpi
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
+from arcollect.domain.actions import PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.model import Plan, PlannedAction
 from arcollect.errors import ArcollectError, PolicyError
@@ -96,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "plan":
             p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+            p.add_argument("--collector", metavar="NAME", help="only this collector's accounts")
+            p.add_argument(
+                "--channel", choices=[str(c) for c in PlanChannel], help="only this channel"
+            )
+            p.add_argument("--tier", metavar="TIER", help="only the actions of this tier")
 
     p = sub.add_parser("letters", help="render the e-mails, letters and SMS of a plan")
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
@@ -281,43 +287,35 @@ def render_table(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_csv(plan: Plan) -> str:
-    """Render the plan's actions as CSV with the keys of the JSON records."""
-    out = io.StringIO()
-    records = plan.to_records()
-    fields = list(PlannedAction.RECORD_KEYS)
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    for rec in records:
-        row = dict(rec)
-        contact = rec["contact"]
-        row["contact"] = "" if contact is None else f"{contact['name']} ({contact['role'] or '-'})"
-        row["explanation"] = " | ".join(rec["explanation"])
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return out.getvalue()
-
-
-def _summary(plan: Plan) -> str:
-    kinds = Counter(a.action for a in plan.actions)
+def _summary(actions: Sequence[PlannedAction]) -> str:
+    kinds = Counter(a.action for a in actions)
     parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-    calls = sum(1 for a in plan.actions if a.channel == "call")
-    approvals = sum(1 for a in plan.actions if a.needs_approval)
-    return (
-        f"{len(plan.actions)} actions ({parts or 'none'}); {calls} calls; {approvals} need approval"
-    )
+    calls = sum(1 for a in actions if a.channel == "call")
+    approvals = sum(1 for a in actions if a.needs_approval)
+    return f"{len(actions)} actions ({parts or 'none'}); {calls} calls; {approvals} need approval"
 
 
-def _plan(policy_file: str, portfolio: str, as_of: date, fmt: str, currency: str | None) -> int:
-    policy = load_policy(policy_file)
-    plan = policy.plan(_accounts(portfolio, _csv_currency(policy, currency)), as_of=as_of)
-    if fmt == "json":
-        sys.stdout.write(plan.to_json())
-    elif fmt == "csv":
-        sys.stdout.write(render_csv(plan))
+def _plan(args: argparse.Namespace) -> int:
+    from arcollect.letters.worklist import worklist  # noqa: PLC0415 - only this command
+
+    policy = load_policy(args.policy)
+    accounts = _accounts(args.portfolio, _csv_currency(policy, args.currency))
+    plan = policy.plan(accounts, as_of=args.as_of)
+    work = worklist(plan, accounts, collector=args.collector, channel=args.channel, tier=args.tier)
+    if args.format == "json":
+        sys.stdout.write(work.to_json())
+    elif args.format == "csv":
+        sys.stdout.write(work.to_csv())
     else:
-        sys.stdout.write(render_table(plan))
-        print(_summary(plan))
-    return EXIT_OK
+        sys.stdout.write(work.render_table())
+        print(_summary(tuple(i.action for i in work.items)))
+    for err in work.errors:
+        print(
+            f"{args.portfolio}: account {err.account} ({err.customer}) was not planned: "
+            f"{err.error}",
+            file=sys.stderr,
+        )
+    return EXIT_ERRORS if work.errors else EXIT_OK
 
 
 def _explain(
@@ -352,7 +350,7 @@ def _demo() -> int:
     print()
     sys.stdout.write(render_table(plan))
     print()
-    print(_summary(plan))
+    print(_summary(plan.actions))
     first = next((a for a in plan.actions if a.step != "dispute_review"), None)
     if first is not None:
         print()
@@ -469,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "validate":
             return _each(args.files, _validate)
         if command == "plan":
-            return _plan(args.policy, args.portfolio, args.as_of, args.format, args.currency)
+            return _plan(args)
         if command == "explain":
             return _explain(args.policy, args.portfolio, args.account, args.as_of, args.currency)
         if command == "demo":
