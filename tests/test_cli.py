@@ -84,6 +84,29 @@ class TestDemo:
         assert rows[0].split()[0] == "1"
         assert any("first_call" in r and " call " in r for r in rows)
         assert any(line.startswith("Why ") for line in lines)
+        at = next(i for i, line in enumerate(lines) if line.startswith("Call sheet for "))
+        assert lines[at + 2].startswith("CALL SHEET: ")
+        assert "VOICEMAIL SCRIPT (speak slowly)" in lines[at:]
+        assert lines[-1].startswith("Reading time: about ")
+
+
+class TestCallsheet:
+    def test_prints_sheet_and_voicemail(self) -> None:
+        """`arcollect callsheet` prints the German sheet of a German account and its voicemail."""
+        result = run("callsheet", POLICY, PORTFOLIO, "C-1001", "--as-of", "2026-11-23")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "GESPRÄCHSVORBEREITUNG: Acme GmbH (C-1001), 23. November 2026"
+        assert "TEXT FÜR DIE MAILBOX (langsam sprechen)" in lines
+        assert lines[-1].startswith("Sprechzeit: etwa ")
+
+    def test_unknown_account(self) -> None:
+        """An unknown account is an error with a did-you-mean, exit 1."""
+        result = run("callsheet", POLICY, PORTFOLIO, "C-101", "--as-of", "2026-11-23")
+        assert (result.returncode, result.stderr) == (
+            1,
+            f"{PORTFOLIO}: no account 'C-101'; did you mean 'C-1001'?\n",
+        )
 
 
 class TestPlan:

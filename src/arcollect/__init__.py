@@ -55,6 +55,7 @@ from arcollect.facts import (
 )
 from arcollect.kpi import KpiReport
 from arcollect.letters import Document, TemplateError, check_templates, render_documents
+from arcollect.letters.callsheet import CallSheet, call_sheet, call_sheets
 from arcollect.letters.worklist import PlanFailure, WorkItem, Worklist, worklist
 from arcollect.policy import Policy, load_policy, parse_policy
 
@@ -69,6 +70,7 @@ __all__ = [
     "AgingBucket",
     "ArcollectError",
     "BusinessCalendar",
+    "CallSheet",
     "Channel",
     "Collector",
     "Company",
@@ -104,6 +106,8 @@ __all__ = [
     "WorkItem",
     "Worklist",
     "__version__",
+    "call_sheet",
+    "call_sheets",
     "check_templates",
     "dump_portfolio",
     "facts",

@@ -22,6 +22,7 @@ from pathlib import Path
 from babel.dates import format_date
 
 from arcollect import __version__, kpi
+from arcollect._suggest import did_you_mean
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
@@ -109,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
     p.add_argument("--out", metavar="DIR", default=None, help="write files here (default: print)")
+
+    p = sub.add_parser("callsheet", help="print the call sheet and voicemail script of an account")
+    p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
+    p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
+    p.add_argument("account", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
+    p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
 
@@ -356,7 +364,41 @@ def _demo() -> int:
         print()
         print(f"Why {first.account}? (arcollect explain ... {first.account} --as-of {plan.as_of})")
         print(plan.explain(first.account))
+    call = next((a for a in plan.actions if a.channel in {"call", "visit"}), None)
+    if call is not None:
+        from arcollect.letters.callsheet import call_sheet  # noqa: PLC0415 - only this command
+
+        account = next(a for a in accounts if a.id == call.account)
+        print()
+        print(
+            f"Call sheet for {call.account} (arcollect callsheet ... {call.account} --as-of ...):"
+        )
+        print()
+        sys.stdout.write(call_sheet(account, plan, policy=policy, action=call).render())
     return EXIT_OK
+
+
+def _callsheet(args: argparse.Namespace) -> int:
+    from arcollect.convert import read_portfolio_document  # noqa: PLC0415 - only this command
+    from arcollect.letters.callsheet import call_sheet  # noqa: PLC0415 - only this command
+
+    policy = load_policy(args.policy)
+    doc = read_portfolio_document(args.portfolio)
+    account = next((a for a in doc.accounts if a.id == args.account), None)
+    if account is None:
+        hint = did_you_mean(args.account, [a.id for a in doc.accounts])
+        print(
+            f"{args.portfolio}: no account {args.account!r}" + (f"; {hint}" if hint else ""),
+            file=sys.stderr,
+        )
+        return EXIT_ERRORS
+    plan = policy.plan(doc.accounts, as_of=args.as_of)
+    error = plan.state(account.id).error
+    if error:
+        print(f"{args.portfolio}: account {account.id} was not planned: {error}", file=sys.stderr)
+    sheet = call_sheet(account, plan, policy=policy, templates=args.templates, company=doc.company)
+    sys.stdout.write(sheet.render())
+    return EXIT_ERRORS if error else EXIT_OK
 
 
 def _backtest(policy_file: str, csv_file: str, start: date, end: date, currency: str | None) -> int:
@@ -470,6 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plan(args)
         if command == "explain":
             return _explain(args.policy, args.portfolio, args.account, args.as_of, args.currency)
+        if command == "callsheet":
+            return _callsheet(args)
         if command == "demo":
             return _demo()
         if command == "kpi":
