@@ -22,6 +22,12 @@ def test_design_surface() -> None:
         assert name in arcollect.__all__
 
 
+def test_correspondence_surface() -> None:
+    """The worklist, call sheet and call summary functions are exported from the package."""
+    for name in ("worklist", "Worklist", "WorkItem", "PlanFailure", "call_sheet", "call_sheets"):
+        assert name in arcollect.__all__
+
+
 def test_every_export_is_documented() -> None:
     """Every exported class and function has a docstring."""
     for name in arcollect.__all__:

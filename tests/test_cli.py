@@ -3,7 +3,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -135,6 +134,29 @@ class TestDemo:
         assert rows[0].split()[0] == "1"
         assert any("first_call" in r and " call " in r for r in rows)
         assert any(line.startswith("Why ") for line in lines)
+        at = next(i for i, line in enumerate(lines) if line.startswith("Call sheet for "))
+        assert lines[at + 2].startswith("CALL SHEET: ")
+        assert "VOICEMAIL SCRIPT (speak slowly)" in lines[at:]
+        assert lines[-1].startswith("Reading time: about ")
+
+
+class TestCallsheet:
+    def test_prints_sheet_and_voicemail(self) -> None:
+        """`arcollect callsheet` prints the German sheet of a German account and its voicemail."""
+        result = run("callsheet", POLICY, PORTFOLIO, "C-1001", "--as-of", "2026-11-23")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "GESPRÄCHSVORBEREITUNG: Acme GmbH (C-1001), 23. November 2026"
+        assert "TEXT FÜR DIE MAILBOX (langsam sprechen)" in lines
+        assert lines[-1].startswith("Sprechzeit: etwa ")
+
+    def test_unknown_account(self) -> None:
+        """An unknown account is an error with a did-you-mean, exit 1."""
+        result = run("callsheet", POLICY, PORTFOLIO, "C-101", "--as-of", "2026-11-23")
+        assert (result.returncode, result.stderr) == (
+            1,
+            f"{PORTFOLIO}: no account 'C-101'; did you mean 'C-1001'?\n",
+        )
 
 
 class TestPlan:
@@ -143,9 +165,9 @@ class TestPlan:
         import json  # noqa: PLC0415
 
         result = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--format", "json")
-        assert result.returncode == 0, result.stderr
+        assert result.returncode == 1  # the GBP account cannot be planned by the EUR policy
         doc = json.loads(result.stdout)
-        assert set(doc) == {"as_of", "policy", "actions", "states"}
+        assert set(doc) == {"as_of", "policy", "actions", "states", "errors"}
         assert (doc["as_of"], doc["policy"]) == ("2026-11-23", "Standard B2B")
         for action in doc["actions"]:
             assert set(action) >= {
@@ -162,30 +184,67 @@ class TestPlan:
                 "needs_approval",
                 "deferred",
                 "explanation",
+                "customer",
+                "overdue",
+                "days_past_due",
+                "phone",
+                "email",
+                "collector",
+                "task",
             }
+        assert [(e["account"], e["customer"]) for e in doc["errors"]] == [
+            ("C-1002", "Brixton Supplies Ltd")
+        ]
         errors = {s["account"]: s["error"] for s in doc["states"]}
         assert errors["C-1002"].startswith("cannot evaluate the policy for this account")
         assert errors["C-1001"] is None
 
-    def test_table_and_csv(self) -> None:
-        """The table and CSV formats list the same actions."""
+    def test_the_account_not_planned_is_never_silent(self) -> None:
+        """The README's GBP account shows in the table, the CSV and on stderr, and exits 1."""
         table = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23")
         csv_out = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--format", "csv")
-        assert table.returncode == csv_out.returncode == 0
+        message = (
+            "cannot evaluate the policy for this account: the account is in GBP, the policy in "
+            "EUR: convert the amounts or use a policy in the account's currency"
+        )
+        assert table.returncode == csv_out.returncode == 1
+        assert (
+            table.stderr
+            == csv_out.stderr
+            == (f"{PORTFOLIO}: account C-1002 (Brixton Supplies Ltd) was not planned: {message}\n")
+        )
+        lines = table.stdout.splitlines()
+        at = lines.index("Could not plan (1)")
+        assert lines[at + 3] == f"C-1002   Brixton Supplies Ltd  -          {message}"
         rows = csv_out.stdout.splitlines()
-        assert rows[0].startswith("account,step,timeline,action,channel,contact,template,due")
-        assert len(table.stdout.splitlines()) == len(rows) + 2  # header rule and summary
+        assert rows[-1] == "C-1002" + "," * 14 + f'Brixton Supplies Ltd,,,,,,,"{message}"'
 
-    def test_csv_columns_are_the_record_keys(self) -> None:
-        """`plan --format csv` has the JSON record's keys as columns, with or without actions."""
-        from arcollect import load_policy, read_portfolio  # noqa: PLC0415
+    def test_csv_columns_are_the_worklist_keys(self) -> None:
+        """`plan --format csv` has the worklist's keys as columns, with or without actions."""
+        from arcollect.letters.worklist import WORKLIST_KEYS  # noqa: PLC0415
 
-        plan = load_policy(POLICY).plan(read_portfolio(PORTFOLIO), as_of=date(2026, 11, 23))
-        keys = ",".join(plan.actions[0].to_record())
+        keys = ",".join(WORKLIST_KEYS)
         some = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--format", "csv")
         none = run("plan", POLICY, PORTFOLIO, "--as-of", "2020-01-01", "--format", "csv")
         assert some.stdout.splitlines()[0] == keys
-        assert none.stdout == keys + "\n"
+        assert some.stdout.splitlines()[1].startswith("C-1001,dispute_review,")
+        assert none.stdout.splitlines()[0] == keys
+        assert none.returncode == 1  # the GBP account is still not planned
+
+    def test_filters(self) -> None:
+        """--collector, --channel and --tier narrow the worklist; a wrong collector is refused."""
+        mine = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--collector", "Lena Vogt")
+        assert "Acme GmbH" in mine.stdout
+        assert "Brixton" not in mine.stdout  # nor its error: it is not Lena Vogt's account
+        assert mine.returncode == 0, mine.stderr
+        calls = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--channel", "call")
+        assert calls.stdout.splitlines()[0] == "Customer contacts: none"
+        assert "Internal tasks" not in calls.stdout
+        wrong = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--collector", "Bob")
+        assert (wrong.returncode, wrong.stderr) == (
+            1,
+            "no account has the collector 'Bob' (collectors: Lena Vogt)\n",
+        )
 
     def test_ibm_csv_is_read_in_the_policy_currency(self, csv_path: Path) -> None:
         """A CSV without a currency of its own is planned in the policy's currency."""

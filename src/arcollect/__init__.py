@@ -55,6 +55,8 @@ from arcollect.facts import (
 )
 from arcollect.kpi import KpiReport
 from arcollect.letters import Document, TemplateError, check_templates, render_documents
+from arcollect.letters.callsheet import CallSheet, call_sheet, call_sheets
+from arcollect.letters.worklist import PlanFailure, WorkItem, Worklist, worklist
 from arcollect.policy import Policy, load_policy, parse_policy
 
 __version__ = "0.1.0.dev0"
@@ -68,6 +70,7 @@ __all__ = [
     "AgingBucket",
     "ArcollectError",
     "BusinessCalendar",
+    "CallSheet",
     "Channel",
     "Collector",
     "Company",
@@ -90,6 +93,7 @@ __all__ = [
     "Payment",
     "Plan",
     "PlanChannel",
+    "PlanFailure",
     "PlannedAction",
     "Policy",
     "PolicyError",
@@ -99,7 +103,11 @@ __all__ = [
     "PromiseFacts",
     "PromiseStatus",
     "TemplateError",
+    "WorkItem",
+    "Worklist",
     "__version__",
+    "call_sheet",
+    "call_sheets",
     "check_templates",
     "dump_portfolio",
     "facts",
@@ -115,4 +123,5 @@ __all__ = [
     "render_documents",
     "structure",
     "unstructure",
+    "worklist",
 ]

@@ -22,9 +22,11 @@ from pathlib import Path
 from babel.dates import format_date
 
 from arcollect import __version__, kpi
+from arcollect._suggest import did_you_mean
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
+from arcollect.domain.actions import PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.model import Plan, PlannedAction
 from arcollect.errors import ArcollectError, PolicyError
@@ -96,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "plan":
             p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+            p.add_argument("--collector", metavar="NAME", help="only this collector's accounts")
+            p.add_argument(
+                "--channel", choices=[str(c) for c in PlanChannel], help="only this channel"
+            )
+            p.add_argument("--tier", metavar="TIER", help="only the actions of this tier")
 
     p = sub.add_parser("letters", help="render the e-mails, letters and SMS of a plan")
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
@@ -103,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
     p.add_argument("--out", metavar="DIR", default=None, help="write files here (default: print)")
+
+    p = sub.add_parser("callsheet", help="print the call sheet and voicemail script of an account")
+    p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
+    p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
+    p.add_argument("account", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
+    p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
 
@@ -294,43 +308,35 @@ def render_table(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_csv(plan: Plan) -> str:
-    """Render the plan's actions as CSV with the keys of the JSON records."""
-    out = io.StringIO()
-    records = plan.to_records()
-    fields = list(PlannedAction.RECORD_KEYS)
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    for rec in records:
-        row = dict(rec)
-        contact = rec["contact"]
-        row["contact"] = "" if contact is None else f"{contact['name']} ({contact['role'] or '-'})"
-        row["explanation"] = " | ".join(rec["explanation"])
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return out.getvalue()
-
-
-def _summary(plan: Plan) -> str:
-    kinds = Counter(a.action for a in plan.actions)
+def _summary(actions: Sequence[PlannedAction]) -> str:
+    kinds = Counter(a.action for a in actions)
     parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-    calls = sum(1 for a in plan.actions if a.channel == "call")
-    approvals = sum(1 for a in plan.actions if a.needs_approval)
-    return (
-        f"{len(plan.actions)} actions ({parts or 'none'}); {calls} calls; {approvals} need approval"
-    )
+    calls = sum(1 for a in actions if a.channel == "call")
+    approvals = sum(1 for a in actions if a.needs_approval)
+    return f"{len(actions)} actions ({parts or 'none'}); {calls} calls; {approvals} need approval"
 
 
-def _plan(policy_file: str, portfolio: str, as_of: date, fmt: str, currency: str | None) -> int:
-    policy = load_policy(policy_file)
-    plan = policy.plan(_accounts(portfolio, _csv_currency(policy, currency)), as_of=as_of)
-    if fmt == "json":
-        sys.stdout.write(plan.to_json())
-    elif fmt == "csv":
-        sys.stdout.write(render_csv(plan))
+def _plan(args: argparse.Namespace) -> int:
+    from arcollect.letters.worklist import worklist  # noqa: PLC0415 - only this command
+
+    policy = load_policy(args.policy)
+    accounts = _accounts(args.portfolio, _csv_currency(policy, args.currency))
+    plan = policy.plan(accounts, as_of=args.as_of)
+    work = worklist(plan, accounts, collector=args.collector, channel=args.channel, tier=args.tier)
+    if args.format == "json":
+        sys.stdout.write(work.to_json())
+    elif args.format == "csv":
+        sys.stdout.write(work.to_csv())
     else:
-        sys.stdout.write(render_table(plan))
-        print(_summary(plan))
-    return EXIT_OK
+        sys.stdout.write(work.render_table())
+        print(_summary(tuple(i.action for i in work.items)))
+    for err in work.errors:
+        print(
+            f"{args.portfolio}: account {err.account} ({err.customer}) was not planned: "
+            f"{err.error}",
+            file=sys.stderr,
+        )
+    return EXIT_ERRORS if work.errors else EXIT_OK
 
 
 def _explain(
@@ -365,13 +371,47 @@ def _demo() -> int:
     print()
     sys.stdout.write(render_table(plan))
     print()
-    print(_summary(plan))
+    print(_summary(plan.actions))
     first = next((a for a in plan.actions if a.step != "dispute_review"), None)
     if first is not None:
         print()
         print(f"Why {first.account}? (arcollect explain ... {first.account} --as-of {plan.as_of})")
         print(plan.explain(first.account))
+    call = next((a for a in plan.actions if a.channel in {"call", "visit"}), None)
+    if call is not None:
+        from arcollect.letters.callsheet import call_sheet  # noqa: PLC0415 - only this command
+
+        account = next(a for a in accounts if a.id == call.account)
+        print()
+        print(
+            f"Call sheet for {call.account} (arcollect callsheet ... {call.account} --as-of ...):"
+        )
+        print()
+        sys.stdout.write(call_sheet(account, plan, policy=policy, action=call).render())
     return EXIT_OK
+
+
+def _callsheet(args: argparse.Namespace) -> int:
+    from arcollect.convert import read_portfolio_document  # noqa: PLC0415 - only this command
+    from arcollect.letters.callsheet import call_sheet  # noqa: PLC0415 - only this command
+
+    policy = load_policy(args.policy)
+    doc = read_portfolio_document(args.portfolio)
+    account = next((a for a in doc.accounts if a.id == args.account), None)
+    if account is None:
+        hint = did_you_mean(args.account, [a.id for a in doc.accounts])
+        print(
+            f"{args.portfolio}: no account {args.account!r}" + (f"; {hint}" if hint else ""),
+            file=sys.stderr,
+        )
+        return EXIT_ERRORS
+    plan = policy.plan(doc.accounts, as_of=args.as_of)
+    error = plan.state(account.id).error
+    if error:
+        print(f"{args.portfolio}: account {account.id} was not planned: {error}", file=sys.stderr)
+    sheet = call_sheet(account, plan, policy=policy, templates=args.templates, company=doc.company)
+    sys.stdout.write(sheet.render())
+    return EXIT_ERRORS if error else EXIT_OK
 
 
 def _backtest(policy_file: str, csv_file: str, start: date, end: date, currency: str | None) -> int:
@@ -482,9 +522,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "validate":
             return _each(args.files, _validate(args.policy))
         if command == "plan":
-            return _plan(args.policy, args.portfolio, args.as_of, args.format, args.currency)
+            return _plan(args)
         if command == "explain":
             return _explain(args.policy, args.portfolio, args.account, args.as_of, args.currency)
+        if command == "callsheet":
+            return _callsheet(args)
         if command == "demo":
             return _demo()
         if command == "kpi":
