@@ -527,3 +527,33 @@ class TestDeclaredRoles:
                 "    |         ^^^^^"
             )
         ]
+
+
+class TestSegmentCycles:
+    def test_a_segment_defined_in_terms_of_itself_is_refused(self) -> None:
+        """``segment key when key`` and a loop through a let are located errors, not a RecursionError.
+
+        Found by the fuzz suite (a mutated rules/standard.yaml with ``key: key``).
+        """
+        for text, cycle in (
+            ('policy "P" version 1\nsegment key when key\n', "key -> key"),
+            (
+                'policy "P" version 1\nsegment a when b or true\nlet x = a\nsegment b when x\n',
+                "a -> b -> a",
+            ),
+        ):
+            with pytest.raises(PolicyError) as info:
+                parse_policy(text, name="p.arc")
+            first = str(info.value).splitlines()[0]
+            assert (
+                first
+                == f"p.arc:2:1: error: segment `{cycle.split()[0]}` is defined in terms of itself ({cycle})"
+            )
+
+    def test_segments_may_use_other_segments(self) -> None:
+        """A chain of segments without a loop checks."""
+        policy = parse_policy(
+            'policy "P" version 1\nsegment a when true\nsegment b when a\nsegment c when a and b\n',
+            name="p.arc",
+        )
+        assert sorted(policy.checked.segments) == ["a", "b", "c"]

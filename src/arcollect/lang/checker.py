@@ -904,6 +904,46 @@ class _Checker:
                 self.error(at, f"{what} `{name}` has the name of {taken[name]}")
             seen.add(name)
 
+    def segment_cycles(
+        self, segments: dict[str, TExpr | None], lets: dict[str, TExpr | None]
+    ) -> None:
+        """Refuse segments defined in terms of themselves, directly or through lets."""
+
+        def uses(expr: TExpr | None, seen_lets: frozenset[str] = frozenset()) -> set[str]:
+            found: set[str] = set()
+            stack = [expr]
+            while stack:
+                node = stack.pop()
+                if node is None:
+                    continue
+                if isinstance(node, TSegment):
+                    found.add(node.name)
+                elif isinstance(node, TLet) and node.name not in seen_lets:
+                    seen_lets |= {node.name}
+                    stack.append(lets.get(node.name))
+                else:
+                    stack += [v for v in attrs.astuple(node, recurse=False) if _is_texpr(v)]
+                    stack += [
+                        item
+                        for v in attrs.astuple(node, recurse=False)
+                        if isinstance(v, tuple)
+                        for item in v
+                        if _is_texpr(item)
+                    ]
+            return found
+
+        graph = {name: uses(expr) for name, expr in segments.items()}
+        done: set[str] = set()
+        for start in graph:
+            cycle = _cycle_from(start, graph, done)
+            if cycle:
+                self.error(
+                    self.segment_nodes[start].span,
+                    f"segment `{start}` is defined in terms of itself ({' -> '.join(cycle)})",
+                    hint="a segment may use other segments, but not itself",
+                )
+            done.add(start)
+
     def check(self) -> CheckedPolicy:
         tree = self.tree
         self.header()
@@ -919,6 +959,7 @@ class _Checker:
             s.name: self.condition(s.condition, _Scope(), f"segment `{s.name}`")
             for s in tree.segments
         }
+        self.segment_cycles(segments, lets)
         self.unique(((t.name, t.span) for t in tree.timelines), "timeline")
         timelines = tuple(self.timeline(t) for t in tree.timelines)
         channel = self.channel()
@@ -1304,6 +1345,31 @@ def _shorten(value: object) -> str:
 
 def _is_word(char: str) -> bool:
     return bool(char) and (char.isalnum() or char == "_")
+
+
+def _is_texpr(value: object) -> bool:
+    return isinstance(value, TExpr)
+
+
+def _cycle_from(start: str, graph: dict[str, set[str]], done: set[str]) -> list[str] | None:
+    """Return a cycle of *graph* through *start* (``a -> b -> a``), or None; depth first."""
+    path: list[str] = [start]
+    seen: set[str] = set()  # explored in this search without coming back to start
+    stack: list[tuple[str, list[str]]] = [(start, sorted(graph[start]))]
+    while stack:
+        _, todo = stack[-1]
+        if not todo:
+            seen.add(path.pop())
+            stack.pop()
+            continue
+        nxt = todo.pop(0)
+        if nxt == start:
+            return [*path, start]
+        if nxt in path or nxt in done or nxt in seen or nxt not in graph:
+            continue
+        path.append(nxt)
+        stack.append((nxt, sorted(graph[nxt])))
+    return None
 
 
 def _order(d: Diagnostic) -> tuple[int, int, int]:
