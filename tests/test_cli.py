@@ -134,7 +134,11 @@ class TestDemo:
         assert rows[0].split()[0] == "1"
         assert any("first_call" in r and " call " in r for r in rows)
         assert any(line.startswith("Why ") for line in lines)
+        letter = lines.index("What to send 0688-XNJRO (email, en_US; arcollect letters ...):")
+        assert lines[letter + 2] == "Subject: Second reminder: $86.31 overdue on account 0688-XNJRO"
+        assert "  Amount due: $86.31" in lines[letter:]
         at = next(i for i, line in enumerate(lines) if line.startswith("Call sheet for "))
+        assert at > letter
         assert lines[at + 2].startswith("CALL SHEET: ")
         assert "VOICEMAIL SCRIPT (speak slowly)" in lines[at:]
         assert lines[-1].startswith("Reading time: about ")

@@ -377,6 +377,18 @@ def _demo() -> int:
         print()
         print(f"Why {first.account}? (arcollect explain ... {first.account} --as-of {plan.as_of})")
         print(plan.explain(first.account))
+    from arcollect.letters import render_documents  # noqa: PLC0415 - only this command
+
+    documents = render_documents(plan, accounts, policy=policy)
+    if documents:
+        doc = documents[0]
+        print()
+        print(f"What to send {doc.account} ({doc.channel}, {doc.locale}; arcollect letters ...):")
+        print()
+        if doc.subject:
+            print(f"Subject: {doc.subject}")
+            print()
+        print(doc.text.rstrip("\n"))
     call = next((a for a in plan.actions if a.channel in {"call", "visit"}), None)
     if call is not None:
         from arcollect.letters.callsheet import call_sheet  # noqa: PLC0415 - only this command
