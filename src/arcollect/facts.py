@@ -477,6 +477,12 @@ def facts(
 
 
 def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFacts:
+    """Derive every fact of *account* as of *as_of* in one pass.
+
+    Long for a reason: each fact is computed once, in the order the others depend on it (open
+    amounts, then delinquency, aging, disputes, promises, payments, contacts), with the
+    intermediate values shared. Issue 12 makes the derivation demand-driven.
+    """
     cur = account.currency
     zero = Money.zero(cur)
 

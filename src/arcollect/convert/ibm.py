@@ -76,6 +76,11 @@ def parse_ibm_csv(
 
 
 def _parse_rows(reader: Iterator[list[str]], source: str, currency: str) -> tuple[Account, ...]:
+    """Turn the rows of an IBM-shape CSV into accounts, collecting every problem of the file.
+
+    Long for a reason: one pass over the rows that checks each column in place, so that each
+    problem names its line and column, and a file is reported whole.
+    """
     header = next(reader, None)
     if header is None:
         raise DataError([Problem("", "the file is empty; expected a header row")], source)

@@ -710,7 +710,9 @@ def parse_yaml_policy(
 ) -> tuple[ast.PolicyFile, str]:
     """Read a YAML rule file; return its syntax tree (spans in the YAML text) and the text.
 
-    Raise `PolicyError` with every error located in the YAML file.
+    Raise `PolicyError` with every error located in the YAML file. Long for a reason: it is
+    the one place where each way a YAML text can fail (encoding, size, characters, YAML
+    syntax, aliases, depth, shape) becomes a located diagnostic, in the order they are found.
     """
     if isinstance(text, bytes):
         data = text
