@@ -24,7 +24,17 @@ def test_design_surface() -> None:
 
 def test_correspondence_surface() -> None:
     """The worklist, call sheet and call summary functions are exported from the package."""
-    for name in ("worklist", "Worklist", "WorkItem", "PlanFailure", "call_sheet", "call_sheets"):
+    for name in (
+        "worklist",
+        "Worklist",
+        "WorkItem",
+        "PlanFailure",
+        "call_sheet",
+        "call_sheets",
+        "CallOutcome",
+        "CallSummary",
+        "summarize",
+    ):
         assert name in arcollect.__all__
 
 

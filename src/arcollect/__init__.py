@@ -56,6 +56,7 @@ from arcollect.facts import (
 from arcollect.kpi import KpiReport
 from arcollect.letters import Document, TemplateError, check_templates, render_documents
 from arcollect.letters.callsheet import CallSheet, call_sheet, call_sheets
+from arcollect.letters.summary import CallOutcome, CallSummary, summarize
 from arcollect.letters.worklist import PlanFailure, WorkItem, Worklist, worklist
 from arcollect.policy import Policy, load_policy, parse_policy
 
@@ -70,7 +71,9 @@ __all__ = [
     "AgingBucket",
     "ArcollectError",
     "BusinessCalendar",
+    "CallOutcome",
     "CallSheet",
+    "CallSummary",
     "Channel",
     "Collector",
     "Company",
@@ -122,6 +125,7 @@ __all__ = [
     "read_portfolio_document",
     "render_documents",
     "structure",
+    "summarize",
     "unstructure",
     "worklist",
 ]
