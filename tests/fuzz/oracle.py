@@ -146,7 +146,9 @@ class Campaign:
     harness: str
     seed: int
     deadline: float
-    hang_limit: float = 5.0
+    #: Seconds one input may take before it counts as a hang. Generous: an input that merely
+    #: runs slowly on a loaded 2-core machine must not be reported (a real hang never ends).
+    hang_limit: float = 20.0
     findings: dict[tuple[str, str, str], Finding] = attrs.field(factory=dict, repr=False)
     inputs: int = 0
     report: Path | None = None
