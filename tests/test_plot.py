@@ -204,6 +204,10 @@ class TestMissingExtra:
             ("aging_chart", lambda: plot.aging_chart(kpi.report([], AS_OF))),
             ("kpi_trend", lambda: plot.kpi_trend([kpi.report([], AS_OF)])),
             ("worklist_chart", lambda: plot.worklist_chart(demo_plan()[2])),
+            (
+                "backtest_chart",
+                lambda: plot.backtest_chart(BacktestReport("P", AS_OF, AS_OF, 1, 0, 0, (), 0)),
+            ),
         ],
     )
     def test_error_names_the_extra(

@@ -48,7 +48,7 @@ from arcollect._suggest import did_you_mean
 from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.engine.model import decimal_text
-from arcollect.errors import CurrencyMismatchError, DataError
+from arcollect.errors import ArcollectError, CurrencyMismatchError, DataError
 from arcollect.facts import DEFAULT_AGING_BOUNDS, AccountFacts, PromiseFacts, PromiseStatus, facts
 
 __all__ = [
@@ -476,6 +476,30 @@ class KpiReport:
         head = {"as_of": self.as_of if typed else self.as_of.isoformat()}
         head["period_days"] = self.period_days  # type: ignore[assignment]
         return [{**head, **f.to_record(typed=typed)} for f in self.figures]
+
+    def to_pandas(self) -> Any:
+        """Return one row per `KpiFigures` as a pandas DataFrame (extra ``arcollect[pandas]``).
+
+        The columns are those of `to_records`: ``as_of`` datetime64, ``currency`` and ``group``
+        categories, ``accounts`` and ``promises_judged`` integers, and the amounts and KPIs
+        exact Decimals (object; None where a KPI has no value).
+        """
+        try:
+            import pandas as pd  # noqa: PLC0415 - optional, imported only when asked for
+        except ImportError:
+            raise ArcollectError(
+                "KpiReport.to_pandas needs pandas: pip install 'arcollect[pandas]'"
+            ) from None
+        records = self.to_records(typed=True)
+        frame = pd.DataFrame(records, columns=list(records[0]) if records else ["as_of"])
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        for column in ("currency", "group"):
+            if column in frame:
+                frame[column] = frame[column].astype("category")
+        for column in ("accounts", "promises_judged", "period_days"):
+            if column in frame:
+                frame[column] = frame[column].astype("int64")
+        return frame
 
     def render(self) -> str:
         """Return the report as a text table: one column per currency (and group)."""
