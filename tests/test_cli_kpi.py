@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from arcollect import kpi, parse_ibm_csv
+from arcollect import kpi, parse_ibm_csv, read_portfolio
 from arcollect.data import ibm_csv_text
 
 ROOT = Path(__file__).parent.parent
@@ -72,6 +72,38 @@ class TestKpiCommand:
         assert result.returncode == 0, result.stderr
         rows = list(csv.DictReader(io.StringIO(result.stdout)))
         assert [(r["group"], r["accounts"]) for r in rows] == [("", "100"), ("(none)", "100")]
+
+    def test_by_collector(self) -> None:
+        """--by collector groups each currency's accounts by collector name, "(none)" without."""
+        portfolio = ROOT / "examples" / "portfolio.yaml"
+        result = run(
+            "kpi", str(portfolio), "--as-of", "2026-11-23", "--by", "collector", "--format", "csv"
+        )
+        assert result.returncode == 0, result.stderr
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [(r["currency"], r["group"], r["accounts"]) for r in rows] == [
+            ("EUR", "", "2"),
+            ("EUR", "(none)", "1"),
+            ("EUR", "Lena Vogt", "1"),
+            ("GBP", "", "1"),
+            ("GBP", "(none)", "1"),
+        ]
+        accounts = read_portfolio(portfolio)
+        lena = [a for a in accounts if a.collector is not None]
+        expected = kpi.report(lena, date(2026, 11, 23)).get("EUR")
+        assert Decimal(rows[2]["receivables"]) == expected.receivables.amount
+        assert Decimal(rows[2]["dso"]) == expected.dso
+
+    def test_by_collector_table(self) -> None:
+        """The table has one column per currency and collector, as the library renders it."""
+        portfolio = ROOT / "examples" / "portfolio.yaml"
+        result = run("kpi", str(portfolio), "--as-of", "2026-11-23", "--by", "collector")
+        assert result.returncode == 0, result.stderr
+        rep = kpi.report(read_portfolio(portfolio), date(2026, 11, 23), by="collector")
+        assert result.stdout == rep.render()
+        assert result.stdout.splitlines()[1].split() == [
+            "EUR", "EUR", "(none)", "EUR", "Lena", "Vogt", "GBP", "GBP", "(none)",
+        ]  # fmt: skip
 
     def test_by_without_policy(self, csv_path: Path) -> None:
         """--by segment without --policy is a usage error."""

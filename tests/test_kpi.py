@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arcollect import Account, Invoice, Payment, kpi, parse_ibm_csv
+from arcollect import Account, Collector, Invoice, Payment, kpi, parse_ibm_csv
 from arcollect.data import ibm_csv_text
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.errors import ArcollectError, CurrencyMismatchError, DataError
@@ -340,6 +340,43 @@ class TestReport:
             ("key", D(100)),
             ("other", D(300)),
         ]
+
+    def test_by_collector(self) -> None:
+        """by="collector" groups by the collector's name; accounts without one are "(none)"."""
+        day = date(2026, 3, 31)
+        lena, max_ = Collector("Lena Vogt"), Collector("Max Muster")
+        accts = [
+            Account("A", "EUR", collector=max_, invoices=[_inv("A1", date(2026, 3, 1), 100)]),
+            Account("B", "EUR", invoices=[_inv("B1", date(2026, 3, 1), 300)]),
+            Account("C", "EUR", collector=lena, invoices=[_inv("C1", date(2026, 3, 1), 50)]),
+            Account("D", "EUR", collector=lena, invoices=[_inv("D1", date(2026, 3, 5), 20)]),
+        ]
+        rep = kpi.report(accts, day, 30, by="collector")
+        assert [(f.group, f.accounts, f.receivables.amount) for f in rep.figures] == [
+            (None, 4, D(470)),
+            ("(none)", 1, D(300)),
+            ("Lena Vogt", 2, D(70)),
+            ("Max Muster", 1, D(100)),
+        ]
+        assert rep == kpi.report(accts, day, 30, by=kpi.by_collector)
+        month = kpi.report(accts, day, 31, by="collector")  # the series covers all of March
+        assert kpi.series(accts, [day], by="collector") == (month,)
+
+    def test_by_unknown_name(self) -> None:
+        """An unknown grouping name is refused with the known ones and a suggestion."""
+        with pytest.raises(DataError) as info:
+            kpi.report([], date(2026, 1, 1), by="colector")  # type: ignore[arg-type]
+        assert str(info.value) == (
+            "by: unknown grouping 'colector' (known: 'collector'); did you mean 'collector'?"
+        )
+
+    def test_by_not_callable(self) -> None:
+        """A grouping that is neither a name nor a function is refused."""
+        with pytest.raises(DataError) as info:
+            kpi.report([], date(2026, 1, 1), by=3)  # type: ignore[arg-type]
+        assert str(info.value) == (
+            "by: expected a function of the account or a grouping name, got int"
+        )
 
     def test_bad_period(self) -> None:
         """A period of zero days is refused with the argument's name."""

@@ -137,7 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=int, default=90, metavar="DAYS", help="days (default: 90)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--policy", metavar="POLICY", help="a rule file whose segments --by uses")
-    p.add_argument("--by", choices=("segment",), help="also report each segment of --policy")
+    p.add_argument(
+        "--by",
+        choices=("segment", "collector"),
+        help="also report each segment of --policy, or each account's collector",
+    )
     p.add_argument("--currency", default=None, help="a CSV's currency (default: USD)")
 
     p = sub.add_parser("validate", help="read portfolio files and report their problems")
@@ -486,15 +490,17 @@ def _kpi(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy) if args.policy else None
     currency = args.currency or (policy.checked.currency if policy else None)
     accounts = _accounts(args.portfolio, currency)
-    by = None
+    by: kpi.Grouping | None = "collector" if args.by == "collector" else None
     if policy is not None and args.by == "segment":
         segments = policy.compiled.segments
         as_of = args.as_of
 
-        def by(account: Account) -> str | None:
+        def segment_of(account: Account) -> str | None:
             known = facts(account, as_of)
             with decimal.localcontext(MONEY_CONTEXT):
                 return next((name for name, test in segments.items() if test(known)), "(none)")
+
+        by = segment_of
 
     rep = kpi.report(accounts, args.as_of, args.period, by=by)
     if args.format == "json":

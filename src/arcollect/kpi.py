@@ -40,24 +40,28 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar, cast
 
 import attrs
 
+from arcollect._suggest import did_you_mean
 from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.engine.model import decimal_text
-from arcollect.errors import CurrencyMismatchError, DataError
+from arcollect.errors import ArcollectError, CurrencyMismatchError, DataError
 from arcollect.facts import DEFAULT_AGING_BOUNDS, AccountFacts, PromiseFacts, PromiseStatus, facts
 
 __all__ = [
+    "NO_COLLECTOR",
     "Amount",
     "BucketFigure",
+    "Grouping",
     "KpiFigures",
     "KpiReport",
     "average_days_delinquent",
     "best_possible_dso",
     "bucket_shares",
+    "by_collector",
     "cei",
     "dso",
     "dso_average",
@@ -473,6 +477,30 @@ class KpiReport:
         head["period_days"] = self.period_days  # type: ignore[assignment]
         return [{**head, **f.to_record(typed=typed)} for f in self.figures]
 
+    def to_pandas(self) -> Any:
+        """Return one row per `KpiFigures` as a pandas DataFrame (extra ``arcollect[pandas]``).
+
+        The columns are those of `to_records`: ``as_of`` datetime64, ``currency`` and ``group``
+        categories, ``accounts`` and ``promises_judged`` integers, and the amounts and KPIs
+        exact Decimals (object; None where a KPI has no value).
+        """
+        try:
+            import pandas as pd  # noqa: PLC0415 - optional, imported only when asked for
+        except ImportError:
+            raise ArcollectError(
+                "KpiReport.to_pandas needs pandas: pip install 'arcollect[pandas]'"
+            ) from None
+        records = self.to_records(typed=True)
+        frame = pd.DataFrame(records, columns=list(records[0]) if records else ["as_of"])
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        for column in ("currency", "group"):
+            if column in frame:
+                frame[column] = frame[column].astype("category")
+        for column in ("accounts", "promises_judged", "period_days"):
+            if column in frame:
+                frame[column] = frame[column].astype("int64")
+        return frame
+
     def render(self) -> str:
         """Return the report as a text table: one column per currency (and group)."""
         cols = [f"{f.currency}" + (f" {f.group}" if f.group else "") for f in self.figures]
@@ -672,13 +700,47 @@ def _figures(  # noqa: PLR0917 - a private helper called twice, with every argum
         )
 
 
+#: The group of accounts that have no collector, with ``by="collector"``.
+NO_COLLECTOR = "(none)"
+
+#: How to group a report: a function of the account (None: not in any group), or the name of
+#: a built-in grouping.
+Grouping: TypeAlias = Callable[[Account], str | None] | Literal["collector"]
+
+
+def by_collector(account: Account) -> str:
+    """Return the name of *account*'s collector, or ``"(none)"`` when it has none."""
+    return account.collector.name if account.collector is not None else NO_COLLECTOR
+
+
+_GROUPINGS: dict[str, Callable[[Account], str | None]] = {"collector": by_collector}
+
+
+def _grouping(by: object) -> Callable[[Account], str | None] | None:
+    if by is None:
+        return None
+    if isinstance(by, str):
+        if by in _GROUPINGS:
+            return _GROUPINGS[by]
+        hint = did_you_mean(by, _GROUPINGS)
+        known = ", ".join(repr(k) for k in sorted(_GROUPINGS))
+        raise DataError.at(
+            "by", f"unknown grouping {by!r} (known: {known})" + (f"; {hint}" if hint else "")
+        )
+    if callable(by):
+        return cast("Callable[[Account], str | None]", by)
+    raise DataError.at(
+        "by", f"expected a function of the account or a grouping name, got {type(by).__name__}"
+    )
+
+
 def report(
     accounts: Iterable[Account],
     as_of: date,
     period_days: int = 90,
     *,
     buckets: Iterable[int] = DEFAULT_AGING_BOUNDS,
-    by: Callable[[Account], str | None] | None = None,
+    by: Grouping | None = None,
 ) -> KpiReport:
     """Return the KPIs of *accounts* as of *as_of*, over the *period_days* days ending on it.
 
@@ -686,9 +748,11 @@ def report(
     issued in the period, receivables at any date are replayed as `facts` replays them
     (payments and credit notes up to that day), current means not yet due. *buckets* are the
     aging bounds after "current" (as `facts` takes them). With *by*, the accounts are also
-    grouped by ``by(account)`` (None: left out of the groups). Accounts in different
-    currencies are reported per currency, never summed.
+    grouped by ``by(account)`` (None: left out of the groups); ``by="collector"`` groups them
+    by their collector's name (`by_collector`; accounts without one under ``"(none)"``).
+    Accounts in different currencies are reported per currency, never summed.
     """
+    group_of = _grouping(by)
     if not isinstance(as_of, date):
         raise DataError.at("as_of", f"expected a date, got {type(as_of).__name__}")
     n = _days(period_days, "period_days")
@@ -704,10 +768,10 @@ def report(
     for currency in sorted(per_currency):
         accts = per_currency[currency]
         figures.append(_figures(currency, None, accts, as_of, n, bounds))
-        if by is not None:
+        if group_of is not None:
             groups: dict[str, list[Account]] = defaultdict(list)
             for a in accts:
-                key = by(a)
+                key = group_of(a)
                 if key is not None:
                     groups[str(key)].append(a)
             figures += [_figures(currency, g, groups[g], as_of, n, bounds) for g in sorted(groups)]
@@ -719,7 +783,7 @@ def series(
     month_ends: Sequence[date],
     *,
     buckets: Iterable[int] = DEFAULT_AGING_BOUNDS,
-    by: Callable[[Account], str | None] | None = None,
+    by: Grouping | None = None,
 ) -> tuple[KpiReport, ...]:
     """Return one `report` per date of *month_ends* (increasing), each over its own month.
 

@@ -296,6 +296,40 @@ class Plan:
             frame[column] = frame[column].astype("category")
         return frame
 
+    def to_polars(self) -> Any:
+        """Return the actions as a polars DataFrame (the optional extra ``arcollect[polars]``).
+
+        ``due`` is a Date column, ``deferred`` Boolean, ``action`` and ``channel`` Enums of
+        the whole vocabulary, ``tier`` Categorical, ``contact`` a Struct (name, role, phone,
+        email), ``explanation`` a List of strings, and ``priority`` an exact Decimal with the
+        scale of the most precise priority.
+        """
+        try:
+            import polars as pl  # noqa: PLC0415 - optional, imported only when asked for
+        except ImportError:
+            raise ArcollectError(
+                "Plan.to_polars needs polars: pip install 'arcollect[polars]'"
+            ) from None
+        scale = max((max(0, -int(a.priority.as_tuple().exponent)) for a in self.actions), default=0)
+        text = pl.String
+        schema: dict[str, Any] = {
+            "account": text,
+            "step": text,
+            "timeline": text,
+            "action": pl.Enum([k.value for k in ActionKind]),
+            "channel": pl.Enum([c.value for c in PlanChannel]),
+            "contact": pl.Struct({"name": text, "role": text, "phone": text, "email": text}),
+            "template": text,
+            "due": pl.Date,
+            "priority": pl.Decimal(38, scale),
+            "tier": pl.Categorical,
+            "needs_approval": text,
+            "deferred": pl.Boolean,
+            "invoice": text,
+            "explanation": pl.List(text),
+        }
+        return pl.DataFrame(self.to_records(typed=True), schema=schema, orient="row")
+
     #: How many actions the notebook (HTML) view shows; it says how many more there are.
     HTML_ROWS: ClassVar[int] = 25
 
