@@ -163,6 +163,7 @@ def headers() -> st.SearchStrategy[ast.Header]:
         calendar=_opt(calendars),
         timezone=_opt(texts),
         roles=st.lists(loose_identifiers, max_size=3).map(tuple),
+        deadline=st.none() | st.integers(1, 365),
     )
 
 

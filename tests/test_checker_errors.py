@@ -557,3 +557,13 @@ class TestSegmentCycles:
             name="p.arc",
         )
         assert sorted(policy.checked.segments) == ["a", "b", "c"]
+
+
+class TestDeadline:
+    def test_a_deadline_out_of_range_is_located(self) -> None:
+        """A payment deadline of 0 or over 365 business days is an error at its line."""
+        with pytest.raises(PolicyError) as info:
+            parse_policy('policy "P" version 1\n  deadline 400 business days\n', name="p.arc")
+        assert str(info.value).splitlines()[0] == (
+            "p.arc:2:3: error: a payment deadline of 400 business days is out of range"
+        )

@@ -22,6 +22,7 @@ from arcollect import (
     TemplateError,
     check_templates,
     load_policy,
+    parse_policy,
     render_documents,
 )
 
@@ -143,3 +144,18 @@ class TestCheck:
             "    |                      ^^^^^^^^\n"
             "  hint: use only the fields of the documented context (docs/correspondence.md)"
         )
+
+
+class TestDeadline:
+    def test_the_policy_names_the_payment_deadline(self) -> None:
+        """``deadline 3 business days`` in the policy gives the letter's date to pay by."""
+        text = (Path(__file__).parent.parent / "rules" / "standard.arc").read_text("utf-8")
+        policy = parse_policy(
+            text.replace("  currency EUR\n", "  currency EUR\n  deadline 3 business days\n", 1),
+            name="standard.arc",
+        )
+        assert policy.checked.payment_deadline_days == 3
+        accounts = [_account("DE-1", "de_DE", 50, demand=True)]
+        plan = policy.plan(accounts, as_of=AS_OF)
+        (doc,) = render_documents(plan, accounts, policy=policy, company=COMPANY)
+        assert doc.subject == "Letzte Mahnung: 1.334,00\xa0€ zahlbar bis 26. November 2026"

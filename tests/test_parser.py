@@ -1191,3 +1191,19 @@ def outcome(text: str | bytes) -> ast.PolicyFile | PolicyError:
         return parse(text)
     except PolicyError as exc:
         return exc
+
+
+class TestDeadlineHeader:
+    def test_the_deadline_line_parses_formats_and_converts(self) -> None:
+        """``deadline 14 business days`` round-trips through the formatter and the YAML writer."""
+        from arcollect.lang.yaml_writer import to_yaml  # noqa: PLC0415
+        from arcollect.policy import parse_policy  # noqa: PLC0415
+
+        tree = parse('policy "P" version 1\n  currency EUR\n  deadline 14 business days\n')
+        assert tree.header.deadline == 14
+        assert parse(format_policy(tree)) == tree
+        yaml_text = to_yaml(tree)
+        assert "deadline: 14 business days" in yaml_text
+        assert parse_policy(yaml_text, name="p.yaml").checked.payment_deadline_days == 14
+        short = parse_policy("policy: P\ndeadline: 1\n", name="p.yaml")
+        assert short.checked.payment_deadline_days == 1

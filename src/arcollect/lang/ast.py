@@ -416,6 +416,8 @@ class Header(Node):
     calendar: Calendar | None = None
     timezone: str | None = None
     #: ``roles buchhaltung, einkauf``: contact roles of the policy's own, beside `KNOWN_ROLES`.
+    #: ``deadline 10 business days``: the payment deadline letters and call sheets name.
+    deadline: int | None = None
     roles: tuple[str, ...] = ()
     #: The span of each of ``roles`` (left out of equality, like every span).
     role_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)

@@ -873,6 +873,12 @@ class _Checker:
     def header(self) -> None:
         h = self.tree.header
         self.declared_roles()
+        if h.deadline is not None and not 1 <= h.deadline <= 365:
+            self.error(
+                self.locate(h.span, "deadline"),
+                f"a payment deadline of {h.deadline} business days is out of range",
+                hint="write 1 to 365 business days, e.g. `deadline 10 business days`",
+            )
         if h.currency is not None and not is_currency(h.currency):
             self.error(
                 self.locate(h.span, h.currency),
@@ -985,6 +991,7 @@ class _Checker:
             priority=priority,
             expects=tree.expects,
             roles=self.roles,
+            payment_deadline_days=h.deadline,
             warnings=tuple(sorted(self.diagnostics, key=_order)),
             source=self.source,
             source_name=self.source_name,

@@ -190,6 +190,9 @@ def _header(header: ast.Header) -> list[_Line]:
         lines.append(_plain(text, lines_of.get("timezone", 0)))
     if header.roles:
         lines.append(_plain(f"  roles {', '.join(header.roles)}", lines_of.get("roles", 0)))
+    if header.deadline is not None:
+        days = f"{header.deadline} business day{'' if header.deadline == 1 else 's'}"
+        lines.append(_plain(f"  deadline {days}", lines_of.get("deadline", 0)))
     return lines
 
 

@@ -303,6 +303,9 @@ class CheckedPolicy:
     expects: tuple[Expect, ...]
     #: Every contact role the policy knows: `KNOWN_ROLES` and those of its ``roles`` line.
     roles: frozenset[str] = KNOWN_ROLES
+    #: The payment deadline correspondence names, in business days after its date
+    #: (``deadline N business days``; None: the letters' default).
+    payment_deadline_days: int | None = None
     warnings: tuple[Diagnostic, ...] = ()
     source: str = attrs.field(default="", eq=False, repr=False)
     source_name: str = attrs.field(default="<policy>", eq=False)

@@ -419,6 +419,9 @@ class _Builder(Transformer[Token, Any]):
     def timezone(self, children: list[Any]) -> _Part:
         return _Part("timezone", _string(children[1]), _span(children))
 
+    def deadline(self, children: list[Any]) -> _Part:
+        return _Part("deadline", _whole(children[1], "a payment deadline"), _span(children))
+
     def roles(self, children: list[Any]) -> _Part:
         names = tuple((tok.value, _token_span(tok)) for tok in children[1:] if tok.type == "IDENT")
         return _Part("roles", names, _span(children))
@@ -1103,7 +1106,7 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         ("a step modifier", "to with when unless every at requires per", ","),
         ("a timeline clause", "pause restart on min step", ""),
         ("an action", "email letter sms call voicemail visit review hold release refer", ""),
-        ("a header line", "currency locale calendar timezone roles", "version"),
+        ("a header line", "currency locale calendar timezone roles deadline", "version"),
         (
             "an account attribute",
             "id name tags credit_limit terms risk country locale customer_since currency",

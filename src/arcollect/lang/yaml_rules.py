@@ -51,6 +51,7 @@ _TOP_KEYS = (
     "calendar",
     "timezone",
     "roles",
+    "deadline",
     "let",
     "segments",
     "timelines",
@@ -103,6 +104,7 @@ _WORDS: dict[str, re.Pattern[str]] = {
         "resume": rf"resume\s+at\s+{_WORD}",
         "gap": rf"{_DAYS}(?:\s+between\s+contacts)?",
         "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day)?",
+        "deadline": r"[0-9][0-9,_.]*(?:\s+business\s+days?)?",
         "otherwise": r"otherwise",
     }.items()
 }
@@ -322,6 +324,13 @@ class _Translator:
             self.w.add(_quote(_scalar(v, "the time zone")), v)
         if "roles" in top:
             self.roles(*top["roles"])
+        if "deadline" in top:
+            k, v = top["deadline"]
+            self.kw("\n  deadline ", k)
+            text = _scalar(v, "a payment deadline")
+            self.expr(v, "a payment deadline", "deadline")
+            if "business" not in text:
+                self.kw(" business days", k)
         if "let" in top:
             for k, v in self.mapping(top["let"][1], (), "`let`").values():
                 self.kw("\nlet ", k)

@@ -115,6 +115,8 @@ def _header(header: ast.Header) -> dict[str, Any]:
         doc["timezone"] = header.timezone
     if header.roles:
         doc["roles"] = list(header.roles)
+    if header.deadline is not None:
+        doc["deadline"] = f"{header.deadline} business days"
     return doc
 
 

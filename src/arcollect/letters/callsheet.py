@@ -35,7 +35,7 @@ from arcollect.engine.model import ContactRef, Plan, PlannedAction
 from arcollect.facts import AccountFacts, PromiseStatus, facts
 from arcollect.letters.context import PaymentView, build_context, choose_locale
 from arcollect.letters.filters import TemplateError
-from arcollect.letters.render import DEFAULT_DEADLINE_DAYS, _block, _render
+from arcollect.letters.render import _block, _render, payment_deadline
 from arcollect.letters.sandbox import environment, find
 from arcollect.policy import Policy
 
@@ -320,7 +320,7 @@ def _sheet(  # noqa: PLR0917 - the parts of one sheet
                 locale=locale,
                 company=company,
                 calendar=calendar,
-                deadline_days=DEFAULT_DEADLINE_DAYS,
+                deadline_days=payment_deadline(policy),
                 episode_start=None if state is None else state.episode_start,
             ),
             **extra,

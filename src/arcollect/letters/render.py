@@ -55,6 +55,11 @@ class Document:
         return f"{self.account}-{self.step}"
 
 
+def payment_deadline(policy: Policy) -> int:
+    """Return the business days a policy's correspondence gives to pay (its ``deadline``)."""
+    return policy.checked.payment_deadline_days or DEFAULT_DEADLINE_DAYS
+
+
 def template_name(action: PlannedAction) -> str:
     """Return the template an action renders: the step's template, else the step's name."""
     return action.template or action.step
@@ -89,19 +94,22 @@ def render_documents(
     policy: Policy,
     templates: str | Path | None = None,
     company: Company | None = None,
-    deadline_days: int = DEFAULT_DEADLINE_DAYS,
+    deadline_days: int | None = None,
 ) -> tuple[Document, ...]:
     """Render every written action of *plan* (email, letter, sms), in plan order.
 
     *templates* is a directory of user templates that override the shipped ones; *company* the
     sender; the payment deadline is *deadline_days* business days (of the policy's calendar)
-    after the plan's date. Raise `TemplateError` for a template that is missing, does not
+    after the plan's date: by default the policy's ``deadline`` line, else
+    `DEFAULT_DEADLINE_DAYS`. Raise `TemplateError` for a template that is missing, does not
     compile, reads an unknown name, or tries to leave the sandbox.
     """
     by_id = {a.id: a for a in accounts}
     env = environment(templates)
     checked = policy.checked
     calendar = BusinessCalendar.of(checked.business_days, checked.holidays)
+    if deadline_days is None:
+        deadline_days = payment_deadline(policy)
     out: list[Document] = []
     with decimal.localcontext(MONEY_CONTEXT):
         for action in plan.actions:

@@ -46,7 +46,7 @@ from arcollect.errors import DataError, Problem
 from arcollect.facts import facts
 from arcollect.letters.context import build_context, choose_locale
 from arcollect.letters.filters import TemplateError
-from arcollect.letters.render import DEFAULT_DEADLINE_DAYS, _block, _render
+from arcollect.letters.render import _block, _render, payment_deadline
 from arcollect.letters.sandbox import environment, find
 from arcollect.policy import Policy
 
@@ -429,7 +429,7 @@ def summarize(
                 locale=locale,
                 company=company,
                 calendar=calendar,
-                deadline_days=DEFAULT_DEADLINE_DAYS,
+                deadline_days=payment_deadline(policy),
             ),
             "call": _view(outcome),
         }
