@@ -883,3 +883,22 @@ class TestHugeKeys:
         with pytest.raises(DataError) as cur:
             portfolio_from_dict({"currency": 10**5000, "accounts": []})
         assert str(cur.value) == "currency: expected a string, got an integer of 5001 digits"
+
+
+class TestDumpCompany:
+    def test_the_company_block_round_trips(self) -> None:
+        """dump_portfolio writes the company block; reading it back gives the same document."""
+        from arcollect.convert import parse_portfolio_document, read_portfolio_document  # noqa: PLC0415
+
+        doc = read_portfolio_document(ROOT / "examples" / "portfolio.yaml")
+        assert doc.company is not None
+        for fmt in ("yaml", "json"):
+            text = dump_portfolio(doc.accounts, format=fmt, currency="EUR", company=doc.company)
+            again = parse_portfolio_document(text, format=fmt)
+            assert (again.company, again.accounts) == (doc.company, doc.accounts)
+
+    def test_an_unknown_format_is_a_data_error(self) -> None:
+        """Asking for a format the writer does not know is an ArcollectError naming the argument."""
+        with pytest.raises(DataError) as info:
+            dump_portfolio((), format="toml")
+        assert str(info.value) == "format: unknown portfolio format 'toml': expected yaml or json"

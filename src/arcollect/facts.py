@@ -47,6 +47,7 @@ from arcollect.domain.records import (
     Payment,
     Promise,
 )
+from arcollect.errors import DataError
 
 __all__ = [
     "DEFAULT_AGING_BOUNDS",
@@ -471,7 +472,9 @@ def facts(
         raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
     bounds = tuple(aging_bounds)
     if any(b <= a for a, b in zip((0, *bounds), bounds, strict=False)):
-        raise ValueError(f"aging bounds must be increasing positive day counts, got {bounds}")
+        raise DataError.at(
+            "aging_bounds", f"aging bounds must be increasing positive day counts, got {bounds}"
+        )
     with decimal.localcontext(MONEY_CONTEXT):  # never the caller's Decimal context
         return _facts(account, as_of, bounds)
 

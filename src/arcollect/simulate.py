@@ -23,6 +23,7 @@ import attrs
 
 from arcollect.domain.account import Account
 from arcollect.domain.records import Activity
+from arcollect.errors import DataError
 from arcollect.facts import paid_off
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def _share(part: int, whole: int) -> str:
 def backtest(policy: Policy, accounts: Sequence[Account], start: date, end: date) -> BacktestReport:
     """Replay *accounts* under *policy* each day from *start* to *end* (inclusive)."""
     if end < start:
-        raise ValueError(f"the back-test ends ({end}) before it starts ({start})")
+        raise DataError.at("end", f"the back-test ends ({end}) before it starts ({start})")
     logs: dict[str, list[Activity]] = {a.id: list(a.activities) for a in accounts}
     fired: Counter[tuple[str | None, str]] = Counter()
     reached: dict[tuple[str | None, str], set[str]] = defaultdict(set)

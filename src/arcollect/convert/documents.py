@@ -142,12 +142,17 @@ def _unknown_currency(code: str) -> str:
 
 
 def portfolio_to_dict(
-    accounts: Iterable[Account], *, currency: str | None = None
+    accounts: Iterable[Account], *, currency: str | None = None, company: Company | None = None
 ) -> dict[str, Any]:
-    """Return the portfolio document for *accounts*; *currency* is written as its default."""
+    """Return the portfolio document for *accounts*; *currency* is written as its default.
+
+    *company*, the sender of correspondence, becomes the ``company:`` block.
+    """
     doc: dict[str, Any] = {}
     if currency is not None:
         doc["currency"] = currency
+    if company is not None:
+        doc["company"] = unstructure(company)
     doc["accounts"] = [unstructure(a) for a in accounts]
     return doc
 
@@ -182,7 +187,7 @@ def parse_portfolio_document(
     elif format == "yaml":
         data = load_yaml(text, source, written_numbers=True)
     else:
-        raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
+        raise DataError.at("format", f"unknown portfolio format {format!r}: expected yaml or json")
     try:
         return portfolio_document_from_dict(data)
     except DataError as exc:
@@ -328,11 +333,12 @@ def dump_portfolio(
     *,
     format: str = "yaml",
     currency: str | None = None,
+    company: Company | None = None,
 ) -> str:
-    """Write *accounts* as a portfolio document in *format* (``"yaml"`` or ``"json"``)."""
-    doc = portfolio_to_dict(accounts, currency=currency)
+    """Write *accounts* (and *company*) as a portfolio document in *format* (yaml or json)."""
+    if format not in ("json", "yaml"):
+        raise DataError.at("format", f"unknown portfolio format {format!r}: expected yaml or json")
+    doc = portfolio_to_dict(accounts, currency=currency, company=company)
     if format == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    if format == "yaml":
-        return yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
-    raise ValueError(f"unknown portfolio format {format!r}: expected 'yaml' or 'json'")
+    return yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
