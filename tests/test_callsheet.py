@@ -58,8 +58,8 @@ class TestCallSheet:
         )
         text = sheet.text
         for expected in (
-            "  INV-1 PO PO-77, due Oct 1, 2026: €10,000.00, 53 days past due",
-            "  INV-2 PO PO-81, due Nov 14, 2026: €3,400.00, 9 days past due, disputed",
+            "  INV-1 order PO-77, due Oct 1, 2026: €10,000.00, 53 days past due",
+            "  INV-2 order PO-81, due Nov 14, 2026: €3,400.00, 9 days past due, disputed",
             "  since Nov 18, 2026: pricing_error (our side), €500.00 on INV-2; owner sales",
             "  made Nov 2, 2026 by Jane Roe: €10,000.00 by Nov 15, 2026, broken (paid €0.00)",
             (
@@ -94,7 +94,7 @@ class TestCallSheet:
             "  First call. Confirm the invoices were received and are correct (PO, delivery, "
             "prices), then get a payment date."
         ) in sheet.text.splitlines()
-        assert "  INV-1 (no PO), due Nov 10, 2026: €500.00, 13 days past due, NOT DELIVERED" in (
+        assert "  INV-1 (no order number), due Nov 10, 2026: €500.00, 13 days past due, NOT DELIVERED" in (
             sheet.text.splitlines()
         )
         assert "Large balance" not in sheet.text
