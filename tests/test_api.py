@@ -34,6 +34,7 @@ def test_correspondence_surface() -> None:
         "CallOutcome",
         "CallSummary",
         "summarize",
+        "html_report",
     ):
         assert name in arcollect.__all__
 

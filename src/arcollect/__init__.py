@@ -59,6 +59,7 @@ from arcollect.letters.callsheet import CallSheet, call_sheet, call_sheets
 from arcollect.letters.summary import CallOutcome, CallSummary, summarize
 from arcollect.letters.worklist import PlanFailure, WorkItem, Worklist, worklist
 from arcollect.policy import Policy, load_policy, parse_policy
+from arcollect.report import html_report
 
 __version__ = "0.1.0.dev0"
 
@@ -114,6 +115,7 @@ __all__ = [
     "check_templates",
     "dump_portfolio",
     "facts",
+    "html_report",
     "load_policy",
     "parse_ibm_csv",
     "parse_policy",

@@ -104,6 +104,18 @@ def _parser() -> argparse.ArgumentParser:
             )
             p.add_argument("--tier", metavar="TIER", help="only the actions of this tier")
 
+    p = sub.add_parser("report", help="write one static HTML page: KPIs, worklist, letters")
+    p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
+    p.add_argument(
+        "portfolio", metavar="PORTFOLIO", help="accounts: .yaml, .json, or IBM-shape .csv"
+    )
+    p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
+    p.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
+    p.add_argument("--period", type=int, default=90, metavar="DAYS", help="days (default: 90)")
+    p.add_argument(
+        "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
+    )
+
     p = sub.add_parser("letters", help="render the e-mails, letters and SMS of a plan")
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
@@ -343,6 +355,30 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if work.errors else EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    from arcollect.convert import read_portfolio_document  # noqa: PLC0415 - only this command
+    from arcollect.report import build_report  # noqa: PLC0415 - only this command
+
+    policy = load_policy(args.policy)
+    if args.portfolio.lower().endswith(".csv"):
+        accounts, company = _accounts(args.portfolio, _csv_currency(policy, args.currency)), None
+    else:
+        doc = read_portfolio_document(args.portfolio)
+        accounts, company = doc.accounts, doc.company
+    page, work = build_report(
+        policy, accounts, as_of=args.as_of, company=company, period_days=args.period
+    )
+    Path(args.out).write_text(page, encoding="utf-8")
+    print(args.out)
+    for err in work.errors:
+        print(
+            f"{args.portfolio}: account {err.account} ({err.customer}) was not planned: "
+            f"{err.error}",
+            file=sys.stderr,
+        )
+    return EXIT_ERRORS if work.errors else EXIT_OK
+
+
 def _explain(
     policy_file: str, portfolio: str, account: str, as_of: date, currency: str | None
 ) -> int:
@@ -541,6 +577,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _each(args.files, _validate(args.policy))
         if command == "plan":
             return _plan(args)
+        if command == "report":
+            return _report(args)
         if command == "explain":
             return _explain(args.policy, args.portfolio, args.account, args.as_of, args.currency)
         if command == "callsheet":
