@@ -94,9 +94,10 @@ class TestCallSheet:
             "  First call. Confirm the invoices were received and are correct (PO, delivery, "
             "prices), then get a payment date."
         ) in sheet.text.splitlines()
-        assert "  INV-1 (no order number), due Nov 10, 2026: €500.00, 13 days past due, NOT DELIVERED" in (
-            sheet.text.splitlines()
+        line = (
+            "  INV-1 (no order number), due Nov 10, 2026: €500.00, 13 days past due, NOT DELIVERED"
         )
+        assert line in sheet.text.splitlines()
         assert "Large balance" not in sheet.text
 
     def test_after_a_call_it_is_a_follow_up(self) -> None:
