@@ -135,6 +135,7 @@ class Planner:
 
 
 def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan:
+    standing = Standing.unranked(acct.id, acct.currency)
     state = AccountState(
         account=acct.id,
         timeline=None,
@@ -146,12 +147,12 @@ def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan
         paused_by=(),
         next_step=None,
         next_date=None,
-        priority=Standing.unranked(acct.id, acct.currency).score,
+        priority=standing.score,
         tier=None,
         overdue=f.overdue if f is not None else acct.zero(),
         error=message,
     )
-    return _AccountPlan(state, [], Standing.unranked(acct.id, acct.currency))
+    return _AccountPlan(state, [], standing)
 
 
 def _refuse_duplicates(ordered: list[tuple[int, Account]]) -> None:
