@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
+
 from arcollect import Installment, PromiseStatus, facts
 from arcollect.domain.account import Account
 from arcollect.domain.money import Money
@@ -277,8 +279,22 @@ class TestPromises:
         assert st.episode_start == date(2026, 10, 31)
         assert st.steps_done == ()
         assert st.steps_skipped == ()
-        # demand is due on day 45, 2026-11-15, a Sunday
-        assert (st.next_step, st.next_date) == ("demand", date(2026, 11, 16))
+        # follow_up (day 20) is behind the resume step and comes next, once the min gap of 3
+        # days after today's call has passed: the resume does not announce demand (day 45).
+        assert (st.next_step, st.next_date) == ("follow_up", date(2026, 11, 5))
+        nov5 = STANDARD.plan(
+            [
+                attrs.evolve(
+                    acct,
+                    activities=(
+                        *acct.activities,
+                        activity("2026-11-02", "call", step="first_call"),
+                    ),
+                )
+            ],
+            as_of=date(2026, 11, 5),
+        )
+        assert [a.step for a in nov5.actions] == ["follow_up"]
         # 12 for the money, 32 days past due * 2, one broken promise * 15
         assert st.priority == Decimal(91)
 

@@ -7,36 +7,58 @@ overdue money it is in, see `AccountFacts.delinquent_since`):
 
 - the account's **day** is ``as_of`` minus the due date of its oldest open invoice: negative
   before that date, the days past due after it;
-- a step is *due* when its day has come and its ``when``/``unless`` conditions hold; the most
-  advanced due step is the account's **stage**. It is planned unless it was done in the episode
-  (an activity naming the step); a repeating step is planned again every N days until its
-  ``until`` day; earlier due steps never done are *skipped* (no burst of stale letters);
-- ``pause while`` stops escalation (the position says which condition paused it); while a
-  ``restart when`` condition holds the episode is over and nothing past due escalates;
+- each step has a **date**: its day counted from that due date (``10 days past due``; with
+  ``, end of month``, the last day of the month that day falls in), from the oldest open
+  invoice's issue date (``40 days after issue``), or from the first day another step was done in
+  the episode (``14 days after reminder``: no date until that step was done). A step is *due*
+  when its date has come and its ``when``/``unless`` conditions hold;
+- **catch-up** (the default): the most advanced due step is the account's **stage**. It is
+  planned unless it was done in the episode (an activity naming the step); a repeating step is
+  planned again every N days until its ``until`` day, at most ``at most N times``; earlier due
+  steps never done are *skipped* (no burst of stale letters), except a ``required`` one: while a
+  required step due before the stage was not done in the episode, it is planned instead;
+- **in sequence** (``timeline t for all, in sequence``): no step is skipped. The step planned is
+  the first whose conditions hold and that was not done in the episode, once its date has come;
+  an account that enters late starts at the first step. While it waits, the last step done may
+  repeat;
+- ``pause while`` stops escalation (the position says which condition paused it), and so does a
+  snooze on the account; while a ``restart when`` condition holds the episode is over and nothing
+  past due escalates;
 - a broken promise, in a timeline with ``on promise.broken resume at STEP``, begins a new episode
   on the day it broke, and STEP is planned first; the steps before it are behind the account;
-- per-invoice steps are decided for each open invoice on its own days past due;
+- ``on paid release hold``: once nothing is overdue, a hold done (a ``hold shipments`` step) and
+  not yet released is released, once (the built-in step ``release_hold``);
+- ``, by oldest invoice``: the episode is the oldest open invoice's: steps count as done from its
+  own due date (moved back by the longest before-due step), so when it is paid while other debt
+  stays overdue, the next oldest invoice starts its own escalation;
+- per-invoice steps are decided for each open invoice on its own dates, in the same mode;
 - ``at most every`` keeps a step from recurring sooner, across episodes; ``min gap`` postpones a
   contact too close to the last one, and lets one contact out a day (the most advanced).
 
 Steps are counted as done from the *cycle start*: the episode's first day, or the due date it is
 about, moved back by the longest before-due step (so a courtesy step sent before the due date
 counts for the episode that follows).
+
+Two account-level steps of a catch-up timeline on the same day: the later one is the most
+advanced step due, so only it is planned (the checker warns).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import assert_never
 
 import attrs
 
+from arcollect.domain.actions import ActionKind
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import say_day
-from arcollect.facts import AccountFacts, PromiseStatus
+from arcollect.facts import AccountFacts, InvoiceFacts, PromiseStatus
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledTimeline, TimelineConditions
+from arcollect.lang.runtime import end_of_month
 
-__all__ = ["Position", "StepDue", "decide", "undecided"]
+__all__ = ["RELEASE_HOLD", "Position", "StepDue", "decide", "release_hold", "undecided"]
 
 _ONE_DAY = timedelta(days=1)
 _BROKEN = (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
@@ -74,11 +96,21 @@ class Position:
     notes: tuple[str, ...] = ()
 
 
+#: The built-in step `on paid release hold` plans.
+RELEASE_HOLD = "release_hold"
+
+
 def undecided(timeline: CompiledTimeline | None, f: AccountFacts) -> Position:
     """Return the position of an account without a timeline, or without open invoices."""
     if timeline is None:
         return Position(None, f.delinquent_since, notes=("no timeline applies to this account",))
-    return Position(timeline, f.delinquent_since, notes=("no open invoices",))
+    release = release_hold(timeline, f)
+    return Position(
+        timeline,
+        f.delinquent_since,
+        planned=(release,) if release else (),
+        notes=("no open invoices",),
+    )
 
 
 def decide(
@@ -86,6 +118,39 @@ def decide(
 ) -> Position:
     """Decide the position of the account with facts *f* in timeline *tl* on *as_of*."""
     return _Decision(tl, f, as_of, calendar).position()
+
+
+def release_hold(tl: CompiledTimeline, f: AccountFacts) -> StepDue | None:
+    """Under ``on paid release hold``: the release of a hold, once nothing is overdue."""
+    timeline = tl.timeline
+    if not timeline.release_on_paid or f.delinquent_since is not None:
+        return None
+    holds = {s.name for s in timeline.steps if s.action is ActionKind.HOLD_SHIPMENTS}
+    mine = [a for a in f.activities if a.step and a.timeline in (None, timeline.name)]
+    last_hold = max((a.date for a in mine if a.step in holds), default=None)
+    if last_hold is None:
+        return None
+    last_release = max((a.date for a in mine if a.step == RELEASE_HOLD), default=None)
+    if last_release is not None and last_release >= last_hold:
+        return None
+    step = CheckedStep(
+        name=RELEASE_HOLD,
+        day=0,
+        action=ActionKind.RELEASE_HOLD,
+        template=None,
+        per_invoice=False,
+        to_role=None,
+        with_role=None,
+        when=None,
+        unless=None,
+        every=None,
+        until=None,
+        min_interval=None,
+        approval=None,
+        span=timeline.span,
+    )
+    reason = f"nothing is overdue any more: release the hold done on {last_hold} (on paid)"
+    return StepDue(len(timeline.steps), step, reason)
 
 
 class _Decision:
@@ -97,10 +162,14 @@ class _Decision:
         assert f.oldest_due is not None  # noqa: S101 - see `undecided` for accounts without
         self.tl, self.f, self.as_of, self.calendar = tl, f, as_of, calendar
         self.oldest_due: date = f.oldest_due
+        self.sequence = tl.timeline.in_sequence
         self.day = (as_of - f.oldest_due).days
         self.values: TimelineConditions = tl.conditions(f)
         self.notes: list[str] = []
-        anchor = (f.delinquent_since - _ONE_DAY) if f.delinquent_since else f.oldest_due
+        if tl.timeline.by_oldest_invoice or f.delinquent_since is None:
+            anchor = f.oldest_due
+        else:
+            anchor = f.delinquent_since - _ONE_DAY
         self.cycle_start = anchor - timedelta(days=tl.before_due)
         self.episode_start = f.delinquent_since
         # A broken promise, where the timeline resumes on one, begins a new episode from the day
@@ -121,7 +190,13 @@ class _Decision:
         name = tl.name
         self.history = [a for a in f.activities if a.step and a.timeline in (None, name)]
         self.in_cycle = [a for a in self.history if a.date >= self.cycle_start]
-        self.done_steps = {a.step for a in self.in_cycle if a.invoice is None}
+        self.first_done: dict[str, date] = {}
+        self.times_done: dict[str, int] = {}
+        for a in self.in_cycle:
+            if a.invoice is None and a.step is not None:
+                self.first_done.setdefault(a.step, a.date)
+                self.times_done[a.step] = self.times_done.get(a.step, 0) + 1
+        self.done_steps = set(self.first_done)
         self._last_ever: dict[str | None, date] | None = None
 
     # -- the whole decision ------------------------------------------------------------------
@@ -137,22 +212,27 @@ class _Decision:
         chosen = self.resume_step()
         stage: tuple[int, CheckedStep] | None = None
         if chosen is None:
-            stage, chosen = self.stage()
+            stage, chosen = self.in_sequence() if self.sequence else self.stage()
         if chosen is not None:
             stage = (chosen.index, chosen.step)
+        if not self.sequence and stage is not None:
+            stage, chosen = self.required(stage, chosen)
         if stage is None and self.lowest:  # resumed, and nothing after the resume step is due yet
             stage = (self.lowest, tl.steps[self.lowest])
-        next_step, next_date = self.next_step(stage, repeat_pending=chosen is None)
+        next_step, next_date = self.next_step(stage, chosen)
         planned: list[StepDue] = []
         if not paused:
             planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
             planned += self.per_invoice()
             planned = self.one_contact(planned)
+        skipped: tuple[str, ...] = ()
+        if stage is not None and not self.sequence:
+            skipped = self.skipped(stage[0], chosen)
         return self.make(
             done,
             paused,
             stage=stage[1].name if stage else None,
-            steps_skipped=self.skipped(stage[0], chosen) if stage else (),
+            steps_skipped=skipped,
             next_step=next_step,
             next_date=next_date,
             planned=tuple(planned),
@@ -185,6 +265,43 @@ class _Decision:
             notes=tuple(self.notes),
         )
 
+    # -- when a step's date comes ------------------------------------------------------------
+
+    def date_of(self, step: CheckedStep, invoice: InvoiceFacts | None = None) -> date | None:
+        """Return the day *step* falls due (for *invoice*, if per invoice); None: no date yet.
+
+        A step timed ``after STEP`` has a date once STEP was done: the first day it was done in
+        the episode (or, per invoice, for that invoice).
+        """
+        due = invoice.due if invoice is not None else self.oldest_due
+        try:
+            match step.anchor:
+                case "due":
+                    return due + timedelta(days=step.day)
+                case "due_eom":
+                    return end_of_month(due + timedelta(days=step.day))  # type: ignore[no-any-return]
+                case "issue":
+                    issued = invoice.issued if invoice is not None else self.f.invoices[0].issued
+                    return issued + timedelta(days=step.day)
+                case "step":
+                    first = (
+                        self.first_done.get(step.after or "")
+                        if invoice is None
+                        else self.invoice_done(invoice).get(step.after or "")
+                    )
+                    return None if first is None else first + timedelta(days=step.day)
+                case _:  # pragma: no cover - mypy proves every anchor is handled
+                    assert_never(step.anchor)
+        except OverflowError:
+            return None
+
+    def has_come(self, step: CheckedStep, invoice: InvoiceFacts | None = None) -> bool:
+        """Whether the date of *step* has come (for *invoice*, if per invoice)."""
+        if step.anchor == "due" and invoice is None:  # the common case, without a date
+            return step.day <= self.day
+        when = self.date_of(step, invoice)
+        return when is not None and when <= self.as_of
+
     # -- which step ----------------------------------------------------------------------------
 
     def resume_step(self) -> StepDue | None:
@@ -208,7 +325,7 @@ class _Decision:
         steps = self.tl.steps
         for i in range(len(steps) - 1, self.lowest - 1, -1):
             step = steps[i]
-            if step.per_invoice or step.day > self.day:
+            if step.per_invoice or not self.has_come(step):
                 continue
             ok, why = self.values.holds(i, step)
             if not ok:
@@ -216,16 +333,112 @@ class _Decision:
                 continue
             last = self.last_done(step)
             if last is None:
-                reason = f"step {step.name} ({say_day(step.day)}) is the most advanced step due"
+                reason = f"step {step.name} ({self.say(step)}) is the most advanced step due"
                 return (i, step), StepDue(i, step, reason)
-            every = step.every
-            if every is not None and self.repeating(step) and (self.as_of - last).days >= every:
-                until = f" until {say_day(step.until)}" if step.until is not None else ""
-                reason = f"step {step.name} repeats every {every} days{until}"
-                return (i, step), StepDue(i, step, f"{reason}; last done {last}")
-            self.notes.append(f"{step.name}: done on {last}")
-            return (i, step), None
+            return (i, step), self.repeat(i, step, last)
         return None, None
+
+    def in_sequence(self) -> tuple[tuple[int, CheckedStep] | None, StepDue | None]:
+        """In a sequential timeline: the first step not done, once its date has come."""
+        steps = self.tl.steps
+        last_done: int | None = None
+        for i in range(self.lowest, len(steps)):
+            step = steps[i]
+            if step.per_invoice:
+                continue
+            ok, why = self.values.holds(i, step)
+            if not ok:
+                self.notes.append(f"{step.name}: passed over ({why})")
+                continue
+            if step.name in self.done_steps:
+                last_done = i
+                continue
+            waiting = [
+                s.name
+                for j, s in enumerate(steps[i + 1 :], i + 1)
+                if not s.per_invoice
+                and s.name not in self.done_steps
+                and s.from_due
+                and self.has_come(s)
+                and self.values.holds(j, s)[0]
+            ]
+            if waiting:
+                self.notes.append(
+                    f"in sequence: {', '.join(waiting)} "
+                    f"{'waits' if len(waiting) == 1 else 'wait'} for {step.name} "
+                    "(no step is skipped)"
+                )
+            if self.has_come(step):
+                after = (
+                    f", after {steps[last_done].name} (done on {self.last_done(steps[last_done])})"
+                    if last_done is not None
+                    else ""
+                )
+                reason = f"step {step.name} ({self.say(step)}) is next in sequence{after}"
+                return (i, step), StepDue(i, step, reason)
+            when = self.date_of(step)
+            self.notes.append(
+                f"{step.name}: next in sequence, "
+                + (f"from {when}" if when is not None else f"once {step.after} is done")
+            )
+            break
+        if last_done is None:
+            return None, None
+        step = steps[last_done]
+        last = self.last_done(step)
+        assert last is not None  # noqa: S101 - the step is done
+        return (last_done, step), self.repeat(last_done, step, last)
+
+    def repeat(self, i: int, step: CheckedStep, last: date) -> StepDue | None:
+        """Return the repeat of the done *step* if its ``every`` has come again, else None."""
+        every = step.every
+        if every is not None and self.repeating(step) and (self.as_of - last).days >= every:
+            if self.exhausted(step):
+                self.notes.append(
+                    f"{step.name}: done {self.times_done.get(step.name, 0)} times "
+                    f"(at most {step.max_times})"
+                )
+                return None
+            until = f" until {say_day(step.until)}" if step.until is not None else ""
+            reason = f"step {step.name} repeats every {every} days{until}"
+            return StepDue(i, step, f"{reason}; last done {last}")
+        self.notes.append(f"{step.name}: done on {last}")
+        return None
+
+    def exhausted(self, step: CheckedStep) -> bool:
+        """Whether *step* was done as often as ``at most N times`` allows in the episode."""
+        return step.max_times is not None and self.times_done.get(step.name, 0) >= step.max_times
+
+    def required(
+        self, stage: tuple[int, CheckedStep], chosen: StepDue | None
+    ) -> tuple[tuple[int, CheckedStep] | None, StepDue | None]:
+        """Put first a ``required`` step before the stage that was not done in the episode."""
+        steps = self.tl.steps
+        for i in range(self.lowest, stage[0]):
+            step = steps[i]
+            if (
+                step.per_invoice
+                or not step.required
+                or step.name in self.done_steps
+                or not self.values.holds(i, step)[0]
+            ):
+                continue
+            later = stage[1].name
+            if not self.has_come(step):
+                self.notes.append(
+                    f"{later}: waits for required step {step.name} ({self.say(step)})"
+                )
+                return stage, None
+            reason = (
+                f"step {step.name} ({self.say(step)}) is required before {later}: "
+                "not done in this episode"
+            )
+            return (i, step), StepDue(i, step, reason)
+        return stage, chosen
+
+    def say(self, step: CheckedStep) -> str:
+        """Say when *step* falls due, as written: ``10 days past due``, ``14 days after x``."""
+        return say_day(step.day) if step.anchor == "due" else step.timing_words()
 
     def last_done(self, step: CheckedStep) -> date | None:
         """Return the last day the account-level *step* was done in this cycle."""
@@ -243,30 +456,97 @@ class _Decision:
             for i, s in enumerate(self.tl.steps[:stage_index])
             if i >= self.lowest
             and not s.per_invoice
-            and s.day <= self.day
+            and self.has_come(s)
             and s.name not in self.done_steps
             and self.values.holds(i, s)[0]
             and s.name != chosen_name
         )
 
     def next_step(
-        self, stage: tuple[int, CheckedStep] | None, *, repeat_pending: bool
+        self, stage: tuple[int, CheckedStep] | None, chosen: StepDue | None
     ) -> tuple[str | None, date | None]:
-        """Return what comes next if nothing changes: the first step after today and stage."""
-        steps, due = self.tl.steps, self.oldest_due
-        after = max(self.day, stage[1].day) if stage is not None else self.day
-        upcoming = [s for s in steps if s.day > after and not s.per_invoice]
+        """Return what comes next if nothing changes, and on which day.
+
+        A step whose date has come but that waits (behind the resume step, a required step or
+        its predecessor in sequence) comes on the next business day; otherwise the step whose
+        date comes first after today.
+        """
+        steps = self.tl.steps
+        start = stage[0] + 1 if stage is not None else self.lowest
+        planned = chosen.step.name if chosen is not None else None
+        floor = self.contact_floor(chosen)
+
+        def at(step: CheckedStep, when: date | None) -> date | None:
+            if when is not None and floor is not None and step.action.is_contact:
+                return max(when, floor)
+            return when
+
+        account_level = [(i, steps[i]) for i in range(start, len(steps))]
+        account_level = [(i, s) for i, s in account_level if not s.per_invoice]
         found: tuple[str | None, date | None] = (None, None)
-        if upcoming:
-            found = upcoming[0].name, self.roll(due, upcoming[0].day)
-        if stage is not None and repeat_pending:  # the stage is done: a repeat may come sooner
+        if self.sequence:
+            for i, s in account_level:
+                if s.name in self.done_steps:
+                    continue
+                if s.anchor == "step" and s.after == planned and planned is not None:
+                    found = (s.name, at(s, self.roll(self.as_of, s.day)))
+                elif self.has_come(s):
+                    if not self.values.holds(i, s)[0]:
+                        continue
+                    found = (s.name, at(s, self.roll(self.as_of, 1)))
+                else:
+                    raw = self.date_of(s)
+                    found = (s.name, at(s, self.roll(raw, 0) if raw is not None else None))
+                break
+        else:
+            # Behind what is planned today (a resume, a required step), a step whose date has
+            # come: tomorrow the most advanced of them is the stage, taken unless done.
+            come = [(i, s) for i, s in account_level if self.has_come(s)]
+            come = [(i, s) for i, s in come if self.values.holds(i, s)[0]]
+            if come:
+                top, step = come[-1]
+                if step.name not in self.done_steps:
+                    found = (step.name, at(step, self.roll(self.as_of, 1)))
+                account_level = [(i, s) for i, s in account_level if i > top]
+            best: tuple[date, int] | None = None
+            for i, s in account_level if found[0] is None else ():
+                if s.name in self.done_steps or self.has_come(s):
+                    continue
+                if s.anchor == "step" and s.after == planned and planned is not None:
+                    when = self.roll(self.as_of, s.day)
+                else:
+                    raw = self.date_of(s)
+                    if raw is None and s.anchor == "step":  # no date until its predecessor
+                        continue
+                    when = self.roll(raw, 0) if raw is not None else None
+                key = (when or date.max, i)  # beyond the calendar's end: named, without a date
+                if best is None or key < best:
+                    best = key
+                    found = (s.name, at(s, when))
+        if stage is not None and chosen is None:  # the stage is done: a repeat may come sooner
             step = stage[1]
             last = self.last_done(step)
-            if last is not None and step.every is not None and self.repeating(step):
+            if (
+                last is not None
+                and step.every is not None
+                and self.repeating(step)
+                and not self.exhausted(step)
+            ):
                 nxt = last + timedelta(days=step.every)
-                if step.until is None or (nxt - due).days <= step.until:
-                    found = step.name, self.calendar.roll_forward(nxt)
+                sooner = not self.sequence or found[1] is None or nxt < found[1]
+                if sooner and (step.until is None or (nxt - self.oldest_due).days <= step.until):
+                    return step.name, self.calendar.roll_forward(nxt)
         return found
+
+    def contact_floor(self, chosen: StepDue | None) -> date | None:
+        """Under ``min gap``: the first day the next contact may be made, if any."""
+        gap = self.tl.timeline.min_gap
+        if gap is None:
+            return None
+        last = self.f.last_contact.date if self.f.last_contact is not None else None
+        if chosen is not None and chosen.step.action.is_contact:
+            last = self.as_of
+        return None if last is None else self.roll(last, gap)
 
     def roll(self, start: date, days: int) -> date | None:
         """Return the business day *days* after *start*; None beyond the calendar's end."""
@@ -275,8 +555,17 @@ class _Decision:
         except OverflowError:
             return None
 
+    def invoice_done(self, inv: InvoiceFacts) -> dict[str, date]:
+        """Per-invoice steps done for *inv* in its cycle: the first day each was done."""
+        start = inv.due - timedelta(days=self.tl.before_due)
+        first: dict[str, date] = {}
+        for a in self.history:
+            if a.invoice == inv.number and a.step is not None and a.date >= start:
+                first.setdefault(a.step, a.date)
+        return first
+
     def per_invoice(self) -> list[StepDue]:
-        """Per open invoice, the most advanced per-invoice step due, unless done for it."""
+        """Per open invoice, the step due for it (the mode's rule), unless done for it."""
         steps = [
             (i, s)
             for i, s in enumerate(self.tl.steps)
@@ -284,31 +573,47 @@ class _Decision:
         ]
         if not steps:
             return []
-        done: dict[tuple[str | None, str], date] = {}
-        for a in self.history:
-            if a.invoice is not None:
-                key = (a.step, a.invoice)
-                if key not in done or a.date > done[key]:
-                    done[key] = a.date
         out = []
         for inv in self.f.invoices:
+            done = self.invoice_done(inv)
+            picked = self.invoice_step(inv, steps, done)
+            if picked is None:
+                continue
+            idx, step, why = picked
             inv_day = (self.as_of - inv.due).days
-            due = [(i, s) for i, s in steps if s.day <= inv_day]
-            if not due:
-                continue
-            idx, step = due[-1]  # steps are in day order: the last due is the most advanced
-            start = inv.due - timedelta(days=self.tl.before_due)
-            last = done.get((step.name, inv.number))
-            if last is not None and last >= start:
-                continue
-            reason = (
-                f"step {step.name} ({say_day(step.day)}) for invoice {inv.number}, "
-                f"{say_day(inv_day)}"
+            reason = f"step {step.name} ({self.say(step)}) for invoice {inv.number}, " + (
+                why or say_day(inv_day)
             )
             candidate = StepDue(idx, step, reason, inv.number)
             if self.may_take(candidate):
                 out.append(candidate)
         return out
+
+    def invoice_step(
+        self,
+        inv: InvoiceFacts,
+        steps: list[tuple[int, CheckedStep]],
+        done: dict[str, date],
+    ) -> tuple[int, CheckedStep, str] | None:
+        """Return the per-invoice step to take for *inv* today, with a reason suffix, or None."""
+        if self.sequence:
+            for idx, step in steps:
+                if step.name in done:
+                    continue
+                if not self.has_come(step, inv):
+                    return None
+                return idx, step, f"next in sequence, {say_day((self.as_of - inv.due).days)}"
+            return None
+        due = [(i, s) for i, s in steps if self.has_come(s, inv)]
+        if not due:
+            return None
+        idx, step = due[-1]  # the last due is the most advanced
+        for i, s in due[:-1]:
+            if s.required and s.name not in done:
+                return i, s, f"required before {step.name}: not done for it in this episode"
+        if step.name in done:
+            return None
+        return idx, step, ""
 
     # -- what keeps a due step from being taken today ---------------------------------------
 

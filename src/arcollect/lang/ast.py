@@ -71,6 +71,7 @@ __all__ = [
     "Not",
     "NumberLit",
     "OnEvent",
+    "OnRelease",
     "PaymentRecord",
     "PercentLit",
     "PolicyFile",
@@ -94,6 +95,7 @@ __all__ = [
     "Tier",
     "Tiers",
     "Timeline",
+    "TimingRelation",
     "Unary",
 ]
 
@@ -332,16 +334,21 @@ class Aggregate(Node):
     where: Expr | None = None
 
 
-CallFunc = Literal["min", "max", "abs", "round", "days"]
+CallFunc = Literal[
+    "min", "max", "abs", "round", "days", "end_of_month", "day_of_month", "weekday", "times"
+]
 
 
 @attrs.frozen(kw_only=True)
 class Call(Node):
-    """A built-in function call: ``min``, ``max``, ``abs``, ``round`` or ``days``.
+    """A built-in function call: ``min``, ``max``, ``abs``, ``round``, ``days`` and the others.
 
     ``min(a, b, ...)`` and ``max(a, b, ...)`` take two or more arguments, ``abs(x)`` and
     ``days(d)`` (a duration as a number of days) one, ``round(x)`` or ``round(x, n)`` one or two;
-    the parser checks the count. There are no user-defined functions.
+    ``end_of_month(d)`` (the month's last day), ``day_of_month(d)`` (1-31) and ``weekday(d)``
+    (1 = Monday to 7 = Sunday, ISO 8601) take a date; ``times(STEP)`` names a step and counts how
+    often it was done in the episode. The parser checks the count. There are no user-defined
+    functions.
     """
 
     func: CallFunc
@@ -454,15 +461,39 @@ class OnEvent(Node):
 
 
 @attrs.frozen(kw_only=True)
-class StepTiming(Node):
-    """When a step fires: ``3 days before due``, ``10 days past due`` or ``on due``.
+class OnRelease(Node):
+    """``on paid release hold``: when the episode ends after a hold was done, release it once."""
 
-    ``relation`` is ``"before_due"``, ``"past_due"`` or ``"on_due"``; ``offset`` is the duration
-    written (zero days for ``on due``). `days_past_due` is the signed day number.
+    event: Name
+
+
+#: What a step's timing counts from: the due date (``past due``, ``before due``, ``on due``,
+#: ``past due, end of month``), the invoice's issue date (``after issue``) or the day another
+#: step was done (``after STEP``).
+TimingRelation = Literal[
+    "before_due", "past_due", "on_due", "past_due_eom", "after_issue", "after_step"
+]
+
+
+@attrs.frozen(kw_only=True)
+class StepTiming(Node):
+    """When a step fires: ``10 days past due`` and its other forms.
+
+    The forms: ``3 days before due``, ``10 days past due``, ``on due``, ``30 days past due, end
+    of month``, ``40 days after issue`` and ``14 days after reminder``.
+    ``relation`` names the form (`TimingRelation`); ``offset`` is the duration written (zero
+    days for ``on due``); ``after`` the step named by ``after STEP``. `days_past_due` is the
+    signed day number of the forms counted from the due date (for the others, the offset).
     """
 
-    relation: Literal["before_due", "past_due", "on_due"]
+    relation: TimingRelation
     offset: DurationLit = attrs.field(factory=lambda: DurationLit(days=0))
+    after: str | None = None
+
+    @property
+    def from_due(self) -> bool:
+        """Whether the step is timed from the due date (so comparable with others so timed)."""
+        return self.relation in ("before_due", "past_due", "on_due", "past_due_eom")
 
     @property
     def days_past_due(self) -> int:
@@ -524,6 +555,10 @@ class Step(Node):
     repeat: Repeat | None = None
     min_interval: DurationLit | None = None
     approval: str | None = None
+    #: ``required``: in a catch-up timeline, no later step is planned until this one is done.
+    required: bool = False
+    #: ``at most N times``: the step is done at most N times in an episode (with ``every``).
+    max_times: int | None = None
     #: Layout only (left out of equality): the source line of each modifier, by field name, so
     #: that the formatter keeps the author's line breaks in a long step.
     lines: tuple[tuple[str, int], ...] = attrs.field(default=(), eq=False, repr=False)
@@ -546,6 +581,12 @@ class Timeline(Node):
     on_events: tuple[OnEvent, ...] = ()
     min_gap: DurationLit | None = None
     steps: tuple[Step, ...] = ()
+    #: ``, in sequence``: steps are taken in order, none skipped (default: catch-up).
+    in_sequence: bool = False
+    #: ``, by oldest invoice``: the episode follows the oldest open invoice's own dates.
+    by_oldest_invoice: bool = False
+    #: ``on paid release hold`` clauses.
+    on_release: tuple[OnRelease, ...] = ()
 
 
 # ============================================================================================

@@ -34,6 +34,7 @@ from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcom
 from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.ir import (
+    Anchor,
     CheckedChannelRule,
     CheckedPolicy,
     CheckedPriority,
@@ -96,6 +97,11 @@ _CHANNEL_WORDS = tuple(c.value for c in Channel)
 
 #: Actions a ``then action`` of an expect block may name: every action a plan can hold.
 _ACTION_KINDS = tuple(a.value for a in ActionKind)
+_ANCHORS: Final[Mapping[str, Anchor]] = {
+    "past_due_eom": "due_eom",
+    "after_issue": "issue",
+    "after_step": "step",
+}
 
 
 def _quote(name: str) -> str:
@@ -783,6 +789,8 @@ class _Checker:
         )
 
     def x_Call(self, node: ast.Call, scope: _Scope) -> TExpr | None:
+        if node.func == "times":
+            return self.times(node)
         args = [self.expr(a, scope) for a in node.args]
         if any(a is None for a in args):
             return None
@@ -824,6 +832,10 @@ class _Checker:
                     return None
         elif func == "days" and first.kind is Kind.DURATION:
             result = NUMBER
+        elif func == "end_of_month" and first.kind is Kind.DATE:
+            result = DATE
+        elif func in ("day_of_month", "weekday") and first.kind is Kind.DATE:
+            result = NUMBER
         if result is None:
             kinds = ", ".join(t.type.describe() for t in typed)
             self.error(node.span, f"`{func}` cannot take {kinds}")
@@ -835,6 +847,38 @@ class _Checker:
             func=func,
             args=tuple(typed),
             optional=any(t.optional for t in typed),
+        )
+
+    def times(self, node: ast.Call) -> TExpr | None:
+        """``times(STEP)``: how often STEP was done in the episode; STEP names a step."""
+        arg = node.args[0] if node.args else None
+        if not isinstance(arg, ast.Name) or len(arg.parts) != 1:
+            self.error(
+                node.span,
+                "`times` takes the name of a step, as in `times(reminder)`",
+            )
+            return None
+        name = arg.parts[0]
+        if name not in self.step_lookback:
+            self.error(
+                arg.span,
+                f"`times({name})`: no timeline has a step `{name}`",
+                hint=_hint(name, self.step_lookback),
+            )
+            return None
+        lookback = TConst(
+            type=NUMBER,
+            span=arg.span,
+            text=str(self.step_lookback[name]),
+            value=Decimal(self.step_lookback[name]),
+        )
+        step = TConst(type=STRING, span=arg.span, text=name, value=name)
+        return TCall(
+            type=NUMBER,
+            span=node.span,
+            text=self.text(node.span),
+            func="times",
+            args=(step, lookback),
         )
 
     # -- structure -------------------------------------------------------------------------
@@ -953,6 +997,16 @@ class _Checker:
     def check(self) -> CheckedPolicy:
         tree = self.tree
         self.header()
+        # `times(STEP)` may name the step of any timeline: it counts from the episode's start,
+        # moved back by the longest before-due step of the timelines that have STEP.
+        self.step_lookback: dict[str, int] = {}
+        for t in tree.timelines:
+            back = max(
+                (-s.timing.days_past_due for s in t.steps if s.timing.relation == "before_due"),
+                default=0,
+            )
+            for st in t.steps:
+                self.step_lookback[st.name] = max(self.step_lookback.get(st.name, 0), back)
         facts_taken = dict.fromkeys(FACTS, "a fact")
         self.unique(((let.name, let.span) for let in tree.lets), "let", facts_taken)
         self.unique(
@@ -968,6 +1022,16 @@ class _Checker:
         self.segment_cycles(segments, lets)
         self.unique(((t.name, t.span) for t in tree.timelines), "timeline")
         timelines = tuple(self.timeline(t) for t in tree.timelines)
+        for_all = [t for t in tree.timelines if t.segment is None]
+        for extra in for_all[1:]:
+            if extra.name == for_all[0].name:  # defined twice: an error already
+                continue
+            self.warn(
+                extra.span,
+                f"timeline `{extra.name}` is for all accounts, like `{for_all[0].name}` before "
+                "it: it never applies (accounts take the first timeline for all)",
+                hint="give it a segment (`for segment NAME`) or merge the two",
+            )
         channel = self.channel()
         priority = self.priority()
         self.expects(timelines, priority)
@@ -1028,18 +1092,50 @@ class _Checker:
                 )
             else:
                 resume = ev.step
+        for rel in t.on_release:
+            if rel.event.dotted != "paid":
+                self.error(
+                    rel.event.span,
+                    f"unknown event `{rel.event.dotted}` for `release hold`",
+                    hint=_hint(rel.event.dotted, ["paid"], "write `on paid release hold`"),
+                )
+        if t.on_release and not any(s.action.kind is ActionKind.HOLD_SHIPMENTS for s in t.steps):
+            self.warn(
+                t.on_release[0].span,
+                f"timeline `{t.name}` has no `hold shipments` step: `on paid release hold` "
+                "never fires",
+            )
         steps = []
         previous: tuple[int, str] | None = None
+        seen: dict[str, ast.Step] = {}
         for s in t.steps:
             day = s.timing.days_past_due
-            if previous is not None and day < previous[0]:
-                self.error(
-                    s.timing.span,
-                    f"step `{s.name}` ({day_words(day)}) comes before step `{previous[1]}` "
-                    f"({day_words(previous[0])}): steps must be in day order",
+            if s.timing.from_due:
+                if previous is not None and day < previous[0]:
+                    self.error(
+                        s.timing.span,
+                        f"step `{s.name}` ({day_words(day)}) comes before step `{previous[1]}` "
+                        f"({day_words(previous[0])}): steps must be in day order",
+                    )
+                same = (
+                    previous is not None
+                    and day == previous[0]
+                    and not t.in_sequence
+                    and not s.per_invoice
+                    and not seen[previous[1]].per_invoice
+                    and s.timing.relation == seen[previous[1]].timing.relation
                 )
-            previous = (day, s.name)
-            steps.append(self.step(s, day))
+                if same and previous is not None:
+                    self.warn(
+                        s.span,
+                        f"steps `{previous[1]}` and `{s.name}` fire on the same day "
+                        f"({day_words(day)}): only the later one, `{s.name}`, is planned "
+                        "(the most advanced step due wins)",
+                    )
+                previous = (day, s.name)
+            self.step_anchor(t, s, seen)
+            seen[s.name] = s
+            steps.append(self.step(s, day, in_sequence=t.in_sequence))
         if not t.steps:
             self.warn(t.span, f"timeline `{t.name}` has no steps")
         return CheckedTimeline(
@@ -1051,9 +1147,44 @@ class _Checker:
             min_gap=t.min_gap.days if t.min_gap else None,
             steps=tuple(steps),
             span=t.span,
+            in_sequence=t.in_sequence,
+            by_oldest_invoice=t.by_oldest_invoice,
+            release_on_paid=bool(t.on_release),
         )
 
-    def step(self, s: ast.Step, day: int) -> CheckedStep:
+    def step_anchor(self, t: ast.Timeline, s: ast.Step, earlier: Mapping[str, ast.Step]) -> None:
+        """Check an ``after STEP`` timing: STEP is an earlier step of the same kind."""
+        after = s.timing.after
+        if s.timing.relation != "after_step" or after is None:
+            return
+        at = self.locate(s.timing.span, after)
+        if after == s.name:
+            self.error(at, f"step `{s.name}` cannot be timed after itself")
+        elif after not in earlier:
+            later = any(x.name == after for x in t.steps)
+            self.error(
+                at,
+                f"step `{s.name}` is timed after `{after}`, which "
+                + (
+                    "comes later in the timeline: a step can only follow an earlier one"
+                    if later
+                    else f"is not a step of timeline `{t.name}`"
+                ),
+                hint=None if later else _hint(after, list(earlier)),
+            )
+        elif earlier[after].per_invoice != s.per_invoice:
+            kind = "per invoice" if s.per_invoice else "account-level"
+            self.error(
+                at,
+                f"{kind} step `{s.name}` cannot be timed after `{after}`: "
+                + (
+                    "a per-invoice step follows a per-invoice step"
+                    if s.per_invoice
+                    else "an account-level step follows an account-level step"
+                ),
+            )
+
+    def step(self, s: ast.Step, day: int, *, in_sequence: bool = False) -> CheckedStep:
         for role in (s.to_role, s.with_role):
             if role is not None:
                 self.role(role, s.span)
@@ -1073,7 +1204,26 @@ class _Checker:
                 )
         if _always(when, value=False) or _always(unless, value=True):
             self.warn(s.span, f"step `{s.name}` can never fire: its condition is always false")
+        if s.max_times is not None:
+            if s.max_times < 1:
+                self.error(s.span, f"step `{s.name}`: `at most {s.max_times} times` never fires")
+            elif s.repeat is None:
+                self.warn(
+                    s.span,
+                    f"step `{s.name}` says `at most {s.max_times} times` but does not repeat "
+                    "(no `every`): it fires once an episode anyway",
+                )
+        if s.required and in_sequence:
+            self.warn(
+                s.span,
+                f"step `{s.name}`: every step of a sequential timeline is required; "
+                "`required` adds nothing here",
+            )
         return CheckedStep(
+            anchor=_ANCHORS.get(s.timing.relation, "due"),
+            after=s.timing.after,
+            required=s.required,
+            max_times=s.max_times,
             name=s.name,
             day=day,
             action=s.action.kind,

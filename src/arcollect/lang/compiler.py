@@ -55,6 +55,7 @@ __all__ = ["CompiledExpr", "Program"]
 
 _ORDER_HELPERS: Final = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 _EQUALITY_HELPERS: Final = {"==": "_eq", "!=": "_ne"}
+_CALL_HELPERS: Final = {"end_of_month": "_eom", "day_of_month": "_dom", "weekday": "_wday"}
 
 
 class _Gen:
@@ -154,7 +155,9 @@ class _Gen:
                     return f"_abs({args[0]})"
                 if node.func == "round":
                     return f"_round({', '.join(args)})"
-                return f"_dayn({args[0]})"
+                if node.func == "times":
+                    return f"_times(F, {', '.join(args)})"
+                return f"{_CALL_HELPERS.get(node.func, '_dayn')}({args[0]})"
             case THasRole():
                 if node.role == "decision_maker":
                     return "F.has_decision_maker"

@@ -198,11 +198,18 @@ def _header(header: ast.Header) -> list[_Line]:
 
 def _timeline(timeline: ast.Timeline) -> list[_Line]:
     scope = "all" if timeline.segment is None else f"segment {timeline.segment}"
+    if timeline.in_sequence:
+        scope += ", in sequence"
+    if timeline.by_oldest_invoice:
+        scope += ", by oldest invoice"
     lines = [_plain(f"timeline {timeline.name} for {scope}", timeline.span.line)]
     lines += [_clause("pause while ", e, e.span.line, 2) for e in timeline.pause_while]
     lines += [_clause("restart when ", e, e.span.line, 2) for e in timeline.restart_when]
     lines += [
         _plain(f"  on {e.event.dotted} resume at {e.step}", e.span.line) for e in timeline.on_events
+    ]
+    lines += [
+        _plain(f"  on {e.event.dotted} release hold", e.span.line) for e in timeline.on_release
     ]
     if timeline.min_gap is not None:
         gap = timeline.min_gap
@@ -223,7 +230,13 @@ def _timing(step: ast.Step) -> str:
     if timing.relation == "on_due":
         text = "on due"
     else:
-        relation = "before due" if timing.relation == "before_due" else "past due"
+        relation = {
+            "before_due": "before due",
+            "past_due": "past due",
+            "past_due_eom": "past due, end of month",
+            "after_issue": "after issue",
+            "after_step": f"after {timing.after}",
+        }[timing.relation]
         text = f"{_duration(timing.offset)} {relation}"
     return text + (" per invoice" if step.per_invoice else "")
 
@@ -261,12 +274,16 @@ def _step_line(step: ast.Step, head: str, column: int) -> _Line:
         add("repeat", text, node=step.repeat)
     if step.min_interval is not None:
         add("min_interval", f"at most every {_duration(step.min_interval)}", node=step.min_interval)
+    if step.max_times is not None:
+        add("max_times", f"at most {step.max_times} time{'' if step.max_times == 1 else 's'}")
+    if step.required:
+        add("required", "required")
     if step.approval is not None:
         add("approval", f"requires approval by {step.approval}")
     text, keys, indents = head + pieces[0][0], [step.span.line], []
     previous_last = pieces[0][3]
     for piece_text, breaks, first, last in pieces[1:]:
-        comma = "," if piece_text.startswith("at most every") else ""
+        comma = "," if piece_text.startswith("at most") else ""
         if first > previous_last > 0:
             text += f"{comma}\n{piece_text}"
             keys.append(first)

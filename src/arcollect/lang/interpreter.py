@@ -213,6 +213,14 @@ class Interpreter:
                     return rt.absolute(args[0])
                 if node.func == "round":
                     return rt.round_to(*args)
+                if node.func == "times":
+                    return rt.times_done(f, *args)
+                if node.func == "end_of_month":
+                    return rt.end_of_month(args[0])
+                if node.func == "day_of_month":
+                    return rt.day_of_month(args[0])
+                if node.func == "weekday":
+                    return rt.weekday(args[0])
                 return rt.days_of(args[0])
             case THasRole():
                 result = rt.has_role(f, node.role)

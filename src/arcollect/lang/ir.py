@@ -22,6 +22,7 @@ from arcollect.lang.schema import Fact
 from arcollect.lang.types import Type
 
 __all__ = [
+    "Anchor",
     "CheckedChannelRule",
     "CheckedPolicy",
     "CheckedPriority",
@@ -198,7 +199,9 @@ class TAgg(_T):
 class TCall(_T):
     """A built-in function."""
 
-    func: Literal["min", "max", "abs", "round", "days"]
+    func: Literal[
+        "min", "max", "abs", "round", "days", "end_of_month", "day_of_month", "weekday", "times"
+    ]
     args: tuple[TExpr, ...]
 
 
@@ -231,9 +234,19 @@ TExpr = (
 )
 
 
+#: What a step's timing counts from: the due date, the end of the month the due date plus the
+#: offset falls in, the invoice's issue date, or the day another step (``after``) was done.
+Anchor = Literal["due", "due_eom", "issue", "step"]
+
+
 @attrs.frozen(kw_only=True)
 class CheckedStep:
-    """A step of a timeline, with its day (days past due; negative before due) resolved."""
+    """A step of a timeline, with its day (days past due; negative before due) resolved.
+
+    *anchor* says what the step is timed from; *day* is its offset from that anchor in days
+    (signed days past due for ``due``), *after* the step an ``after STEP`` timing names.
+    *required* and *max_times* are the ``required`` and ``at most N times`` modifiers.
+    """
 
     name: str
     day: int
@@ -249,11 +262,37 @@ class CheckedStep:
     min_interval: int | None
     approval: str | None
     span: Span = attrs.field(eq=False, repr=False)
+    anchor: Anchor = "due"
+    after: str | None = None
+    required: bool = False
+    max_times: int | None = None
+
+    @property
+    def from_due(self) -> bool:
+        """Whether the step is timed from the due date (``due`` or ``due_eom``)."""
+        return self.anchor in ("due", "due_eom")
+
+    def timing_words(self) -> str:
+        """Say the step's timing as written: ``14 days after reminder``."""
+        n = self.day
+        days = f"{n} day{'s' if n != 1 else ''}"
+        if self.anchor == "due_eom":
+            return f"{days} past due, end of month"
+        if self.anchor == "issue":
+            return f"{days} after issue"
+        if self.anchor == "step":
+            return f"{days} after {self.after}"
+        return day_words(n)
 
 
 @attrs.frozen(kw_only=True)
 class CheckedTimeline:
-    """A timeline: for which segment (None: all accounts), what pauses and restarts it."""
+    """A timeline: for which segment (None: all accounts), what pauses and restarts it.
+
+    *in_sequence* (``, in sequence``): steps are taken in order, none skipped;
+    *by_oldest_invoice*: the episode follows the oldest open invoice's own dates and history;
+    *release_on_paid* (``on paid release hold``): a hold done is released once the episode ends.
+    """
 
     name: str
     segment: str | None
@@ -263,6 +302,9 @@ class CheckedTimeline:
     min_gap: int | None
     steps: tuple[CheckedStep, ...]
     span: Span = attrs.field(eq=False, repr=False)
+    in_sequence: bool = False
+    by_oldest_invoice: bool = False
+    release_on_paid: bool = False
 
 
 @attrs.frozen(kw_only=True)

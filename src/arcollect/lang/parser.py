@@ -329,9 +329,19 @@ _MODIFIER_WORDS: Final = {
     "min_interval": "at most every",
     "approval": "requires approval by",
     "per_invoice": "per invoice",
+    "required": "required",
+    "max_times": "at most ... times",
 }
 _AGGREGATE_ONLY: Final = frozenset({"count", "sum", "any", "all"})
-_ARITY: Final = {"abs": (1, 1), "round": (1, 2), "days": (1, 1)}
+_ARITY: Final = {
+    "abs": (1, 1),
+    "round": (1, 2),
+    "days": (1, 1),
+    "end_of_month": (1, 1),
+    "day_of_month": (1, 1),
+    "weekday": (1, 1),
+    "times": (1, 1),
+}
 
 
 class _Builder(Transformer[Token, Any]):
@@ -450,13 +460,22 @@ class _Builder(Transformer[Token, Any]):
         pauses: list[ast.Expr] = []
         restarts: list[ast.Expr] = []
         events: list[ast.OnEvent] = []
+        releases: list[ast.OnRelease] = []
         steps: list[ast.Step] = []
+        options: dict[str, bool] = {}
         min_gap: ast.DurationLit | None = None
         for clause in children[4:]:
             if isinstance(clause, ast.Step):
                 steps.append(clause)
             elif isinstance(clause, ast.OnEvent):
                 events.append(clause)
+            elif isinstance(clause, ast.OnRelease):
+                releases.append(clause)
+            elif clause.kind in ("in_sequence", "by_oldest_invoice"):
+                if clause.kind in options:
+                    words = clause.kind.replace("_", " ")
+                    state.error(f"timeline `{children[1].value}` says `{words}` twice", clause.span)
+                options[clause.kind] = True
             elif clause.kind == "pause":
                 pauses.append(clause.value)
             elif clause.kind == "restart":
@@ -475,8 +494,19 @@ class _Builder(Transformer[Token, Any]):
             on_events=tuple(events),
             min_gap=min_gap,
             steps=tuple(steps),
+            on_release=tuple(releases),
+            **options,
             span=_span(children),
         )
+
+    def in_sequence(self, children: list[Any]) -> _Part:
+        return _Part("in_sequence", value=True, span=_span(children))
+
+    def by_oldest_invoice(self, children: list[Any]) -> _Part:
+        return _Part("by_oldest_invoice", value=True, span=_span(children))
+
+    def on_release(self, children: list[Any]) -> ast.OnRelease:
+        return ast.OnRelease(event=children[1], span=_span(children))
 
     def scope_all(self, children: list[Any]) -> _Part:
         return _Part("scope", None, _span(children))
@@ -521,6 +551,20 @@ class _Builder(Transformer[Token, Any]):
     def on_due(self, children: list[Any]) -> ast.StepTiming:
         span = _span(children)
         return ast.StepTiming(relation="on_due", offset=ast.DurationLit(days=0), span=span)
+
+    def past_due_eom(self, children: list[Any]) -> ast.StepTiming:
+        return ast.StepTiming(relation="past_due_eom", offset=children[0], span=_span(children))
+
+    def after_issue(self, children: list[Any]) -> ast.StepTiming:
+        return ast.StepTiming(relation="after_issue", offset=children[0], span=_span(children))
+
+    def after_step(self, children: list[Any]) -> ast.StepTiming:
+        return ast.StepTiming(
+            relation="after_step",
+            offset=children[0],
+            after=children[2].value,
+            span=_span(children),
+        )
 
     def _action(self, word: str, children: list[Any]) -> ast.Action:
         kind = ActionKind(word)
@@ -585,6 +629,14 @@ class _Builder(Transformer[Token, Any]):
 
     def per_invoice(self, children: list[Any]) -> _Part:
         return _Part("per_invoice", value=True, span=_span(children))
+
+    def required(self, children: list[Any]) -> _Part:
+        return _Part("required", value=True, span=_span(children))
+
+    def at_most_times(self, children: list[Any]) -> _Part:
+        span = _span(children)
+        count = _whole(children[2], "a count of times")
+        return _Part("max_times", count, span)
 
     # ---------------------------------------------------------------- channel and priority
 
@@ -1097,15 +1149,17 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         (
             "an expression",
             "IDENT NUMERAL (",
-            "ISODATE TEXT [ - not true false has count sum any all max min abs round days",
+            "ISODATE TEXT [ - not true false has count sum any all max min abs round days "
+            "end_of_month day_of_month weekday times",
         ),
         ("an operator", "and or", "+ - * / == != < <= > >= if in not contains between ."),
         ("an arithmetic operator", "+ - * /", ""),
         ("a unit", "day days week weeks % CURRENCY_CODE", ""),
         ("a unit (`days` or `weeks`)", "day days week weeks", ""),
-        ("a step modifier", "to with when unless every at requires per", ","),
-        ("a timeline clause", "pause restart on min step", ""),
-        ("an action", "email letter sms call voicemail visit review hold release refer", ""),
+        ("a step modifier", "to with when unless every at requires per", ", required"),
+        ("a timeline clause", "pause restart on min step", ","),
+        # After `N days past due`, `, end of month` may follow too: the action is what matters.
+        ("an action", "email letter sms call voicemail visit review hold release refer", ", end"),
         ("a header line", "currency locale calendar timezone roles deadline", "version"),
         (
             "an account attribute",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
@@ -197,6 +197,54 @@ def days_of(a: Any) -> Any:
     return None if a is None else Decimal(a.days)
 
 
+def end_of_month(d: Any) -> Any:
+    """Return the last day of the month of date *d*."""
+    if d is None:
+        return None
+    first_next = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first_next - timedelta(days=1)
+
+
+def day_of_month(d: Any) -> Any:
+    """Return the day of the month of date *d* (1 to 31)."""
+    return None if d is None else Decimal(d.day)
+
+
+def weekday(d: Any) -> Any:
+    """Return the ISO weekday of date *d*: 1 for Monday to 7 for Sunday."""
+    return None if d is None else Decimal(d.isoweekday())
+
+
+def episode_start(facts: AccountFacts, lookback: int) -> date | None:
+    """Return the first day of the account's episode, *lookback* days before its due date.
+
+    The episode is about the due date before `AccountFacts.delinquent_since` (or, before
+    anything is overdue, the oldest open due date); steps done from *lookback* days before it
+    (a courtesy step before due) count for it. None: the account has no open invoices.
+    """
+    anchor = (
+        facts.delinquent_since - timedelta(days=1)
+        if facts.delinquent_since is not None
+        else facts.oldest_due
+    )
+    if anchor is None:
+        return None
+    try:
+        return anchor - timedelta(days=lookback)
+    except OverflowError:
+        return date.min
+
+
+def times_done(facts: AccountFacts, step: str, lookback: Decimal) -> Decimal:
+    """Return how often the account-level *step* was done in the account's episode."""
+    start = episode_start(facts, int(lookback))
+    if start is None:
+        return Decimal(0)
+    return Decimal(
+        sum(1 for a in facts.activities if a.step == step and a.invoice is None and a.date >= start)
+    )
+
+
 def has_role(facts: AccountFacts, role: str) -> bool:
     """Return whether the account has a contact with *role*."""
     return bool(facts.contacts_with_role(role))
@@ -288,6 +336,10 @@ NAMESPACE: Final[Mapping[str, Any]] = MappingProxyType(
         "_abs": absolute,
         "_round": round_to,
         "_dayn": days_of,
+        "_eom": end_of_month,
+        "_dom": day_of_month,
+        "_wday": weekday,
+        "_times": times_done,
         "_has": has_role,
         "_eq": eq,
         "_ne": ne,

@@ -65,7 +65,10 @@ _TIMELINE_KEYS = (
     "pause_while",
     "restart_when",
     "on_promise_broken",
+    "on_paid",
     "min_gap",
+    "in_sequence",
+    "by_oldest_invoice",
     "steps",
 )
 _STEP_KEYS = (
@@ -79,6 +82,8 @@ _STEP_KEYS = (
     "unless",
     "every",
     "at_most_every",
+    "at_most",
+    "required",
     "requires_approval_by",
 )
 _PRIORITY_KEYS = ("score", "tiers", "share_of", "capacity", "ties")
@@ -102,6 +107,8 @@ _WORDS: dict[str, re.Pattern[str]] = {
         "date": r"[0-9][0-9-]*",
         "scope": rf"all|segment\s+{_WORD}",
         "resume": rf"resume\s+at\s+{_WORD}",
+        "release": r"release\s+hold",
+        "at_most": r"[0-9][0-9,_.]*\s+times?",
         "gap": rf"{_DAYS}(?:\s+between\s+contacts)?",
         "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day)?",
         "deadline": r"[0-9][0-9,_.]*(?:\s+business\s+days?)?",
@@ -137,6 +144,7 @@ _STEP_VALUES: dict[str, str] = {
     "unless": "a condition",
     "every": "a duration",
     "at_most_every": "a duration",
+    "at_most": "a count such as `3 times`",
     "requires_approval_by": "a role",
 }
 
@@ -398,6 +406,12 @@ class _Translator:
             self.expr(v, "`all` or `segment NAME`", "scope")
         else:
             self.kw(" for all", node)
+        for key, words in (
+            ("in_sequence", "in sequence"),
+            ("by_oldest_invoice", "by oldest invoice"),
+        ):
+            if key in t and self.flag(t[key][1]):
+                self.kw(f", {words}", t[key][0])
         for key, words in (("pause_while", "pause while"), ("restart_when", "restart when")):
             if key in t:
                 k, v = t[key]
@@ -408,6 +422,10 @@ class _Translator:
             k, v = t["on_promise_broken"]
             self.kw("\n  on promise.broken ", k)
             self.expr(v, "`resume at STEP`", "resume")
+        if "on_paid" in t:
+            k, v = t["on_paid"]
+            self.kw("\n  on paid ", k)
+            self.expr(v, "`release hold`", "release")
         if "min_gap" in t:
             k, v = t["min_gap"]
             self.kw("\n  min gap ", k)
@@ -431,13 +449,10 @@ class _Translator:
             k, v = s[key]
             self.kw(" ", k)
             self.expr(v, f"`{key}`", key)
-        if "per_invoice" in s:
-            k, v = s["per_invoice"]
-            flag = _scalar(v, "true or false")
-            if flag not in ("true", "false"):
-                raise _YamlError(v, f"expected true or false, got {flag!r}")
-            if flag == "true":
-                self.kw(" per invoice", k)
+        if "per_invoice" in s and self.flag(s["per_invoice"][1]):
+            self.kw(" per invoice", s["per_invoice"][0])
+        if "required" in s and self.flag(s["required"][1]):
+            self.kw(" required", s["required"][0])
         words = {
             "to": "to",
             "with": "with",
@@ -445,6 +460,7 @@ class _Translator:
             "unless": "unless",
             "every": "every",
             "at_most_every": "at most every",
+            "at_most": "at most",
             "requires_approval_by": "requires approval by",
         }
         for key, kw in words.items():
@@ -452,6 +468,14 @@ class _Translator:
                 k, v = s[key]
                 self.kw(f" {kw} ", k)
                 self.expr(v, _STEP_VALUES[key], key)
+
+    @staticmethod
+    def flag(v: Node) -> bool:
+        """Read a ``true``/``false`` value (a step's ``per_invoice``, a timeline's options)."""
+        flag = _scalar(v, "true or false")
+        if flag not in ("true", "false"):
+            raise _YamlError(v, f"expected true or false, got {flag!r}")
+        return flag == "true"
 
     def channel(self, key: Node, node: Node) -> None:
         self.kw("\nchannel", key)

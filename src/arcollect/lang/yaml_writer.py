@@ -140,6 +140,12 @@ def _timeline(timeline: ast.Timeline, source_name: str) -> dict[str, Any]:
         raise PolicyError([Diagnostic(message, where, source_name)], None)
     if events:
         doc["on_promise_broken"] = f"resume at {events[0].step}"
+    if timeline.on_release:
+        doc["on_paid"] = "release hold"
+    if timeline.in_sequence:
+        doc["in_sequence"] = True
+    if timeline.by_oldest_invoice:
+        doc["by_oldest_invoice"] = True
     if timeline.min_gap is not None:
         doc["min_gap"] = f"{_duration(timeline.min_gap)} between contacts"
     if timeline.steps:
@@ -167,6 +173,10 @@ def _step(step: ast.Step) -> dict[str, Any]:
         doc["every"] = every
     if step.min_interval is not None:
         doc["at_most_every"] = _duration(step.min_interval)
+    if step.max_times is not None:
+        doc["at_most"] = f"{step.max_times} time{'' if step.max_times == 1 else 's'}"
+    if step.required:
+        doc["required"] = True
     if step.approval is not None:
         doc["requires_approval_by"] = step.approval
     return doc
