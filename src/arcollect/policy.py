@@ -28,6 +28,7 @@ from arcollect.domain.account import Account
 from arcollect.engine.actions import DISPUTE_REVIEW, PROMISE_FOLLOW_UP
 from arcollect.engine.model import Plan
 from arcollect.engine.planner import Planner
+from arcollect.engine.timeline import RELEASE_HOLD
 from arcollect.errors import Diagnostic, PolicyError, Problem
 from arcollect.facts import AccountFacts
 from arcollect.lang import ast
@@ -88,13 +89,13 @@ class Policy:
 
         A contact role the policy does not know (`CheckedPolicy.roles`), an activity's
         ``timeline`` naming no timeline of the policy, and an activity's ``step`` naming no step
-        (of its timeline if it names one, else of any; the engine's own ``promise_follow_up``
-        and ``dispute_review`` always count). Paths are the data readers'
+        (of its timeline if it names one, else of any; the engine's own ``promise_follow_up``,
+        ``dispute_review`` and ``release_hold`` always count). Paths are the data readers'
         (``accounts[3].activities[0].step``), in the order of the accounts and their records.
         """
         roles = self.checked.roles
         timelines = {t.name: {s.name for s in t.steps} for t in self.checked.timelines}
-        engine_steps = {PROMISE_FOLLOW_UP, DISPUTE_REVIEW}
+        engine_steps = {PROMISE_FOLLOW_UP, DISPUTE_REVIEW, RELEASE_HOLD}
         every_step = set().union(*timelines.values(), engine_steps)
         problems: list[Problem] = []
         for i, account in enumerate(accounts):

@@ -503,39 +503,47 @@ class _Decision:
             # come: tomorrow the most advanced of them is the stage, taken unless done.
             come = [(i, s) for i, s in account_level if self.has_come(s)]
             come = [(i, s) for i, s in come if self.values.holds(i, s)[0]]
+            best: tuple[date, int] | None = None
+
+            def consider(i: int, s: CheckedStep, when: date | None) -> None:
+                # The first day something comes; on a tie the most advanced step wins. Beyond
+                # the calendar's end: named, without a date.
+                nonlocal best, found
+                when = at(s, when)
+                key = (when, -i) if when is not None else (date.max, i)
+                if best is None or key < best:
+                    best, found = key, (s.name, when)
+
             if come:
                 top, step = come[-1]
                 if step.name not in self.done_steps:
-                    found = (step.name, at(step, self.roll(self.as_of, 1)))
+                    consider(top, step, self.roll(self.as_of, 1))
                 account_level = [(i, s) for i, s in account_level if i > top]
-            best: tuple[date, int] | None = None
-            for i, s in account_level if found[0] is None else ():
+            for i, s in account_level:
                 if s.name in self.done_steps or self.has_come(s):
                     continue
                 if s.anchor == "step" and s.after == planned and planned is not None:
-                    when = self.roll(self.as_of, s.day)
-                else:
-                    raw = self.date_of(s)
-                    if raw is None and s.anchor == "step":  # no date until its predecessor
-                        continue
-                    when = self.roll(raw, 0) if raw is not None else None
-                key = (when or date.max, i)  # beyond the calendar's end: named, without a date
-                if best is None or key < best:
-                    best = key
-                    found = (s.name, at(s, when))
-        if stage is not None and chosen is None:  # the stage is done: a repeat may come sooner
+                    consider(i, s, self.roll(self.as_of, s.day))
+                    continue
+                raw = self.date_of(s)
+                if raw is None and s.anchor == "step":  # no date until its predecessor is done
+                    continue
+                consider(i, s, self.roll(raw, 0) if raw is not None else None)
+        if stage is not None:  # the stage may repeat before the next step comes
             step = stage[1]
-            last = self.last_done(step)
+            today = chosen is not None and chosen.step is step and chosen.invoice is None
+            last = self.as_of if today else self.last_done(step) if chosen is None else None
+            count = self.times_done.get(step.name, 0) + today
             if (
                 last is not None
                 and step.every is not None
-                and self.repeating(step)
-                and not self.exhausted(step)
+                and (step.max_times is None or count < step.max_times)
             ):
                 nxt = last + timedelta(days=step.every)
-                sooner = not self.sequence or found[1] is None or nxt < found[1]
+                when = at(step, self.roll(nxt, 0))
+                sooner = found[0] is None or found[1] is None or (when and when < found[1])
                 if sooner and (step.until is None or (nxt - self.oldest_due).days <= step.until):
-                    return step.name, self.calendar.roll_forward(nxt)
+                    return step.name, when
         return found
 
     def contact_floor(self, chosen: StepDue | None) -> date | None:

@@ -1149,8 +1149,10 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         (
             "an expression",
             "IDENT NUMERAL (",
-            "ISODATE TEXT [ - not true false has count sum any all max min abs round days "
-            "end_of_month day_of_month weekday times",
+            (
+                "ISODATE TEXT [ - not true false has count sum any all max min abs round days "
+                "end_of_month day_of_month weekday times"
+            ),
         ),
         ("an operator", "and or", "+ - * / == != < <= > >= if in not contains between ."),
         ("an arithmetic operator", "+ - * /", ""),
