@@ -474,8 +474,10 @@ class TestChecks:
                 ),
             ),
             (
-                'policy "p"\ntimeline a for all\n  on paid release hold\n'
-                '  step s on due email "x"\n',
+                (
+                    'policy "p"\ntimeline a for all\n  on paid release hold\n'
+                    '  step s on due email "x"\n'
+                ),
                 "timeline `a` has no `hold shipments` step: `on paid release hold` never fires",
             ),
         ],
