@@ -36,15 +36,18 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from arcollect import html_report, load_policy, read_portfolio_document
+from arcollect import html_report, kpi, load_policy, read_portfolio_document
 
 ROOT = Path(__file__).parent.parent
 AS_OF = date(2026, 11, 23)
+POLICY = ROOT / "rules" / "standard.arc"
+PORTFOLIO = ROOT / "examples" / "portfolio.yaml"
 DEADLINE = 30.0  # seconds for a whole browser session; a normal one takes about one
 WIDTH, HEIGHT, SCALE = 1000, 1400, 0.4
 
@@ -78,10 +81,12 @@ class DevTools:
             os.dup2(child_in, 3)
             os.dup2(child_out, 4)
 
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         args = [
             exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
+            "--disable-dev-shm-usage",
             f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}",
             "--remote-debugging-pipe", "about:blank",
         ]  # fmt: skip
@@ -89,7 +94,7 @@ class DevTools:
             args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
             close_fds=False,
             preexec_fn=pipe_fds,  # noqa: PLW1509 - the test starts no threads of its own
         )
@@ -105,14 +110,28 @@ class DevTools:
             left = self._deadline - time.monotonic()
             ready, _, _ = select.select([self._from_browser], [], [], max(left, 0))
             if not ready:
-                pytest.fail(f"Chromium did not answer within {DEADLINE:.0f} s")
+                pytest.fail(f"Chromium did not answer within {DEADLINE:.0f} s{self._tail()}")
             chunk = os.read(self._from_browser, 1 << 16)
             if not chunk:
-                pytest.fail(f"Chromium closed the DevTools pipe (exit {self.proc.poll()})")
+                pytest.fail(
+                    f"Chromium closed the DevTools pipe (exit {self._exit_code()}){self._tail()}"
+                )
             self._buffer += chunk
         message, self._buffer = self._buffer.split(b"\0", 1)
         result: dict[str, Any] = json.loads(message)
         return result
+
+    def _exit_code(self) -> int | None:
+        """Return the browser's exit code once it has exited (None if it has not, in 5 s)."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.proc.wait(timeout=5)
+        return None
+
+    def _tail(self) -> str:
+        """Return the end of what Chromium wrote on stderr, to say why it failed."""
+        self._log.seek(0)
+        text = self._log.read().decode(errors="replace")[-2000:]
+        return f"; its stderr ends:\n{text}" if text else ""
 
     def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
         """Send one command and return its result; events that arrive meanwhile are kept."""
@@ -120,7 +139,12 @@ class DevTools:
         command: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
         if session is not None:
             command["sessionId"] = session
-        os.write(self._to_browser, json.dumps(command).encode() + b"\0")
+        try:
+            os.write(self._to_browser, json.dumps(command).encode() + b"\0")
+        except BrokenPipeError:
+            pytest.fail(
+                f"Chromium closed the DevTools pipe (exit {self._exit_code()}){self._tail()}"
+            )
         while True:
             message = self._read()
             if message.get("id") == self._next_id:
@@ -147,6 +171,7 @@ class DevTools:
             self.proc.wait()
         os.close(self._to_browser)
         os.close(self._from_browser)
+        self._log.close()
 
 
 #: What the page's DOM shows, asked of the browser once the page has loaded.
@@ -279,8 +304,8 @@ def exe() -> str:
 @pytest.fixture(scope="module")
 def report_visit(exe: str, tmp_path_factory: pytest.TempPathFactory) -> Visit:
     """Chromium's visit of the report of the bundled policy and portfolio on 2026-11-23."""
-    policy = load_policy(ROOT / "rules" / "standard.arc")
-    doc = read_portfolio_document(ROOT / "examples" / "portfolio.yaml")
+    policy = load_policy(POLICY)
+    doc = read_portfolio_document(PORTFOLIO)
     page = tmp_path_factory.mktemp("report") / "report.html"
     page.write_text(
         html_report(policy, doc.accounts, as_of=AS_OF, company=doc.company), encoding="utf-8"
@@ -312,7 +337,10 @@ class TestReportInChromium:
         """The rendered DOM holds every section, the EUR KPI cells and C-1001's review row."""
         dom = report_visit.dom
         assert dom["sections"] == ["kpis", "aging", "worklist", "not-planned", "documents"]
-        assert dom["kpis"]["dso/EUR"] == "80.1"
+        eur = kpi.report(read_portfolio_document(PORTFOLIO).accounts, AS_OF).get("EUR")
+        assert eur.dso is not None
+        assert dom["kpis"]["dso/EUR"] == format(eur.dso.quantize(Decimal("0.1")), "f")
+        assert dom["kpis"]["accounts/EUR"] == str(eur.accounts)
         assert dom["kpis"]["dso/GBP"] == "-"
         assert dom["collectors"] == ["Lena Vogt (1)"]
         assert ["1", "C-1001", "Acme GmbH", "dispute_review [INV-2]", "review", "internal"] in (
@@ -363,6 +391,17 @@ class TestChromiumLookup:
 
 
 class TestHarness:
+    def test_browser_that_dies_is_reported(self, tmp_path: Path) -> None:
+        """A browser that exits at once fails the test with its exit code and its stderr."""
+        fake = tmp_path / "chromium"
+        fake.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n", encoding="utf-8")
+        fake.chmod(0o755)
+        with pytest.raises(pytest.fail.Exception) as failed:
+            Visit(str(fake), tmp_path / "page.html")
+        assert str(failed.value) == (
+            "Chromium closed the DevTools pipe (exit 3); its stderr ends:\ncannot open display\n"
+        )
+
     def test_sees_errors_and_requests(self, exe: str, tmp_path: Path) -> None:
         """A page with a throwing script, a console error and a remote image is caught at each."""
         page = tmp_path / "bad.html"
