@@ -505,7 +505,7 @@ class KpiReport:
                 "KpiReport.to_pandas needs pandas: pip install 'arcollect[pandas]'"
             ) from None
         records = self.to_records(typed=True)
-        frame = pd.DataFrame(records, columns=list(records[0]) if records else self._columns())
+        frame = pd.DataFrame(records, columns=list(records[0]) if records else self.columns())
         frame["as_of"] = pd.to_datetime(frame["as_of"])
         for column in ("currency", "group"):
             if column in frame:
@@ -515,8 +515,12 @@ class KpiReport:
                 frame[column] = frame[column].astype("int64")
         return frame
 
-    def _columns(self) -> list[str]:
-        """Return the keys of `to_records`' dicts, also when there are none (no accounts)."""
+    def columns(self) -> list[str]:
+        """Return the keys of `to_records`' dicts, in order, also when there are none.
+
+        >>> report([], date(2026, 3, 31), buckets=[30]).columns()[-4:]
+        ['aging[1-30]', 'share[1-30]', 'aging[over 30]', 'share[over 30]']
+        """
         labels = ["current"] + [
             _aging_label(low + 1, high)
             for low, high in zip((0, *self.buckets), (*self.buckets, None), strict=True)
