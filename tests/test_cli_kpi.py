@@ -105,6 +105,25 @@ class TestKpiCommand:
             "EUR", "EUR", "(none)", "EUR", "Lena", "Vogt", "GBP", "GBP", "(none)",
         ]  # fmt: skip
 
+    def test_notes_on_stderr_for_json_and_csv(self, csv_path: Path) -> None:
+        """With --format json or csv the report's notes go to stderr, the data alone to stdout."""
+        notes = kpi.report(parse_ibm_csv(ibm_csv_text()), DAY, 7).notes
+        expected = "".join(f"note: {name}: {text}\n" for name, text in notes.items())
+        for fmt in ("json", "csv"):
+            result = run("kpi", str(csv_path), "--as-of", AS_OF, "--period", "7", "--format", fmt)
+            assert (result.returncode, result.stderr) == (0, expected)
+            assert "note:" not in result.stdout
+        table = run("kpi", str(csv_path), "--as-of", AS_OF, "--period", "7")
+        assert (table.stderr, table.stdout.endswith(expected)) == ("", True)
+
+    def test_csv_of_no_accounts_has_the_header(self, tmp_path: Path) -> None:
+        """A portfolio without accounts gives a CSV of the full header and no rows."""
+        empty = tmp_path / "empty.yaml"
+        empty.write_text("accounts: []\n", encoding="utf-8")
+        result = run("kpi", str(empty), "--as-of", AS_OF, "--format", "csv")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == ",".join(kpi.report([], DAY).columns()) + "\n"
+
     def test_by_without_policy(self, csv_path: Path) -> None:
         """--by segment without --policy is a usage error."""
         result = run("kpi", str(csv_path), "--as-of", AS_OF, "--by", "segment")

@@ -403,3 +403,76 @@ class TestReport:
         assert "&lt;b&gt;" in page
         assert "<b>" not in page
         assert "<details><summary>dso</summary>period method" in page
+
+
+class TestPeriodWindows:
+    """The 30-day-month variants on periods that are not whole 30-day months."""
+
+    ACCT = Account(
+        "C",
+        "EUR",
+        invoices=[_inv("I1", date(2026, 1, 5), 900), _inv("I2", date(2026, 2, 20), 600)],
+        payments=[Payment(date(2026, 3, 1), Money(300, "EUR"), applies_to=["I1"])],
+    )
+    DAY = date(2026, 3, 31)
+    SHORT = "not computed: the 7-day period is shorter than the 30-day month it averages over"
+
+    def test_shorter_than_a_month_says_so(self) -> None:
+        """Under 30 days the monthly variants are None and each variant's note says why."""
+        rep = kpi.report([self.ACCT], self.DAY, 7)
+        fig = rep.get("EUR")
+        assert (fig.dso_average, fig.cei_monthly) == (None, None)
+        assert fig.dso_countback is not None
+        assert rep.notes == {
+            "dso_average": self.SHORT,
+            "dso_countback": (
+                "counts 30-day months of sales back from the end of the period, beyond the "
+                "7-day period"
+            ),
+            "cei_monthly": self.SHORT,
+        }
+
+    def test_notes_in_the_table_and_html(self) -> None:
+        """The text table ends with one line per note; the notebook HTML shows them too."""
+        rep = kpi.report([self.ACCT], self.DAY, 7)
+        lines = rep.render().splitlines()
+        assert lines[-3:] == [f"note: {name}: {text}" for name, text in rep.notes.items()]
+        assert f"<p>dso_average: {self.SHORT}</p>" in rep._repr_html_()
+
+    def test_whole_months_have_no_note(self) -> None:
+        """A period of whole 30-day months needs no note, and CRF's CEI divides by their count."""
+        rep = kpi.report([self.ACCT], self.DAY, 90)
+        fig = rep.get("EUR")
+        assert rep.notes == {}
+        assert "note:" not in rep.render()
+        assert fig.cei_monthly == kpi.cei(
+            fig.beginning_receivables, fig.credit_sales, fig.receivables, fig.current, months=3
+        )
+
+    def test_part_month_averages_its_sales_per_30_days(self) -> None:
+        """Over 45 days the monthly CEI takes 30 days of average sales, not all 45 as one month."""
+        rep = kpi.report([self.ACCT], self.DAY, 45)
+        fig = rep.get("EUR")
+        with decimal.localcontext(MONEY_CONTEXT):
+            monthly = fig.credit_sales.amount * 30 / 45
+        assert fig.cei_monthly == kpi.cei(
+            fig.beginning_receivables, monthly, fig.receivables, fig.current
+        )
+        assert fig.cei_monthly != fig.cei
+        assert rep.notes == {
+            "dso_average": (
+                "over the last 30 days (1 whole 30-day month), not the whole 45-day period"
+            )
+        }
+
+    def test_series_february(self) -> None:
+        """A series' February (28 days) carries the short-period notes."""
+        reps = kpi.series([self.ACCT], [date(2026, 1, 31), date(2026, 2, 28)])
+        assert reps[1].notes["cei_monthly"] == (
+            "not computed: the 28-day period is shorter than the 30-day month it averages over"
+        )
+        assert reps[0].notes == {
+            "dso_average": (
+                "over the last 30 days (1 whole 30-day month), not the whole 31-day period"
+            )
+        }

@@ -53,3 +53,14 @@ class TestKpiReportToPandas:
         assert str(info.value) == (
             "KpiReport.to_pandas needs pandas: pip install 'arcollect[pandas]'"
         )
+
+    def test_empty_report_has_the_columns_and_dtypes(self) -> None:
+        """A report of no accounts is an empty frame with a full report's columns and dtypes."""
+        accounts = parse_ibm_csv(ibm_csv_text())
+        for buckets in ((30, 60, 90, 120), (10, 45)):
+            full = kpi.report(accounts, date(2013, 12, 2), buckets=buckets).to_pandas()
+            empty = kpi.report([], date(2013, 12, 2), buckets=buckets).to_pandas()
+            assert len(empty) == 0
+            assert list(empty.columns) == list(full.columns)
+            assert [str(t) for t in empty.dtypes] == [str(t) for t in full.dtypes]
+        assert "aging[11-45]" in empty.columns

@@ -211,6 +211,15 @@ class TestHtmlReport:
         assert not [t for t, _ in page.tags if t == "script"]
         assert any(r[1:3] == ["C-1001", evil] for r in page.rows)
 
+    def test_short_period_notes(self) -> None:
+        """Over a period shorter than a month, the KPI section gives the report's notes."""
+        text = html_report(POLICY, DOC.accounts, as_of=AS_OF, period_days=7)
+        notes = kpi.report(DOC.accounts, AS_OF, 7).notes
+        assert list(notes) == ["dso_average", "dso_countback", "cei_monthly"]
+        for name, note in notes.items():
+            assert f'<p class="note" data-kpi="{name}">{name}: {note}</p>' in text
+        assert '<p class="note"' not in PAGE_TEXT
+
     def test_empty_portfolio(self) -> None:
         """No accounts: every section is there and says it is empty."""
         text = html_report(POLICY, [], as_of=AS_OF)

@@ -545,13 +545,16 @@ def _kpi(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         records = rep.to_records()
         out = io.StringIO()
-        fields = list(records[0]) if records else ["as_of", "period_days"]
+        fields = rep.columns()
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in records)
         sys.stdout.write(out.getvalue())
     else:
-        sys.stdout.write(rep.render())
+        sys.stdout.write(rep.render())  # the notes are its last lines
+    if args.format in {"json", "csv"}:
+        for name, text in rep.notes.items():
+            print(f"note: {name}: {text}", file=sys.stderr)
     return EXIT_OK
 
 

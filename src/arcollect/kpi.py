@@ -37,7 +37,7 @@ import decimal
 import html
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias, TypeVar, cast
@@ -49,7 +49,14 @@ from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.engine.model import decimal_text
 from arcollect.errors import ArcollectError, CurrencyMismatchError, DataError
-from arcollect.facts import DEFAULT_AGING_BOUNDS, AccountFacts, PromiseFacts, PromiseStatus, facts
+from arcollect.facts import (
+    DEFAULT_AGING_BOUNDS,
+    AccountFacts,
+    PromiseFacts,
+    PromiseStatus,
+    _aging_label,
+    facts,
+)
 
 __all__ = [
     "NO_COLLECTOR",
@@ -456,12 +463,19 @@ class KpiReport:
 
     *figures* holds one `KpiFigures` per currency (``group`` None: all its accounts) and, when
     grouped, one per currency and group after it. Currencies are never summed together.
+    *buckets* are the aging bounds the figures were computed with. *notes* says, by KPI name,
+    where a variant's window does not fit the period: a period shorter than the 30-day month
+    that `dso_average` and `cei_monthly` average over leaves them None, and the countback
+    counts 30-day months beyond it; a period that is not a whole number of 30-day months
+    gives a `dso_average` over the whole months only.
     """
 
     as_of: date
     period_days: int
     start: date
     figures: tuple[KpiFigures, ...]
+    buckets: tuple[int, ...] = DEFAULT_AGING_BOUNDS
+    notes: Mapping[str, str] = attrs.field(factory=dict, hash=False)
 
     def get(self, currency: str, group: str | None = None) -> KpiFigures:
         """Return the figures of *currency* (and *group*)."""
@@ -491,7 +505,7 @@ class KpiReport:
                 "KpiReport.to_pandas needs pandas: pip install 'arcollect[pandas]'"
             ) from None
         records = self.to_records(typed=True)
-        frame = pd.DataFrame(records, columns=list(records[0]) if records else ["as_of"])
+        frame = pd.DataFrame(records, columns=list(records[0]) if records else self.columns())
         frame["as_of"] = pd.to_datetime(frame["as_of"])
         for column in ("currency", "group"):
             if column in frame:
@@ -501,8 +515,25 @@ class KpiReport:
                 frame[column] = frame[column].astype("int64")
         return frame
 
+    def columns(self) -> list[str]:
+        """Return the keys of `to_records`' dicts, in order, also when there are none.
+
+        >>> report([], date(2026, 3, 31), buckets=[30]).columns()[-4:]
+        ['aging[1-30]', 'share[1-30]', 'aging[over 30]', 'share[over 30]']
+        """
+        labels = ["current"] + [
+            _aging_label(low + 1, high)
+            for low, high in zip((0, *self.buckets), (*self.buckets, None), strict=True)
+        ]
+        amounts = ("receivables", "open", "current", "overdue", "beginning_receivables")
+        return [
+            "as_of", "period_days", "currency", "group", "accounts", *amounts, "credit_sales",
+            *KPI_VARIANTS, "promises_judged",
+            *(key for label in labels for key in (f"aging[{label}]", f"share[{label}]")),
+        ]  # fmt: skip
+
     def render(self) -> str:
-        """Return the report as a text table: one column per currency (and group)."""
+        """Return the report as a text table: one column per currency (and group), then notes."""
         cols = [f"{f.currency}" + (f" {f.group}" if f.group else "") for f in self.figures]
         rows: list[list[str]] = [["", *cols]]
         rows.append(["accounts", *(str(f.accounts) for f in self.figures)])
@@ -531,6 +562,7 @@ class KpiReport:
             ).rstrip()
             for r in rows
         ]
+        lines += [f"note: {name}: {text}" for name, text in self.notes.items()]
         return "\n".join(lines) + "\n"
 
     def __repr__(self) -> str:
@@ -572,6 +604,7 @@ class KpiReport:
             )
             out.append(f"<tr><th>aging {esc(label)}</th>{cells}</tr>")
         out.append("</tbody></table>")
+        out += [f"<p>{esc(name)}: {esc(text)}</p>" for name, text in self.notes.items()]
         return "".join(out)
 
 
@@ -687,7 +720,9 @@ def _figures(  # noqa: PLR0917 - a private helper called twice, with every argum
                 lambda: average_days_delinquent(ar, current, period_sales, period_days)
             ),
             cei=_safe(lambda: cei(begin, period_sales, ar, current)),
-            cei_monthly=_safe(lambda: cei(begin, period_sales, ar, current, months=months))
+            # The period's sales per 30 days: a period of whole months divides by their number
+            # (the CRF's form), any other by its exact length in 30-day months.
+            cei_monthly=_safe(lambda: cei(begin, period_sales * _MONTH / period_days, ar, current))
             if months
             else None,
             percent_current=_safe(lambda: percent_current(current, open_total)),
@@ -775,7 +810,36 @@ def report(
                 if key is not None:
                     groups[str(key)].append(a)
             figures += [_figures(currency, g, groups[g], as_of, n, bounds) for g in sorted(groups)]
-    return KpiReport(as_of, n, as_of - timedelta(days=n - 1), tuple(figures))
+    return KpiReport(
+        as_of, n, as_of - timedelta(days=n - 1), tuple(figures), bounds, _window_notes(n)
+    )
+
+
+def _window_notes(period_days: int) -> dict[str, str]:
+    """Say, by KPI name, where a 30-day-month variant's window does not fit the period."""
+    months, rest = divmod(period_days, _MONTH)
+    if not months:
+        short = (
+            f"not computed: the {period_days}-day period is shorter than the 30-day month "
+            "it averages over"
+        )
+        return {
+            "dso_average": short,
+            "dso_countback": (
+                f"counts 30-day months of sales back from the end of the period, beyond the "
+                f"{period_days}-day period"
+            ),
+            "cei_monthly": short,
+        }
+    if rest:
+        whole = "1 whole 30-day month" if months == 1 else f"{months} whole 30-day months"
+        return {
+            "dso_average": (
+                f"over the last {months * _MONTH} days ({whole}), not the whole "
+                f"{period_days}-day period"
+            )
+        }
+    return {}
 
 
 def series(

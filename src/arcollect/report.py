@@ -113,7 +113,12 @@ def _kpi_section(rep: kpi.KpiReport) -> str:
             )
             + "</tr>"
         )
-    out.append("</tbody></table></section>")
+    out.append("</tbody></table>")
+    out += [
+        f'<p class="note" data-kpi="{_esc(name)}">{_esc(name)}: {_esc(text)}</p>'
+        for name, text in rep.notes.items()
+    ]
+    out.append("</section>")
     return "".join(out)
 
 
