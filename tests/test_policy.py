@@ -96,7 +96,7 @@ class TestWarnings:
     def test_channel_without_otherwise(self) -> None:
         """A channel section without `otherwise` is accepted with a warning."""
         policy = parse_policy(
-            'policy "t"\n  currency EUR\ntimeline t for all\n  step s 1 day past due call\n'
+            'policy "t"\n  currency EUR\ntimeline t for all\n  step s 1 day past due email "x"\n'
             "channel\n  call when overdue > 5 EUR\n",
             name="t.arc",
         )

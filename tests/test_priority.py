@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from arcollect import load_policy, parse_policy
-from arcollect.testing import account, contact, invoice, payment
+from arcollect.testing import account, activity, contact, invoice, payment, promise
 
 ROOT = Path(__file__).parent.parent
 AS_OF = date(2026, 11, 23)
@@ -88,6 +88,43 @@ priority
         assert plan.actions[1].explanation[-2:] == (
             "capacity 1 calls per day reached (call #2)",
             "priority 100",
+        )
+
+
+    def test_a_promise_follow_up_is_never_deferred_past_its_date(self) -> None:
+        """Follow-ups on a promise's date take the capacity first; other calls are deferred.
+
+        The lower-priority account's follow-up stays on its promised date; the higher-priority
+        account's ordinary call moves to the next business day.
+        """
+        policy = parse_policy(
+            """
+policy "Cap" version 1
+  currency EUR
+timeline t for all
+  pause while promise.active
+  step first_call 1 day past due call
+priority
+  score overdue / 1 EUR
+  capacity 1 calls per day
+""",
+            name="cap.arc",
+        )
+        big = account(contact("X", "billing"), invoice("900 EUR", due="2026-11-01"), id="C-big")
+        promised = account(
+            contact("Y", "billing"),
+            invoice("100 EUR", due="2026-10-01"),
+            activity("2026-10-02", "call", step="first_call"),
+            promise("100 EUR", due="2026-11-30", made="2026-11-20"),
+            id="C-promise",
+        )
+        plan = policy.plan([big, promised], as_of=date(2026, 11, 30))
+        assert [(a.account, a.step, a.due, a.deferred) for a in plan.actions] == [
+            ("C-big", "first_call", date(2026, 12, 1), True),
+            ("C-promise", "promise_follow_up", date(2026, 11, 30), False),
+        ]
+        assert plan.actions[0].explanation[-2] == (
+            "capacity 1 calls per day reached (call #2): moved to 2026-12-01"
         )
 
 

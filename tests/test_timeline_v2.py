@@ -606,3 +606,39 @@ def test_the_forecast_is_what_the_next_days_bring(
             state = plan.state(acct.id)
             announced = (day, state.next_step, state.next_date)
         acct = _log(acct, plan, day)
+
+
+class TestChannelFor:
+    TEXT = """policy "p"
+timeline t for all
+  step s 1 day past due letter "final_demand"
+channel for email, letter
+  call  when overdue > 10 EUR
+  email otherwise
+"""
+
+    def test_the_rules_reroute_the_actions_named(self) -> None:
+        """`channel for email, letter` lets the rules turn a letter step into a call."""
+        acct = account(invoice("100 EUR", due="2026-01-01"))
+        plan = _policy(self.TEXT).plan([acct], as_of=date(2026, 1, 5))
+        assert [(a.step, a.channel) for a in plan.actions] == [("s", "call")]
+
+    def test_by_default_only_email_and_sms_are_rerouted(self) -> None:
+        """Without `for`, a letter step keeps its channel, and the checker says the rules
+        never apply in a policy with no e-mail or sms step.
+        """
+        policy = _policy(self.TEXT.replace(" for email, letter", ""))
+        acct = account(invoice("100 EUR", due="2026-01-01"))
+        plan = policy.plan([acct], as_of=date(2026, 1, 5))
+        assert [(a.step, a.channel) for a in plan.actions] == [("s", "letter")]
+        assert [w.message for w in policy.warnings] == [
+            "the channel rules re-route email, sms steps, and no step is one: they never apply"
+        ]
+
+    def test_round_trips(self) -> None:
+        """`channel for` formats, and its YAML spelling (`- for: ...`) reads back the same."""
+        policy = _policy(self.TEXT)
+        assert "channel for email, letter\n" in format_policy(policy.tree)
+        yaml_text = to_yaml(policy.tree)
+        assert "- for: email, letter\n" in yaml_text
+        assert parse_policy(yaml_text, name="t.yaml").tree == policy.tree

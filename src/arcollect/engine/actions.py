@@ -157,7 +157,7 @@ class _Dresser:
         """Return the channel for *action*, why, and the index of the rule that chose it."""
         if not action.is_contact:
             return PlanChannel.INTERNAL, [], None
-        if not action.channel_ruled or not self.policy.channel_rules:
+        if action not in self.policy.checked.channel_actions or not self.policy.channel_rules:
             return PlanChannel(action.value), [], None
         if self._channel is None:  # the rules read the account, not the step: decide once
             self._channel = self._ruled_channel(action)

@@ -9,7 +9,9 @@ the tier measure; it needs nothing but the account. The portfolio part (`order`)
 - the **order**: priority score (highest first), the ``ties by`` keys, the account id, then within
   an account follow-ups, reviews and steps in timeline order. Total and deterministic;
 - **capacity**: calls beyond ``capacity N calls per day`` move to the next business day, marked
-  ``deferred``.
+  ``deferred``. The follow-up calls of promises due today are exempt: they are never moved past
+  the promised date, and they take the day's capacity first (the other calls get what is left,
+  in the plan's order).
 
 An absent score (a fact it reads has no value for the account, such as ``days_since_payment`` for
 an account that never paid) counts as 0, and the account's notes say so; absent ``ties by`` keys
@@ -27,7 +29,7 @@ from typing import Any
 import attrs
 
 from arcollect.domain.money import Money
-from arcollect.engine.actions import Candidate
+from arcollect.engine.actions import Candidate, Source
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.explain import Part
 from arcollect.engine.model import PlannedAction, decimal_text
@@ -145,13 +147,20 @@ def order(
     """Put every candidate action in the plan's total order, and apply the call capacity."""
     ranked = sorted(candidates, key=lambda sc: (sc[0].sort_key, sc[1].rank))
     capacity = priority.capacity
-    calls = 0
+    # Follow-ups of promises due today are never deferred past the promised date: they take
+    # the day's capacity first, the other calls what is left, in the plan's order.
+    calls = sum(1 for _, c in ranked if c.source is Source.PROMISE and c.action.channel == "call")
     out = []
     for s, c in ranked:
         act = c.action
         deferred, due = False, act.due
         why: list[Part] = []
-        if act.channel == "call":
+        if act.channel == "call" and c.source is Source.PROMISE:
+            if capacity is not None and calls > capacity:
+                why.append(
+                    f"capacity {capacity} calls per day: a promise's follow-up is not deferred"
+                )
+        elif act.channel == "call":
             calls += 1
             if capacity is not None and calls > capacity:
                 deferred = True

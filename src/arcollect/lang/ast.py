@@ -607,9 +607,14 @@ class ChannelRule(Node):
 
 @attrs.frozen(kw_only=True)
 class ChannelBlock(Node):
-    """The ``channel`` section: its rules in order."""
+    """The ``channel`` section: its rules in order.
+
+    ``applies_to`` are the step actions the rules re-route (``channel for email, sms, letter``);
+    empty when the section does not say, which means e-mail and sms steps.
+    """
 
     rules: tuple[ChannelRule, ...]
+    applies_to: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

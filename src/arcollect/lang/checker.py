@@ -1056,6 +1056,7 @@ class _Checker:
             expects=tree.expects,
             roles=self.roles,
             payment_deadline_days=h.deadline,
+            channel_actions=self.channel_actions(timelines),
             warnings=tuple(sorted(self.diagnostics, key=_order)),
             source=self.source,
             source_name=self.source_name,
@@ -1239,6 +1240,32 @@ class _Checker:
             approval=s.approval,
             span=s.span,
         )
+
+    def channel_actions(self, timelines: tuple[CheckedTimeline, ...]) -> frozenset[ActionKind]:
+        """Return the step actions the channel rules re-route; warn when no step is one."""
+        block = self.tree.channel
+        default = frozenset({ActionKind.EMAIL, ActionKind.SMS})
+        if block is None:
+            return default
+        kinds = default
+        if block.applies_to:
+            kinds = frozenset(ActionKind(w) for w in block.applies_to if w in CHANNELS)
+            for word in block.applies_to:
+                if word not in CHANNELS:
+                    self.error(
+                        self.locate(block.span, word),
+                        f"`channel for {word}`: not an action a channel rule can re-route",
+                        hint=_hint(word, CHANNELS),
+                    )
+        steps = [s for t in timelines for s in t.steps]
+        if steps and block.rules and not any(s.action in kinds for s in steps):
+            said = ", ".join(sorted(kinds))
+            self.warn(
+                block.span,
+                f"the channel rules re-route {said} steps, and no step is one: they never apply",
+                hint="name the actions they re-route, e.g. `channel for email, sms, letter`",
+            )
+        return kinds
 
     def channel(self) -> tuple[CheckedChannelRule, ...]:
         block = self.tree.channel

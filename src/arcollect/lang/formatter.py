@@ -306,7 +306,8 @@ def _action(action: ast.Action) -> str:
 
 def _channel(block: ast.ChannelBlock) -> list[_Line]:
     width = max((len(r.channel) for r in block.rules), default=0)
-    lines = [_plain("channel", block.span.line)]
+    head = "channel" + (f" for {', '.join(block.applies_to)}" if block.applies_to else "")
+    lines = [_plain(head, block.span.line)]
     for rule in block.rules:
         if rule.condition is None:
             lines.append(_plain(f"  {rule.channel.ljust(width)} otherwise", rule.span.line))

@@ -348,6 +348,9 @@ class CheckedPolicy:
     #: The payment deadline correspondence names, in business days after its date
     #: (``deadline N business days``; None: the letters' default).
     payment_deadline_days: int | None = None
+    #: The step actions the channel rules re-route (``channel for ...``; e-mail and sms unless
+    #: the section says otherwise).
+    channel_actions: frozenset[ActionKind] = frozenset({ActionKind.EMAIL, ActionKind.SMS})
     warnings: tuple[Diagnostic, ...] = ()
     source: str = attrs.field(default="", eq=False, repr=False)
     source_name: str = attrs.field(default="<policy>", eq=False)

@@ -641,7 +641,15 @@ class _Builder(Transformer[Token, Any]):
     # ---------------------------------------------------------------- channel and priority
 
     def channel(self, children: list[Any]) -> ast.ChannelBlock:
-        return ast.ChannelBlock(rules=tuple(children[1:]), span=_span(children))
+        applies: tuple[str, ...] = ()
+        if isinstance(children[1], _Part) and children[1].kind == "channel_for":
+            applies = children[1].value
+        rules = tuple(c for c in children[1:] if isinstance(c, ast.ChannelRule))
+        return ast.ChannelBlock(rules=rules, applies_to=applies, span=_span(children))
+
+    def channel_for(self, children: list[Any]) -> _Part:
+        words = tuple(c.value for c in children[1:] if isinstance(c, _Part))
+        return _Part("channel_for", words, _span(children))
 
     def channel_word(self, children: list[Any]) -> _Part:
         return _Part("channel", children[0].value, _span(children))

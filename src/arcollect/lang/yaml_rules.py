@@ -113,6 +113,7 @@ _WORDS: dict[str, re.Pattern[str]] = {
         "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day)?",
         "deadline": r"[0-9][0-9,_.]*(?:\s+business\s+days?)?",
         "otherwise": r"otherwise",
+        "channel_for": rf"{_WORD}(?:\s*,\s*{_WORD})*",
     }.items()
 }
 
@@ -479,8 +480,12 @@ class _Translator:
 
     def channel(self, key: Node, node: Node) -> None:
         self.kw("\nchannel", key)
-        for item in _items(node, "`channel`"):
+        for i, item in enumerate(_items(node, "`channel`")):
             rules = self.mapping(item, (), "a channel rule")
+            if i == 0 and "for" in rules:  # `- for: email, sms, letter`: what the rules re-route
+                k, v = rules.pop("for")
+                self.kw(" for ", k)
+                self.expr(v, "step actions such as `email, sms`", "channel_for")
             for k, v in rules.values():
                 self.kw("\n  ", k)
                 self.expr(k, "a channel", "word")

@@ -53,7 +53,8 @@ def to_yaml(tree: ast.PolicyFile, *, source_name: str = "<policy>") -> str:
     if tree.timelines:
         doc["timelines"] = [_timeline(t, source_name) for t in tree.timelines]
     if tree.channel is not None:
-        doc["channel"] = [
+        applies = [{"for": ", ".join(tree.channel.applies_to)}] if tree.channel.applies_to else []
+        doc["channel"] = applies + [
             {r.channel: "otherwise" if r.condition is None else format_expr(r.condition)}
             for r in tree.channel.rules
         ]
