@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from arcollect.expect import run_expects
 from arcollect.lang.schema import FACTS, INVOICE_FIELDS
 from arcollect.policy import parse_policy
 
@@ -51,6 +52,13 @@ def test_example_policies_check(source: str) -> None:
     """Every complete example policy of the reference parses and checks without warnings."""
     policy = parse_policy(source, name="language.md")
     assert policy.warnings == ()
+
+
+@pytest.mark.parametrize("source", arc_policies(), ids=lambda s: s.splitlines()[0])
+def test_example_policy_tests_pass(source: str) -> None:
+    """Every `expect` block of the reference's example policies passes."""
+    report = run_expects(parse_policy(source, name="language.md"))
+    assert [(c.name, c.failures) for c in report.cases if not c.passed] == []
 
 
 def test_reference_has_example_policies() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import decimal
 import operator
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from arcollect.engine.model import Plan
 from arcollect.errors import DataError
 from arcollect.facts import facts
 from arcollect.lang import ast
+from arcollect.lang.runtime import end_of_month
 
 if TYPE_CHECKING:
     from arcollect.policy import Policy
@@ -173,9 +174,20 @@ def _with_done_steps(base: Account, done: list[str], block: ast.Expect, policy: 
         else (f.oldest_due or block.as_of)
     )
     activities = list(base.activities)
+    logged: dict[str, date] = {}
     for name in done:
         step = own.get(name) or anywhere[name]
-        when = min(anchor + timedelta(days=step.day), block.as_of - timedelta(days=1))
+        offset = timedelta(days=step.day)
+        if step.anchor == "due_eom":
+            day = end_of_month(anchor + offset)
+        elif step.anchor == "issue" and f.invoices:
+            day = f.invoices[0].issued + offset
+        elif step.anchor == "step":  # after its predecessor, as logged on this line or before
+            day = logged.get(step.after or "", anchor) + offset
+        else:
+            day = anchor + offset
+        when = min(day, block.as_of - timedelta(days=1))
+        logged[name] = when
         activities.append(
             Activity(
                 when,

@@ -16,10 +16,11 @@ The keys (see docs/language.md, "YAML rule files")::
 
     policy, version, currency, locale, calendar: {days, holidays}, timezone, roles: [ROLE],
     let: {NAME: EXPR}, segments: {NAME: EXPR},
-    timelines: [{name, for, pause_while, restart_when, on_promise_broken, min_gap, steps: [
-        {name, at, do, per_invoice, to, with, when, unless, every, at_most_every,
-         requires_approval_by}]}],
-    channel: [{CHANNEL: EXPR | otherwise}],
+    timelines: [{name, for, in_sequence, by_oldest_invoice, pause_while, restart_when,
+        on_promise_broken, on_paid, min_gap, steps: [
+        {name, at, do, per_invoice, to, with, when, unless, every, at_most, at_most_every,
+         required, requires_approval_by}]}],
+    channel: [{for: ACTIONS}?, {CHANNEL: EXPR | otherwise}],
     priority: {score, tiers: {NAME: PERCENT}, share_of (default overdue), capacity, ties: [KEY]},
     expect: [{name, as_of, account, then}]
 """
