@@ -90,7 +90,6 @@ priority
             "priority 100",
         )
 
-
     def test_a_promise_follow_up_is_never_deferred_past_its_date(self) -> None:
         """Follow-ups on a promise's date take the capacity first; other calls are deferred.
 

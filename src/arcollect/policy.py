@@ -27,7 +27,7 @@ from arcollect._suggest import did_you_mean
 from arcollect.domain.account import Account
 from arcollect.engine.actions import DISPUTE_REVIEW, PROMISE_FOLLOW_UP
 from arcollect.engine.model import Plan
-from arcollect.engine.planner import Planner
+from arcollect.engine.planner import PartialPlan, Planner
 from arcollect.engine.timeline import RELEASE_HOLD
 from arcollect.errors import Diagnostic, PolicyError, Problem
 from arcollect.facts import AccountFacts
@@ -76,6 +76,17 @@ class Policy:
         """The checker's warnings."""
         return self.checked.warnings
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle by source (or syntax tree): a process compiles each policy once.
+
+        The compiled functions cannot be pickled; a `Policy` travels as the text it was read
+        from (its syntax tree, if it has none) and is checked and compiled again where it is
+        unpickled, once per process (`_rebuild` keeps what it built).
+        """
+        if self.checked.source:
+            return (_rebuild, (self.checked.source, self.checked.source_name, None))
+        return (_rebuild, ("", self.checked.source_name, self.tree))
+
     def plan(self, accounts: Iterable[Account], *, as_of: date) -> Plan:
         """Return the plan for *accounts* on *as_of*: actions in order, and every state.
 
@@ -83,6 +94,19 @@ class Policy:
         whatever the order of the accounts or of their records.
         """
         return self.planner.plan(accounts, as_of)
+
+    def plan_partition(self, accounts: Iterable[Account], *, as_of: date) -> PartialPlan:
+        """Run the per-account phase of `plan` over a share of the portfolio.
+
+        Partition the portfolio by account, plan each share anywhere (a `PartialPlan` and the
+        `Policy` both pickle), and `combine` the shares: the result is `plan` of the whole,
+        byte for byte. See docs/scale.md.
+        """
+        return self.planner.partition(accounts, as_of)
+
+    def combine(self, partials: Iterable[PartialPlan]) -> Plan:
+        """Run the global phase of `plan` (tiers, order, call capacity) over all the shares."""
+        return self.planner.combine(partials)
 
     def validate(self, accounts: Iterable[Account]) -> tuple[Problem, ...]:
         """Return what in *accounts* this policy does not know, as warnings (never raised).
@@ -145,6 +169,20 @@ def _unknown(what: str, word: str, known: Iterable[str], where: str = "") -> str
     message = f"unknown {what} {word!r}{where}"
     hint = did_you_mean(word, known)
     return f"{message}; {hint}" if hint else message
+
+
+_REBUILT: dict[tuple[str, str], Policy] = {}
+
+
+def _rebuild(source: str, source_name: str, tree: ast.PolicyFile | None) -> Policy:
+    """Unpickle a `Policy`: parse, check and compile it, once per process for one source."""
+    if tree is not None:
+        return Policy.from_tree(tree, source_name=source_name)
+    key = (source_name, source)
+    found = _REBUILT.get(key)
+    if found is None:
+        found = _REBUILT[key] = parse_policy(source, name=source_name)
+    return found
 
 
 def parse_policy(text: str | bytes, *, name: str = "<policy>") -> Policy:

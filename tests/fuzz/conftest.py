@@ -95,7 +95,7 @@ def fuzz_seed_value(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def rng(fuzz_seed_value: int) -> random.Random:
     """A random generator seeded for this test."""
-    return random.Random(fuzz_seed_value)  # noqa: S311 - fuzzing, not cryptography
+    return random.Random(fuzz_seed_value)
 
 
 def budget_for(config: pytest.Config, harness: str) -> float:

@@ -8,6 +8,14 @@ docs/architecture.md.
 
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import AccountState, ContactRef, Plan, PlannedAction
-from arcollect.engine.planner import Planner
+from arcollect.engine.planner import PartialPlan, Planner
 
-__all__ = ["AccountState", "BusinessCalendar", "ContactRef", "Plan", "PlannedAction", "Planner"]
+__all__ = [
+    "AccountState",
+    "BusinessCalendar",
+    "ContactRef",
+    "PartialPlan",
+    "Plan",
+    "PlannedAction",
+    "Planner",
+]

@@ -44,6 +44,10 @@ class Explanation:
         head: list[Part] = list(self._lines) if self._lines is not None else list(self._parts)
         return Explanation([*head, *parts])
 
+    def __reduce__(self) -> tuple[type[Explanation], tuple[list[str]]]:
+        """Pickle as text: the traced parts are rendered first (they hold the account's facts)."""
+        return (Explanation, (list(self.lines()),))
+
     def lines(self) -> tuple[str, ...]:
         """Return the lines, tracing what was left to trace."""
         if self._lines is None:

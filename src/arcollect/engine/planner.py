@@ -11,8 +11,17 @@ For each account, on its own (the per-account phase, which could run partitioned
    follow-ups of promises and the reviews of disputes.
 
 Then, over the whole portfolio: `priority.tiers` and `priority.order` (the total order, and call
-capacity). An account the policy cannot be evaluated for (its data make an expression fail, or it
-is in another currency than the policy) is not dropped: its state carries the error, located
+capacity).
+
+The two phases can run apart: `Planner.partition` runs the per-account phase over any share of
+the accounts and returns a `PartialPlan` (picklable: explanations are rendered to text when one
+is pickled); `Planner.combine` runs the global phase over the partial plans of all the shares.
+Partitioned by account, in any number of shares and any order, the result is the plan of the
+whole portfolio, byte for byte: the per-account phase reads nothing but the account, and the
+global phase sorts everything it is given.
+
+An account the policy cannot be evaluated for (its data make an expression fail, or it is in
+another currency than the policy) is not dropped: its state carries the error, located
 at the expression, and the others go on.
 
 Nothing here reads the clock or a file: the same policy, accounts and date give the same plan,
@@ -22,6 +31,7 @@ whatever the order of the accounts or of their records.
 from __future__ import annotations
 
 import decimal
+import itertools
 from collections.abc import Iterable
 from datetime import date
 
@@ -39,7 +49,7 @@ from arcollect.errors import CurrencyMismatchError, DataError, EvaluationError, 
 from arcollect.facts import AccountFacts, facts
 from arcollect.lang.program import CompiledPolicy
 
-__all__ = ["Planner"]
+__all__ = ["PartialPlan", "Planner"]
 
 
 @attrs.frozen
@@ -49,6 +59,21 @@ class _AccountPlan:
     state: AccountState
     candidates: list[Candidate]
     standing: Standing
+
+
+@attrs.frozen
+class PartialPlan:
+    """The per-account phase over a share of the accounts: what `Planner.combine` needs.
+
+    *accounts* are the results by account, in account order; *policy* is the policy's name.
+    """
+
+    as_of: date
+    policy: str
+    accounts: tuple[_AccountPlan, ...] = attrs.field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.accounts)
 
 
 class Planner:
@@ -61,12 +86,42 @@ class Planner:
 
     def plan(self, accounts: Iterable[Account], as_of: date) -> Plan:
         """Return the plan for *accounts* on *as_of*."""
+        return self.combine([self.partition(accounts, as_of)])
+
+    def partition(self, accounts: Iterable[Account], as_of: date) -> PartialPlan:
+        """Run the per-account phase for a share of the accounts (see the module docstring)."""
         if not isinstance(as_of, date):
             raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
         ordered = sorted(enumerate(accounts), key=lambda ia: ia[1].id)
         _refuse_duplicates(ordered)
         with decimal.localcontext(MONEY_CONTEXT):
-            results = [self.account(acct, as_of) for _, acct in ordered]
+            results = tuple(self.account(acct, as_of) for _, acct in ordered)
+        return PartialPlan(as_of, self.policy.checked.name, results)
+
+    def combine(self, partials: Iterable[PartialPlan]) -> Plan:
+        """Run the global phase (tiers, order, capacity) over the partial plans of all shares.
+
+        The shares must be of one date and one policy, and no account may be in two of them.
+        """
+        shares = list(partials)
+        if not shares:
+            raise DataError.at("partials", "no partial plans to combine")
+        as_of, name = shares[0].as_of, self.policy.checked.name
+        for i, share in enumerate(shares):
+            if share.as_of != as_of:
+                raise DataError.at(
+                    f"partials[{i}]", f"planned as of {share.as_of}, the first as of {as_of}"
+                )
+            if share.policy != name:
+                raise DataError.at(
+                    f"partials[{i}]", f"planned with policy {share.policy!r}, not {name!r}"
+                )
+        results = sorted((r for s in shares for r in s.accounts), key=lambda r: r.state.account)
+        seen = [r.state.account for r in results]
+        twice = sorted({a for a, b in itertools.pairwise(seen) if a == b})
+        if twice:
+            raise DataError.at("partials", f"accounts in more than one partition: {twice}")
+        with decimal.localcontext(MONEY_CONTEXT):
             standings = [r.standing for r in results]
             tier_of = tiers(self.policy.checked.priority, standings)
             actions = order(
