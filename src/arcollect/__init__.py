@@ -34,7 +34,14 @@ from arcollect.domain import (
     PlanChannel,
     Promise,
 )
-from arcollect.engine import AccountState, BusinessCalendar, ContactRef, Plan, PlannedAction
+from arcollect.engine import (
+    AccountState,
+    BusinessCalendar,
+    ContactRef,
+    PartialPlan,
+    Plan,
+    PlannedAction,
+)
 from arcollect.errors import (
     ArcollectError,
     CurrencyError,
@@ -60,6 +67,7 @@ from arcollect.letters.summary import CallOutcome, CallSummary, summarize
 from arcollect.letters.worklist import PlanFailure, WorkItem, Worklist, worklist
 from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.report import html_report
+from arcollect.whatif import PolicyDiff, diff, diff_range
 
 __version__ = "0.1.0.dev0"
 
@@ -94,12 +102,14 @@ __all__ = [
     "KpiReport",
     "Money",
     "Outcome",
+    "PartialPlan",
     "Payment",
     "Plan",
     "PlanChannel",
     "PlanFailure",
     "PlannedAction",
     "Policy",
+    "PolicyDiff",
     "PolicyError",
     "Portfolio",
     "Problem",
@@ -113,6 +123,8 @@ __all__ = [
     "call_sheet",
     "call_sheets",
     "check_templates",
+    "diff",
+    "diff_range",
     "dump_portfolio",
     "facts",
     "html_report",
