@@ -15,7 +15,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
@@ -170,6 +170,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--currency", default=None, help="a CSV's currency (default: policy A's, else USD)"
     )
+
+    for name, text in (
+        ("simulate", "simulate a policy's effect on cash under a behaviour model"),
+        ("compare", "simulate two policies with the same customers and compare them"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("policy", metavar="POLICY" if name == "simulate" else "POLICY_A")
+        if name == "compare":
+            p.add_argument("policy_b", metavar="POLICY_B")
+        p.add_argument(
+            "portfolio", metavar="PORTFOLIO", help="accounts: .yaml, .json, or IBM-shape .csv"
+        )
+        p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
+        p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+        p.add_argument("--runs", type=int, default=10, metavar="N", help="runs (default: 10)")
+        p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default: 0)")
+        p.add_argument(
+            "--model",
+            metavar="FILE",
+            help="a YAML behaviour model (default: fitted on the portfolio before --from)",
+        )
+        p.add_argument("--format", choices=("table", "json"), default="table")
+        p.add_argument("--currency", default=None, help="a CSV's currency (default: USD)")
 
     p = sub.add_parser("validate", help="read portfolio files and report their problems")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -598,6 +621,33 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from arcollect.behaviour import fit, load_model  # noqa: PLC0415 - only these commands
+    from arcollect.simulation import compare, simulate  # noqa: PLC0415
+
+    a = load_policy(args.policy)
+    accounts = _accounts(args.portfolio, _csv_currency(a, args.currency))
+    base = None
+    try:
+        base = fit(accounts, as_of=args.start - timedelta(days=1))
+    except ArcollectError:
+        if args.model is None:
+            raise ArcollectError(
+                "the portfolio has no paid invoice before --from to fit a behaviour model on: "
+                "give one with --model FILE (docs/what-if.md)"
+            ) from None
+    model = load_model(args.model, base=base) if args.model else base
+    assert model is not None  # noqa: S101 - fitted, or read from --model
+    options = {"start": args.start, "end": args.end, "model": model, "runs": args.runs}
+    result = (
+        simulate(a, accounts, **options, seed=args.seed)
+        if args.command == "simulate"
+        else compare(a, load_policy(args.policy_b), accounts, **options, seed=args.seed)
+    )
+    sys.stdout.write(result.to_json() if args.format == "json" else result.render())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     parser = _parser()
@@ -632,6 +682,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _kpi(args)
         if command == "diff":
             return _diff(args)
+        if command in ("simulate", "compare"):
+            return _simulate(args)
         if command == "backtest":
             return _backtest(args.policy, args.csv, args.start, args.end, args.currency)
     except ArcollectError as exc:
