@@ -31,7 +31,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -48,6 +48,9 @@ from arcollect.domain.records import (
     Promise,
 )
 from arcollect.errors import DataError
+
+if TYPE_CHECKING:
+    from arcollect.charges import AccountCharges
 
 __all__ = [
     "DEFAULT_AGING_BOUNDS",
@@ -175,6 +178,24 @@ class AccountFacts:
     last_contact: Activity | None
     days_since_contact: int | None
     has_decision_maker: bool
+    #: The late-payment interest and fees by the policy's ``charges`` (None: it has none);
+    #: `arcollect.Policy.facts` and the planner fill it in.
+    charges: AccountCharges | None = None
+
+    @property
+    def interest(self) -> Money:
+        """Late-payment interest accrued to the facts' date (zero without charges)."""
+        return self.charges.interest if self.charges is not None else self.account.zero()
+
+    @property
+    def fees(self) -> Money:
+        """The fees charged up to the facts' date (zero without charges)."""
+        return self.charges.fees_charged if self.charges is not None else self.account.zero()
+
+    @property
+    def claim(self) -> Money:
+        """What the overdue money comes to with its charges: overdue + interest + fees."""
+        return self.overdue + self.interest + self.fees
 
     @property
     def currency(self) -> str:
