@@ -12,9 +12,18 @@ from pathlib import Path
 import attrs
 import pytest
 
-from arcollect import Account, DataError, Money, parse_policy
+from arcollect import (
+    Account,
+    DataError,
+    Money,
+    Plan,
+    Policy,
+    call_sheet,
+    parse_policy,
+    render_documents,
+)
 from arcollect.charges import RateTable
-from arcollect.engine.model import PlannedCharge
+from arcollect.engine.model import PlannedAction, PlannedCharge
 from arcollect.simulate import backtest
 from arcollect.testing import account, contact, invoice, payment
 
@@ -245,3 +254,69 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("arcollect")
     cmd = [exe] if exe else [sys.executable, "-m", "arcollect.cli"]
     return subprocess.run([*cmd, *args], capture_output=True, text=True, check=False)
+
+
+class TestLetters:
+    def plan(self) -> tuple[Policy, Account, Plan]:
+        policy = parse_policy(POLICY, name="c.arc")
+        fee = PlannedCharge("fee.invoice", eur(40), "INV-1", "x").activity(D("2026-02-01"))
+        acct = attrs.evolve(customer(), activities=[fee])
+        return policy, acct, policy.plan([acct], as_of=D("2026-03-02"))
+
+    def test_a_final_demand_states_interest_and_fees(self) -> None:
+        """The demand letter lists the interest, the fees (its own 5.00 too) and the total."""
+        policy, acct, plan = self.plan()
+        (doc,) = render_documents(plan, [acct], policy=policy)
+        lines = doc.text.splitlines()
+        start = lines.index("  Amount due: €1,000.00")
+        assert lines[start : start + 5] == [
+            "  Amount due: €1,000.00",
+            "  Invoice INV-1: interest €8.22 (30 days at 10% a year), fees €40.00",
+            "  Interest on late payment: €8.22",
+            "  Fees: €45.00",
+            "  Total with interest and fees: €1,053.22",
+        ]
+        assert doc.html is not None
+        assert '<tr><th colspan="3">Total with interest and fees</th><th>€1,053.22</th></tr>' in (
+            doc.html
+        )
+
+    def test_a_call_sheet_states_them(self) -> None:
+        """The call sheet says the interest and fees owed, and the claim with them."""
+        policy, acct, plan = self.plan()
+        text = call_sheet(acct, plan, policy=policy).render()
+        assert text.splitlines()[3] == (
+            "Interest on late payment €8.22; fees €40.00; with them €1,048.22"
+        )
+
+    def test_without_charges_nothing_is_added(self) -> None:
+        """A policy without charges writes no charge line."""
+        plain = parse_policy(POLICY.split("charges", maxsplit=1)[0], name="c.arc")
+        acct = customer()
+        plan = plain.plan([acct], as_of=D("2026-03-02"))
+        (doc,) = render_documents(plan, [acct], policy=plain)
+        assert "Interest" not in doc.text
+        assert "Interest" not in call_sheet(acct, plan, policy=plain).render()
+
+
+class TestFrames:
+    def plan(self) -> Plan:
+        return parse_policy(POLICY, name="c.arc").plan([customer()], as_of=D("2026-02-01"))
+
+    def test_pandas_has_a_charges_column(self) -> None:
+        """With charges, the pandas frame ends with a `charges` column of charge records."""
+        pytest.importorskip("pandas")
+        frame = self.plan().to_pandas()
+        assert list(frame.columns) == [*PlannedAction.RECORD_KEYS, "charges"]
+        assert frame["charges"][0] == [
+            {"fee": "fee.invoice", "amount": "40.00 EUR", "invoice": "INV-1"}
+        ]
+
+    def test_polars_has_a_charges_column(self) -> None:
+        """With charges, the polars frame has a `charges` list of structs."""
+        pytest.importorskip("polars")
+        frame = self.plan().to_polars()
+        assert frame.columns == [*PlannedAction.RECORD_KEYS, "charges"]
+        assert frame["charges"].to_list() == [
+            [{"fee": "fee.invoice", "amount": "40.00 EUR", "invoice": "INV-1"}]
+        ]

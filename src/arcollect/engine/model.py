@@ -251,6 +251,9 @@ class AccountState:
     notes: tuple[str, ...] = ()
     error: str | None = None
     cycle_start: date | None = None
+    #: The account's interest and fees (`arcollect.charges.AccountCharges`) when the policy
+    #: has ``charges``; read by letters and call sheets, not part of the state's record.
+    charges: Any = attrs.field(default=None, eq=False, repr=False)
 
     def __repr__(self) -> str:
         if self.error:

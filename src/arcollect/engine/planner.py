@@ -145,6 +145,7 @@ class Planner:
             overdue=f.overdue,
             notes=position.notes + st.notes,
             cycle_start=position.cycle_start,
+            charges=f.charges,
         )
         return _AccountPlan(state, candidates, st)
 
