@@ -320,3 +320,10 @@ class TestFrames:
         assert frame["charges"].to_list() == [
             [{"fee": "fee.invoice", "amount": "40.00 EUR", "invoice": "INV-1"}]
         ]
+
+
+class TestExplain:
+    def test_the_state_says_its_charges(self) -> None:
+        """Plan.explain says the account's interest and fees when the policy has charges."""
+        plan = parse_policy(POLICY, name="c.arc").plan([customer()], as_of=D("2026-03-02"))
+        assert plan.explain("C-1").splitlines()[2] == "  charges: interest 8.22 EUR, fees 0.00 EUR"

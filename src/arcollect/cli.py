@@ -118,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policy's charges need",
+    )
     p.add_argument("--period", type=int, default=90, metavar="DAYS", help="days (default: 90)")
     p.add_argument(
         "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
@@ -397,7 +402,12 @@ def _report(args: argparse.Namespace) -> int:
         doc = read_portfolio_document(args.portfolio)
         accounts, company = doc.accounts, doc.company
     page, work = build_report(
-        policy, accounts, as_of=args.as_of, company=company, period_days=args.period
+        policy,
+        accounts,
+        as_of=args.as_of,
+        company=company,
+        period_days=args.period,
+        rates=_rates(args.rates),
     )
     Path(args.out).write_text(page, encoding="utf-8")
     print(args.out)

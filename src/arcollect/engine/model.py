@@ -471,6 +471,10 @@ class Plan:
         lines.append(
             f"  overdue {st.overdue}, priority {decimal_text(st.priority)}, tier {st.tier or '-'}"
         )
+        if st.charges is not None:
+            lines.append(
+                f"  charges: interest {st.charges.interest}, fees {st.charges.fees_charged}"
+            )
         lines.append(f"  timeline: {st.timeline or 'none'}")
         if st.day is not None:
             lines.append(f"  day: {say_day(st.day)}")
