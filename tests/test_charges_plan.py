@@ -276,6 +276,7 @@ class TestLetters:
             "  Fees: €45.00",
             "  Total with interest and fees: €1,053.22",
         ]
+        assert "We hereby demand payment of €1,053.22 in full by March 12, 2026." in lines
         assert doc.html is not None
         assert '<tr><th colspan="3">Total with interest and fees</th><th>€1,053.22</th></tr>' in (
             doc.html
@@ -327,3 +328,19 @@ class TestExplain:
         """Plan.explain says the account's interest and fees when the policy has charges."""
         plan = parse_policy(POLICY, name="c.arc").plan([customer()], as_of=D("2026-03-02"))
         assert plan.explain("C-1").splitlines()[2] == "  charges: interest 8.22 EUR, fees 0.00 EUR"
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de_DE", "  Gesamt mit Zinsen und Gebühren: 1.053,22\xa0€"),
+        ("fr_FR", "  Total avec pénalités et frais : 1\u202f053,22\xa0€"),
+    ],
+)
+def test_german_and_french_demands_state_the_total(locale: str, expected: str) -> None:
+    """The German and French final demands state the total with interest and fees."""
+    policy = parse_policy(POLICY, name="c.arc")
+    fee = PlannedCharge("fee.invoice", eur(40), "INV-1", "x").activity(D("2026-02-01"))
+    acct = attrs.evolve(customer(), activities=[fee], locale=locale)
+    (doc,) = render_documents(policy.plan([acct], as_of=D("2026-03-02")), [acct], policy=policy)
+    assert expected in doc.text.splitlines()
