@@ -11,6 +11,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from arcollect import (
     Account,
@@ -26,6 +28,7 @@ from arcollect.charges import RateTable
 from arcollect.engine.model import PlannedAction, PlannedCharge
 from arcollect.simulate import backtest
 from arcollect.testing import account, contact, invoice, payment
+from strategies import accounts
 
 D = date.fromisoformat
 
@@ -344,3 +347,26 @@ def test_german_and_french_demands_state_the_total(locale: str, expected: str) -
     acct = attrs.evolve(customer(), activities=[fee], locale=locale)
     (doc,) = render_documents(policy.plan([acct], as_of=D("2026-03-02")), [acct], policy=policy)
     assert expected in doc.text.splitlines()
+
+
+class TestReplayProperty:
+    @settings(max_examples=30, deadline=None)
+    @given(accounts(currency="EUR"), st.integers(0, 200))
+    def test_no_fee_is_charged_twice(self, acct: Account, offset: int) -> None:
+        """Replayed daily for 60 days, no invoice is charged the per-invoice fee twice."""
+        policy = parse_policy(POLICY, name="c.arc")
+        acct = attrs.evolve(acct, contacts=[contact("Bea", "billing", email="b@example.com")])
+        day = D("2026-01-01") + timedelta(days=offset)
+        keys: list[tuple[str, str | None]] = []
+        for _ in range(60):
+            plan = policy.plan([acct], as_of=day)
+            logged = [a for act in plan.actions if act.due == day for a in act.logged(day)]
+            keys += [(a.step, a.invoice) for a in logged if a.step == "fee.invoice"]
+            acct = attrs.evolve(acct, activities=[*acct.activities, *logged])
+            day += timedelta(days=1)
+        event(f"fees charged: {min(len(keys), 3)}")
+        assert len(keys) == len(set(keys))
+        f = policy.facts(acct, day)
+        assert f.fees == eur(40) * len(keys) + eur(5) * sum(
+            1 for a in acct.activities if a.step == "fee.letter"
+        )
