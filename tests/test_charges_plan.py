@@ -236,6 +236,25 @@ class TestCommandLine:
             "--rates FILE\n"
         )
 
+    def test_policy_tests_read_rates(self, tmp_path: Path) -> None:
+        """`arcollect test --rates FILE` runs the expect blocks of a policy charging interest."""
+        expect = (
+            'expect "reminder" as of 2026-02-01\n'
+            "  account\n"
+            "    invoice 1,000 EUR due 2026-01-31\n"
+            '    contact "Bea" as billing\n'
+            "  then step reminder\n"
+        )
+        policy = tmp_path / "a.arc"
+        policy.write_text(ABOVE + expect, encoding="utf-8")
+        rates = tmp_path / "rates.yaml"
+        rates.write_text("DE-base:\n  - {effective_from: 2026-01-01, rate: 1.27}\n", "utf-8")
+        result = run("test", str(policy), "--rates", str(rates))
+        assert (result.returncode, result.stdout) == (
+            0,
+            f"{policy}\n  PASS  reminder\n1 passed, 0 failed\n",
+        )
+
     def test_a_bad_rates_file_is_located(self, tmp_path: Path) -> None:
         """A bad row of the rates file is reported with the file and line."""
         (tmp_path / "a.arc").write_text(ABOVE, encoding="utf-8")

@@ -82,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("test", help="run the expect blocks of rule files")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policies' charges need",
+    )
 
     for name, text in (
         ("plan", "print the worklist: the actions due on a date, in order"),
@@ -161,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
     p.add_argument(
         "--currency", help="the CSV's currency (default: the policy's, else USD)", default=None
+    )
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policy's charges need",
     )
 
     p = sub.add_parser("kpi", help="DSO, CEI, average days delinquent and aging of a portfolio")
@@ -250,9 +260,14 @@ def _convert(name: str, to: str, output: str | None) -> int:
     return EXIT_OK
 
 
-def _test(name: str) -> int:
+def _tester(rates_file: str | None) -> Callable[[str], int]:
+    rates = _rates(rates_file)
+    return lambda name: _test(name, rates)
+
+
+def _test(name: str, rates: dict[str, RateTable] | None = None) -> int:
     policy = load_policy(name)
-    report = run_expects(policy)
+    report = run_expects(policy, rates=rates)
     print(name)
     for case in report.cases:
         print(f"  {'PASS' if case.passed else 'FAIL'}  {case.name}")
@@ -513,10 +528,18 @@ def _callsheet(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if error else EXIT_OK
 
 
-def _backtest(policy_file: str, csv_file: str, start: date, end: date, currency: str | None) -> int:
+def _backtest(
+    policy_file: str,
+    csv_file: str,
+    start: date,
+    end: date,
+    currency: str | None,
+    *,
+    rates: str | None = None,
+) -> int:
     policy = load_policy(policy_file)
     accounts = read_ibm_csv(csv_file, currency=_csv_currency(policy, currency) or "USD")
-    sys.stdout.write(backtest(policy, accounts, start, end).render())
+    sys.stdout.write(backtest(policy, accounts, start, end, rates=_rates(rates)).render())
     return EXIT_OK
 
 
@@ -627,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "convert":
             return _convert(args.file, args.to, args.output)
         if command == "test":
-            return _each(args.files, _test)
+            return _each(args.files, _tester(args.rates))
         if command == "validate":
             return _each(args.files, _validate(args.policy))
         if command == "plan":
@@ -650,7 +673,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "kpi":
             return _kpi(args)
         if command == "backtest":
-            return _backtest(args.policy, args.csv, args.start, args.end, args.currency)
+            return _backtest(
+                args.policy, args.csv, args.start, args.end, args.currency, rates=args.rates
+            )
     except ArcollectError as exc:
         _print_error(exc)
         return EXIT_ERRORS
