@@ -328,6 +328,31 @@ def expects() -> st.SearchStrategy[ast.Expect]:
     return st.builds(ast.Expect, name=texts, as_of=dates, account=account, then=then)
 
 
+def charges() -> st.SearchStrategy[ast.ChargesBlock]:
+    """Draw a charges section."""
+    interest = st.builds(
+        ast.InterestClause,
+        rate=st.builds(ast.PercentLit, value=decimals),
+        table=_opt(texts),
+        day_count=_opt(st.sampled_from(["act/360", "act/365", "act/30"])),
+    )
+    basis = st.sampled_from(["invoice", "call", "email", "letter", "sms", "visit", "voicemail"])
+    fee = st.one_of(
+        st.builds(ast.FeeClause, amount=money(), basis=basis, condition=_opt(expressions())),
+        st.builds(ast.FeeClause, amount=money(), basis=basis, unless=expressions()),
+    )
+    order = st.builds(
+        ast.PaymentOrder,
+        parts=st.lists(loose_identifiers, min_size=1, max_size=3).map(tuple),
+    )
+    return st.builds(
+        ast.ChargesBlock,
+        interest=st.lists(interest, max_size=2).map(tuple),
+        fees=st.lists(fee, max_size=2).map(tuple),
+        payments=st.lists(order, max_size=2).map(tuple),
+    )
+
+
 def policy_files() -> st.SearchStrategy[ast.PolicyFile]:
     """Draw a whole policy file, each section small."""
     return st.builds(
@@ -343,6 +368,7 @@ def policy_files() -> st.SearchStrategy[ast.PolicyFile]:
         channel=_opt(channels()),
         priority=_opt(priorities()),
         expects=st.lists(expects(), max_size=2).map(tuple),
+        charges=_opt(charges()),
     )
 
 

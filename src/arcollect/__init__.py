@@ -3,6 +3,7 @@
 The public API is re-exported here; everything else is private and may change.
 """
 
+from arcollect.charges import RateTable, parse_rates
 from arcollect.convert import (
     Portfolio,
     dump_portfolio,
@@ -116,6 +117,7 @@ __all__ = [
     "Promise",
     "PromiseFacts",
     "PromiseStatus",
+    "RateTable",
     "TemplateError",
     "WorkItem",
     "Worklist",
@@ -132,6 +134,7 @@ __all__ = [
     "parse_ibm_csv",
     "parse_policy",
     "parse_portfolio",
+    "parse_rates",
     "portfolio_from_dict",
     "portfolio_to_dict",
     "read_ibm_csv",

@@ -23,7 +23,9 @@ from babel.dates import format_date
 
 from arcollect import __version__, kpi
 from arcollect._suggest import did_you_mean
+from arcollect.charges import RateTable, parse_rates
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
+from arcollect.convert.documents import read_text
 from arcollect.data import DEMO_AS_OF, demo_policy_text, ibm_csv_text
 from arcollect.domain.account import Account
 from arcollect.domain.actions import PlanChannel
@@ -80,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("test", help="run the expect blocks of rule files")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policies' charges need",
+    )
 
     for name, text in (
         ("plan", "print the worklist: the actions due on a date, in order"),
@@ -96,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
         )
+        p.add_argument(
+            "--rates",
+            metavar="FILE",
+            help="rate tables (YAML, or CSV) that the policy's charges need",
+        )
         if name == "plan":
             p.add_argument("--format", choices=("table", "json", "csv"), default="table")
             p.add_argument("--collector", metavar="NAME", help="only this collector's accounts")
@@ -111,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policy's charges need",
+    )
     p.add_argument("--period", type=int, default=90, metavar="DAYS", help="days (default: 90)")
     p.add_argument(
         "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
@@ -122,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
     p.add_argument("--out", metavar="DIR", default=None, help="write files here (default: print)")
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policy's charges need",
+    )
 
     p = sub.add_parser("callsheet", help="print the call sheet and voicemail script of an account")
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
@@ -129,6 +151,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("account", metavar="ACCOUNT", help="the account id")
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policy's charges need",
+    )
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
 
@@ -139,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
     p.add_argument(
         "--currency", help="the CSV's currency (default: the policy's, else USD)", default=None
+    )
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policy's charges need",
     )
 
     p = sub.add_parser("kpi", help="DSO, CEI, average days delinquent and aging of a portfolio")
@@ -266,9 +298,14 @@ def _convert(name: str, to: str, output: str | None) -> int:
     return EXIT_OK
 
 
-def _test(name: str) -> int:
+def _tester(rates_file: str | None) -> Callable[[str], int]:
+    rates = _rates(rates_file)
+    return lambda name: _test(name, rates)
+
+
+def _test(name: str, rates: dict[str, RateTable] | None = None) -> int:
     policy = load_policy(name)
-    report = run_expects(policy)
+    report = run_expects(policy, rates=rates)
     print(name)
     for case in report.cases:
         print(f"  {'PASS' if case.passed else 'FAIL'}  {case.name}")
@@ -370,12 +407,26 @@ def _summary(actions: Sequence[PlannedAction]) -> str:
     return f"{len(actions)} actions ({parts or 'none'}); {calls} calls; {approvals} need approval"
 
 
+#: The largest rate table file read (1 MiB: a table has a few rows a year).
+MAX_RATES_BYTES = 1 << 20
+
+
+def _rates(path: str | None) -> dict[str, RateTable] | None:
+    """Read the rate tables of *path* (None: no file given); a CSV names one table by its stem."""
+    if path is None:
+        return None
+    text = read_text(Path(path), MAX_RATES_BYTES)
+    if path.lower().endswith(".csv"):
+        return parse_rates(text, source=path, kind="csv", name=Path(path).stem)
+    return parse_rates(text, source=path)
+
+
 def _plan(args: argparse.Namespace) -> int:
     from arcollect.letters.worklist import worklist  # noqa: PLC0415 - only this command
 
     policy = load_policy(args.policy)
     accounts = _accounts(args.portfolio, _csv_currency(policy, args.currency))
-    plan = policy.plan(accounts, as_of=args.as_of)
+    plan = policy.plan(accounts, as_of=args.as_of, rates=_rates(args.rates))
     work = worklist(plan, accounts, collector=args.collector, channel=args.channel, tier=args.tier)
     if args.format == "json":
         sys.stdout.write(work.to_json())
@@ -404,7 +455,12 @@ def _report(args: argparse.Namespace) -> int:
         doc = read_portfolio_document(args.portfolio)
         accounts, company = doc.accounts, doc.company
     page, work = build_report(
-        policy, accounts, as_of=args.as_of, company=company, period_days=args.period
+        policy,
+        accounts,
+        as_of=args.as_of,
+        company=company,
+        period_days=args.period,
+        rates=_rates(args.rates),
     )
     Path(args.out).write_text(page, encoding="utf-8")
     print(args.out)
@@ -418,14 +474,20 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _explain(
-    policy_file: str, portfolio: str, account: str, as_of: date, currency: str | None
+    policy_file: str,
+    portfolio: str,
+    account: str,
+    as_of: date,
+    currency: str | None,
+    *,
+    rates: str | None = None,
 ) -> int:
     policy = load_policy(policy_file)
     accounts = _accounts(portfolio, _csv_currency(policy, currency))
     if account not in {a.id for a in accounts}:
         print(f"{portfolio}: no account {account!r}", file=sys.stderr)
         return EXIT_ERRORS
-    plan = policy.plan(accounts, as_of=as_of)
+    plan = policy.plan(accounts, as_of=as_of, rates=_rates(rates))
     print(plan.explain(account))
     return EXIT_OK
 
@@ -495,7 +557,7 @@ def _callsheet(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERRORS
-    plan = policy.plan(doc.accounts, as_of=args.as_of)
+    plan = policy.plan(doc.accounts, as_of=args.as_of, rates=_rates(args.rates))
     error = plan.state(account.id).error
     if error:
         print(f"{args.portfolio}: account {account.id} was not planned: {error}", file=sys.stderr)
@@ -504,10 +566,18 @@ def _callsheet(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if error else EXIT_OK
 
 
-def _backtest(policy_file: str, csv_file: str, start: date, end: date, currency: str | None) -> int:
+def _backtest(
+    policy_file: str,
+    csv_file: str,
+    start: date,
+    end: date,
+    currency: str | None,
+    *,
+    rates: str | None = None,
+) -> int:
     policy = load_policy(policy_file)
     accounts = read_ibm_csv(csv_file, currency=_csv_currency(policy, currency) or "USD")
-    sys.stdout.write(backtest(policy, accounts, start, end).render())
+    sys.stdout.write(backtest(policy, accounts, start, end, rates=_rates(rates)).render())
     return EXIT_OK
 
 
@@ -525,14 +595,20 @@ def _check_with_templates(templates: str) -> Callable[[str], int]:
 
 
 def _letters(
-    policy_file: str, portfolio: str, as_of: date, templates: str | None, out: str | None
+    policy_file: str,
+    portfolio: str,
+    as_of: date,
+    templates: str | None,
+    out: str | None,
+    *,
+    rates: str | None = None,
 ) -> int:
     from arcollect.convert import read_portfolio_document  # noqa: PLC0415 - only this command
     from arcollect.letters import render_documents  # noqa: PLC0415 - only this command
 
     policy = load_policy(policy_file)
     doc = read_portfolio_document(portfolio)
-    plan = policy.plan(doc.accounts, as_of=as_of)
+    plan = policy.plan(doc.accounts, as_of=as_of, rates=_rates(rates))
     docs = render_documents(
         plan, doc.accounts, policy=policy, templates=templates, company=doc.company
     )
@@ -659,13 +735,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _each(args.files, _check_with_templates(args.templates))
             return _each(args.files, _check)
         if command == "letters":
-            return _letters(args.policy, args.portfolio, args.as_of, args.templates, args.out)
+            return _letters(
+                args.policy, args.portfolio, args.as_of, args.templates, args.out, rates=args.rates
+            )
         if command == "fmt":
             return _each(args.files, _fmt(args.check, args.write))
         if command == "convert":
             return _convert(args.file, args.to, args.output)
         if command == "test":
-            return _each(args.files, _test)
+            return _each(args.files, _tester(args.rates))
         if command == "validate":
             return _each(args.files, _validate(args.policy))
         if command == "plan":
@@ -673,7 +751,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "report":
             return _report(args)
         if command == "explain":
-            return _explain(args.policy, args.portfolio, args.account, args.as_of, args.currency)
+            return _explain(
+                args.policy,
+                args.portfolio,
+                args.account,
+                args.as_of,
+                args.currency,
+                rates=args.rates,
+            )
         if command == "callsheet":
             return _callsheet(args)
         if command == "demo":
@@ -685,7 +770,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in ("simulate", "compare"):
             return _simulate(args)
         if command == "backtest":
-            return _backtest(args.policy, args.csv, args.start, args.end, args.currency)
+            return _backtest(
+                args.policy, args.csv, args.start, args.end, args.currency, rates=args.rates
+            )
     except ArcollectError as exc:
         _print_error(exc)
         return EXIT_ERRORS

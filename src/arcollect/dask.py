@@ -7,9 +7,12 @@ whole portfolio's standings and runs where `plan` is called (`Policy.combine`). 
 travels to the workers by its source and is compiled once per worker process; the partial plans
 come back with their explanations rendered as text.
 
->>> import arcollect.dask                                  # doctest: +SKIP
->>> bag = arcollect.dask.from_accounts(accounts, npartitions=8)   # doctest: +SKIP
->>> plan = arcollect.dask.plan(policy, bag, as_of=date(2026, 11, 23))  # doctest: +SKIP
+::
+
+    import arcollect.dask
+
+    bag = arcollect.dask.from_accounts(accounts, npartitions=8)
+    plan = arcollect.dask.plan(policy, bag, as_of=date(2026, 11, 23))
 
 The plan is byte-identical to ``policy.plan(accounts, as_of=...)``, however the accounts are
 partitioned, as long as each account is in one partition. Where no ``dask.distributed.Client``

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import decimal
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from arcollect.charges import RateTable
 from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.domain.records import (
@@ -227,8 +228,11 @@ def _check(block: ast.Expect, plan: Plan, account_id: str) -> list[str]:
     return failures
 
 
-def run_expects(policy: Policy) -> TestReport:
-    """Run every ``expect`` block of *policy*; report results and coverage."""
+def run_expects(policy: Policy, *, rates: Mapping[str, RateTable] | None = None) -> TestReport:
+    """Run every ``expect`` block of *policy*; report results and coverage.
+
+    *rates* are the rate tables the policy's charges need (see `Policy.plan`).
+    """
     cases = []
     reached: set[tuple[str | None, str]] = set()
     rules_used: set[int] = set()
@@ -244,7 +248,7 @@ def run_expects(policy: Policy) -> TestReport:
             why = "the account is not valid: its dates run past 0001-01-01 or 9999-12-31"
             cases.append(CaseResult(block.name, (why,), empty))
             continue
-        plan = policy.plan([account], as_of=block.as_of)
+        plan = policy.plan([account], as_of=block.as_of, rates=rates)
         cases.append(CaseResult(block.name, tuple(_check(block, plan, account.id)), plan))
         for act in plan.actions:
             reached.add((act.timeline, act.step))

@@ -31,7 +31,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -49,6 +49,9 @@ from arcollect.domain.records import (
 )
 from arcollect.errors import DataError
 
+if TYPE_CHECKING:
+    from arcollect.charges import AccountCharges
+
 __all__ = [
     "DEFAULT_AGING_BOUNDS",
     "AccountFacts",
@@ -58,6 +61,7 @@ __all__ = [
     "PromiseStatus",
     "facts",
     "paid_off",
+    "received",
 ]
 
 #: The upper bounds, in days past due, of the default aging buckets after "current":
@@ -174,6 +178,24 @@ class AccountFacts:
     last_contact: Activity | None
     days_since_contact: int | None
     has_decision_maker: bool
+    #: The late-payment interest and fees by the policy's ``charges`` (None: it has none);
+    #: `arcollect.Policy.facts` and the planner fill it in.
+    charges: AccountCharges | None = None
+
+    @property
+    def interest(self) -> Money:
+        """Late-payment interest accrued to the facts' date (zero without charges)."""
+        return self.charges.interest if self.charges is not None else self.account.zero()
+
+    @property
+    def fees(self) -> Money:
+        """The fees charged up to the facts' date (zero without charges)."""
+        return self.charges.fees_charged if self.charges is not None else self.account.zero()
+
+    @property
+    def claim(self) -> Money:
+        """What the overdue money comes to with its charges: overdue + interest + fees."""
+        return self.overdue + self.interest + self.fees
 
     @property
     def currency(self) -> str:
@@ -270,12 +292,15 @@ def _payment_key(pay: Payment) -> tuple[date, str, Decimal, tuple[str, ...]]:
 
 
 def _apply_credits(
-    account: Account, as_of: date
+    account: Account,
+    as_of: date,
+    log: dict[str, list[tuple[date, Decimal, bool]]] | None = None,
 ) -> tuple[list[Invoice], dict[str, Decimal], Decimal, dict[str, date]]:
     """Replay payments and credit notes up to *as_of*.
 
     Return the issued invoices (oldest due first), their open amounts, the unapplied credit,
-    and the day each fully paid invoice was paid off.
+    and the day each fully paid invoice was paid off. With *log*, record for each invoice
+    what it received: ``(date, amount, from a credit note)``.
     """
     issued = [inv for inv in account.invoices if inv.issued <= as_of]
     items = sorted((inv for inv in issued if not inv.is_credit_note), key=_invoice_order)
@@ -297,7 +322,7 @@ def _apply_credits(
     unapplied = _ZERO
     paid_on: dict[str, date] = {}
     first_open = 0  # items before this index are fully paid
-    for day, _, _, amount, targets in events:
+    for day, kind, _, amount, targets in events:
         left = amount
         for number in targets:
             owed = open_amt.get(number)
@@ -308,6 +333,8 @@ def _apply_credits(
             left -= take
             if open_amt[number] <= 0:
                 paid_on[number] = day
+            if log is not None:
+                log.setdefault(number, []).append((day, take, kind == 0))
         i = first_open
         while left > 0 and i < len(items):
             number = items[i].number
@@ -318,6 +345,8 @@ def _apply_credits(
                 left -= take
                 if open_amt[number] <= 0:
                     paid_on[number] = day
+                if log is not None:
+                    log.setdefault(number, []).append((day, take, kind == 0))
             i += 1
         while first_open < len(items) and open_amt[items[first_open].number] <= 0:
             first_open += 1
@@ -332,6 +361,17 @@ def paid_off(account: Account, as_of: date) -> dict[str, date]:
     """
     with decimal.localcontext(MONEY_CONTEXT):
         return _apply_credits(account, as_of)[3]
+
+
+def received(account: Account, as_of: date) -> dict[str, list[tuple[date, Decimal, bool]]]:
+    """Return, for each invoice, what it received by *as_of*: ``(date, amount, credit note)``.
+
+    Payments and credit notes are applied as `facts` applies them, in the order applied.
+    """
+    log: dict[str, list[tuple[date, Decimal, bool]]] = {}
+    with decimal.localcontext(MONEY_CONTEXT):
+        _apply_credits(account, as_of, log)
+    return log
 
 
 def _delinquent_since(

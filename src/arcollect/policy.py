@@ -16,7 +16,8 @@ compile) and the engine (`arcollect.engine`: plan). Below it nothing imports upw
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import decimal
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,16 @@ from typing import Any
 import attrs
 
 from arcollect._suggest import did_you_mean
+from arcollect.charges import RateTable
 from arcollect.domain.account import Account
+from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.actions import DISPUTE_REVIEW, PROMISE_FOLLOW_UP
+from arcollect.engine.fees import Charging
 from arcollect.engine.model import Plan
 from arcollect.engine.planner import PartialPlan, Planner
 from arcollect.engine.timeline import RELEASE_HOLD
 from arcollect.errors import Diagnostic, PolicyError, Problem
-from arcollect.facts import AccountFacts
+from arcollect.facts import AccountFacts, facts
 from arcollect.lang import ast
 from arcollect.lang.checker import check
 from arcollect.lang.compiler import CompiledExpr
@@ -87,22 +91,55 @@ class Policy:
             return (_rebuild, (self.checked.source, self.checked.source_name, None))
         return (_rebuild, ("", self.checked.source_name, self.tree))
 
-    def plan(self, accounts: Iterable[Account], *, as_of: date) -> Plan:
+    def plan(
+        self,
+        accounts: Iterable[Account],
+        *,
+        as_of: date,
+        rates: Mapping[str, RateTable] | None = None,
+    ) -> Plan:
         """Return the plan for *accounts* on *as_of*: actions in order, and every state.
 
-        Pure and deterministic: the same policy, accounts and date give the same plan,
-        whatever the order of the accounts or of their records.
+        *rates* are the rate tables, by name, that the policy's ``charges`` charge interest
+        above (``interest 9% above rate "DE-base"``); one it needs and lacks is a `DataError`
+        naming it. Pure and deterministic: the same policy, accounts, date and rates give the
+        same plan, whatever the order of the accounts or of their records.
         """
-        return self.planner.plan(accounts, as_of)
+        return self.planner.plan(accounts, as_of, rates)
 
-    def plan_partition(self, accounts: Iterable[Account], *, as_of: date) -> PartialPlan:
+    def facts(
+        self,
+        account: Account,
+        as_of: date,
+        *,
+        rates: Mapping[str, RateTable] | None = None,
+    ) -> AccountFacts:
+        """Return what the policy reads about *account* on *as_of*, its charges included.
+
+        Without a ``charges`` section these are `arcollect.facts`; with one, ``charges`` holds
+        the interest and fees, per invoice (its periods, days, rates and amounts).
+        """
+        charging = Charging.of(self.compiled, rates)
+        found = facts(account, as_of)
+        if charging is None:
+            return found
+        with decimal.localcontext(MONEY_CONTEXT):
+            return charging.facts(found)
+
+    def plan_partition(
+        self,
+        accounts: Iterable[Account],
+        *,
+        as_of: date,
+        rates: Mapping[str, RateTable] | None = None,
+    ) -> PartialPlan:
         """Run the per-account phase of `plan` over a share of the portfolio.
 
         Partition the portfolio by account, plan each share anywhere (a `PartialPlan` and the
         `Policy` both pickle), and `combine` the shares: the result is `plan` of the whole,
         byte for byte. See docs/scale.md.
         """
-        return self.planner.partition(accounts, as_of)
+        return self.planner.partition(accounts, as_of, rates)
 
     def combine(self, partials: Iterable[PartialPlan]) -> Plan:
         """Run the global phase of `plan` (tiers, order, call capacity) over all the shares."""
@@ -114,12 +151,15 @@ class Policy:
         A contact role the policy does not know (`CheckedPolicy.roles`), an activity's
         ``timeline`` naming no timeline of the policy, and an activity's ``step`` naming no step
         (of its timeline if it names one, else of any; the engine's own ``promise_follow_up``,
-        ``dispute_review`` and ``release_hold`` always count). Paths are the data readers'
+        ``dispute_review`` and ``release_hold`` always count, and so do the keys of the
+        policy's fees, ``fee.invoice`` say). Paths are the data readers'
         (``accounts[3].activities[0].step``), in the order of the accounts and their records.
         """
         roles = self.checked.roles
         timelines = {t.name: {s.name for s in t.steps} for t in self.checked.timelines}
         engine_steps = {PROMISE_FOLLOW_UP, DISPUTE_REVIEW, RELEASE_HOLD}
+        if self.checked.charges is not None:  # fees charged are logged under their keys
+            engine_steps |= {fee.key for fee in self.checked.charges.fees}
         every_step = set().union(*timelines.values(), engine_steps)
         problems: list[Problem] = []
         for i, account in enumerate(accounts):

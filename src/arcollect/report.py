@@ -14,11 +14,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
 from arcollect import kpi
+from arcollect.charges import RateTable
 from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.domain.records import Company
@@ -243,10 +244,14 @@ def build_report(
     as_of: date,
     company: Company | None = None,
     period_days: int = 90,
+    rates: Mapping[str, RateTable] | None = None,
 ) -> tuple[str, Worklist]:
-    """Return the page of `html_report` and the worklist it shows (for its errors)."""
+    """Return the page of `html_report` and the worklist it shows (for its errors).
+
+    *rates* are the rate tables the policy's charges need (see `Policy.plan`).
+    """
     accts = tuple(accounts)
-    plan = policy.plan(accts, as_of=as_of)
+    plan = policy.plan(accts, as_of=as_of, rates=rates)
     work = worklist(plan, accts)
     rep = kpi.report(accts, as_of, period_days)
     docs = render_documents(plan, accts, policy=policy, company=company)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import html
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
+from arcollect.charges import RateTable
 from arcollect.domain.account import Account
 from arcollect.domain.records import Activity
 from arcollect.errors import DataError
@@ -106,8 +107,19 @@ def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def backtest(policy: Policy, accounts: Sequence[Account], start: date, end: date) -> BacktestReport:
-    """Replay *accounts* under *policy* each day from *start* to *end* (inclusive)."""
+def backtest(
+    policy: Policy,
+    accounts: Sequence[Account],
+    start: date,
+    end: date,
+    *,
+    rates: Mapping[str, RateTable] | None = None,
+) -> BacktestReport:
+    """Replay *accounts* under *policy* each day from *start* to *end* (inclusive).
+
+    Each action due that day is logged as done (`PlannedAction.logged`: its step, and the fees
+    it charges); *rates* are the rate tables the policy's charges need.
+    """
     if end < start:
         raise DataError.at("end", f"the back-test ends ({end}) before it starts ({start})")
     logs: dict[str, list[Activity]] = {a.id: list(a.activities) for a in accounts}
@@ -117,20 +129,11 @@ def backtest(policy: Policy, accounts: Sequence[Account], start: date, end: date
     days = 0
     while day <= end:
         current = [attrs.evolve(a, activities=logs[a.id]) for a in accounts]
-        plan = policy.plan(current, as_of=day)
+        plan = policy.plan(current, as_of=day, rates=rates)
         for act in plan.actions:
             if act.due != day:
                 continue  # rolled to a later business day: it is planned again then
-            logs[act.account].append(
-                Activity(
-                    day,
-                    act.logged_channel,
-                    step=act.step,
-                    timeline=act.timeline,
-                    invoice=act.invoice,
-                    contact=act.contact.name if act.contact else None,
-                )
-            )
+            logs[act.account].extend(act.logged(day))  # the step, and any fees it charged
             fired[(act.timeline, act.step)] += 1
             reached[(act.timeline, act.step)].add(act.account)
         day += timedelta(days=1)

@@ -52,3 +52,13 @@ def errors() -> str:
     except arcollect.DataError as exc:
         return exc.problems[0].path
     return ""
+
+
+def interest_owed(policy: arcollect.Policy, account: arcollect.Account, rates_yaml: str) -> str:
+    """Plan with rate tables and read the charges."""
+    rates: dict[str, arcollect.RateTable] = arcollect.parse_rates(rates_yaml)
+    plan: arcollect.Plan = policy.plan([account], as_of=date(2026, 11, 23), rates=rates)
+    f: arcollect.AccountFacts = policy.facts(account, date(2026, 11, 23), rates=rates)
+    claim: arcollect.Money = f.claim
+    fees = [c.amount for a in plan.actions for c in a.charges]
+    return f"{f.interest} {f.fees} {claim} {fees}"

@@ -20,6 +20,7 @@ import attrs
 
 from arcollect.domain.actions import ActionKind, Channel, PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT, Money
+from arcollect.domain.records import Activity
 from arcollect.engine.explain import Explanation, Part
 from arcollect.errors import ArcollectError, UnknownAccountError
 from arcollect.lang.ir import day_words
@@ -29,6 +30,7 @@ __all__ = [
     "ContactRef",
     "Plan",
     "PlannedAction",
+    "PlannedCharge",
     "decimal_text",
     "say_day",
 ]
@@ -46,6 +48,32 @@ class ContactRef:
 
 def _explanation(value: Iterable[Part] | Explanation) -> Explanation:
     return Explanation.of(value)
+
+
+@attrs.frozen
+class PlannedCharge:
+    """A fee a planned action charges: the fee's *key*, its *amount*, the invoice it is on.
+
+    *fee* is the policy's clause as written. Once the action is done, log `activity` with it:
+    the facts then count the fee as charged, and the planner never charges it again.
+    """
+
+    key: str
+    amount: Money
+    invoice: str | None
+    fee: str
+
+    def activity(self, day: date) -> Activity:
+        """Return the activity that records this charge as made on *day*."""
+        return Activity(day, Channel.NOTE, step=self.key, invoice=self.invoice, notes=self.fee)
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the charge as plain data."""
+        return {"fee": self.key, "amount": str(self.amount), "invoice": self.invoice}
+
+
+def _charges(value: Iterable[PlannedCharge]) -> tuple[PlannedCharge, ...]:
+    return tuple(value)
 
 
 @attrs.frozen
@@ -73,6 +101,8 @@ class PlannedAction:
     )
     #: The index of the policy's channel rule that chose the channel, if one did.
     channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
+    #: The fees this action charges (by the policy's ``charges``); in records only when any.
+    charges: tuple[PlannedCharge, ...] = attrs.field(default=(), converter=_charges)
 
     #: The keys of `to_record`, in its order: the fields of a JSON action, the columns of the CSV.
     RECORD_KEYS: ClassVar[tuple[str, ...]] = (
@@ -124,6 +154,7 @@ class PlannedAction:
             invoice=self.invoice,
             explanation=self._explanation.extended(why),
             channel_rule=self.channel_rule,
+            charges=self.charges,
         )
 
     def __repr__(self) -> str:
@@ -144,8 +175,33 @@ class PlannedAction:
             "priority": self.priority,
         }
 
+    def logged(self, day: date) -> tuple[Activity, ...]:
+        """Return the activities that record this action as done on *day*.
+
+        The step's own, then one per fee it charges (see `PlannedCharge.activity`).
+        """
+        contact = self.contact.name if self.contact else None
+        done = Activity(
+            day,
+            self.logged_channel,
+            step=self.step,
+            timeline=self.timeline,
+            invoice=self.invoice,
+            contact=contact,
+        )
+        return (done, *(c.activity(day) for c in self.charges))
+
     def to_record(self) -> dict[str, Any]:
-        """Return the action as plain data: the keys (`RECORD_KEYS`) and values of the JSON."""
+        """Return the action as plain data: the keys (`RECORD_KEYS`) and values of the JSON.
+
+        An action that charges fees also has ``charges``: a list of `PlannedCharge` records.
+        """
+        record = self._record()
+        if self.charges:
+            record["charges"] = [c.to_record() for c in self.charges]
+        return record
+
+    def _record(self) -> dict[str, Any]:
         return {
             "account": self.account,
             "step": self.step,
@@ -195,6 +251,9 @@ class AccountState:
     notes: tuple[str, ...] = ()
     error: str | None = None
     cycle_start: date | None = None
+    #: The account's interest and fees (`arcollect.charges.AccountCharges`) when the policy
+    #: has ``charges``; read by letters and call sheets, not part of the state's record.
+    charges: Any = attrs.field(default=None, eq=False, repr=False)
 
     def __repr__(self) -> str:
         if self.error:
@@ -281,7 +340,8 @@ class Plan:
         """Return the actions as a pandas DataFrame (the optional extra ``arcollect[pandas]``).
 
         ``due`` is a datetime64 column, ``deferred`` bool, ``action``, ``channel`` and ``tier``
-        categories; ``priority`` keeps exact Decimals (object).
+        categories; ``priority`` keeps exact Decimals (object). When any action charges fees,
+        a last column ``charges`` holds each action's list of charge records.
         """
         try:
             import pandas as pd  # noqa: PLC0415 - optional, imported only when asked for
@@ -289,7 +349,10 @@ class Plan:
             raise ArcollectError(
                 "Plan.to_pandas needs pandas: pip install 'arcollect[pandas]'"
             ) from None
-        frame = pd.DataFrame(self.to_records(typed=True), columns=list(PlannedAction.RECORD_KEYS))
+        columns = list(PlannedAction.RECORD_KEYS)
+        if any(a.charges for a in self.actions):
+            columns.append("charges")  # only for a policy that charges fees
+        frame = pd.DataFrame(self.to_records(typed=True), columns=columns)
         frame["due"] = pd.to_datetime(frame["due"])
         frame["deferred"] = frame["deferred"].astype(bool)
         for column in ("action", "channel", "tier"):
@@ -328,6 +391,11 @@ class Plan:
             "invoice": text,
             "explanation": pl.List(text),
         }
+        if any(a.charges for a in self.actions):
+            charge = pl.Struct({"fee": text, "amount": text, "invoice": text})
+            schema["charges"] = pl.List(charge)  # only for a policy that charges fees
+            records = [{"charges": [], **r} for r in self.to_records(typed=True)]
+            return pl.DataFrame(records, schema=schema, orient="row")
         return pl.DataFrame(self.to_records(typed=True), schema=schema, orient="row")
 
     #: How many actions the notebook (HTML) view shows; it says how many more there are.
@@ -403,6 +471,10 @@ class Plan:
         lines.append(
             f"  overdue {st.overdue}, priority {decimal_text(st.priority)}, tier {st.tier or '-'}"
         )
+        if st.charges is not None:
+            lines.append(
+                f"  charges: interest {st.charges.interest}, fees {st.charges.fees_charged}"
+            )
         lines.append(f"  timeline: {st.timeline or 'none'}")
         if st.day is not None:
             lines.append(f"  day: {say_day(st.day)}")
@@ -426,6 +498,12 @@ class Plan:
                 f"  action: {act.action} via {act.channel}{who}, step {act.step}, due {act.due}"
             )
             lines += [f"    - {why}" for why in act.explanation]
+            lines += [
+                f"    + charges {c.amount}"
+                + (f" on {c.invoice}" if c.invoice else "")
+                + f": {c.fee}"
+                for c in act.charges
+            ]
         if st.next_step:
             lines.append(f"  next: {st.next_step} on {st.next_date}")
         return "\n".join(lines)

@@ -32,16 +32,18 @@ from __future__ import annotations
 
 import decimal
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 import attrs
 
+from arcollect.charges import RateTable
 from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.actions import Candidate, dress
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.explain import Tracer
+from arcollect.engine.fees import Charging
 from arcollect.engine.model import AccountState, Plan
 from arcollect.engine.priority import Standing, order, standing, tiers
 from arcollect.engine.timeline import decide, undecided
@@ -84,18 +86,29 @@ class Planner:
         checked = policy.checked
         self.calendar = BusinessCalendar.of(checked.business_days, checked.holidays)
 
-    def plan(self, accounts: Iterable[Account], as_of: date) -> Plan:
-        """Return the plan for *accounts* on *as_of*."""
-        return self.combine([self.partition(accounts, as_of)])
+    def plan(
+        self,
+        accounts: Iterable[Account],
+        as_of: date,
+        rates: Mapping[str, RateTable] | None = None,
+    ) -> Plan:
+        """Return the plan for *accounts* on *as_of*, with the rate tables *rates*."""
+        return self.combine([self.partition(accounts, as_of, rates)])
 
-    def partition(self, accounts: Iterable[Account], as_of: date) -> PartialPlan:
+    def partition(
+        self,
+        accounts: Iterable[Account],
+        as_of: date,
+        rates: Mapping[str, RateTable] | None = None,
+    ) -> PartialPlan:
         """Run the per-account phase for a share of the accounts (see the module docstring)."""
         if not isinstance(as_of, date):
             raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
+        charging = Charging.of(self.policy, rates)
         ordered = sorted(enumerate(accounts), key=lambda ia: ia[1].id)
         _refuse_duplicates(ordered)
         with decimal.localcontext(MONEY_CONTEXT):
-            results = tuple(self.account(acct, as_of) for _, acct in ordered)
+            results = tuple(self.account(acct, as_of, charging) for _, acct in ordered)
         return PartialPlan(as_of, self.policy.checked.name, results)
 
     def combine(self, partials: Iterable[PartialPlan]) -> Plan:
@@ -136,21 +149,26 @@ class Planner:
         )
         return Plan(as_of, self.policy.checked.name, actions, states)
 
-    def account(self, acct: Account, as_of: date) -> _AccountPlan:
+    def account(self, acct: Account, as_of: date, charging: Charging | None = None) -> _AccountPlan:
         """Run the per-account phase for *acct* (under `MONEY_CONTEXT`)."""
         try:
             f = facts(acct, as_of)
         except ArithmeticError as exc:  # dates beyond the calendar, in the account's data
             return _failed(acct, None, f"cannot work out the account's facts: {exc}")
+        if charging is not None:
+            try:
+                f = charging.facts(f)
+            except (DataError, EvaluationError, ArithmeticError) as exc:
+                return _failed(acct, f, f"cannot work out the account's charges: {exc}")
         try:
-            return self._account(f, as_of)
+            return self._account(f, as_of, charging)
         except (CurrencyMismatchError, ArithmeticError, EvaluationError) as exc:
             located = exc if isinstance(exc, EvaluationError) else self.policy.locate(f)
             return _failed(
                 acct, f, f"cannot evaluate the policy for this account: {located or exc}"
             )
 
-    def _account(self, f: AccountFacts, as_of: date) -> _AccountPlan:
+    def _account(self, f: AccountFacts, as_of: date, charging: Charging | None) -> _AccountPlan:
         acct, policy = f.account, self.policy
         currency = policy.checked.currency
         if currency is not None and acct.currency != currency:
@@ -169,6 +187,8 @@ class Planner:
         candidates = dress(
             position, f, as_of=as_of, policy=policy, calendar=self.calendar, tracer=tracer
         )
+        if charging is not None:
+            candidates = charging.charge(candidates, f)
         state = AccountState(
             account=acct.id,
             timeline=tl.name if tl else None,
@@ -185,6 +205,7 @@ class Planner:
             overdue=f.overdue,
             notes=position.notes + st.notes,
             cycle_start=position.cycle_start,
+            charges=f.charges,
         )
         return _AccountPlan(state, candidates, st)
 

@@ -46,6 +46,7 @@ __all__ = [
     "Capacity",
     "ChannelBlock",
     "ChannelRule",
+    "ChargesBlock",
     "Comment",
     "CompOp",
     "Compare",
@@ -59,9 +60,11 @@ __all__ = [
     "Expect",
     "ExpectAccount",
     "Expr",
+    "FeeClause",
     "HasRole",
     "Header",
     "In",
+    "InterestClause",
     "InvoiceRecord",
     "LastContactRecord",
     "Let",
@@ -72,6 +75,7 @@ __all__ = [
     "NumberLit",
     "OnEvent",
     "OnRelease",
+    "PaymentOrder",
     "PaymentRecord",
     "PercentLit",
     "PolicyFile",
@@ -663,6 +667,53 @@ class PriorityBlock(Node):
 
 
 # ============================================================================================
+# Charges: late-payment interest and fees
+
+
+@attrs.frozen(kw_only=True)
+class InterestClause(Node):
+    """``interest 9% above rate "DE-base" from due, act/360`` or ``interest 10% per year ...``.
+
+    *rate* is the yearly rate, or the spread above the rate table named *table*;
+    *day_count* is ``act/365`` or ``act/360`` as written, None when left out (act/365).
+    """
+
+    rate: PercentLit
+    table: str | None = None
+    day_count: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FeeClause(Node):
+    """``fee 40 EUR per invoice when ...`` (*basis* ``invoice``) or ``fee 5 EUR with letter``.
+
+    *basis* is ``invoice`` (once per overdue invoice) or the channel whose actions carry the
+    fee; *condition* the ``when`` condition, *unless* the ``unless`` one.
+    """
+
+    amount: MoneyLit
+    basis: str
+    condition: Expr | None = None
+    unless: Expr | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PaymentOrder(Node):
+    """``payments pay costs, interest, principal``: what a payment pays first."""
+
+    parts: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ChargesBlock(Node):
+    """The ``charges`` section: interest clauses, fees, and the payment order, as written."""
+
+    interest: tuple[InterestClause, ...] = ()
+    fees: tuple[FeeClause, ...] = ()
+    payments: tuple[PaymentOrder, ...] = ()
+
+
+# ============================================================================================
 # Policy tests: expect blocks
 
 
@@ -844,5 +895,6 @@ class PolicyFile(Node):
     channel: ChannelBlock | None = None
     priority: PriorityBlock | None = None
     expects: tuple[Expect, ...] = ()
+    charges: ChargesBlock | None = None
     #: The file's comments in source order: layout, left out of equality like the spans.
     comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)

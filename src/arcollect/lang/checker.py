@@ -28,14 +28,18 @@ import attrs
 import babel
 
 from arcollect._suggest import did_you_mean
+from arcollect.charges import PARTS, DayCount, InterestRule
 from arcollect.domain.actions import RULE_CHANNELS, ActionKind
 from arcollect.domain.money import MONEY_CONTEXT, Money, is_currency
 from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcome
 from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
+from arcollect.lang.formatter import format_expr, format_money
 from arcollect.lang.ir import (
     Anchor,
     CheckedChannelRule,
+    CheckedCharges,
+    CheckedFee,
     CheckedPolicy,
     CheckedPriority,
     CheckedStep,
@@ -1034,6 +1038,7 @@ class _Checker:
             )
         channel = self.channel()
         priority = self.priority()
+        charges = self.charges()
         self.expects(timelines, priority)
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
@@ -1057,6 +1062,7 @@ class _Checker:
             roles=self.roles,
             payment_deadline_days=h.deadline,
             channel_actions=self.channel_actions(timelines),
+            charges=charges,
             warnings=tuple(sorted(self.diagnostics, key=_order)),
             source=self.source,
             source_name=self.source_name,
@@ -1295,6 +1301,137 @@ class _Checker:
                 "accounts no rule matches keep the step's own channel",
             )
         return tuple(rules)
+
+    # -- charges: late-payment interest and fees ------------------------------------------
+
+    def charges(self) -> CheckedCharges | None:
+        block = self.tree.charges
+        if block is None:
+            return None
+        for extra in block.interest[1:]:
+            self.error(
+                extra.span,
+                "the `charges` section has one `interest` clause; this is a second one",
+                hint="a policy charges one rate of interest: keep the one that applies",
+            )
+        for again in block.payments[1:]:
+            self.error(
+                again.span,
+                "the `charges` section has one `payments pay` clause; this is a second one",
+            )
+        interest = self.interest(block.interest[0]) if block.interest else None
+        counts: dict[str, int] = {}
+        fees = []
+        for fee in block.fees:
+            counts[fee.basis] = counts.get(fee.basis, 0) + 1
+            checked = self.fee(fee, counts[fee.basis])
+            if checked is not None:
+                fees.append(checked)
+        payments = self.payment_order(block.payments[0]) if block.payments else PARTS
+        return CheckedCharges(interest=interest, fees=tuple(fees), payments=payments)
+
+    def interest(self, clause: ast.InterestClause) -> InterestRule | None:
+        rate = clause.rate.value
+        ok = True
+        if not Decimal(0) <= rate < 100:
+            self.error(
+                clause.rate.span,
+                f"an interest rate of {rate}% a year is out of range",
+                hint="write a yearly rate from 0% to under 100%, e.g. `interest 9% per year`",
+            )
+            ok = False
+        if clause.table is not None and not clause.table.strip():
+            self.error(
+                clause.span,
+                "the rate table's name is empty",
+                hint='name the table the caller supplies, e.g. `above rate "DE-base"`',
+            )
+            ok = False
+        counts = tuple(str(d) for d in DayCount)
+        day_count = DayCount.ACT_365
+        if clause.day_count is not None:
+            if clause.day_count in counts:
+                day_count = DayCount(clause.day_count)
+            else:
+                self.error(
+                    self.locate(clause.span, clause.day_count.split("/")[0]),
+                    f"unknown day count `{clause.day_count}`",
+                    hint="write `act/365` (the default: a day is 1/365 of a year) or `act/360`",
+                )
+                ok = False
+        if not ok:
+            return None
+        return InterestRule(rate, clause.table, day_count)
+
+    def fee(self, fee: ast.FeeClause, nth: int) -> CheckedFee | None:
+        bases = ("invoice", *CHANNELS)
+        ok = True
+        if fee.basis not in bases:
+            self.error(
+                self.locate(fee.span, fee.basis),
+                f"unknown channel `{fee.basis}` for a fee",
+                hint=_hint(fee.basis, CHANNELS, "(charge a fee `per invoice` or `with` a channel)"),
+            )
+            ok = False
+        amount = fee.amount
+        typed = self.x_MoneyLit(amount, _Scope())
+        if typed is None:
+            ok = False
+        elif amount.amount <= 0:
+            self.error(amount.span, "a fee must be above zero", hint="leave the fee out instead")
+            ok = False
+        elif self.currency is not None and amount.currency != self.currency:
+            self.error(
+                amount.span,
+                f"the fee is in {amount.currency}, but the policy is in {self.currency}",
+                hint=f"write the fee in {self.currency}",
+            )
+            ok = False
+        basis = "per invoice" if fee.basis == "invoice" else f"with {fee.basis}"
+        where = f"the fee {amount.amount} {amount.currency} {basis}"
+        when = unless = None
+        if fee.condition is not None:
+            when = self.condition(fee.condition, _Scope(), where)
+            ok = ok and when is not None
+        if fee.unless is not None:
+            unless = self.condition(fee.unless, _Scope(), where)
+            ok = ok and unless is not None
+        if not ok:
+            return None
+        key = f"fee.{fee.basis}" + (f".{nth}" if nth > 1 else "")
+        text = f"fee {format_money(amount)} {basis}"
+        if fee.condition is not None:
+            text += f" when {format_expr(fee.condition)}"
+        if fee.unless is not None:
+            text += f" unless {format_expr(fee.unless)}"
+        return CheckedFee(
+            key=key,
+            amount=Money(amount.amount, amount.currency),
+            basis=fee.basis,
+            when=when,
+            unless=unless,
+            text=text,
+        )
+
+    def payment_order(self, order: ast.PaymentOrder) -> tuple[str, ...]:
+        for part in order.parts:
+            if part not in PARTS:
+                self.error(
+                    self.locate(order.span, part),
+                    f"unknown part `{part}` of a claim",
+                    hint=_hint(part, PARTS, "(payments pay costs, interest and principal)"),
+                )
+                return PARTS
+        missing = [p for p in PARTS if p not in order.parts]
+        if missing or len(order.parts) != len(PARTS):
+            detail = f"`{missing[0]}` is missing" if missing else "a part is named twice"
+            self.error(
+                order.span,
+                f"`payments pay` names each of costs, interest and principal once: {detail}",
+                hint="e.g. `payments pay costs, interest, principal` (§ 367 BGB, the default)",
+            )
+            return PARTS
+        return order.parts
 
     def priority(self) -> CheckedPriority:
         block = self.tree.priority

@@ -3,7 +3,8 @@ r"""Format a syntax tree as canonical rule text (what ``arcollect fmt`` prints).
 The layout is fixed, so that formatting is idempotent and ``parse(format_policy(tree)) ==
 tree`` for every tree the parser can produce:
 
-- sections in a fixed order (header, lets, segments, timelines, channel, priority, expects),
+- sections in a fixed order (header, lets, segments, timelines, channel, priority, charges,
+  expects); in ``charges``, interest clauses, then fees, then the payment order;
   separated by one blank line; clauses indented by two spaces, one per line; the records of an
   expect block's account by four;
 - in a timeline, step names and timings are padded into columns; channel words likewise;
@@ -45,7 +46,7 @@ import attrs
 
 from arcollect.lang import ast
 
-__all__ = ["format_decimal", "format_expr", "format_policy"]
+__all__ = ["format_decimal", "format_expr", "format_money", "format_policy"]
 
 
 def format_policy(tree: ast.PolicyFile) -> str:
@@ -62,6 +63,8 @@ def format_policy(tree: ast.PolicyFile) -> str:
         blocks.append(_channel(tree.channel))
     if tree.priority is not None:
         blocks.append(_priority(tree.priority))
+    if tree.charges is not None:
+        blocks.append(_charges(tree.charges))
     blocks += [_expect(e) for e in tree.expects]
     return _place_comments(blocks, tree.comments)
 
@@ -334,6 +337,30 @@ def _priority(block: ast.PriorityBlock) -> list[_Line]:
     return lines
 
 
+def _charges(block: ast.ChargesBlock) -> list[_Line]:
+    lines = [_plain("charges", block.span.line)]
+    for rate in block.interest:
+        basis = f"above rate {_string(rate.table)}" if rate.table is not None else "per year"
+        text = f"  interest {format_decimal(rate.rate.value)}% {basis} from due"
+        if rate.day_count is not None:
+            text += f", {rate.day_count}"
+        lines.append(_plain(text, rate.span.line))
+    for fee in block.fees:
+        basis = "per invoice" if fee.basis == "invoice" else f"with {fee.basis}"
+        head = f"fee {_money(fee.amount)} {basis}"
+        if fee.condition is not None:
+            lines.append(_clause(f"{head} when ", fee.condition, fee.span.line, 2))
+        elif fee.unless is not None:
+            lines.append(_clause(f"{head} unless ", fee.unless, fee.span.line, 2))
+        else:
+            lines.append(_plain(f"  {head}", fee.span.line))
+    lines += [
+        _plain(f"  payments pay {', '.join(order.parts)}", order.span.line)
+        for order in block.payments
+    ]
+    return lines
+
+
 def _expect(expect: ast.Expect) -> list[_Line]:
     account = expect.account
     first = "  account"
@@ -535,6 +562,11 @@ def format_decimal(value: Decimal) -> str:
 
 def _int(value: int) -> str:
     return f"{value:,}"
+
+
+def format_money(money: ast.MoneyLit) -> str:
+    """Return the canonical text of an amount: ``1,000 EUR``."""
+    return _money(money)
 
 
 def _money(money: ast.MoneyLit) -> str:

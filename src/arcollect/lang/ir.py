@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 import attrs
 
+from arcollect.charges import DEFAULT_ALLOCATION, InterestRule
 from arcollect.domain.actions import ActionKind
+from arcollect.domain.money import Money
 from arcollect.domain.records import KNOWN_ROLES
 from arcollect.errors import Diagnostic, Span
 from arcollect.lang.ast import Expect
@@ -24,6 +26,8 @@ from arcollect.lang.types import Type
 __all__ = [
     "Anchor",
     "CheckedChannelRule",
+    "CheckedCharges",
+    "CheckedFee",
     "CheckedPolicy",
     "CheckedPriority",
     "CheckedStep",
@@ -327,6 +331,38 @@ class CheckedPriority:
 
 
 @attrs.frozen(kw_only=True)
+class CheckedFee:
+    """A fee of the ``charges`` section, checked.
+
+    *basis* is ``invoice`` (once per overdue invoice) or the channel whose actions carry it;
+    *key* the step name its charges are logged under (``fee.invoice``, ``fee.letter``, and
+    ``fee.letter.2`` for a second fee of the same basis); *text* the clause as written.
+    """
+
+    key: str
+    amount: Money
+    basis: str
+    when: TExpr | None
+    unless: TExpr | None
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class CheckedCharges:
+    """The ``charges`` section: the interest rule, the fees, and what payments pay first."""
+
+    interest: InterestRule | None
+    fees: tuple[CheckedFee, ...]
+    payments: tuple[str, ...] = DEFAULT_ALLOCATION
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The rate tables the policy needs from its caller."""
+        table = self.interest.table if self.interest is not None else None
+        return () if table is None else (table,)
+
+
+@attrs.frozen(kw_only=True)
 class CheckedPolicy:
     """A policy whose names all resolve and whose expressions all type-check."""
 
@@ -351,6 +387,8 @@ class CheckedPolicy:
     #: The step actions the channel rules re-route (``channel for ...``; e-mail and sms unless
     #: the section says otherwise).
     channel_actions: frozenset[ActionKind] = frozenset({ActionKind.EMAIL, ActionKind.SMS})
+    #: The ``charges`` section (None: the policy charges no interest and no fees).
+    charges: CheckedCharges | None = None
     warnings: tuple[Diagnostic, ...] = ()
     source: str = attrs.field(default="", eq=False, repr=False)
     source_name: str = attrs.field(default="<policy>", eq=False)

@@ -16,8 +16,8 @@ English, what was expected and what was found::
         |                 ^
 
 After a syntax error the parser resumes at the next line that starts (in column 1) with a
-section keyword (``let``, ``segment``, ``timeline``, ``channel``, ``priority``, ``expect``), so
-one run reports the errors of every section.
+section keyword (``let``, ``segment``, ``timeline``, ``channel``, ``priority``, ``expect``,
+``charges``), so one run reports the errors of every section.
 """
 
 from __future__ import annotations
@@ -61,9 +61,13 @@ _MAX_SYNTAX_ERRORS: Final = 20
 
 #: Words that always start a section, so never read as names (except after a dot, as in
 #: ``last_contact.channel``): a section cut short by a mistake then ends at the next one.
-_RESERVED: Final = frozenset({"let", "segment", "timeline", "channel", "priority", "expect"})
+_RESERVED: Final = frozenset(
+    {"let", "segment", "timeline", "channel", "priority", "expect", "charges"}
+)
 
-_SECTION_START = re.compile(r"^(?:let|segment|timeline|channel|priority|expect)\b", re.MULTILINE)
+_SECTION_START = re.compile(
+    r"^(?:let|segment|timeline|channel|priority|expect|charges)\b", re.MULTILINE
+)
 
 
 # ============================================================================================
@@ -381,7 +385,11 @@ class _Builder(Transformer[Token, Any]):
         for section in children[1:]:
             groups.setdefault(type(section), []).append(section)
         single: dict[type, Any] = {}
-        for kind, word in ((ast.ChannelBlock, "channel"), (ast.PriorityBlock, "priority")):
+        for kind, word in (
+            (ast.ChannelBlock, "channel"),
+            (ast.PriorityBlock, "priority"),
+            (ast.ChargesBlock, "charges"),
+        ):
             found = groups.get(kind, [])
             for extra in found[1:]:
                 _STATE.get().error(
@@ -397,6 +405,7 @@ class _Builder(Transformer[Token, Any]):
             channel=single[ast.ChannelBlock],
             priority=single[ast.PriorityBlock],
             expects=tuple(groups.get(ast.Expect, ())),
+            charges=single[ast.ChargesBlock],
             span=_span(children),
         )
 
@@ -701,6 +710,52 @@ class _Builder(Transformer[Token, Any]):
 
     def tie_order(self, children: list[Any]) -> _Part:
         return _Part("order", children[0].value, _span(children))
+
+    # ---------------------------------------------------------------- charges
+
+    def charges(self, children: list[Any]) -> ast.ChargesBlock:
+        items = children[1:]
+        return ast.ChargesBlock(
+            interest=tuple(c for c in items if isinstance(c, ast.InterestClause)),
+            fees=tuple(c for c in items if isinstance(c, ast.FeeClause)),
+            payments=tuple(c for c in items if isinstance(c, ast.PaymentOrder)),
+            span=_span(children),
+        )
+
+    def interest(self, children: list[Any]) -> ast.InterestClause:
+        rate = ast.PercentLit(value=_decimal(children[1]), span=_span(children[1:3]))
+        basis: _Part = children[3]
+        day_count = next((c.value for c in children[6:] if isinstance(c, _Part)), None)
+        return ast.InterestClause(
+            rate=rate, table=basis.value, day_count=day_count, span=_span(children)
+        )
+
+    def rate_fixed(self, children: list[Any]) -> _Part:
+        return _Part("rate", None, _span(children))
+
+    def rate_above(self, children: list[Any]) -> _Part:
+        return _Part("rate", _string(children[2]), _span(children))
+
+    def day_count(self, children: list[Any]) -> _Part:
+        return _Part("day_count", f"act/{children[2].value}", _span(children))
+
+    def fee(self, children: list[Any]) -> ast.FeeClause:
+        basis: _Part = children[2]
+        fields: dict[str, Any] = {}
+        for item in children[3:]:
+            if isinstance(item, _Part):
+                fields["condition" if item.kind == "when" else "unless"] = item.value
+        return ast.FeeClause(amount=children[1], basis=basis.value, **fields, span=_span(children))
+
+    def fee_per_invoice(self, children: list[Any]) -> _Part:
+        return _Part("basis", "invoice", _span(children))
+
+    def fee_with(self, children: list[Any]) -> _Part:
+        return _Part("basis", children[1].value, _span(children))
+
+    def payment_order(self, children: list[Any]) -> ast.PaymentOrder:
+        parts = tuple(c.value for c in children[2:] if isinstance(c, Token) and c.type == "IDENT")
+        return ast.PaymentOrder(parts=parts, span=_span(children))
 
     # ---------------------------------------------------------------- expect blocks
 
@@ -1179,7 +1234,8 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         ("an account line", "invoice payment promise dispute contact done last", ""),
         ("a `priority` clause", "score tiers capacity ties", ""),
         ("a channel rule", "call email letter sms visit voicemail", ""),
-        ("a new section", "let segment timeline channel priority expect", "$END"),
+        ("a `charges` clause", "interest fee payments", ""),
+        ("a new section", "let segment timeline channel priority expect", "$END charges"),
     )
 )
 

@@ -150,6 +150,9 @@ class CompiledPolicy:
     ties_descending: tuple[bool, ...] = attrs.field(repr=False)
     #: The fact tiers are measured by (``tiers by share of ...``; overdue by default).
     measure: Callable[[AccountFacts], Any] = attrs.field(repr=False)
+    #: Whether each fee of the ``charges`` section applies (its ``when`` holds and its
+    #: ``unless`` does not), in the section's order; empty without charges.
+    fees_apply: Callable[[AccountFacts], tuple[bool, ...]] = attrs.field(repr=False)
 
     def timeline_for(self, facts: AccountFacts) -> CompiledTimeline | None:
         """Return the timeline an account with *facts* follows (None if none applies)."""
@@ -169,6 +172,8 @@ class CompiledPolicy:
         exprs += [r.condition for r in c.channel if r.condition is not None]
         exprs += [e for e in (c.priority.score,) if e is not None]
         exprs += [e for e, _ in c.priority.ties]
+        if c.charges is not None:
+            exprs += [e for fee in c.charges.fees for e in (fee.when, fee.unless) if e is not None]
         return exprs
 
     def locate(self, facts: AccountFacts) -> EvaluationError | None:
@@ -208,4 +213,32 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
         ties=program.compile_many(ties).fast if ties else _no_values,
         ties_descending=tuple(desc for _, desc in pr.ties),
         measure=measure.get,
+        fees_apply=_fees_apply(checked, program),
     )
+
+
+def _fees_apply(
+    checked: CheckedPolicy, program: Program
+) -> Callable[[AccountFacts], tuple[bool, ...]]:
+    """Compile the fees' conditions into one function: per fee, whether it applies."""
+    fees = checked.charges.fees if checked.charges is not None else ()
+    exprs: list[TExpr] = []
+    slots: list[tuple[int | None, int | None]] = []
+    for fee in fees:
+        when = unless = None
+        if fee.when is not None:
+            when = len(exprs)
+            exprs.append(fee.when)
+        if fee.unless is not None:
+            unless = len(exprs)
+            exprs.append(fee.unless)
+        slots.append((when, unless))
+    values = program.compile_many(exprs).fast if exprs else _no_values
+
+    def apply(facts: AccountFacts) -> tuple[bool, ...]:
+        got = values(facts)
+        return tuple(
+            (w is None or got[w] is True) and (u is None or got[u] is not True) for w, u in slots
+        )
+
+    return apply

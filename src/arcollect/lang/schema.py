@@ -106,6 +106,14 @@ _FACT_LIST = [
     ),
     _f("unapplied", _M, "F.unapplied", "Cash and credits not applied to any invoice."),
     _f(
+        "interest",
+        _M,
+        "F.interest",
+        "Late-payment interest accrued so far, by the policy's `charges` (0 without).",
+    ),
+    _f("fees", _M, "F.fees", "Fees charged so far, by the policy's `charges` (0 without)."),
+    _f("claim", _M, "F.claim", "Overdue money with its charges: overdue + interest + fees."),
+    _f(
         "days_past_due",
         NUMBER,
         "F.days_past_due",

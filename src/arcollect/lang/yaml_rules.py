@@ -22,6 +22,8 @@ The keys (see docs/language.md, "YAML rule files")::
          required, requires_approval_by}]}],
     channel: [{for: ACTIONS}?, {CHANNEL: EXPR | otherwise}],
     priority: {score, tiers: {NAME: PERCENT}, share_of (default overdue), capacity, ties: [KEY]},
+    charges: {interest: {rate, above, day_count}, fees: [{amount, per | with, when | unless}],
+              payments: [PART]},
     expect: [{name, as_of, account, then}]
 """
 
@@ -59,6 +61,7 @@ _TOP_KEYS = (
     "channel",
     "priority",
     "expect",
+    "charges",
 )
 _TIMELINE_KEYS = (
     "name",
@@ -89,6 +92,9 @@ _STEP_KEYS = (
 )
 _PRIORITY_KEYS = ("score", "tiers", "share_of", "capacity", "ties")
 _EXPECT_KEYS = ("name", "as_of", "account", "then")
+_CHARGES_KEYS = ("interest", "fees", "payments")
+_INTEREST_KEYS = ("rate", "above", "day_count")
+_FEE_KEYS = ("amount", "per", "with", "when", "unless")
 _CALENDAR_KEYS = ("days", "holidays")
 
 
@@ -115,6 +121,8 @@ _WORDS: dict[str, re.Pattern[str]] = {
         "deadline": r"[0-9][0-9,_.]*(?:\s+business\s+days?)?",
         "otherwise": r"otherwise",
         "channel_for": rf"{_WORD}(?:\s*,\s*{_WORD})*",
+        "money": r"[0-9][0-9,_.]*\s+[A-Za-z]+",
+        "day_count": r"act\s*/\s*[0-9]+",
     }.items()
 }
 
@@ -361,6 +369,8 @@ class _Translator:
             self.channel(*top["channel"])
         if "priority" in top:
             self.priority(*top["priority"])
+        if "charges" in top:
+            self.charges(*top["charges"])
         if "expect" in top:
             self.each(_items(top["expect"][1], "`expect`"), self.expect)
         self.kw("\n", root)
@@ -533,6 +543,68 @@ class _Translator:
                     self.kw(", ", item)
                 self.expr(item, "a key", "tie")
 
+    def charges(self, key: Node, node: Node) -> None:
+        c = self.mapping(node, _CHARGES_KEYS, "`charges`")
+        self.kw("\ncharges", key)
+        if "interest" in c:
+            k, v = c["interest"]
+            i = self.mapping(v, _INTEREST_KEYS, "`interest`")
+            if "rate" not in i:
+                raise _YamlError(v, "`interest` needs a `rate` such as `9%`")
+            self.kw("\n  interest ", k)
+            self.expr(i["rate"][1], "a yearly rate such as `9%`", "percent")
+            if "above" in i:
+                ak, av = i["above"]
+                self.kw(" above rate ", ak)
+                self.w.add(_quote(_scalar(av, "the name of a rate table")), av)
+            else:
+                self.kw(" per year", k)
+            self.kw(" from due", k)
+            if "day_count" in i:
+                dk, dv = i["day_count"]
+                self.kw(", ", dk)
+                self.expr(dv, "`act/365` or `act/360`", "day_count")
+        if "fees" in c:
+            self.each(_items(c["fees"][1], "`fees`"), self.fee)
+        if "payments" in c:
+            k, v = c["payments"]
+            self.kw("\n  payments pay ", k)
+            for n, item in enumerate(_items(v, "`payments`")):
+                if n:
+                    self.kw(", ", item)
+                self.expr(item, "costs, interest or principal", "word")
+
+    def fee(self, node: Node) -> None:
+        f = self.mapping(node, _FEE_KEYS, "a fee")
+        if "amount" not in f:
+            raise _YamlError(node, "a fee needs an `amount` such as `40 EUR`")
+        bases = [b for b in ("per", "with") if b in f]
+        if len(bases) != 1:
+            raise _YamlError(
+                node,
+                "a fee needs exactly one of `per: invoice` and `with: CHANNEL`",
+                "`per: invoice` charges it once per overdue invoice, `with: letter` per letter",
+            )
+        if "when" in f and "unless" in f:
+            raise _YamlError(node, "a fee has one of `when` and `unless`, not both")
+        k, v = f["amount"]
+        self.kw("\n  fee ", k)
+        self.expr(v, "an amount such as `40 EUR`", "money")
+        bk, bv = f[bases[0]]
+        if bases[0] == "per":
+            if _scalar(bv, "`invoice`") != "invoice":
+                raise _YamlError(bv, f"expected `invoice`, got `{_shown(str(bv.value))}`")
+            self.kw(" per ", bk)
+            self.w.add("invoice", bv)
+        else:
+            self.kw(" with ", bk)
+            self.expr(bv, "a channel", "word")
+        for word in ("when", "unless"):
+            if word in f:
+                ck, cv = f[word]
+                self.kw(f" {word} ", ck)
+                self.expr(cv, "a condition", word)
+
     def expect(self, node: Node) -> None:
         e = self.mapping(node, _EXPECT_KEYS, "an expect block")
         for required in _EXPECT_KEYS:
@@ -646,6 +718,13 @@ def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]
         if tree.priority.tiers is not None:
             for tier in tree.priority.tiers.tiers:
                 add("percent", tier.share.span.start, tier.share.span)
+    if tree.charges is not None:
+        for rate in tree.charges.interest:
+            add("percent", rate.rate.span.start, rate.rate.span)
+        for fee in tree.charges.fees:
+            for test in (fee.condition, fee.unless):
+                if test is not None:
+                    expr(test)
     for e in tree.expects:
         add("account", None, e.account.span)
         if e.then:

@@ -16,8 +16,8 @@ syntax tree (spans aside) and so the same checked policy and the same plans::
     True
 
 Comments are not carried over (YAML keeps its own). A policy with more than one ``on EVENT
-resume at STEP`` clause in a timeline has no YAML spelling and is refused with a
-`PolicyError`.
+resume at STEP`` clause in a timeline, or more than one ``interest`` or ``payments pay`` clause
+in its ``charges``, has no YAML spelling and is refused with a `PolicyError`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from arcollect.lang.formatter import (
     _action,
     _duration,
     _int,
+    _money,
     _record,
     _then,
     _timing,
@@ -60,6 +61,8 @@ def to_yaml(tree: ast.PolicyFile, *, source_name: str = "<policy>") -> str:
         ]
     if tree.priority is not None:
         doc["priority"] = _priority(tree.priority)
+    if tree.charges is not None:
+        doc["charges"] = _charges(tree.charges, source_name)
     if tree.expects:
         doc["expect"] = [_expect(e) for e in tree.expects]
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
@@ -195,6 +198,43 @@ def _priority(block: ast.PriorityBlock) -> dict[str, Any]:
         doc["capacity"] = f"{_int(block.capacity.calls_per_day)} calls per day"
     if block.ties:
         doc["ties"] = [format_expr(k.key) + (" desc" if k.descending else "") for k in block.ties]
+    return doc
+
+
+def _charges(block: ast.ChargesBlock, source_name: str) -> dict[str, Any]:
+    for clauses, key in ((block.interest, "interest"), (block.payments, "payments")):
+        if len(clauses) > 1:
+            message = (
+                f"YAML rule files have one `{key}` under `charges`; "
+                "this one cannot be written in YAML"
+            )
+            span = clauses[1].span
+            where: Span | None = None if span == ast.NO_SPAN else span
+            raise PolicyError([Diagnostic(message, where, source_name)], None)
+    doc: dict[str, Any] = {}
+    for rate in block.interest[:1]:
+        interest: dict[str, Any] = {"rate": f"{format_decimal(rate.rate.value)}%"}
+        if rate.table is not None:
+            interest["above"] = rate.table
+        if rate.day_count is not None:
+            interest["day_count"] = rate.day_count
+        doc["interest"] = interest
+    fees = []
+    for fee in block.fees:
+        item: dict[str, Any] = {"amount": _money(fee.amount)}
+        if fee.basis == "invoice":
+            item["per"] = "invoice"
+        else:
+            item["with"] = fee.basis
+        if fee.condition is not None:
+            item["when"] = format_expr(fee.condition)
+        if fee.unless is not None:
+            item["unless"] = format_expr(fee.unless)
+        fees.append(item)
+    if fees:
+        doc["fees"] = fees
+    for order in block.payments[:1]:
+        doc["payments"] = list(order.parts)
     return doc
 
 

@@ -32,8 +32,8 @@ from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.domain.records import Company, Contact
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import ContactRef, Plan, PlannedAction
-from arcollect.facts import AccountFacts, PromiseStatus, facts
-from arcollect.letters.context import PaymentView, build_context, choose_locale
+from arcollect.facts import AccountFacts, PromiseStatus
+from arcollect.letters.context import PaymentView, build_context, choose_locale, plan_facts
 from arcollect.letters.filters import TemplateError
 from arcollect.letters.render import _block, _render, payment_deadline
 from arcollect.letters.sandbox import environment, find
@@ -265,7 +265,7 @@ def call_sheet(
             None,
         )
     with decimal.localcontext(MONEY_CONTEXT):
-        f = facts(account, plan.as_of)
+        f = plan_facts(account, plan)
         if action is None:
             action = _on_demand(f)
         return _sheet(f, action, plan, policy, templates, company, large_balance)

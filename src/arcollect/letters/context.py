@@ -9,14 +9,17 @@ Top-level names: ``company``, ``collector``, ``account``, ``contact``, ``invoice
 invoices the document is about: all of the account's, or the step's invoice for a per-invoice
 step), ``overdue_invoices``, ``upcoming_invoices``, ``totals``, ``step``, ``promise``,
 ``broken_promises``, ``dispute``, ``last_payment``, ``last_contact``, ``payment_deadline``,
-``as_of``, ``locale``, ``channel``. ``collector``, ``contact``, ``promise``, ``dispute``,
-``last_payment`` and ``last_contact`` may be None (test them with ``{% if ... %}``).
+``as_of``, ``locale``, ``channel``, ``charges`` and ``charge_lines``. ``collector``,
+``contact``, ``promise``, ``dispute``, ``last_payment``, ``last_contact`` and ``charges`` may be
+None (test them with ``{% if ... %}``); ``charges`` is None unless the policy charges interest
+or fees.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
@@ -25,12 +28,15 @@ from arcollect.domain.account import Account
 from arcollect.domain.money import Money
 from arcollect.domain.records import Company
 from arcollect.engine.calendar import BusinessCalendar
-from arcollect.engine.model import PlannedAction
-from arcollect.facts import AccountFacts, InvoiceFacts
+from arcollect.engine.model import Plan, PlannedAction
+from arcollect.errors import UnknownAccountError
+from arcollect.facts import AccountFacts, InvoiceFacts, facts
 
 __all__ = [
     "SCHEMA",
     "AccountView",
+    "ChargeLineView",
+    "ChargesView",
     "CollectorView",
     "CompanyView",
     "ContactView",
@@ -44,6 +50,7 @@ __all__ = [
     "build_context",
     "business_days_after",
     "choose_locale",
+    "plan_facts",
 ]
 
 #: The last locale of every fallback chain.
@@ -179,6 +186,35 @@ class EventView:
     outcome: str | None
 
 
+@attrs.frozen
+class ChargeLineView:
+    """The charges of one invoice of the document: interest still owed, and fees.
+
+    *days* counts the days it accrued interest, *rate* (percent a year) is its latest period's;
+    *fees* the fees owed on it, those this document charges included.
+    """
+
+    invoice: str
+    interest: Money
+    days: int
+    rate: Decimal
+    fees: Money
+
+
+@attrs.frozen
+class ChargesView:
+    """Late-payment charges on the document's invoices, by the policy's ``charges``.
+
+    *interest* is the interest still owed, *fees* the fees owed (*new_fees* of them charged by
+    this document), *total* what the document asks for: ``totals.demanded`` with both.
+    """
+
+    interest: Money
+    fees: Money
+    new_fees: Money
+    total: Money
+
+
 #: The documented context: each top-level name's view class (None: a plain value, read
 #: only through filters), and for tuples of views ``(tuple, view)``.
 SCHEMA: Final[Mapping[str, Any]] = {
@@ -200,7 +236,19 @@ SCHEMA: Final[Mapping[str, Any]] = {
     "as_of": None,
     "locale": None,
     "channel": None,
+    "charges": ChargesView,
+    "charge_lines": (tuple, ChargeLineView),
 }
+
+
+def plan_facts(account: Account, plan: Plan) -> AccountFacts:
+    """Return *account*'s facts on the plan's date, with the charges the plan worked out."""
+    found = facts(account, plan.as_of)
+    try:
+        charges = plan.state(account.id).charges
+    except UnknownAccountError:
+        return found
+    return found if charges is None else attrs.evolve(found, charges=charges)
 
 
 def business_days_after(calendar: BusinessCalendar, start: date, days: int) -> date:
@@ -286,6 +334,7 @@ def build_context(
         dispute = DisputeView(str(f.open_disputes[0].reason), f.dispute_amount)
     pay = f.last_payment
     last = f.last_contact
+    charges, lines = _charges(f, action, [i.number for i in invoices], undisputed)
     return {
         "company": None
         if company is None
@@ -337,4 +386,46 @@ def build_context(
         "as_of": f.as_of,
         "locale": locale,
         "channel": str(action.channel),
+        "charges": charges,
+        "charge_lines": lines,
     }
+
+
+def _charges(
+    f: AccountFacts, action: PlannedAction, numbers: list[str], demanded: Money
+) -> tuple[ChargesView | None, tuple[ChargeLineView, ...]]:
+    """Return the charges of the document's invoices (*numbers*), and per invoice."""
+    if f.charges is None:
+        return None, ()
+    zero = f.account.zero()
+    new = dict.fromkeys(numbers, zero)
+    new_on_account = zero
+    for charge in action.charges:
+        if charge.invoice is None:
+            new_on_account += charge.amount
+        elif charge.invoice in new:
+            new[charge.invoice] += charge.amount
+    lines = []
+    for number in numbers:
+        detail = f.charges.invoice(number)
+        interest = detail.interest_open if detail is not None else zero
+        fees = (detail.fees_open if detail is not None else zero) + new[number]
+        if interest.is_zero and fees.is_zero:
+            continue
+        last = detail.periods[-1] if detail is not None and detail.periods else None
+        lines.append(
+            ChargeLineView(
+                invoice=number,
+                interest=interest,
+                days=sum(p.days for p in detail.periods) if detail is not None else 0,
+                rate=last.rate if last is not None else Decimal(0),
+                fees=fees,
+            )
+        )
+    interest = Money.sum((line.interest for line in lines), f.currency)
+    fees = Money.sum((line.fees for line in lines), f.currency)
+    new_fees = Money.sum(new.values(), f.currency) + new_on_account
+    if action.invoice is None:  # fees on the account as a whole belong to account documents
+        fees += Money.sum((fee.amount for fee in f.charges.fees), f.currency) + new_on_account
+    view = ChargesView(interest, fees, new_fees, demanded + interest + fees)
+    return view, tuple(lines)

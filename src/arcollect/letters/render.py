@@ -17,8 +17,7 @@ from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.domain.records import Company
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import Plan, PlannedAction
-from arcollect.facts import facts
-from arcollect.letters.context import build_context, choose_locale
+from arcollect.letters.context import build_context, choose_locale, plan_facts
 from arcollect.letters.filters import TemplateError
 from arcollect.letters.sandbox import environment, find
 from arcollect.policy import Policy
@@ -145,7 +144,7 @@ def _document(  # noqa: PLR0917 - the parts of one document
             f"(looked for {name}.LOCALE.txt and {name}.LANGUAGE.txt)"
         )
     file, locale = found
-    f = facts(account, plan.as_of)
+    f = plan_facts(account, plan)
     state = plan.state(account.id)
     ctx = build_context(
         f,
