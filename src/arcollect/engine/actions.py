@@ -8,7 +8,9 @@ is known (priority, tier and capacity come from `arcollect.engine.priority`):
   voicemails and visits keep their channel; holds, referrals and reviews are ``internal``;
 - the **contact**: the role the step names, falling back through `CONTACT_FALLBACK`, then
   anyone on file (the explanation says so);
-- the approval a step requires, and the roll forward to the next business day.
+- the approval a step requires, and the roll forward to the next business day;
+- the **owner** of every action of the account: the first ``assign`` rule of the policy that
+  holds and names one (the explanation says which), else the account's collector.
 
 Two actions come from the facts rather than the timeline: an open promise gets a ``follow_up``
 call on its deadline (due + grace), and open disputes get one ``review`` until one is logged.
@@ -108,6 +110,26 @@ class _Dresser:
         self.f, self.as_of, self.policy = f, as_of, policy
         self.calendar, self.tracer = calendar, tracer
         self._channel: tuple[PlanChannel, list[Part], int | None] | None = None
+        self.owner, self.owner_why = self._owner()
+
+    def _owner(self) -> tuple[str | None, list[Part]]:
+        """Return the owner of the account's actions and, where ``assign`` rules decided, why."""
+        f, rules = self.f, self.policy.assign_rules
+        collector = f.account.collector.name if f.account.collector else None
+        if not rules:
+            return collector, []
+        owner, k = self.policy.owner(f)
+        if owner is not None and k is not None:
+            rule = rules[k]
+            label = f"owner {owner} (assign rule {k + 1})"
+            if rule.condition is None:
+                return owner, [f"{label}: {rule.owner.text} otherwise"]
+            return owner, [self.tracer.part(label, rule.condition, joined=True)]
+        if collector is not None:
+            return collector, [
+                f"owner {collector}: no assign rule applies: the account's collector"
+            ]
+        return None, ["no owner: no assign rule applies and the account has no collector"]
 
     def step(self, position: Position, due: StepDue) -> Candidate:
         """Dress one due step of the timeline."""
@@ -127,6 +149,7 @@ class _Dresser:
         why += channel_why
         contact, contact_why = self.contact(step)
         why += contact_why
+        why += self.owner_why
         if step.approval:
             why.append(f"requires approval by {step.approval}")
         today = self.calendar.roll_forward(self.as_of)
@@ -148,6 +171,7 @@ class _Dresser:
             invoice=due.invoice,
             explanation=why,
             channel_rule=channel_rule,
+            owner=self.owner,
         )
         return Candidate(action, Source.TIMELINE, due.index)
 
@@ -230,7 +254,13 @@ class _Dresser:
             needs_approval=None,
             deferred=False,
             invoice=None,
-            explanation=[*why, "channel call: follow up a promise by phone", *contact_why],
+            explanation=[
+                *why,
+                "channel call: follow up a promise by phone",
+                *contact_why,
+                *self.owner_why,
+            ],
+            owner=self.owner,
         )
         return [Candidate(action, Source.PROMISE)]
 
@@ -277,7 +307,8 @@ class _Dresser:
             needs_approval=None,
             deferred=False,
             invoice=only[0] if len(only) == 1 else None,
-            explanation=why,
+            explanation=[*why, *self.owner_why],
+            owner=self.owner,
         )
         return [Candidate(action, Source.DISPUTE)]
 

@@ -53,6 +53,8 @@ class PlannedAction:
     """One action due on the plan's date, with everything a collector needs and the reasons.
 
     ``explanation`` lists every rule that decided the action, with the values it saw.
+    ``owner`` is who carries it out: the owner the policy's ``assign`` rules give the account,
+    else the account's collector (None if neither names one).
     """
 
     account: str
@@ -73,6 +75,7 @@ class PlannedAction:
     )
     #: The index of the policy's channel rule that chose the channel, if one did.
     channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
+    owner: str | None = None
 
     #: The keys of `to_record`, in its order: the fields of a JSON action, the columns of the CSV.
     RECORD_KEYS: ClassVar[tuple[str, ...]] = (
@@ -89,6 +92,7 @@ class PlannedAction:
         "needs_approval",
         "deferred",
         "invoice",
+        "owner",
         "explanation",
     )
 
@@ -124,6 +128,7 @@ class PlannedAction:
             invoice=self.invoice,
             explanation=self._explanation.extended(why),
             channel_rule=self.channel_rule,
+            owner=self.owner,
         )
 
     def __repr__(self) -> str:
@@ -162,6 +167,7 @@ class PlannedAction:
             "needs_approval": self.needs_approval,
             "deferred": self.deferred,
             "invoice": self.invoice,
+            "owner": self.owner,
             "explanation": list(self.explanation),
         }
 
@@ -326,6 +332,7 @@ class Plan:
             "needs_approval": text,
             "deferred": pl.Boolean,
             "invoice": text,
+            "owner": text,
             "explanation": pl.List(text),
         }
         return pl.DataFrame(self.to_records(typed=True), schema=schema, orient="row")

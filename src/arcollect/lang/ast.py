@@ -35,6 +35,8 @@ __all__ = [
     "ActionKind",
     "Aggregate",
     "AggregateFunc",
+    "AssignBlock",
+    "AssignRule",
     "Between",
     "BinOp",
     "Binary",
@@ -572,6 +574,28 @@ class ChannelBlock(Node):
 
 
 @attrs.frozen(kw_only=True)
+class AssignRule(Node):
+    """``assign "Key accounts desk" when key`` or ``assign account.collector otherwise``.
+
+    ``condition`` is None for ``otherwise``.
+
+    ``owner`` is a string literal or a name (a string fact such as ``account.collector``, or a
+    ``let`` of a string). The first rule whose condition holds and whose owner has a value
+    gives the owner of the account's actions.
+    """
+
+    owner: StringLit | Name
+    condition: Expr | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AssignBlock(Node):
+    """The ``assign`` rules of a file, in source order: who owns an account's actions."""
+
+    rules: tuple[AssignRule, ...]
+
+
+@attrs.frozen(kw_only=True)
 class Tier(Node):
     """One tier of ``tiers by share of overdue: A 80%, ...``: a name and its share."""
 
@@ -589,9 +613,14 @@ class Tiers(Node):
 
 @attrs.frozen(kw_only=True)
 class Capacity(Node):
-    """``capacity N calls per day``."""
+    """``capacity N calls per day [per collector]``.
+
+    ``per_collector``: the limit applies to each owner's calls (see `AssignBlock`), not to the
+    team's together.
+    """
 
     calls_per_day: int
+    per_collector: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -788,7 +817,8 @@ class Comment(Node):
 class PolicyFile(Node):
     """A whole rule file: the header, then its sections grouped by kind, each in source order.
 
-    Sections may be interleaved in the source; ``channel`` and ``priority`` appear at most once.
+    Sections may be interleaved in the source; ``channel``, ``assign`` and ``priority`` appear
+    at most once.
     """
 
     header: Header
@@ -797,6 +827,7 @@ class PolicyFile(Node):
     timelines: tuple[Timeline, ...] = ()
     channel: ChannelBlock | None = None
     priority: PriorityBlock | None = None
+    assign: AssignBlock | None = None
     expects: tuple[Expect, ...] = ()
     #: The file's comments in source order: layout, left out of equality like the spans.
     comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)

@@ -34,6 +34,7 @@ from arcollect.domain.records import KNOWN_ROLES, Channel, DisputeReason, Outcom
 from arcollect.errors import MAX_REPORTED_ERRORS, Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.ir import (
+    CheckedAssignRule,
     CheckedChannelRule,
     CheckedPolicy,
     CheckedPriority,
@@ -969,6 +970,7 @@ class _Checker:
         self.unique(((t.name, t.span) for t in tree.timelines), "timeline")
         timelines = tuple(self.timeline(t) for t in tree.timelines)
         channel = self.channel()
+        assign = self.assign()
         priority = self.priority()
         self.expects(timelines, priority)
         errors = [d for d in self.diagnostics if d.severity == "error"]
@@ -990,6 +992,7 @@ class _Checker:
             channel=channel,
             priority=priority,
             expects=tree.expects,
+            assign=assign,
             roles=self.roles,
             payment_deadline_days=h.deadline,
             warnings=tuple(sorted(self.diagnostics, key=_order)),
@@ -1119,6 +1122,56 @@ class _Checker:
             )
         return tuple(rules)
 
+    def assign(self) -> tuple[CheckedAssignRule, ...]:
+        block = self.tree.assign
+        if block is None:
+            return ()
+        rules = []
+        for i, rule in enumerate(block.rules):
+            owner = self.owner(rule.owner)
+            cond = None
+            if rule.condition is not None:
+                cond = self.condition(rule.condition, _Scope(), "an `assign` rule")
+                if _always(cond, value=False):
+                    self.warn(rule.span, "this `assign` rule never applies: its condition is false")
+            elif i != len(block.rules) - 1:
+                self.warn(
+                    rule.span, "an `otherwise` rule is not last: the rules after it never apply"
+                )
+            if owner is not None:
+                rules.append(CheckedAssignRule(owner=owner, condition=cond))
+        return tuple(rules)
+
+    def owner(self, node: ast.StringLit | ast.Name) -> TExpr | None:
+        """Type an ``assign`` rule's owner: a non-empty string, or a name of a string."""
+        if isinstance(node, ast.StringLit):
+            if not node.value.strip():
+                self.error(node.span, "an owner cannot be empty", hint="name a person or a team")
+                return None
+            return self.expr(node, _Scope())
+        dotted = node.dotted
+        if (
+            dotted not in FACTS
+            and dotted not in self.let_nodes
+            and dotted not in self.segment_nodes
+        ):
+            close = did_you_mean(dotted, self.all_names(_Scope()), quote="`")
+            self.error(
+                node.span,
+                f"unknown fact `{dotted}`",
+                hint=close or f'write a person or a team in double quotes: "{dotted}"',
+            )
+            return None
+        typed = self.expr(node, _Scope())
+        if typed is not None and typed.type.kind is not Kind.STRING:
+            self.error(
+                node.span,
+                f"an owner is a string, got {typed.type.describe()} (`{dotted}`)",
+                hint='use `account.collector` or a name in double quotes, "Key accounts desk"',
+            )
+            return None
+        return typed
+
     def priority(self) -> CheckedPriority:
         block = self.tree.priority
         if block is None:
@@ -1167,8 +1220,14 @@ class _Checker:
                     self.error(key.span, f"cannot order accounts by {typed.type.describe()}")
                 else:
                     ties.append((typed, key.descending))
+        per_owner = block.capacity is not None and block.capacity.per_collector
         return CheckedPriority(
-            score=score, tiers=tiers, tier_measure=measure, capacity=capacity, ties=tuple(ties)
+            score=score,
+            tiers=tiers,
+            tier_measure=measure,
+            capacity=capacity,
+            ties=tuple(ties),
+            capacity_per_owner=per_owner,
         )
 
     def member(self, span: Span, word: str, enum_cls: type[enum.Enum]) -> None:

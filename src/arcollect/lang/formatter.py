@@ -3,10 +3,12 @@ r"""Format a syntax tree as canonical rule text (what ``arcollect fmt`` prints).
 The layout is fixed, so that formatting is idempotent and ``parse(format_policy(tree)) ==
 tree`` for every tree the parser can produce:
 
-- sections in a fixed order (header, lets, segments, timelines, channel, priority, expects),
+- sections in a fixed order (header, lets, segments, timelines, channel, assign, priority,
+  expects),
   separated by one blank line; clauses indented by two spaces, one per line; the records of an
   expect block's account by four;
-- in a timeline, step names and timings are padded into columns; channel words likewise;
+- in a timeline, step names and timings are padded into columns; channel words and owners
+  likewise;
 - numbers are written with a comma between thousands when their integer part has four digits
   or more (``1,000``, ``12,500.50``), and keep the decimals they were written with;
 - durations in weeks when written in weeks (and a whole number of weeks), else in days,
@@ -60,6 +62,8 @@ def format_policy(tree: ast.PolicyFile) -> str:
     blocks += [_timeline(t) for t in tree.timelines]
     if tree.channel is not None:
         blocks.append(_channel(tree.channel))
+    if tree.assign is not None:
+        blocks.append(_assign(tree.assign))
     if tree.priority is not None:
         blocks.append(_priority(tree.priority))
     blocks += [_expect(e) for e in tree.expects]
@@ -299,6 +303,19 @@ def _channel(block: ast.ChannelBlock) -> list[_Line]:
     return lines
 
 
+def _assign(block: ast.AssignBlock) -> list[_Line]:
+    owners = [format_expr(r.owner) for r in block.rules]
+    width = max((len(o) for o in owners), default=0)
+    lines = []
+    for rule, owner in zip(block.rules, owners, strict=True):
+        prefix = f"assign {owner.ljust(width)} "
+        if rule.condition is None:
+            lines.append(_plain(f"{prefix}otherwise", rule.span.line))
+        else:
+            lines.append(_clause(f"{prefix}when ", rule.condition, rule.span.line, 0))
+    return lines
+
+
 def _priority(block: ast.PriorityBlock) -> list[_Line]:
     lines = [_plain("priority", block.span.line)]
     if block.score is not None:
@@ -309,6 +326,7 @@ def _priority(block: ast.PriorityBlock) -> list[_Line]:
         lines.append(_plain(text, block.tiers.span.line))
     if block.capacity is not None:
         text = f"  capacity {_int(block.capacity.calls_per_day)} calls per day"
+        text += " per collector" if block.capacity.per_collector else ""
         lines.append(_plain(text, block.capacity.span.line))
     if block.ties:
         keys = ", ".join(format_expr(k.key) + (" desc" if k.descending else "") for k in block.ties)

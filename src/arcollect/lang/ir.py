@@ -22,6 +22,7 @@ from arcollect.lang.schema import Fact
 from arcollect.lang.types import Type
 
 __all__ = [
+    "CheckedAssignRule",
     "CheckedChannelRule",
     "CheckedPolicy",
     "CheckedPriority",
@@ -274,14 +275,26 @@ class CheckedChannelRule:
 
 
 @attrs.frozen(kw_only=True)
+class CheckedAssignRule:
+    """``"Key accounts desk" when key``: an owner (a string) and its condition (None: otherwise)."""
+
+    owner: TExpr
+    condition: TExpr | None
+
+
+@attrs.frozen(kw_only=True)
 class CheckedPriority:
-    """The priority section: score, tiers (name, share as a fraction), capacity and ties."""
+    """The priority section: score, tiers (name, share as a fraction), capacity and ties.
+
+    *capacity_per_owner*: ``capacity N calls per day per collector``, a limit for each owner.
+    """
 
     score: TExpr | None
     tiers: tuple[tuple[str, Any], ...]
     tier_measure: str | None
     capacity: int | None
     ties: tuple[tuple[TExpr, bool], ...]
+    capacity_per_owner: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -301,6 +314,8 @@ class CheckedPolicy:
     channel: tuple[CheckedChannelRule, ...]
     priority: CheckedPriority
     expects: tuple[Expect, ...]
+    #: The ``assign`` rules, in order (none: each account's collector owns its actions).
+    assign: tuple[CheckedAssignRule, ...] = ()
     #: Every contact role the policy knows: `KNOWN_ROLES` and those of its ``roles`` line.
     roles: frozenset[str] = KNOWN_ROLES
     #: The payment deadline correspondence names, in business days after its date

@@ -16,7 +16,8 @@ English, what was expected and what was found::
         |                 ^
 
 After a syntax error the parser resumes at the next line that starts (in column 1) with a
-section keyword (``let``, ``segment``, ``timeline``, ``channel``, ``priority``, ``expect``), so
+section keyword (``let``, ``segment``, ``timeline``, ``channel``, ``assign``, ``priority``,
+``expect``), so
 one run reports the errors of every section.
 """
 
@@ -61,9 +62,13 @@ _MAX_SYNTAX_ERRORS: Final = 20
 
 #: Words that always start a section, so never read as names (except after a dot, as in
 #: ``last_contact.channel``): a section cut short by a mistake then ends at the next one.
-_RESERVED: Final = frozenset({"let", "segment", "timeline", "channel", "priority", "expect"})
+_RESERVED: Final = frozenset(
+    {"let", "segment", "timeline", "channel", "assign", "priority", "expect"}
+)
 
-_SECTION_START = re.compile(r"^(?:let|segment|timeline|channel|priority|expect)\b", re.MULTILINE)
+_SECTION_START = re.compile(
+    r"^(?:let|segment|timeline|channel|assign|priority|expect)\b", re.MULTILINE
+)
 
 
 # ============================================================================================
@@ -191,6 +196,15 @@ class _Part:
     kind: str
     value: Any
     span: Span
+
+
+def _assign_block(rules: Sequence[ast.AssignRule]) -> ast.AssignBlock | None:
+    """Group the file's ``assign`` rules, in source order, into one block (None if none)."""
+    if not rules:
+        return None
+    first, last = rules[0].span, rules[-1].span
+    span = Span(first.line, first.column, last.end_line, last.end_column, first.start, last.end)
+    return ast.AssignBlock(rules=tuple(rules), span=span)
 
 
 def _token_span(tok: Token) -> Span:
@@ -386,6 +400,7 @@ class _Builder(Transformer[Token, Any]):
             timelines=tuple(groups.get(ast.Timeline, ())),
             channel=single[ast.ChannelBlock],
             priority=single[ast.PriorityBlock],
+            assign=_assign_block(groups.get(ast.AssignRule, [])),
             expects=tuple(groups.get(ast.Expect, ())),
             span=_span(children),
         )
@@ -602,6 +617,12 @@ class _Builder(Transformer[Token, Any]):
     def channel_otherwise(self, children: list[Any]) -> ast.ChannelRule:
         return ast.ChannelRule(channel=children[0].value, span=_span(children))
 
+    def assign_when(self, children: list[Any]) -> ast.AssignRule:
+        return ast.AssignRule(owner=children[1], condition=children[3], span=_span(children))
+
+    def assign_otherwise(self, children: list[Any]) -> ast.AssignRule:
+        return ast.AssignRule(owner=children[1], span=_span(children))
+
     def priority(self, children: list[Any]) -> ast.PriorityBlock:
         fields: dict[str, Any] = {}
         for item in children[1:]:
@@ -629,7 +650,11 @@ class _Builder(Transformer[Token, Any]):
 
     def capacity(self, children: list[Any]) -> ast.Capacity:
         calls = _whole(children[1], "a capacity")
-        return ast.Capacity(calls_per_day=calls, span=_span(children))
+        per_collector = isinstance(children[-1], _Part) and children[-1].kind == "per_collector"
+        return ast.Capacity(calls_per_day=calls, per_collector=per_collector, span=_span(children))
+
+    def per_collector(self, children: list[Any]) -> _Part:
+        return _Part("per_collector", value=True, span=_span(children))
 
     def ties(self, children: list[Any]) -> _Part:
         keys = tuple(c for c in children[2:] if isinstance(c, ast.TieKey))
@@ -1115,7 +1140,7 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         ("an account line", "invoice payment promise dispute contact done last", ""),
         ("a `priority` clause", "score tiers capacity ties", ""),
         ("a channel rule", "call email letter sms visit voicemail", ""),
-        ("a new section", "let segment timeline channel priority expect", "$END"),
+        ("a new section", "let segment timeline channel assign priority expect", "$END"),
     )
 )
 

@@ -78,6 +78,13 @@ _FACT_LIST = [
     _f("account.tags", STRING_SET, "F.account.tags", "The account's tags."),
     _f("account.currency", STRING, "F.account.currency", "The account's currency code."),
     _f(
+        "account.collector",
+        STRING,
+        _opt("account.collector", "name"),
+        "The name of the account's collector (the portfolio's `collector`).",
+        optional=True,
+    ),
+    _f(
         "account.credit_limit",
         _M,
         "F.account.credit_limit",

@@ -20,6 +20,7 @@ The keys (see docs/language.md, "YAML rule files")::
         {name, at, do, per_invoice, to, with, when, unless, every, at_most_every,
          requires_approval_by}]}],
     channel: [{CHANNEL: EXPR | otherwise}],
+    assign: [{owner: OWNER, when: EXPR | otherwise}],
     priority: {score, tiers: {NAME: PERCENT}, share_of (default overdue), capacity, ties: [KEY]},
     expect: [{name, as_of, account, then}]
 """
@@ -56,6 +57,7 @@ _TOP_KEYS = (
     "segments",
     "timelines",
     "channel",
+    "assign",
     "priority",
     "expect",
 )
@@ -81,6 +83,7 @@ _STEP_KEYS = (
     "at_most_every",
     "requires_approval_by",
 )
+_ASSIGN_KEYS = ("owner", "when")
 _PRIORITY_KEYS = ("score", "tiers", "share_of", "capacity", "ties")
 _EXPECT_KEYS = ("name", "as_of", "account", "then")
 _CALENDAR_KEYS = ("days", "holidays")
@@ -103,7 +106,8 @@ _WORDS: dict[str, re.Pattern[str]] = {
         "scope": rf"all|segment\s+{_WORD}",
         "resume": rf"resume\s+at\s+{_WORD}",
         "gap": rf"{_DAYS}(?:\s+between\s+contacts)?",
-        "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day)?",
+        "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day(?:\s+per\s+collector)?)?",
+        "owner": rf'"(?:[^"\\]|\\.)*"|{_WORD}(?:\.{_WORD})*',
         "deadline": r"[0-9][0-9,_.]*(?:\s+business\s+days?)?",
         "otherwise": r"otherwise",
     }.items()
@@ -349,6 +353,8 @@ class _Translator:
             self.each(_items(top["timelines"][1], "`timelines`"), self.timeline)
         if "channel" in top:
             self.channel(*top["channel"])
+        if "assign" in top:
+            self.assign(*top["assign"])
         if "priority" in top:
             self.priority(*top["priority"])
         if "expect" in top:
@@ -466,6 +472,35 @@ class _Translator:
                 else:
                     self.kw(" when ", k)
                     self.expr(v, "a condition", "expr")
+
+    def assign(self, _key: Node, node: Node) -> None:
+        self.each(_items(node, "`assign`"), self.assign_rule)
+
+    def assign_rule(self, node: Node) -> None:
+        rule = self.mapping(node, _ASSIGN_KEYS, "an `assign` rule")
+        for required in _ASSIGN_KEYS:
+            if required not in rule:
+                raise _YamlError(
+                    node, f"an `assign` rule needs `{required}`", "write `{owner: ..., when: ...}`"
+                )
+        k, v = rule["owner"]
+        owner = _scalar(v, "an owner").strip()
+        if not _WORDS["owner"].fullmatch(owner):
+            raise _YamlError(
+                v,
+                f"expected an owner, got `{_shown(owner)}`",
+                "an owner is a fact such as `account.collector` or a string in double quotes: "
+                "owner: '\"Key accounts desk\"'",
+            )
+        self.kw("\nassign ", k)
+        self.expr(v, "an owner", "owner")
+        k, v = rule["when"]
+        if _scalar(v, "a condition") == "otherwise":
+            self.kw(" ", v)
+            self.expr(v, "`otherwise`", "otherwise")
+        else:
+            self.kw(" when ", k)
+            self.expr(v, "a condition", "expr")
 
     def priority(self, key: Node, node: Node) -> None:
         p = self.mapping(node, _PRIORITY_KEYS, "`priority`")
@@ -608,6 +643,10 @@ def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]
         for rule in tree.channel.rules:
             if rule.condition is not None:
                 expr(rule.condition)
+    if tree.assign is not None:
+        for assign in tree.assign.rules:
+            if assign.condition is not None:
+                expr(assign.condition)
     if tree.priority is not None:
         if tree.priority.score is not None:
             expr(tree.priority.score)

@@ -57,6 +57,14 @@ def to_yaml(tree: ast.PolicyFile, *, source_name: str = "<policy>") -> str:
             {r.channel: "otherwise" if r.condition is None else format_expr(r.condition)}
             for r in tree.channel.rules
         ]
+    if tree.assign is not None:
+        doc["assign"] = [
+            {
+                "owner": format_expr(r.owner),
+                "when": "otherwise" if r.condition is None else format_expr(r.condition),
+            }
+            for r in tree.assign.rules
+        ]
     if tree.priority is not None:
         doc["priority"] = _priority(tree.priority)
     if tree.expects:
@@ -181,7 +189,9 @@ def _priority(block: ast.PriorityBlock) -> dict[str, Any]:
         if block.tiers.measure != "overdue":
             doc["share_of"] = block.tiers.measure
     if block.capacity is not None:
-        doc["capacity"] = f"{_int(block.capacity.calls_per_day)} calls per day"
+        doc["capacity"] = f"{_int(block.capacity.calls_per_day)} calls per day" + (
+            " per collector" if block.capacity.per_collector else ""
+        )
     if block.ties:
         doc["ties"] = [format_expr(k.key) + (" desc" if k.descending else "") for k in block.ties]
     return doc
