@@ -8,6 +8,9 @@ is known (priority, tier and capacity come from `arcollect.engine.priority`):
   voicemails and visits keep their channel; holds, referrals and reviews are ``internal``;
 - the **contact**: the role the step names, falling back through `CONTACT_FALLBACK`, then
   anyone on file (the explanation says so);
+- **reachability**, under ``fall back when unreachable``: when the contact has no address for
+  the channel, the channel falls back along `REACH_FALLBACK` (no phone: e-mail, else letter;
+  no e-mail address: letter), and the explanation says so;
 - the approval a step requires, and the roll forward to the next business day;
 - the **owner** of every action of the account: the first ``assign`` rule of the policy that
   holds and names one (the explanation says which), else the account's collector.
@@ -32,7 +35,7 @@ from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.explain import Part, Tracer
 from arcollect.engine.model import ContactRef, PlannedAction
 from arcollect.engine.timeline import Position, StepDue
-from arcollect.facts import AccountFacts, PromiseStatus
+from arcollect.facts import CONTACT_FALLBACK, AccountFacts, PromiseStatus, contact_order
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledPolicy
 
@@ -40,19 +43,36 @@ __all__ = [
     "CONTACT_FALLBACK",
     "DISPUTE_REVIEW",
     "PROMISE_FOLLOW_UP",
+    "REACH_FALLBACK",
     "Candidate",
     "Source",
     "dress",
+    "reach",
 ]
 
-#: The order in which a step without (or with an unavailable) contact role looks for someone.
-CONTACT_FALLBACK: Final = ("decision_maker", "accounts_payable", "billing")
 #: The step name of the follow-up call on a promise's deadline.
 PROMISE_FOLLOW_UP: Final = "promise_follow_up"
 #: The step name of the review of an account's open disputes.
 DISPUTE_REVIEW: Final = "dispute_review"
 
+#: Under ``fall back when unreachable``: the channels a contact without the address a channel
+#: needs is reached on instead, tried in order. Letters go to the account's postal address and
+#: visits in person, so they need nothing and never fall back.
+REACH_FALLBACK: Final[dict[PlanChannel, tuple[PlanChannel, ...]]] = {
+    PlanChannel.CALL: (PlanChannel.EMAIL, PlanChannel.LETTER),
+    PlanChannel.VOICEMAIL: (PlanChannel.EMAIL, PlanChannel.LETTER),
+    PlanChannel.SMS: (PlanChannel.EMAIL, PlanChannel.LETTER),
+    PlanChannel.EMAIL: (PlanChannel.LETTER,),
+}
+
 _ZERO = Decimal(0)
+_NEEDS: Final = {
+    PlanChannel.CALL: "phone",
+    PlanChannel.VOICEMAIL: "phone",
+    PlanChannel.SMS: "phone",
+    PlanChannel.EMAIL: "email",
+}
+_ADDRESS: Final = {"phone": "phone number", "email": "e-mail address"}
 
 
 class Source(IntEnum):
@@ -149,6 +169,9 @@ class _Dresser:
         why += channel_why
         contact, contact_why = self.contact(step)
         why += contact_why
+        if self.policy.checked.fallback:
+            channel, reach_why = reach(channel, contact)
+            why += reach_why
         why += self.owner_why
         if step.approval:
             why.append(f"requires approval by {step.approval}")
@@ -239,13 +262,16 @@ class _Dresser:
             for p in due
         ]
         contact, contact_why = choose_contact(f, None, prefer=due[0].by)
+        channel, reach_why = PlanChannel.CALL, list[str]()
+        if self.policy.checked.fallback:
+            channel, reach_why = reach(channel, contact)
         tl = position.timeline
         action = PlannedAction(
             account=f.account.id,
             step=PROMISE_FOLLOW_UP,
             timeline=tl.name if tl else None,
             action=ActionKind.FOLLOW_UP,
-            channel=PlanChannel.CALL,
+            channel=channel,
             contact=contact,
             template=None,
             due=today,
@@ -258,6 +284,7 @@ class _Dresser:
                 *why,
                 "channel call: follow up a promise by phone",
                 *contact_why,
+                *reach_why,
                 *self.owner_why,
             ],
             owner=self.owner,
@@ -314,7 +341,7 @@ class _Dresser:
 
 
 def _sorted_contacts(contacts: Sequence[Contact]) -> list[Contact]:
-    return sorted(contacts, key=lambda c: (c.name, c.title or "", c.email or "", c.phone or ""))
+    return sorted(contacts, key=contact_order)
 
 
 def choose_contact(
@@ -346,6 +373,28 @@ def choose_contact(
         return _ref(c, None), why
     why.append("no contact on file: find one before contacting")
     return None, why
+
+
+def reach(channel: PlanChannel, contact: ContactRef | None) -> tuple[PlanChannel, list[str]]:
+    """Return the channel *contact* can be reached on, falling back along `REACH_FALLBACK`.
+
+    A channel the contact has the address for (or one that needs none) stays, silently; so does
+    every channel when there is no contact (the explanation already asks to find one).
+    """
+    if contact is None or channel not in _NEEDS or getattr(contact, _NEEDS[channel]):
+        return channel, []
+    missing = [_ADDRESS[_NEEDS[channel]]]
+    for other in REACH_FALLBACK[channel]:
+        need = _NEEDS.get(other)
+        if need is None or getattr(contact, need):
+            why = (
+                f"unreachable by {channel}: {contact.name} has no {' or '.join(missing)}, "
+                f"so {other} instead (fall back when unreachable)"
+            )
+            return other, [why]
+        if _ADDRESS[need] not in missing:
+            missing.append(_ADDRESS[need])
+    return channel, []  # pragma: no cover - every fallback ends with a letter
 
 
 def _ref(c: Contact, role: str | None) -> ContactRef:

@@ -568,9 +568,17 @@ class ChannelRule(Node):
 
 @attrs.frozen(kw_only=True)
 class ChannelBlock(Node):
-    """The ``channel`` section: its rules in order."""
+    """The ``channel`` section: its rules in order, and ``fall back when unreachable``.
+
+    ``fallback``: when the contact an action addresses has no address for its channel (no
+    phone for a call, no e-mail address for an e-mail), the action falls back to a channel the
+    contact can be reached on.
+    """
 
     rules: tuple[ChannelRule, ...]
+    fallback: bool = False
+    #: Layout only (left out of equality): the source line of ``fall back when unreachable``.
+    fallback_line: int = attrs.field(default=0, eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -993,6 +993,7 @@ class _Checker:
             priority=priority,
             expects=tree.expects,
             assign=assign,
+            fallback=tree.channel is not None and tree.channel.fallback,
             roles=self.roles,
             payment_deadline_days=h.deadline,
             warnings=tuple(sorted(self.diagnostics, key=_order)),

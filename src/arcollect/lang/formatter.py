@@ -300,6 +300,8 @@ def _channel(block: ast.ChannelBlock) -> list[_Line]:
         else:
             prefix = f"{rule.channel.ljust(width)} when "
             lines.append(_clause(prefix, rule.condition, rule.span.line, 2))
+    if block.fallback:
+        lines.append(_plain("  fall back when unreachable", block.fallback_line))
     return lines
 
 

@@ -316,6 +316,8 @@ class CheckedPolicy:
     expects: tuple[Expect, ...]
     #: The ``assign`` rules, in order (none: each account's collector owns its actions).
     assign: tuple[CheckedAssignRule, ...] = ()
+    #: ``fall back when unreachable`` in the ``channel`` section.
+    fallback: bool = False
     #: Every contact role the policy knows: `KNOWN_ROLES` and those of its ``roles`` line.
     roles: frozenset[str] = KNOWN_ROLES
     #: The payment deadline correspondence names, in business days after its date

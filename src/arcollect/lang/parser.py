@@ -604,7 +604,21 @@ class _Builder(Transformer[Token, Any]):
     # ---------------------------------------------------------------- channel and priority
 
     def channel(self, children: list[Any]) -> ast.ChannelBlock:
-        return ast.ChannelBlock(rules=tuple(children[1:]), span=_span(children))
+        rules = tuple(c for c in children[1:] if isinstance(c, ast.ChannelRule))
+        fallbacks = [c for c in children[1:] if isinstance(c, _Part)]
+        for extra in fallbacks[1:]:
+            _STATE.get().error(
+                "the `channel` section has more than one `fall back when unreachable`", extra.span
+            )
+        return ast.ChannelBlock(
+            rules=rules,
+            fallback=bool(fallbacks),
+            fallback_line=fallbacks[0].span.line if fallbacks else 0,
+            span=_span(children),
+        )
+
+    def fallback(self, children: list[Any]) -> _Part:
+        return _Part("fallback", value=True, span=_span(children))
 
     def channel_word(self, children: list[Any]) -> _Part:
         return _Part("channel", children[0].value, _span(children))
@@ -1139,7 +1153,7 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         ),
         ("an account line", "invoice payment promise dispute contact done last", ""),
         ("a `priority` clause", "score tiers capacity ties", ""),
-        ("a channel rule", "call email letter sms visit voicemail", ""),
+        ("a channel rule", "call email letter sms visit voicemail", "fall"),
         ("a new section", "let segment timeline channel assign priority expect", "$END"),
     )
 )

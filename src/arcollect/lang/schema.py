@@ -102,6 +102,20 @@ _FACT_LIST = [
         "Since when the account is a customer.",
         optional=True,
     ),
+    _f(
+        "contact.email",
+        BOOL,
+        "(F.default_contact is not None and F.default_contact.email not in (None, ''))",
+        "Whether the account's first contact (whom a step without `to` addresses) has an "
+        "e-mail address.",
+    ),
+    _f(
+        "contact.phone",
+        BOOL,
+        "(F.default_contact is not None and F.default_contact.phone not in (None, ''))",
+        "Whether the account's first contact (whom a step without `to` addresses) has a phone "
+        "number.",
+    ),
     _f("balance", _M, "F.balance", "Everything owed: open invoices less unapplied credit."),
     _f("overdue", _M, "F.overdue", "The open amount of invoices past their due date."),
     _f("current", _M, "F.current", "The open amount of invoices not yet due."),

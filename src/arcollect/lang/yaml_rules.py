@@ -19,7 +19,7 @@ The keys (see docs/language.md, "YAML rule files")::
     timelines: [{name, for, pause_while, restart_when, on_promise_broken, min_gap, steps: [
         {name, at, do, per_invoice, to, with, when, unless, every, at_most_every,
          requires_approval_by}]}],
-    channel: [{CHANNEL: EXPR | otherwise}],
+    channel: [{CHANNEL: EXPR | otherwise} | fall back when unreachable],
     assign: [{owner: OWNER, when: EXPR | otherwise}],
     priority: {score, tiers: {NAME: PERCENT}, share_of (default overdue), capacity, ties: [KEY]},
     expect: [{name, as_of, account, then}]
@@ -462,6 +462,16 @@ class _Translator:
     def channel(self, key: Node, node: Node) -> None:
         self.kw("\nchannel", key)
         for item in _items(node, "`channel`"):
+            if isinstance(item, ScalarNode):
+                if " ".join(str(item.value).split()) != "fall back when unreachable":
+                    raise _YamlError(
+                        item,
+                        f"expected a channel rule or `fall back when unreachable`, "
+                        f"got `{_shown(str(item.value))}`",
+                        "a channel rule is a mapping such as `call: overdue >= 5,000 EUR`",
+                    )
+                self.kw("\n  fall back when unreachable", item)
+                continue
             rules = self.mapping(item, (), "a channel rule")
             for k, v in rules.values():
                 self.kw("\n  ", k)

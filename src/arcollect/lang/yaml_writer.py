@@ -42,6 +42,9 @@ from arcollect.lang.formatter import (
 
 __all__ = ["to_yaml", "without_layout"]
 
+#: The item of a YAML ``channel`` list that says ``fall back when unreachable``.
+FALLBACK = "fall back when unreachable"
+
 
 def to_yaml(tree: ast.PolicyFile, *, source_name: str = "<policy>") -> str:
     """Return the YAML rule file that says what *tree* says."""
@@ -57,6 +60,8 @@ def to_yaml(tree: ast.PolicyFile, *, source_name: str = "<policy>") -> str:
             {r.channel: "otherwise" if r.condition is None else format_expr(r.condition)}
             for r in tree.channel.rules
         ]
+        if tree.channel.fallback:
+            doc["channel"].append(FALLBACK)
     if tree.assign is not None:
         doc["assign"] = [
             {
@@ -101,6 +106,8 @@ def without_layout(node: Any) -> Any:
             changes["span"] = ast.NO_SPAN
         elif field.name in {"comments", "lines", "role_spans"}:
             changes[field.name] = ()
+        elif field.name == "fallback_line":
+            changes[field.name] = 0
         else:
             changes[field.name] = without_layout(value)
     return attrs.evolve(node, **changes)
