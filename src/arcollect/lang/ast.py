@@ -86,9 +86,14 @@ __all__ = [
     "StepTiming",
     "StringLit",
     "ThenAction",
+    "ThenApproval",
     "ThenChannel",
+    "ThenContact",
+    "ThenDeferred",
     "ThenItem",
     "ThenNoAction",
+    "ThenOrder",
+    "ThenOwner",
     "ThenPriority",
     "ThenStep",
     "ThenTier",
@@ -708,10 +713,12 @@ class DisputeRecord(Node):
 
 @attrs.frozen(kw_only=True)
 class ContactRecord(Node):
-    """``contact "Jane Roe" as decision_maker``."""
+    """``contact "Jane Roe" as decision_maker [email "X"] [phone "Y"]``."""
 
     name: str
     role: str
+    email: str | None = None
+    phone: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -743,22 +750,33 @@ Record = (
 
 @attrs.frozen(kw_only=True)
 class ExpectAccount(Node):
-    """``account [attributes]`` followed by its records, in the order written."""
+    """``account ["NAME"] [attributes]`` followed by its records, in the order written.
 
+    ``name`` (the account's id in the plan) is required when a block has several accounts.
+    """
+
+    name: str | None = None
     attributes: tuple[AccountAttr, ...] = ()
     records: tuple[Record, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
 class ThenNoAction(Node):
-    """``then no action``: the plan must have no action for the account."""
+    """``then no action``: the plan must have no action for the account.
+
+    Every ``then`` item has an ``account``: the name a ``then "NAME" ...`` line gives, or None
+    for the block's one account.
+    """
+
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class ThenStep(Node):
-    """``step NAME`` in ``then``: the planned action comes from that step."""
+    """``step NAME`` in ``then``: an action comes from that step (or a built-in one)."""
 
     name: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -766,6 +784,7 @@ class ThenAction(Node):
     """``action NAME`` in ``then``: the planned action's kind (``refer_agency``)."""
 
     kind: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -773,6 +792,7 @@ class ThenTier(Node):
     """``tier NAME`` in ``then``: the account's priority tier."""
 
     name: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -780,6 +800,7 @@ class ThenChannel(Node):
     """``channel NAME`` in ``then``: the planned action's channel."""
 
     channel: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -788,22 +809,89 @@ class ThenPriority(Node):
 
     op: CompOp
     value: Decimal
+    account: str | None = None
 
 
-ThenItem = ThenNoAction | ThenStep | ThenAction | ThenTier | ThenChannel | ThenPriority
+@attrs.frozen(kw_only=True)
+class ThenApproval(Node):
+    """``needs_approval ROLE`` (an action needs that role's approval) or ``no approval``.
+
+    ``role`` is None for ``no approval``: no action needs approval.
+    """
+
+    role: str | None
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenContact(Node):
+    """``contact "Jane Roe"`` (by name) or ``contact billing`` (by role): whom an action reaches."""
+
+    name: str | None = None
+    role: str | None = None
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenOwner(Node):
+    """``owner "Lena Vogt"`` (an action's owner) or ``no owner`` (``owner`` None: none has one)."""
+
+    owner: str | None
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenDeferred(Node):
+    """``deferred`` (an action is deferred by capacity) or ``not deferred`` (none is)."""
+
+    deferred: bool
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenOrder(Node):
+    """``then order "a", "b"``: the accounts' first actions come in this order in the plan."""
+
+    accounts: tuple[str, ...]
+    account: None = None
+
+
+ThenItem = (
+    ThenNoAction
+    | ThenStep
+    | ThenAction
+    | ThenTier
+    | ThenChannel
+    | ThenPriority
+    | ThenApproval
+    | ThenContact
+    | ThenOwner
+    | ThenDeferred
+    | ThenOrder
+)
 
 
 @attrs.frozen(kw_only=True)
 class Expect(Node):
-    """``expect "name" as of DATE``, an account, and ``then ...``: a policy test.
+    """``expect "name" as of DATE``, its accounts, and ``then ...`` lines: a policy test.
 
-    ``then`` is ``(ThenNoAction(),)`` for ``then no action``, else the comma-separated items.
+    ``account`` is the first account, ``more_accounts`` the others (each then named). ``then``
+    holds the items of every ``then`` line in order (``ThenNoAction`` for ``then no action``),
+    each with the account it is about.
     """
 
     name: str
     as_of: date
     account: ExpectAccount
     then: tuple[ThenItem, ...]
+    more_accounts: tuple[ExpectAccount, ...] = ()
+    #: Layout only (left out of equality): the span of each ``then`` line after ``then``.
+    then_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def accounts(self) -> tuple[ExpectAccount, ...]:
+        """Every account of the block, in the order written."""
+        return (self.account, *self.more_accounts)
 
 
 # ============================================================================================

@@ -87,6 +87,10 @@ CONTACT_ROLES = KNOWN_ROLES
 #: What a declared role must look like: the contact records' roles are lower-case identifiers.
 _ROLE_NAME: Final = re.compile(r"[a-z][a-z0-9_]*\Z")
 
+#: The steps a plan has beside the timelines': promise follow-ups and dispute reviews, which
+#: ``then step`` may name (engine/actions.py's PROMISE_FOLLOW_UP and DISPUTE_REVIEW).
+BUILT_IN_STEPS: Final = ("dispute_review", "promise_follow_up")
+
 #: Events a timeline can react to with ``on EVENT resume at STEP``.
 EVENTS = ("promise.broken",)
 
@@ -1253,15 +1257,79 @@ class _Checker:
 
     def expects(self, timelines: tuple[CheckedTimeline, ...], priority: CheckedPriority) -> None:
         steps = {s.name for t in timelines for s in t.steps}
+        then_steps = steps | set(BUILT_IN_STEPS)
         tier_names = {name for name, _ in priority.tiers}
         self.unique(((e.name, e.span) for e in self.tree.expects), "expect")
         for e in self.tree.expects:
-            for attr in e.account.attributes:
-                self.expect_attribute(attr)
-            for rec in e.account.records:
-                self.record(rec, steps)
+            names = self.expect_accounts(e)
+            for acct in e.accounts:
+                for attr in acct.attributes:
+                    self.expect_attribute(attr)
+                for rec in acct.records:
+                    self.record(rec, steps)
+            unnamed: set[int] = set()  # the lines already told to name their account
             for item in e.then:
-                self.then_item(item, steps, tier_names)
+                several = len(e.accounts) > 1 and item.span.line not in unnamed
+                if self.then_account(item, names, several=several):
+                    unnamed.add(item.span.line)
+                self.then_item(item, then_steps, tier_names)
+
+    def expect_accounts(self, e: ast.Expect) -> list[str]:
+        """Check the names of an expect block's accounts; return them."""
+        several = len(e.accounts) > 1
+        for acct in e.accounts:
+            if acct.name is None and several:
+                self.error(
+                    _first_line_of(acct.span),
+                    "an expect block with several accounts names each one",
+                    hint='write `account "NAME"`; `then "NAME" ...` says what the plan must '
+                    "say for it",
+                )
+            elif acct.name is not None:
+                if not acct.name.strip():
+                    self.error(acct.span, "an account's name cannot be empty")
+                taken = next((a for a in acct.attributes if a.key == "id"), None)
+                if taken is not None:
+                    self.error(
+                        taken.span,
+                        "a named account has its name as id: drop `id`",
+                        hint=f'the plan calls this account "{acct.name}"',
+                    )
+        names = [a.name for a in e.accounts if a.name is not None]
+        seen: set[str] = set()
+        for acct in e.accounts:
+            if acct.name is not None and acct.name in seen:
+                self.error(_first_line_of(acct.span), f'the account "{acct.name}" is named twice')
+            seen.add(acct.name or "")
+        return names
+
+    def then_account(self, item: ast.ThenItem, names: list[str], *, several: bool) -> bool:
+        """Check that a ``then`` item is about an account of its block.
+
+        Return whether the item was told to name its account (*several*: the block has several
+        accounts and the item's line was not told yet).
+        """
+        wanted = item.accounts if isinstance(item, ast.ThenOrder) else (item.account,)
+        told = False
+        for name in wanted:
+            if name is None:
+                if several:
+                    self.error(
+                        item.span,
+                        "this block has several accounts: name the one this `then` is about",
+                        hint=f'write `then "{names[0] if names else "NAME"}" ...`',
+                    )
+                    told = True
+            elif name not in names:
+                self.error(
+                    self.locate(item.span, name) if name.isidentifier() else item.span,
+                    f'unknown account "{name}"',
+                    hint=did_you_mean(name, names, quote='"')
+                    or (f"accounts: {', '.join(names)}" if names else 'name it: `account "NAME"`'),
+                )
+        if isinstance(item, ast.ThenOrder) and len(set(item.accounts)) != len(item.accounts):
+            self.error(item.span, "`then order` names an account twice")
+        return told
 
     def record(self, rec: ast.Record, steps: set[str]) -> None:
         match rec:
@@ -1326,10 +1394,34 @@ class _Checker:
                         f"unknown channel `{item.channel}`",
                         hint=_hint(item.channel, CHANNELS),
                     )
-            case ast.ThenNoAction() | ast.ThenPriority():
+            case ast.ThenContact():
+                if item.role is not None:
+                    self.role(item.role, item.span)
+            case (
+                ast.ThenNoAction()
+                | ast.ThenPriority()
+                | ast.ThenApproval()
+                | ast.ThenOwner()
+                | ast.ThenDeferred()
+                | ast.ThenOrder()
+            ):
                 pass
             case _:  # pragma: no cover - exhaustive
                 assert_never(item)
+
+
+def _first_line_of(span: Span) -> Span:
+    """Return the part of *span* on its first line (an account's records follow below)."""
+    if span.end_line == span.line:
+        return span
+    return Span(
+        span.line,
+        span.column,
+        span.line,
+        span.column + len("account"),
+        span.start,
+        span.start + len("account"),
+    )
 
 
 _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
@@ -1344,6 +1436,7 @@ _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
     "terms": ((ast.DurationLit,), "a duration such as `30 days`", False),
     "risk": ((ast.NumberLit,), "a number", False),
     "customer_since": ((ast.DateLit,), "a date", False),
+    "collector": ((ast.StringLit,), "a name in double quotes", False),
 }
 
 

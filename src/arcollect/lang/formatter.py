@@ -47,7 +47,7 @@ import attrs
 
 from arcollect.lang import ast
 
-__all__ = ["format_decimal", "format_expr", "format_policy"]
+__all__ = ["format_decimal", "format_expr", "format_policy", "then_lines"]
 
 
 def format_policy(tree: ast.PolicyFile) -> str:
@@ -337,18 +337,49 @@ def _priority(block: ast.PriorityBlock) -> list[_Line]:
 
 
 def _expect(expect: ast.Expect) -> list[_Line]:
-    account = expect.account
-    first = "  account"
-    for attr in account.attributes:
-        first += f" {attr.key} " + ", ".join(format_expr(v) for v in attr.values)
     lines = [
-        _plain(f"expect {_string(expect.name)} as of {expect.as_of.isoformat()}", expect.span.line),
-        _plain(first, account.span.line),
+        _plain(f"expect {_string(expect.name)} as of {expect.as_of.isoformat()}", expect.span.line)
     ]
-    lines += [_plain(f"    {_record(r)}", r.span.line) for r in account.records]
-    then = "  then " + ", ".join(_then(t) for t in expect.then)
-    lines.append(_plain(then, expect.then[0].span.line if expect.then else 0))
+    for account in expect.accounts:
+        lines.append(_plain("  " + _account_line(account), account.span.line))
+        lines += [_plain(f"    {_record(r)}", r.span.line) for r in account.records]
+    lines += [_plain(f"  then {text}", key) for text, key in then_lines(expect.then)]
     return lines
+
+
+def _account_line(account: ast.ExpectAccount) -> str:
+    """Return ``account ["NAME"] [attributes]``."""
+    text = "account" + (f" {_string(account.name)}" if account.name is not None else "")
+    for attr in account.attributes:
+        text += f" {attr.key} " + ", ".join(format_expr(v) for v in attr.values)
+    return text
+
+
+def then_lines(items: Sequence[ast.ThenItem]) -> list[tuple[str, int]]:
+    """Return the ``then`` lines (without ``then``) of *items*, with their source lines.
+
+    Consecutive items about one account share a line, which names the account if they do;
+    ``order`` has a line of its own.
+    """
+    groups: list[list[ast.ThenItem]] = []
+    for item in items:
+        last = groups[-1] if groups else None
+        joins = (
+            last is not None
+            and not isinstance(item, ast.ThenOrder)
+            and not isinstance(last[0], ast.ThenOrder)
+            and last[0].account == item.account
+        )
+        if joins and last is not None:
+            last.append(item)
+        else:
+            groups.append([item])
+    out = []
+    for group in groups:
+        account = group[0].account
+        prefix = f"{_string(account)} " if account is not None else ""
+        out.append((prefix + ", ".join(_then(t) for t in group), group[0].span.line))
+    return out
 
 
 def _record(record: ast.Record) -> str:
@@ -373,7 +404,12 @@ def _record(record: ast.Record) -> str:
             text = f"dispute {_money(record.amount)} opened {record.opened.isoformat()}"
             return text + (f" reason {record.reason}" if record.reason is not None else "")
         case ast.ContactRecord():
-            return f"contact {_string(record.name)} as {record.role}"
+            text = f"contact {_string(record.name)} as {record.role}"
+            if record.email is not None:
+                text += f" email {_string(record.email)}"
+            if record.phone is not None:
+                text += f" phone {_string(record.phone)}"
+            return text
         case ast.DoneRecord():
             return "done " + ", ".join(record.steps)
         case ast.LastContactRecord():
@@ -397,6 +433,16 @@ def _then(item: ast.ThenItem) -> str:
         case ast.ThenPriority():
             sign = "-" if item.value < 0 else ""
             return f"priority {item.op} {sign}{format_decimal(abs(item.value))}"
+        case ast.ThenApproval():
+            return "no approval" if item.role is None else f"needs_approval {item.role}"
+        case ast.ThenContact():
+            return f"contact {_string(item.name) if item.name is not None else item.role}"
+        case ast.ThenOwner():
+            return "no owner" if item.owner is None else f"owner {_string(item.owner)}"
+        case ast.ThenDeferred():
+            return "deferred" if item.deferred else "not deferred"
+        case ast.ThenOrder():
+            return "order " + ", ".join(_string(name) for name in item.accounts)
         case _:  # pragma: no cover - exhaustive
             assert_never(item)
 

@@ -684,18 +684,28 @@ class _Builder(Transformer[Token, Any]):
     # ---------------------------------------------------------------- expect blocks
 
     def expect(self, children: list[Any]) -> ast.Expect:
+        accounts = [c for c in children[5:] if isinstance(c, ast.ExpectAccount)]
+        thens = [c for c in children[5:] if isinstance(c, _Part)]
         return ast.Expect(
             name=_string(children[1]),
             as_of=_date(children[4]),
-            account=children[5],
-            then=children[6].value,
+            account=accounts[0],
+            more_accounts=tuple(accounts[1:]),
+            then=tuple(item for part in thens for item in part.value),
+            then_spans=tuple(part.span for part in thens),
             span=_span(children),
         )
 
     def account(self, children: list[Any]) -> ast.ExpectAccount:
-        attributes = tuple(c for c in children[1:] if isinstance(c, ast.AccountAttr))
-        records = tuple(c for c in children[1:] if not isinstance(c, ast.AccountAttr))
-        return ast.ExpectAccount(attributes=attributes, records=records, span=_span(children))
+        rest = children[1:]
+        name = None
+        if rest and isinstance(rest[0], Token) and rest[0].type == "TEXT":
+            name, rest = _string(rest[0]), rest[1:]
+        attributes = tuple(c for c in rest if isinstance(c, ast.AccountAttr))
+        records = tuple(c for c in rest if not isinstance(c, ast.AccountAttr))
+        return ast.ExpectAccount(
+            name=name, attributes=attributes, records=records, span=_span(children)
+        )
 
     def account_key(self, children: list[Any]) -> _Part:
         return _Part("key", children[0].value, _span(children))
@@ -746,9 +756,20 @@ class _Builder(Transformer[Token, Any]):
         return _Part("reason", children[1].value, _span(children))
 
     def contact(self, children: list[Any]) -> ast.ContactRecord:
+        fields: dict[str, Any] = {}
+        for item in children[4:]:
+            if item.kind in fields:
+                _STATE.get().error(f"a contact has one `{item.kind}`", item.span)
+            fields[item.kind] = item.value
         return ast.ContactRecord(
-            name=_string(children[1]), role=children[3].value, span=_span(children)
+            name=_string(children[1]), role=children[3].value, **fields, span=_span(children)
         )
+
+    def contact_email(self, children: list[Any]) -> _Part:
+        return _Part("email", _string(children[1]), _span(children))
+
+    def contact_phone(self, children: list[Any]) -> _Part:
+        return _Part("phone", _string(children[1]), _span(children))
 
     def done(self, children: list[Any]) -> ast.DoneRecord:
         steps = tuple(c.value for c in children[1:] if c.type == "IDENT")
@@ -762,13 +783,32 @@ class _Builder(Transformer[Token, Any]):
             span=_span(children),
         )
 
+    @staticmethod
+    def _about(children: list[Any]) -> tuple[str | None, list[Any]]:
+        """Return the account a ``then`` line names (``then "big" ...``), and the rest."""
+        rest = children[1:]
+        if rest and isinstance(rest[0], Token) and rest[0].type == "TEXT":
+            return _string(rest[0]), rest[1:]
+        return None, rest
+
     def then_no_action(self, children: list[Any]) -> _Part:
-        span = _span(children)
-        return _Part("then", (ast.ThenNoAction(span=_span(children[1:])),), span)
+        account, rest = self._about(children)
+        item = ast.ThenNoAction(account=account, span=_span(rest))
+        return _Part("then", (item,), _span(children[1:]))
 
     def then_items(self, children: list[Any]) -> _Part:
-        items = tuple(c for c in children[1:] if not isinstance(c, Token))
-        return _Part("then", items, _span(children))
+        account, rest = self._about(children)
+        items = tuple(
+            attrs.evolve(c, account=account) if account is not None else c
+            for c in rest
+            if not isinstance(c, Token)
+        )
+        return _Part("then", items, _span(children[1:]))
+
+    def then_order(self, children: list[Any]) -> _Part:
+        names = tuple(_string(c) for c in children[2:] if c.type == "TEXT")
+        item = ast.ThenOrder(accounts=names, span=_span(children[1:]))
+        return _Part("then", (item,), _span(children[1:]))
 
     def then_step(self, children: list[Any]) -> ast.ThenStep:
         return ast.ThenStep(name=children[1].value, span=_span(children))
@@ -784,6 +824,30 @@ class _Builder(Transformer[Token, Any]):
 
     def then_priority(self, children: list[Any]) -> ast.ThenPriority:
         return ast.ThenPriority(op=children[1].value, value=children[2].value, span=_span(children))
+
+    def then_approval(self, children: list[Any]) -> ast.ThenApproval:
+        return ast.ThenApproval(role=children[1].value, span=_span(children))
+
+    def then_no_approval(self, children: list[Any]) -> ast.ThenApproval:
+        return ast.ThenApproval(role=None, span=_span(children))
+
+    def then_contact_name(self, children: list[Any]) -> ast.ThenContact:
+        return ast.ThenContact(name=_string(children[1]), span=_span(children))
+
+    def then_contact_role(self, children: list[Any]) -> ast.ThenContact:
+        return ast.ThenContact(role=children[1].value, span=_span(children))
+
+    def then_owner(self, children: list[Any]) -> ast.ThenOwner:
+        return ast.ThenOwner(owner=_string(children[1]), span=_span(children))
+
+    def then_no_owner(self, children: list[Any]) -> ast.ThenOwner:
+        return ast.ThenOwner(owner=None, span=_span(children))
+
+    def then_deferred(self, children: list[Any]) -> ast.ThenDeferred:
+        return ast.ThenDeferred(deferred=True, span=_span(children))
+
+    def then_not_deferred(self, children: list[Any]) -> ast.ThenDeferred:
+        return ast.ThenDeferred(deferred=False, span=_span(children))
 
     def signed_number(self, children: list[Any]) -> _Part:
         value = _decimal(children[-1])
@@ -1149,9 +1213,9 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         (
             "an account attribute",
             "id name tags credit_limit terms risk country locale customer_since currency",
-            "",
+            "collector",
         ),
-        ("an account line", "invoice payment promise dispute contact done last", ""),
+        ("an account line", "invoice payment promise dispute contact done last", "account"),
         ("a `priority` clause", "score tiers capacity ties", ""),
         ("a channel rule", "call email letter sms visit voicemail", "fall"),
         ("a new section", "let segment timeline channel assign priority expect", "$END"),

@@ -22,7 +22,7 @@ The keys (see docs/language.md, "YAML rule files")::
     channel: [{CHANNEL: EXPR | otherwise} | fall back when unreachable],
     assign: [{owner: OWNER, when: EXPR | otherwise}],
     priority: {score, tiers: {NAME: PERCENT}, share_of (default overdue), capacity, ties: [KEY]},
-    expect: [{name, as_of, account, then}]
+    expect: [{name, as_of, account | accounts: {NAME: ACCOUNT}, then: THEN | [THEN]}]
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ _STEP_KEYS = (
 )
 _ASSIGN_KEYS = ("owner", "when")
 _PRIORITY_KEYS = ("score", "tiers", "share_of", "capacity", "ties")
-_EXPECT_KEYS = ("name", "as_of", "account", "then")
+_EXPECT_KEYS = ("name", "as_of", "account", "accounts", "then")
 _CALENDAR_KEYS = ("days", "holidays")
 
 
@@ -550,9 +550,15 @@ class _Translator:
 
     def expect(self, node: Node) -> None:
         e = self.mapping(node, _EXPECT_KEYS, "an expect block")
-        for required in _EXPECT_KEYS:
+        for required in ("name", "as_of", "then"):
             if required not in e:
                 raise _YamlError(node, f"an expect block needs `{required}`")
+        if ("account" in e) == ("accounts" in e):
+            raise _YamlError(
+                node,
+                "an expect block needs `account` (one account) or `accounts` (named ones)"
+                + (", not both" if "account" in e else ""),
+            )
         self.counts["expect"] += 1
         k, v = e["name"]
         self.kw("\nexpect ", k)
@@ -560,15 +566,33 @@ class _Translator:
         k, v = e["as_of"]
         self.kw(" as of ", k)
         self.expr(v, "a date", "date")
-        k, v = e["account"]
-        self.kw("\n  account ", k)
+        if "account" in e:
+            k, v = e["account"]
+            self.kw("\n  account ", k)
+            self.account_text(v)
+        else:
+            k, v = e["accounts"]
+            named = self.mapping(v, (), "`accounts`")
+            if not named:
+                raise _YamlError(v, "`accounts` names no account")
+            for name_key, text in named.values():
+                self.kw("\n  account ", name_key)
+                self.w.add(_quote(_scalar(name_key, "an account name")), name_key)
+                self.kw(" ", name_key)
+                self.account_text(text)
+        k, v = e["then"]
+        lines = _items(v, "`then`")
+        if not lines:
+            raise _YamlError(v, "`then` says nothing", "write what the plan must say")
+        for line in lines:
+            self.kw("\n  then ", k)
+            self.expr(line, "the expectation", "then")
+
+    def account_text(self, v: Node) -> None:
         account = _scalar(v, "the account").replace("\n", " ")
         self.values.append(_Value(self.w.length, self.w.length + len(account), "account", "", v))
         self.w.add(account, v)
         self.kw("\n", v)
-        k, v = e["then"]
-        self.kw("\n  then ", k)
-        self.expr(v, "the expectation", "then")
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -666,9 +690,10 @@ def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]
             for tier in tree.priority.tiers.tiers:
                 add("percent", tier.share.span.start, tier.share.span)
     for e in tree.expects:
-        add("account", None, e.account.span)
-        if e.then:
-            add("then", e.then[0].span.start, e.then[-1].span)
+        for account in e.accounts:
+            add("account", None, account.span)
+        for line in e.then_spans:
+            add("then", line.start, line)
     return spans
 
 

@@ -34,10 +34,10 @@ from arcollect.lang.formatter import (
     _duration,
     _int,
     _record,
-    _then,
     _timing,
     format_decimal,
     format_expr,
+    then_lines,
 )
 
 __all__ = ["to_yaml", "without_layout"]
@@ -205,13 +205,18 @@ def _priority(block: ast.PriorityBlock) -> dict[str, Any]:
 
 
 def _expect(expect: ast.Expect) -> dict[str, Any]:
-    account = [
-        f"{a.key} " + ", ".join(format_expr(v) for v in a.values) for a in expect.account.attributes
-    ]
-    account += [_record(r) for r in expect.account.records]
-    return {
-        "name": expect.name,
-        "as_of": expect.as_of.isoformat(),
-        "account": "".join(f"{line}\n" for line in account),
-        "then": ", ".join(_then(t) for t in expect.then),
-    }
+    doc: dict[str, Any] = {"name": expect.name, "as_of": expect.as_of.isoformat()}
+    texts = {}
+    for account in expect.accounts:
+        lines = [
+            f"{a.key} " + ", ".join(format_expr(v) for v in a.values) for a in account.attributes
+        ]
+        lines += [_record(r) for r in account.records]
+        texts[account.name] = "".join(f"{line}\n" for line in lines)
+    if len(texts) == 1 and expect.account.name is None:
+        doc["account"] = texts[None]
+    else:
+        doc["accounts"] = texts
+    then = [text for text, _ in then_lines(expect.then)]
+    doc["then"] = then[0] if len(then) == 1 else then
+    return doc
