@@ -73,6 +73,8 @@ _NEEDS: Final = {
     PlanChannel.EMAIL: "email",
 }
 _ADDRESS: Final = {"phone": "phone number", "email": "e-mail address"}
+#: The channels a ``cc`` copies someone on.
+_WRITTEN: Final = frozenset({PlanChannel.EMAIL, PlanChannel.LETTER})
 
 
 class Source(IntEnum):
@@ -112,7 +114,7 @@ def dress(
 ) -> list[Candidate]:
     """Return the candidate actions of one account: its due steps, follow-ups and reviews."""
     dresser = _Dresser(f, as_of, policy, calendar, tracer)
-    out = [dresser.step(position, due) for due in position.planned]
+    out = [c for due in position.planned for c in dresser.step(position, due)]
     out += dresser.promise_follow_up(position)
     out += dresser.dispute_reviews()
     return out
@@ -151,41 +153,97 @@ class _Dresser:
             ]
         return None, ["no owner: no assign rule applies and the account has no collector"]
 
-    def step(self, position: Position, due: StepDue) -> Candidate:
-        """Dress one due step of the timeline."""
+    def step(self, position: Position, due: StepDue) -> list[Candidate]:
+        """Dress one due step of the timeline: an action per action and recipient of the step."""
         tl = position.timeline
         assert tl is not None  # noqa: S101 - steps are only due in a timeline
         timeline, step, trace = tl.timeline, due.step, self.tracer.part
-        why: list[Part] = [due.reason]
-        why.append(
+        common: list[Part] = [due.reason]
+        common.append(
             f"timeline {timeline.name}"
             + (f" (segment {timeline.segment})" if timeline.segment else " (for all accounts)")
         )
         for label, expr in (("when", step.when), ("unless", step.unless)):
             if expr is not None:
-                why.append(trace(label, expr))
-        why.extend(trace("not paused", e, joined=True) for e in timeline.pause_while)
-        channel, channel_why, channel_rule = self.channel(step.action)
-        why += channel_why
-        contact, contact_why = self.contact(step)
-        why += contact_why
+                common.append(trace(label, expr))
+        common.extend(trace("not paused", e, joined=True) for e in timeline.pause_while)
+        kinds = step.actions
+        several = len(kinds) > 1
+        out = []
+        for kind, template in kinds:
+            why = list(common)
+            if several:
+                words = " and ".join(str(k) for k, _ in kinds)
+                why.append(f"step {step.name} does {words}: one contact for min gap")
+            channel, channel_why, channel_rule = self.channel(kind)
+            why += channel_why
+            for contact, contact_why in self.recipients(step, kind):
+                action = self.step_action(
+                    due,
+                    timeline=timeline.name,
+                    kind=(kind, template),
+                    channel=(channel, channel_rule),
+                    contact=contact,
+                    why=[*why, *contact_why],
+                )
+                out.append(Candidate(action, Source.TIMELINE, due.index))
+        return out
+
+    def recipients(
+        self, step: CheckedStep, kind: ActionKind
+    ) -> list[tuple[ContactRef | None, list[str]]]:
+        """Return the contacts one action of *step* addresses, with why: one, or all of a role."""
+        if not kind.is_contact:
+            return [(None, [])]
+        role = step.to_role
+        if step.to_all and role is not None:
+            found = _sorted_contacts(self.f.contacts_with_role(role))
+            if found:
+                n = len(found)
+                return [
+                    (_ref(c, role), [f"to all {role}: contact {c.name} ({k} of {n})"])
+                    for k, c in enumerate(found, 1)
+                ]
+        return [choose_contact(self.f, role, companion=step.with_role)]
+
+    def step_action(
+        self,
+        due: StepDue,
+        *,
+        timeline: str,
+        kind: tuple[ActionKind, str | None],
+        channel: tuple[PlanChannel, int | None],
+        contact: ContactRef | None,
+        why: list[Part],
+    ) -> PlannedAction:
+        """Return one planned action of a step, with its reachability, copy, owner and day.
+
+        *kind* is the action and its template; *channel* the channel and the channel rule that
+        chose it.
+        """
+        step = due.step
+        (action, template), (plan_channel, channel_rule) = kind, channel
         if self.policy.checked.fallback:
-            channel, reach_why = reach(channel, contact)
+            plan_channel, reach_why = reach(plan_channel, contact)
             why += reach_why
+        cc: tuple[ContactRef, ...] = ()
+        if step.cc_role is not None and plan_channel in _WRITTEN:
+            cc, cc_why = self.copy(step.cc_role, contact)
+            why.append(cc_why)
         why += self.owner_why
         if step.approval:
             why.append(f"requires approval by {step.approval}")
         today = self.calendar.roll_forward(self.as_of)
         if today != self.as_of:
             why.append(f"rolled forward from {self.as_of} ({self.calendar.why_not(self.as_of)})")
-        action = PlannedAction(
+        return PlannedAction(
             account=self.f.account.id,
             step=step.name,
-            timeline=timeline.name,
-            action=step.action,
-            channel=channel,
+            timeline=timeline,
+            action=action,
+            channel=plan_channel,
             contact=contact,
-            template=step.template,
+            template=template,
             due=today,
             priority=_ZERO,
             tier=None,
@@ -195,8 +253,20 @@ class _Dresser:
             explanation=why,
             channel_rule=channel_rule,
             owner=self.owner,
+            cc=cc,
         )
-        return Candidate(action, Source.TIMELINE, due.index)
+
+    def copy(self, role: str, to: ContactRef | None) -> tuple[tuple[ContactRef, ...], str]:
+        """Return the contact of *role* copied on a message to *to* (never *to*), and why."""
+        others = [
+            c
+            for c in _sorted_contacts(self.f.contacts_with_role(role))
+            if to is None or c.name != to.name
+        ]
+        if not others:
+            return (), f"cc {role}: no other {role} contact on file to copy"
+        c = others[0]
+        return (_ref(c, role),), f"cc: {c.name} ({role})"
 
     # -- channel and contact -----------------------------------------------------------------
 
@@ -223,11 +293,6 @@ class _Dresser:
                 traced = self.tracer.part(f"channel {rule.channel}", rule.condition, joined=True)
                 return PlanChannel(rule.channel), [traced], k
         return PlanChannel(action.value), [], None
-
-    def contact(self, step: CheckedStep) -> tuple[ContactRef | None, list[str]]:
-        if not step.action.is_contact:
-            return None, []
-        return choose_contact(self.f, step.to_role, companion=step.with_role)
 
     # -- actions from the facts ----------------------------------------------------------------
 

@@ -76,6 +76,8 @@ class PlannedAction:
     #: The index of the policy's channel rule that chose the channel, if one did.
     channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
     owner: str | None = None
+    #: Whom a written message is copied to (``cc ROLE``); in the explanation, not the record.
+    cc: tuple[ContactRef, ...] = ()
 
     #: The keys of `to_record`, in its order: the fields of a JSON action, the columns of the CSV.
     RECORD_KEYS: ClassVar[tuple[str, ...]] = (
@@ -129,6 +131,7 @@ class PlannedAction:
             explanation=self._explanation.extended(why),
             channel_rule=self.channel_rule,
             owner=self.owner,
+            cc=self.cc,
         )
 
     def __repr__(self) -> str:

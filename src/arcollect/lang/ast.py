@@ -510,10 +510,11 @@ class Repeat(Node):
 
 @attrs.frozen(kw_only=True)
 class Step(Node):
-    """``step name <timing> [per invoice] <action> [modifiers]``, one step of a timeline.
+    """``step name <timing> [per invoice] <action> [and <action> ...] [modifiers]``, one step.
 
     Modifiers come in any order, each at most once (an optional comma may precede each):
-    ``to ROLE`` (``to_role``), ``with ROLE`` (``with_role``: ``visit with sales_rep``),
+    ``to ROLE`` (``to_role``), ``to all ROLE`` (``to_role`` and ``to_all``: every contact of
+    the role), ``cc ROLE`` (``cc_role``), ``with ROLE`` (``with_role``: ``visit with sales_rep``),
     ``when EXPR``, ``unless EXPR``, ``every N days [until M days past due]`` (``repeat``),
     ``at most every N days`` (``min_interval``), ``requires approval by ROLE``
     (``approval``) and ``per invoice`` (``per_invoice``: fire per overdue invoice instead of by
@@ -526,6 +527,12 @@ class Step(Node):
     per_invoice: bool = False
     to_role: str | None = None
     with_role: str | None = None
+    #: The actions after the first, ``letter "t" and email "t"``: one step, one contact.
+    also: tuple[Action, ...] = ()
+    #: ``cc ROLE``: a contact of this role is copied on the step's messages.
+    cc_role: str | None = None
+    #: ``to all ROLE``: every contact of ``to_role``, one action each.
+    to_all: bool = False
     when: Expr | None = None
     unless: Expr | None = None
     repeat: Repeat | None = None

@@ -1062,9 +1062,10 @@ class _Checker:
         )
 
     def step(self, s: ast.Step, day: int) -> CheckedStep:
-        for role in (s.to_role, s.with_role):
+        for role in (s.to_role, s.with_role, s.cc_role):
             if role is not None:
                 self.role(role, s.span)
+        self.step_actions(s)
         when = self.condition(s.when, _Scope(), "`when`") if s.when is not None else None
         unless = self.condition(s.unless, _Scope(), "`unless`") if s.unless is not None else None
         every = until = None
@@ -1096,7 +1097,35 @@ class _Checker:
             min_interval=s.min_interval.days if s.min_interval else None,
             approval=s.approval,
             span=s.span,
+            also=tuple((a.kind, a.template) for a in s.also),
+            cc_role=s.cc_role,
+            to_all=s.to_all,
         )
+
+    def step_actions(self, s: ast.Step) -> None:
+        """Check the actions of one step (``letter "t" and email "t"``) and its recipients."""
+        seen = {(s.action.kind, s.action.template)}
+        for extra in s.also:
+            if (extra.kind, extra.template) in seen:
+                self.error(extra.span, f"step `{s.name}` does `{_action_text(extra)}` twice")
+            seen.add((extra.kind, extra.template))
+            if extra.kind.is_contact and not s.action.kind.is_contact:
+                self.error(
+                    extra.span,
+                    f"step `{s.name}` reaches the customer, but its first action "
+                    f"`{_action_text(s.action)}` does not",
+                    hint="write the contact first (the first action decides whether the step "
+                    f"counts as a contact for `min gap`): `{_action_text(extra)} and "
+                    f"{_action_text(s.action)}`",
+                )
+        contacts = [a for a in (s.action, *s.also) if a.kind.is_contact]
+        if (s.cc_role is not None or s.to_all) and not contacts:
+            word = "cc" if s.cc_role is not None else "to all"
+            self.error(
+                s.span, f"step `{s.name}` reaches no contact: `{word}` has no one to address"
+            )
+        if s.cc_role is not None and s.cc_role == s.to_role:
+            self.warn(s.span, f"step `{s.name}` copies `{s.cc_role}`, whom it already addresses")
 
     def channel(self) -> tuple[CheckedChannelRule, ...]:
         block = self.tree.channel
@@ -1408,6 +1437,15 @@ class _Checker:
                 pass
             case _:  # pragma: no cover - exhaustive
                 assert_never(item)
+
+
+def _action_text(action: ast.Action) -> str:
+    """Return an action as written: ``letter "final_demand"``, ``hold shipments``."""
+    if not action.kind.takes_template:
+        return action.kind.words
+    if action.template is None:
+        return str(action.kind)
+    return f'{action.kind} "{action.template}"'
 
 
 def _first_line_of(span: Span) -> Span:

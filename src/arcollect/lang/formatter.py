@@ -47,7 +47,7 @@ import attrs
 
 from arcollect.lang import ast
 
-__all__ = ["format_decimal", "format_expr", "format_policy", "then_lines"]
+__all__ = ["format_decimal", "format_expr", "format_policy", "step_actions", "then_lines"]
 
 
 def format_policy(tree: ast.PolicyFile) -> str:
@@ -236,8 +236,9 @@ def _step_line(step: ast.Step, head: str, column: int) -> _Line:
     """Return a step's line; a modifier the author began on a new line starts one at *column*."""
     lines_of = dict(step.lines)
     # Each piece: its text, with its line breaks, and its first and last source lines.
+    last_action = step.also[-1] if step.also else step.action
     pieces: list[tuple[str, list[int], int, int]] = [
-        (_action(step.action), [], step.span.line, step.action.span.end_line)
+        (step_actions(step), [], step.span.line, last_action.span.end_line)
     ]
 
     def add(
@@ -251,7 +252,9 @@ def _step_line(step: ast.Step, head: str, column: int) -> _Line:
         pieces.append((text, breaks, line, max(line, end.span.end_line if end else 0)))
 
     if step.to_role is not None:
-        add("to_role", f"to {step.to_role}")
+        add("to_role", f"to {'all ' if step.to_all else ''}{step.to_role}")
+    if step.cc_role is not None:
+        add("cc_role", f"cc {step.cc_role}")
     if step.with_role is not None:
         add("with_role", f"with {step.with_role}")
     if step.when is not None:
@@ -281,6 +284,11 @@ def _step_line(step: ast.Step, head: str, column: int) -> _Line:
         indents += [column + _CONTINUATION] * len(breaks)
         previous_last = max(previous_last, last)
     return _Line(text, tuple(keys), tuple(indents))
+
+
+def step_actions(step: ast.Step) -> str:
+    """Return a step's actions as written: ``letter "t" and email "t"``."""
+    return " and ".join(_action(a) for a in (step.action, *step.also))
 
 
 def _action(action: ast.Action) -> str:

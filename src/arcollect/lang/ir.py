@@ -250,6 +250,17 @@ class CheckedStep:
     min_interval: int | None
     approval: str | None
     span: Span = attrs.field(eq=False, repr=False)
+    #: The actions after the first (``letter "t" and email "t"``), each with its template.
+    also: tuple[tuple[ActionKind, str | None], ...] = ()
+    #: ``cc ROLE``: the role of the contact copied on the step's messages.
+    cc_role: str | None = None
+    #: ``to all ROLE``: one action for every contact of ``to_role``.
+    to_all: bool = False
+
+    @property
+    def actions(self) -> tuple[tuple[ActionKind, str | None], ...]:
+        """Every action of the step with its template, the first (``action``) first."""
+        return ((self.action, self.template), *self.also)
 
 
 @attrs.frozen(kw_only=True)

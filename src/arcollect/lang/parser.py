@@ -343,6 +343,7 @@ _MODIFIER_WORDS: Final = {
     "min_interval": "at most every",
     "approval": "requires approval by",
     "per_invoice": "per invoice",
+    "cc_role": "cc",
 }
 _AGGREGATE_ONLY: Final = frozenset({"count", "sum", "any", "all"})
 _ARITY: Final = {"abs": (1, 1), "round": (1, 2), "days": (1, 1)}
@@ -514,18 +515,44 @@ class _Builder(Transformer[Token, Any]):
     def step(self, children: list[Any]) -> ast.Step:
         name: str = children[1].value
         fields: dict[str, Any] = {}
+        also: list[ast.Action] = []
         for item in children[3:]:
             if isinstance(item, ast.Action):
                 fields["action"] = item
+            elif isinstance(item, _Part) and item.kind == "also":
+                also.append(item.value)
             elif isinstance(item, _Part):
+                if item.kind == "to_all":
+                    item = _Part("to_role", item.value, item.span)  # noqa: PLW2901 - one `to`
+                    fields["to_all"] = True
                 if item.kind in fields:
                     _STATE.get().error(
                         f"step `{name}` has more than one `{_MODIFIER_WORDS[item.kind]}`",
                         item.span,
                     )
                 fields[item.kind] = item.value
-        lines = tuple((c.kind, c.span.line) for c in children[3:] if isinstance(c, _Part))
-        return ast.Step(name=name, timing=children[2], **fields, lines=lines, span=_span(children))
+        lines = tuple(
+            ("to_role" if c.kind == "to_all" else c.kind, c.span.line)
+            for c in children[3:]
+            if isinstance(c, _Part) and c.kind != "also"
+        )
+        return ast.Step(
+            name=name,
+            timing=children[2],
+            **fields,
+            also=tuple(also),
+            lines=lines,
+            span=_span(children),
+        )
+
+    def also_action(self, children: list[Any]) -> _Part:
+        return _Part("also", children[1], _span(children))
+
+    def to_all(self, children: list[Any]) -> _Part:
+        return _Part("to_all", children[2].value, _span(children))
+
+    def cc_role(self, children: list[Any]) -> _Part:
+        return _Part("cc_role", children[1].value, _span(children))
 
     def before_due(self, children: list[Any]) -> ast.StepTiming:
         return ast.StepTiming(relation="before_due", offset=children[0], span=_span(children))
@@ -1206,7 +1233,7 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         ("an arithmetic operator", "+ - * /", ""),
         ("a unit", "day days week weeks % CURRENCY_CODE", ""),
         ("a unit (`days` or `weeks`)", "day days week weeks", ""),
-        ("a step modifier", "to with when unless every at requires per", ","),
+        ("a step modifier", "to with when unless every at requires per", ", cc and"),
         ("a timeline clause", "pause restart on min step", ""),
         ("an action", "email letter sms call voicemail visit review hold release refer", ""),
         ("a header line", "currency locale calendar timezone roles deadline", "version"),

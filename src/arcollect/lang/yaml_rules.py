@@ -17,7 +17,7 @@ The keys (see docs/language.md, "YAML rule files")::
     policy, version, currency, locale, calendar: {days, holidays}, timezone, roles: [ROLE],
     let: {NAME: EXPR}, segments: {NAME: EXPR},
     timelines: [{name, for, pause_while, restart_when, on_promise_broken, min_gap, steps: [
-        {name, at, do, per_invoice, to, with, when, unless, every, at_most_every,
+        {name, at, do, per_invoice, to, cc, with, when, unless, every, at_most_every,
          requires_approval_by}]}],
     channel: [{CHANNEL: EXPR | otherwise} | fall back when unreachable],
     assign: [{owner: OWNER, when: EXPR | otherwise}],
@@ -76,6 +76,7 @@ _STEP_KEYS = (
     "do",
     "per_invoice",
     "to",
+    "cc",
     "with",
     "when",
     "unless",
@@ -98,7 +99,8 @@ _WORDS: dict[str, re.Pattern[str]] = {
     kind: re.compile(pattern)
     for kind, pattern in {
         "word": _WORD,
-        "to": _WORD,
+        "to": rf"(?:all\s+)?{_WORD}",
+        "cc": _WORD,
         "with": _WORD,
         "requires_approval_by": _WORD,
         "number": r"[0-9][0-9,_.]*",
@@ -136,6 +138,7 @@ MAX_YAML_DEPTH = 32
 #: What the value of each step modifier holds, in words.
 _STEP_VALUES: dict[str, str] = {
     "to": "a contact role",
+    "cc": "a contact role",
     "with": "a contact role",
     "when": "a condition",
     "unless": "a condition",
@@ -446,6 +449,7 @@ class _Translator:
                 self.kw(" per invoice", k)
         words = {
             "to": "to",
+            "cc": "cc",
             "with": "with",
             "when": "when",
             "unless": "unless",
@@ -665,7 +669,7 @@ def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]
             expr(cond)
         for step in t.steps:
             add("at", step.timing.span.start, step.timing.span)
-            add("do", step.action.span.start, step.action.span)
+            add("do", step.action.span.start, (step.also[-1] if step.also else step.action).span)
             for modifier in (step.when, step.unless):
                 if modifier is not None:
                     expr(modifier)

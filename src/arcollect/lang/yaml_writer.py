@@ -30,13 +30,13 @@ import yaml
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.formatter import (
-    _action,
     _duration,
     _int,
     _record,
     _timing,
     format_decimal,
     format_expr,
+    step_actions,
     then_lines,
 )
 
@@ -164,11 +164,13 @@ def _timeline(timeline: ast.Timeline, source_name: str) -> dict[str, Any]:
 
 def _step(step: ast.Step) -> dict[str, Any]:
     at = _timing(step).removesuffix(" per invoice")
-    doc: dict[str, Any] = {"name": step.name, "at": at, "do": _action(step.action)}
+    doc: dict[str, Any] = {"name": step.name, "at": at, "do": step_actions(step)}
     if step.per_invoice:
         doc["per_invoice"] = True
     if step.to_role is not None:
-        doc["to"] = step.to_role
+        doc["to"] = ("all " if step.to_all else "") + step.to_role
+    if step.cc_role is not None:
+        doc["cc"] = step.cc_role
     if step.with_role is not None:
         doc["with"] = step.with_role
     if step.when is not None:
