@@ -12,6 +12,7 @@ from arcollect.domain.account import Account
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.parser import parse
 from arcollect.lang.yaml_writer import to_yaml
+from arcollect.letters import render_documents
 from arcollect.testing import account, activity, contact, invoice
 
 SOURCE = """\
@@ -199,3 +200,32 @@ class TestChecker:
         """The `cc` role is checked like every role."""
         source = 'policy "P"\ntimeline t for all\n  step e 1 day past due email "e" cc biling\n'
         assert error(source).splitlines()[0] == "p.arc:3:38: error: unknown contact role `biling`"
+
+
+class TestDocuments:
+    def test_documents_of_one_step_get_file_names_of_their_own(self) -> None:
+        """A letter and an e-mail of one step are two documents, never one file overwritten."""
+        policy = parse_policy(
+            'policy "D"\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 1 day past due letter "friendly_reminder"'
+            ' and email "friendly_reminder" to all billing\n',
+            name="d.arc",
+        )
+        acct = acme()
+        plan = policy.plan([acct], as_of=date(2026, 10, 2))
+        docs = render_documents(plan, [acct], policy=policy)
+        assert [(d.stem, d.channel) for d in docs] == [
+            ("C-1-reminder-letter-1", "letter"),
+            ("C-1-reminder-letter-2", "letter"),
+            ("C-1-reminder-email-1", "email"),
+            ("C-1-reminder-email-2", "email"),
+        ]
+        single = parse_policy(
+            'policy "S"\n  currency EUR\ntimeline t for all\n'
+            '  step reminder 1 day past due email "friendly_reminder" to billing\n',
+            name="s.arc",
+        )
+        alone = render_documents(
+            single.plan([acct], as_of=date(2026, 10, 2)), [acct], policy=single
+        )
+        assert [d.stem for d in alone] == ["C-1-reminder"]
