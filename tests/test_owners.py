@@ -14,6 +14,7 @@ import pytest
 from arcollect import Collector, PolicyError, parse_policy
 from arcollect.domain.account import Account
 from arcollect.engine.model import PlannedAction
+from arcollect.expect import run_expects
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.parser import parse
 from arcollect.lang.yaml_writer import to_yaml
@@ -367,3 +368,31 @@ class TestWorklistByOwner:
         assert [(a["account"], a["owner"], a["collector"]) for a in actions] == [
             ("C-1", "Key accounts desk", "Lena Vogt")
         ]
+
+
+class TestCoverage:
+    CASES = """
+expect "the key account goes to the desk" as of 2026-10-11
+  account tags "key" collector "Lena Vogt"
+    invoice 900 EUR due 2026-10-01
+  then owner "Key accounts desk", step first_call
+"""
+
+    def test_assign_rules_no_case_exercised_are_reported(self) -> None:
+        """`arcollect test` coverage names the `assign` rules that gave no case its owner."""
+        report = run_expects(parse_policy(SOURCE + self.CASES, name="o.arc"))
+        assert [(c.name, c.failures) for c in report.cases] == [
+            ("the key account goes to the desk", ())
+        ]
+        assert report.untested_assign_rules == ("assign account.collector otherwise",)
+
+    def test_the_command_line_says_so(self, tmp_path: Path) -> None:
+        """The report of `arcollect test` ends with the rules not exercised."""
+        policy = tmp_path / "o.arc"
+        policy.write_text(SOURCE + self.CASES, encoding="utf-8")
+        cmd = [sys.executable, "-m", "arcollect.cli", "test", str(policy)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines()[-1] == (
+            "not exercised by any case: assign account.collector otherwise"
+        )

@@ -81,6 +81,8 @@ class TestReport:
     cases: tuple[CaseResult, ...]
     untested_steps: tuple[str, ...]
     untested_channel_rules: tuple[str, ...]
+    #: The ``assign`` rules that gave no action of any case its owner.
+    untested_assign_rules: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -322,6 +324,7 @@ def run_expects(policy: Policy) -> TestReport:
     cases = []
     reached: set[tuple[str | None, str]] = set()
     rules_used: set[int] = set()
+    owner_rules_used: set[int] = set()
     for block in policy.checked.expects:
         try:
             accounts = expect_accounts(block, policy)
@@ -341,6 +344,8 @@ def run_expects(policy: Policy) -> TestReport:
             reached.add((act.timeline, act.step))
             if act.channel_rule is not None:
                 rules_used.add(act.channel_rule)
+            if act.owner_rule is not None:
+                owner_rules_used.add(act.owner_rule)
         for state in plan.states:
             if state.step_reached:
                 reached.add((state.timeline, state.step_reached))
@@ -355,4 +360,10 @@ def run_expects(policy: Policy) -> TestReport:
         for k, r in enumerate(policy.checked.channel)
         if k not in rules_used
     )
-    return TestReport(tuple(cases), untested, rules)
+    owners = tuple(
+        f"assign {r.owner.text} "
+        + ("otherwise" if r.condition is None else f"when {r.condition.text}")
+        for k, r in enumerate(policy.checked.assign)
+        if k not in owner_rules_used
+    )
+    return TestReport(tuple(cases), untested, rules, owners)

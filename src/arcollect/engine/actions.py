@@ -132,6 +132,7 @@ class _Dresser:
         self.f, self.as_of, self.policy = f, as_of, policy
         self.calendar, self.tracer = calendar, tracer
         self._channel: tuple[PlanChannel, list[Part], int | None] | None = None
+        self.owner_rule: int | None = None
         self.owner, self.owner_why = self._owner()
 
     def _owner(self) -> tuple[str | None, list[Part]]:
@@ -141,6 +142,7 @@ class _Dresser:
         if not rules:
             return collector, []
         owner, k = self.policy.owner(f)
+        self.owner_rule = k
         if owner is not None and k is not None:
             rule = rules[k]
             label = f"owner {owner} (assign rule {k + 1})"
@@ -254,6 +256,7 @@ class _Dresser:
             channel_rule=channel_rule,
             owner=self.owner,
             cc=cc,
+            owner_rule=self.owner_rule,
         )
 
     def copy(self, role: str, to: ContactRef | None) -> tuple[tuple[ContactRef, ...], str]:
@@ -353,6 +356,7 @@ class _Dresser:
                 *self.owner_why,
             ],
             owner=self.owner,
+            owner_rule=self.owner_rule,
         )
         return [Candidate(action, Source.PROMISE)]
 
@@ -401,6 +405,7 @@ class _Dresser:
             invoice=only[0] if len(only) == 1 else None,
             explanation=[*why, *self.owner_why],
             owner=self.owner,
+            owner_rule=self.owner_rule,
         )
         return [Candidate(action, Source.DISPUTE)]
 

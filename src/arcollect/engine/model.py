@@ -78,6 +78,8 @@ class PlannedAction:
     owner: str | None = None
     #: Whom a written message is copied to (``cc ROLE``); in the explanation, not the record.
     cc: tuple[ContactRef, ...] = ()
+    #: The index of the policy's ``assign`` rule that gave the owner, if one did.
+    owner_rule: int | None = attrs.field(default=None, eq=False, repr=False)
 
     #: The keys of `to_record`, in its order: the fields of a JSON action, the columns of the CSV.
     RECORD_KEYS: ClassVar[tuple[str, ...]] = (
@@ -132,6 +134,7 @@ class PlannedAction:
             channel_rule=self.channel_rule,
             owner=self.owner,
             cc=self.cc,
+            owner_rule=self.owner_rule,
         )
 
     def __repr__(self) -> str:
