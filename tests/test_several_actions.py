@@ -12,7 +12,7 @@ from arcollect.domain.account import Account
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.parser import parse
 from arcollect.lang.yaml_writer import to_yaml
-from arcollect.letters import render_documents
+from arcollect.letters import check_templates, render_documents
 from arcollect.testing import account, activity, contact, invoice
 
 SOURCE = """\
@@ -229,3 +229,19 @@ class TestDocuments:
             single.plan([acct], as_of=date(2026, 10, 2)), [acct], policy=single
         )
         assert [d.stem for d in alone] == ["C-1-reminder"]
+
+    def test_the_templates_of_every_action_are_checked(self) -> None:
+        """`arcollect check --templates` looks for the template of a step's `and` action too."""
+        policy = parse_policy(
+            'policy "T"\n  currency EUR\n  locale en_US\ntimeline t for all\n'
+            '  step reminder 1 day past due letter "friendly_reminder" and email "no_such"\n',
+            name="t.arc",
+        )
+        with pytest.raises(PolicyError) as info:
+            check_templates(policy)
+        assert [d.message for d in info.value.diagnostics] == [
+            "no template `no_such` for locale en_US or en_US",
+            "no template `no_such` for locale en or en_US",
+            "no template `no_such` for locale de or en_US",
+            "no template `no_such` for locale fr or en_US",
+        ]
