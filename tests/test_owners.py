@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arcollect import Collector, PolicyError, parse_policy
 from arcollect.domain.account import Account
@@ -395,4 +397,17 @@ expect "the key account goes to the desk" as of 2026-10-11
         assert out.returncode == 0, out.stderr
         assert out.stdout.splitlines()[-1] == (
             "not exercised by any case: assign account.collector otherwise"
+        )
+
+
+class TestDeterminism:
+    @given(st.permutations(range(5)))
+    def test_owners_and_capacity_do_not_depend_on_the_order_of_accounts(
+        self, order: list[int]
+    ) -> None:
+        """Per-collector capacity counts in plan order: shuffled accounts give the same bytes."""
+        accounts = portfolio()
+        shuffled = [accounts[k] for k in order]
+        assert OWNERS.plan(shuffled, as_of=AS_OF).to_json() == (
+            OWNERS.plan(accounts, as_of=AS_OF).to_json()
         )
