@@ -221,7 +221,7 @@ class TestPlan:
         at = lines.index("Could not plan (1)")
         assert lines[at + 3] == f"C-1002   Brixton Supplies Ltd  -          {message}"
         rows = csv_out.stdout.splitlines()
-        assert rows[-1] == "C-1002" + "," * 14 + f'Brixton Supplies Ltd,,,,,,,"{message}"'
+        assert rows[-1] == "C-1002" + "," * 15 + f'Brixton Supplies Ltd,,,,,,,"{message}"'
 
     def test_csv_columns_are_the_worklist_keys(self) -> None:
         """`plan --format csv` has the worklist's keys as columns, with or without actions."""

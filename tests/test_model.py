@@ -62,6 +62,7 @@ class TestPlan:
             "explanation",
             "invoice",
             "needs_approval",
+            "owner",
             "priority",
             "step",
             "template",

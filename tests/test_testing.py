@@ -301,6 +301,7 @@ class TestComposition:
                     "needs_approval": None,
                     "deferred": False,
                     "invoice": None,
+                    "owner": None,
                     "explanation": [
                         "step first_call (10 days past due) is the most advanced step due",
                         "timeline standard (for all accounts)",

@@ -318,6 +318,9 @@ def _test(name: str, rates: dict[str, RateTable] | None = None) -> int:
     if report.untested_channel_rules:
         rules = "; ".join(report.untested_channel_rules)
         print(f"not exercised by any case: channel rules {rules}")
+    if report.untested_assign_rules:
+        rules = "; ".join(report.untested_assign_rules)
+        print(f"not exercised by any case: {rules}")
     return EXIT_OK if report.passed else EXIT_ERRORS
 
 

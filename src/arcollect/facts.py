@@ -53,16 +53,21 @@ if TYPE_CHECKING:
     from arcollect.charges import AccountCharges
 
 __all__ = [
+    "CONTACT_FALLBACK",
     "DEFAULT_AGING_BOUNDS",
     "AccountFacts",
     "AgingBucket",
     "InvoiceFacts",
     "PromiseFacts",
     "PromiseStatus",
+    "contact_order",
     "facts",
     "paid_off",
     "received",
 ]
+
+#: The order in which a step without (or with an unavailable) contact role looks for someone.
+CONTACT_FALLBACK: Final = ("decision_maker", "accounts_payable", "billing")
 
 #: The upper bounds, in days past due, of the default aging buckets after "current":
 #: 1-30, 31-60, 61-90, 91-120, then over 120.
@@ -248,6 +253,20 @@ class AccountFacts:
             Decimal("0.0001"), context=MONEY_CONTEXT
         )
 
+    @property
+    def default_contact(self) -> Contact | None:
+        """The contact a step without ``to`` addresses (None if the account has none).
+
+        The first role of `CONTACT_FALLBACK` that someone has, else anyone; among several, the
+        first by name (then title, e-mail, phone). ``contact.email`` and ``contact.phone`` read
+        this contact.
+        """
+        for role in CONTACT_FALLBACK:
+            found = self.contacts_with_role(role)
+            if found:
+                return min(found, key=contact_order)
+        return min(self.account.contacts, key=contact_order, default=None)
+
     def contacts_with_role(self, role: str) -> tuple[Contact, ...]:
         """Return the contacts who have *role* (decision makers include payment authorizers)."""
         if role == "decision_maker":
@@ -256,6 +275,11 @@ class AccountFacts:
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def contact_order(c: Contact) -> tuple[str, str, str, str]:
+    """Return the key contacts of one role are chosen by: name, title, e-mail, phone."""
+    return (c.name, c.title or "", c.email or "", c.phone or "")
 
 
 def _invoice_order(inv: Invoice) -> tuple[date, date, str]:

@@ -170,7 +170,7 @@ def _worklist_section(work: Worklist) -> str:
         out.append("<p>No actions are due.</p>")
     groups: dict[str, list[tuple[int, WorkItem]]] = {}
     for n, item in enumerate(work.items, start=1):
-        groups.setdefault(item.collector or NO_COLLECTOR, []).append((n, item))
+        groups.setdefault(item.owner or NO_COLLECTOR, []).append((n, item))
     names = sorted(g for g in groups if g != NO_COLLECTOR)
     names += [NO_COLLECTOR] if NO_COLLECTOR in groups else []
     head = "".join(f"<th>{_esc(c)}</th>" for c in _WORK_COLUMNS)

@@ -8,7 +8,12 @@ is known (priority, tier and capacity come from `arcollect.engine.priority`):
   voicemails and visits keep their channel; holds, referrals and reviews are ``internal``;
 - the **contact**: the role the step names, falling back through `CONTACT_FALLBACK`, then
   anyone on file (the explanation says so);
-- the approval a step requires, and the roll forward to the next business day.
+- **reachability**, under ``fall back when unreachable``: when the contact has no address for
+  the channel, the channel falls back along `REACH_FALLBACK` (no phone: e-mail, else letter;
+  no e-mail address: letter), and the explanation says so;
+- the approval a step requires, and the roll forward to the next business day;
+- the **owner** of every action of the account: the first ``assign`` rule of the policy that
+  holds and names one (the explanation says which), else the account's collector.
 
 Two actions come from the facts rather than the timeline: an open promise gets a ``follow_up``
 call on its deadline (due + grace), and open disputes get one ``review`` until one is logged.
@@ -30,7 +35,7 @@ from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.explain import Part, Tracer
 from arcollect.engine.model import ContactRef, PlannedAction
 from arcollect.engine.timeline import Position, StepDue
-from arcollect.facts import AccountFacts, PromiseStatus
+from arcollect.facts import CONTACT_FALLBACK, AccountFacts, PromiseStatus, contact_order
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledPolicy
 
@@ -38,19 +43,38 @@ __all__ = [
     "CONTACT_FALLBACK",
     "DISPUTE_REVIEW",
     "PROMISE_FOLLOW_UP",
+    "REACH_FALLBACK",
     "Candidate",
     "Source",
     "dress",
+    "reach",
 ]
 
-#: The order in which a step without (or with an unavailable) contact role looks for someone.
-CONTACT_FALLBACK: Final = ("decision_maker", "accounts_payable", "billing")
 #: The step name of the follow-up call on a promise's deadline.
 PROMISE_FOLLOW_UP: Final = "promise_follow_up"
 #: The step name of the review of an account's open disputes.
 DISPUTE_REVIEW: Final = "dispute_review"
 
+#: Under ``fall back when unreachable``: the channels a contact without the address a channel
+#: needs is reached on instead, tried in order. Letters go to the account's postal address and
+#: visits in person, so they need nothing and never fall back.
+REACH_FALLBACK: Final[dict[PlanChannel, tuple[PlanChannel, ...]]] = {
+    PlanChannel.CALL: (PlanChannel.EMAIL, PlanChannel.LETTER),
+    PlanChannel.VOICEMAIL: (PlanChannel.EMAIL, PlanChannel.LETTER),
+    PlanChannel.SMS: (PlanChannel.EMAIL, PlanChannel.LETTER),
+    PlanChannel.EMAIL: (PlanChannel.LETTER,),
+}
+
 _ZERO = Decimal(0)
+_NEEDS: Final = {
+    PlanChannel.CALL: "phone",
+    PlanChannel.VOICEMAIL: "phone",
+    PlanChannel.SMS: "phone",
+    PlanChannel.EMAIL: "email",
+}
+_ADDRESS: Final = {"phone": "phone number", "email": "e-mail address"}
+#: The channels a ``cc`` copies someone on.
+_WRITTEN: Final = frozenset({PlanChannel.EMAIL, PlanChannel.LETTER})
 
 
 class Source(IntEnum):
@@ -90,7 +114,7 @@ def dress(
 ) -> list[Candidate]:
     """Return the candidate actions of one account: its due steps, follow-ups and reviews."""
     dresser = _Dresser(f, as_of, policy, calendar, tracer)
-    out = [dresser.step(position, due) for due in position.planned]
+    out = [c for due in position.planned for c in dresser.step(position, due)]
     out += dresser.promise_follow_up(position)
     out += dresser.dispute_reviews()
     return out
@@ -108,38 +132,120 @@ class _Dresser:
         self.f, self.as_of, self.policy = f, as_of, policy
         self.calendar, self.tracer = calendar, tracer
         self._channel: tuple[PlanChannel, list[Part], int | None] | None = None
+        self.owner_rule: int | None = None
+        self.owner, self.owner_why = self._owner()
 
-    def step(self, position: Position, due: StepDue) -> Candidate:
-        """Dress one due step of the timeline."""
+    def _owner(self) -> tuple[str | None, list[Part]]:
+        """Return the owner of the account's actions and, where ``assign`` rules decided, why."""
+        f, rules = self.f, self.policy.assign_rules
+        collector = f.account.collector.name if f.account.collector else None
+        if not rules:
+            return collector, []
+        owner, k = self.policy.owner(f)
+        self.owner_rule = k
+        if owner is not None and k is not None:
+            rule = rules[k]
+            label = f"owner {owner} (assign rule {k + 1})"
+            if rule.condition is None:
+                return owner, [f"{label}: {rule.owner.text} otherwise"]
+            return owner, [self.tracer.part(label, rule.condition, joined=True)]
+        if collector is not None:
+            return collector, [
+                f"owner {collector}: no assign rule applies: the account's collector"
+            ]
+        return None, ["no owner: no assign rule applies and the account has no collector"]
+
+    def step(self, position: Position, due: StepDue) -> list[Candidate]:
+        """Dress one due step of the timeline: an action per action and recipient of the step."""
         tl = position.timeline
         assert tl is not None  # noqa: S101 - steps are only due in a timeline
         timeline, step, trace = tl.timeline, due.step, self.tracer.part
-        why: list[Part] = [due.reason]
-        why.append(
+        common: list[Part] = [due.reason]
+        common.append(
             f"timeline {timeline.name}"
             + (f" (segment {timeline.segment})" if timeline.segment else " (for all accounts)")
         )
         for label, expr in (("when", step.when), ("unless", step.unless)):
             if expr is not None:
-                why.append(trace(label, expr))
-        why.extend(trace("not paused", e, joined=True) for e in timeline.pause_while)
-        channel, channel_why, channel_rule = self.channel(step.action)
-        why += channel_why
-        contact, contact_why = self.contact(step)
-        why += contact_why
+                common.append(trace(label, expr))
+        common.extend(trace("not paused", e, joined=True) for e in timeline.pause_while)
+        kinds = step.actions
+        several = len(kinds) > 1
+        out = []
+        for kind, template in kinds:
+            why = list(common)
+            if several:
+                words = " and ".join(str(k) for k, _ in kinds)
+                why.append(f"step {step.name} does {words}: one contact for min gap")
+            channel, channel_why, channel_rule = self.channel(kind)
+            why += channel_why
+            for contact, contact_why in self.recipients(step, kind):
+                action = self.step_action(
+                    due,
+                    timeline=timeline.name,
+                    kind=(kind, template),
+                    channel=(channel, channel_rule),
+                    contact=contact,
+                    why=[*why, *contact_why],
+                )
+                out.append(Candidate(action, Source.TIMELINE, due.index))
+        return out
+
+    def recipients(
+        self, step: CheckedStep, kind: ActionKind
+    ) -> list[tuple[ContactRef | None, list[str]]]:
+        """Return the contacts one action of *step* addresses, with why: one, or all of a role."""
+        if not kind.is_contact:
+            return [(None, [])]
+        role = step.to_role
+        if step.to_all and role is not None:
+            found = _sorted_contacts(self.f.contacts_with_role(role))
+            if found:
+                n = len(found)
+                return [
+                    (_ref(c, role), [f"to all {role}: contact {c.name} ({k} of {n})"])
+                    for k, c in enumerate(found, 1)
+                ]
+        return [choose_contact(self.f, role, companion=step.with_role)]
+
+    def step_action(
+        self,
+        due: StepDue,
+        *,
+        timeline: str,
+        kind: tuple[ActionKind, str | None],
+        channel: tuple[PlanChannel, int | None],
+        contact: ContactRef | None,
+        why: list[Part],
+    ) -> PlannedAction:
+        """Return one planned action of a step, with its reachability, copy, owner and day.
+
+        *kind* is the action and its template; *channel* the channel and the channel rule that
+        chose it.
+        """
+        step = due.step
+        (action, template), (plan_channel, channel_rule) = kind, channel
+        if self.policy.checked.fallback:
+            plan_channel, reach_why = reach(plan_channel, contact)
+            why += reach_why
+        cc: tuple[ContactRef, ...] = ()
+        if step.cc_role is not None and plan_channel in _WRITTEN:
+            cc, cc_why = self.copy(step.cc_role, contact)
+            why.append(cc_why)
+        why += self.owner_why
         if step.approval:
             why.append(f"requires approval by {step.approval}")
         today = self.calendar.roll_forward(self.as_of)
         if today != self.as_of:
             why.append(f"rolled forward from {self.as_of} ({self.calendar.why_not(self.as_of)})")
-        action = PlannedAction(
+        return PlannedAction(
             account=self.f.account.id,
             step=step.name,
-            timeline=timeline.name,
-            action=step.action,
-            channel=channel,
+            timeline=timeline,
+            action=action,
+            channel=plan_channel,
             contact=contact,
-            template=step.template,
+            template=template,
             due=today,
             priority=_ZERO,
             tier=None,
@@ -148,8 +254,22 @@ class _Dresser:
             invoice=due.invoice,
             explanation=why,
             channel_rule=channel_rule,
+            owner=self.owner,
+            cc=cc,
+            owner_rule=self.owner_rule,
         )
-        return Candidate(action, Source.TIMELINE, due.index)
+
+    def copy(self, role: str, to: ContactRef | None) -> tuple[tuple[ContactRef, ...], str]:
+        """Return the contact of *role* copied on a message to *to* (never *to*), and why."""
+        others = [
+            c
+            for c in _sorted_contacts(self.f.contacts_with_role(role))
+            if to is None or c.name != to.name
+        ]
+        if not others:
+            return (), f"cc {role}: no other {role} contact on file to copy"
+        c = others[0]
+        return (_ref(c, role),), f"cc: {c.name} ({role})"
 
     # -- channel and contact -----------------------------------------------------------------
 
@@ -176,11 +296,6 @@ class _Dresser:
                 traced = self.tracer.part(f"channel {rule.channel}", rule.condition, joined=True)
                 return PlanChannel(rule.channel), [traced], k
         return PlanChannel(action.value), [], None
-
-    def contact(self, step: CheckedStep) -> tuple[ContactRef | None, list[str]]:
-        if not step.action.is_contact:
-            return None, []
-        return choose_contact(self.f, step.to_role, companion=step.with_role)
 
     # -- actions from the facts ----------------------------------------------------------------
 
@@ -215,13 +330,16 @@ class _Dresser:
             for p in due
         ]
         contact, contact_why = choose_contact(f, None, prefer=due[0].by)
+        channel, reach_why = PlanChannel.CALL, list[str]()
+        if self.policy.checked.fallback:
+            channel, reach_why = reach(channel, contact)
         tl = position.timeline
         action = PlannedAction(
             account=f.account.id,
             step=PROMISE_FOLLOW_UP,
             timeline=tl.name if tl else None,
             action=ActionKind.FOLLOW_UP,
-            channel=PlanChannel.CALL,
+            channel=channel,
             contact=contact,
             template=None,
             due=today,
@@ -230,7 +348,15 @@ class _Dresser:
             needs_approval=None,
             deferred=False,
             invoice=None,
-            explanation=[*why, "channel call: follow up a promise by phone", *contact_why],
+            explanation=[
+                *why,
+                "channel call: follow up a promise by phone",
+                *contact_why,
+                *reach_why,
+                *self.owner_why,
+            ],
+            owner=self.owner,
+            owner_rule=self.owner_rule,
         )
         return [Candidate(action, Source.PROMISE)]
 
@@ -277,13 +403,15 @@ class _Dresser:
             needs_approval=None,
             deferred=False,
             invoice=only[0] if len(only) == 1 else None,
-            explanation=why,
+            explanation=[*why, *self.owner_why],
+            owner=self.owner,
+            owner_rule=self.owner_rule,
         )
         return [Candidate(action, Source.DISPUTE)]
 
 
 def _sorted_contacts(contacts: Sequence[Contact]) -> list[Contact]:
-    return sorted(contacts, key=lambda c: (c.name, c.title or "", c.email or "", c.phone or ""))
+    return sorted(contacts, key=contact_order)
 
 
 def choose_contact(
@@ -315,6 +443,28 @@ def choose_contact(
         return _ref(c, None), why
     why.append("no contact on file: find one before contacting")
     return None, why
+
+
+def reach(channel: PlanChannel, contact: ContactRef | None) -> tuple[PlanChannel, list[str]]:
+    """Return the channel *contact* can be reached on, falling back along `REACH_FALLBACK`.
+
+    A channel the contact has the address for (or one that needs none) stays, silently; so does
+    every channel when there is no contact (the explanation already asks to find one).
+    """
+    if contact is None or channel not in _NEEDS or getattr(contact, _NEEDS[channel]):
+        return channel, []
+    missing = [_ADDRESS[_NEEDS[channel]]]
+    for other in REACH_FALLBACK[channel]:
+        need = _NEEDS.get(other)
+        if need is None or getattr(contact, need):
+            why = (
+                f"unreachable by {channel}: {contact.name} has no {' or '.join(missing)}, "
+                f"so {other} instead (fall back when unreachable)"
+            )
+            return other, [why]
+        if _ADDRESS[need] not in missing:
+            missing.append(_ADDRESS[need])
+    return channel, []  # pragma: no cover - every fallback ends with a letter
 
 
 def _ref(c: Contact, role: str | None) -> ContactRef:

@@ -81,6 +81,8 @@ class PlannedAction:
     """One action due on the plan's date, with everything a collector needs and the reasons.
 
     ``explanation`` lists every rule that decided the action, with the values it saw.
+    ``owner`` is who carries it out: the owner the policy's ``assign`` rules give the account,
+    else the account's collector (None if neither names one).
     """
 
     account: str
@@ -103,6 +105,11 @@ class PlannedAction:
     channel_rule: int | None = attrs.field(default=None, eq=False, repr=False)
     #: The fees this action charges (by the policy's ``charges``); in records only when any.
     charges: tuple[PlannedCharge, ...] = attrs.field(default=(), converter=_charges)
+    owner: str | None = None
+    #: Whom a written message is copied to (``cc ROLE``); in the explanation, not the record.
+    cc: tuple[ContactRef, ...] = ()
+    #: The index of the policy's ``assign`` rule that gave the owner, if one did.
+    owner_rule: int | None = attrs.field(default=None, eq=False, repr=False)
 
     #: The keys of `to_record`, in its order: the fields of a JSON action, the columns of the CSV.
     RECORD_KEYS: ClassVar[tuple[str, ...]] = (
@@ -119,6 +126,7 @@ class PlannedAction:
         "needs_approval",
         "deferred",
         "invoice",
+        "owner",
         "explanation",
     )
 
@@ -155,6 +163,9 @@ class PlannedAction:
             explanation=self._explanation.extended(why),
             channel_rule=self.channel_rule,
             charges=self.charges,
+            owner=self.owner,
+            cc=self.cc,
+            owner_rule=self.owner_rule,
         )
 
     def __repr__(self) -> str:
@@ -218,6 +229,7 @@ class PlannedAction:
             "needs_approval": self.needs_approval,
             "deferred": self.deferred,
             "invoice": self.invoice,
+            "owner": self.owner,
             "explanation": list(self.explanation),
         }
 
@@ -389,6 +401,7 @@ class Plan:
             "needs_approval": text,
             "deferred": pl.Boolean,
             "invoice": text,
+            "owner": text,
             "explanation": pl.List(text),
         }
         if any(a.charges for a in self.actions):

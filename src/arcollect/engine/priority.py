@@ -9,9 +9,10 @@ the tier measure; it needs nothing but the account. The portfolio part (`order`)
 - the **order**: priority score (highest first), the ``ties by`` keys, the account id, then within
   an account follow-ups, reviews and steps in timeline order. Total and deterministic;
 - **capacity**: calls beyond ``capacity N calls per day`` move to the next business day, marked
-  ``deferred``. The follow-up calls of promises due today are exempt: they are never moved past
-  the promised date, and they take the day's capacity first (the other calls get what is left,
-  in the plan's order).
+  ``deferred``; with ``per collector``, each owner's calls are counted apart (the actions
+  without an owner share one count), in the plan's order. The follow-up calls of promises due
+  today are exempt: they are never moved past the promised date, and they take their pool's
+  capacity first (the other calls get what is left, in the plan's order).
 
 An absent score (a fact it reads has no value for the account, such as ``days_since_payment`` for
 an account that never paid) counts as 0, and the account's notes say so; absent ``ties by`` keys
@@ -147,31 +148,42 @@ def order(
     """Put every candidate action in the plan's total order, and apply the call capacity."""
     ranked = sorted(candidates, key=lambda sc: (sc[0].sort_key, sc[1].rank))
     capacity = priority.capacity
+    per_owner = priority.capacity_per_owner
     # Follow-ups of promises due today are never deferred past the promised date: they take
     # the day's capacity first, the other calls what is left, in the plan's order.
-    calls = sum(1 for _, c in ranked if c.source is Source.PROMISE and c.action.channel == "call")
+    calls: dict[str | None, int] = defaultdict(int)
+    for _, c in ranked:
+        if c.source is Source.PROMISE and c.action.channel == "call":
+            calls[c.action.owner if per_owner else None] += 1
     out = []
     for s, c in ranked:
         act = c.action
         deferred, due = False, act.due
         why: list[Part] = []
+        pool = act.owner if per_owner else None
         if act.channel == "call" and c.source is Source.PROMISE:
-            if capacity is not None and calls > capacity:
+            if capacity is not None and calls[pool] > capacity:
                 why.append(
                     f"capacity {capacity} calls per day: a promise's follow-up is not deferred"
                 )
         elif act.channel == "call":
-            calls += 1
-            if capacity is not None and calls > capacity:
+            calls[pool] += 1
+            n = calls[pool]
+            if capacity is not None and n > capacity:
                 deferred = True
+                limit = f"capacity {capacity} calls per day"
+                if per_owner:
+                    limit += (
+                        f" per collector reached for {act.owner or 'the actions without owner'}"
+                    )
+                else:
+                    limit += " reached"
                 try:
                     due = calendar.next_business_day(act.due)
                 except OverflowError:  # no later day in the calendar: it stays, marked
-                    why.append(f"capacity {capacity} calls per day reached (call #{calls})")
+                    why.append(f"{limit} (call #{n})")
                 else:
-                    why.append(
-                        f"capacity {capacity} calls per day reached (call #{calls}): moved to {due}"
-                    )
+                    why.append(f"{limit} (call #{n}): moved to {due}")
         tier = tier_of.get(s.account)
         why.append(f"priority {decimal_text(s.score)}" + (f", tier {tier}" if tier else ""))
         out.append(act.ordered(priority=s.score, tier=tier, due=due, deferred=deferred, why=why))

@@ -35,6 +35,8 @@ __all__ = [
     "ActionKind",
     "Aggregate",
     "AggregateFunc",
+    "AssignBlock",
+    "AssignRule",
     "Between",
     "BinOp",
     "Binary",
@@ -89,9 +91,14 @@ __all__ = [
     "StepTiming",
     "StringLit",
     "ThenAction",
+    "ThenApproval",
     "ThenChannel",
+    "ThenContact",
+    "ThenDeferred",
     "ThenItem",
     "ThenNoAction",
+    "ThenOrder",
+    "ThenOwner",
     "ThenPriority",
     "ThenStep",
     "ThenTier",
@@ -538,10 +545,11 @@ class Repeat(Node):
 
 @attrs.frozen(kw_only=True)
 class Step(Node):
-    """``step name <timing> [per invoice] <action> [modifiers]``, one step of a timeline.
+    """``step name <timing> [per invoice] <action> [and <action> ...] [modifiers]``, one step.
 
     Modifiers come in any order, each at most once (an optional comma may precede each):
-    ``to ROLE`` (``to_role``), ``with ROLE`` (``with_role``: ``visit with sales_rep``),
+    ``to ROLE`` (``to_role``), ``to all ROLE`` (``to_role`` and ``to_all``: every contact of
+    the role), ``cc ROLE`` (``cc_role``), ``with ROLE`` (``with_role``: ``visit with sales_rep``),
     ``when EXPR``, ``unless EXPR``, ``every N days [until M days past due]`` (``repeat``),
     ``at most every N days`` (``min_interval``), ``requires approval by ROLE``
     (``approval``) and ``per invoice`` (``per_invoice``: fire per overdue invoice instead of by
@@ -554,6 +562,12 @@ class Step(Node):
     per_invoice: bool = False
     to_role: str | None = None
     with_role: str | None = None
+    #: The actions after the first, ``letter "t" and email "t"``: one step, one contact.
+    also: tuple[Action, ...] = ()
+    #: ``cc ROLE``: a contact of this role is copied on the step's messages.
+    cc_role: str | None = None
+    #: ``to all ROLE``: every contact of ``to_role``, one action each.
+    to_all: bool = False
     when: Expr | None = None
     unless: Expr | None = None
     repeat: Repeat | None = None
@@ -611,14 +625,42 @@ class ChannelRule(Node):
 
 @attrs.frozen(kw_only=True)
 class ChannelBlock(Node):
-    """The ``channel`` section: its rules in order.
+    """The ``channel`` section: its rules, ``fall back when unreachable`` and ``for ...``.
 
     ``applies_to`` are the step actions the rules re-route (``channel for email, sms, letter``);
-    empty when the section does not say, which means e-mail and sms steps.
+    empty when the section does not say, which means e-mail and sms steps. ``fallback``: when
+    the contact an action addresses has no address for its channel (no phone for a call, no
+    e-mail address for an e-mail), the action falls back to a channel the contact can be
+    reached on.
     """
 
     rules: tuple[ChannelRule, ...]
     applies_to: tuple[str, ...] = ()
+    fallback: bool = False
+    #: Layout only (left out of equality): the source line of ``fall back when unreachable``.
+    fallback_line: int = attrs.field(default=0, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class AssignRule(Node):
+    """``assign "Key accounts desk" when key`` or ``assign account.collector otherwise``.
+
+    ``condition`` is None for ``otherwise``.
+
+    ``owner`` is a string literal or a name (a string fact such as ``account.collector``, or a
+    ``let`` of a string). The first rule whose condition holds and whose owner has a value
+    gives the owner of the account's actions.
+    """
+
+    owner: StringLit | Name
+    condition: Expr | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AssignBlock(Node):
+    """The ``assign`` rules of a file, in source order: who owns an account's actions."""
+
+    rules: tuple[AssignRule, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -639,9 +681,14 @@ class Tiers(Node):
 
 @attrs.frozen(kw_only=True)
 class Capacity(Node):
-    """``capacity N calls per day``."""
+    """``capacity N calls per day [per collector]``.
+
+    ``per_collector``: the limit applies to each owner's calls (see `AssignBlock`), not to the
+    team's together.
+    """
 
     calls_per_day: int
+    per_collector: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -768,10 +815,12 @@ class DisputeRecord(Node):
 
 @attrs.frozen(kw_only=True)
 class ContactRecord(Node):
-    """``contact "Jane Roe" as decision_maker``."""
+    """``contact "Jane Roe" as decision_maker [email "X"] [phone "Y"]``."""
 
     name: str
     role: str
+    email: str | None = None
+    phone: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -803,22 +852,33 @@ Record = (
 
 @attrs.frozen(kw_only=True)
 class ExpectAccount(Node):
-    """``account [attributes]`` followed by its records, in the order written."""
+    """``account ["NAME"] [attributes]`` followed by its records, in the order written.
 
+    ``name`` (the account's id in the plan) is required when a block has several accounts.
+    """
+
+    name: str | None = None
     attributes: tuple[AccountAttr, ...] = ()
     records: tuple[Record, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
 class ThenNoAction(Node):
-    """``then no action``: the plan must have no action for the account."""
+    """``then no action``: the plan must have no action for the account.
+
+    Every ``then`` item has an ``account``: the name a ``then "NAME" ...`` line gives, or None
+    for the block's one account.
+    """
+
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class ThenStep(Node):
-    """``step NAME`` in ``then``: the planned action comes from that step."""
+    """``step NAME`` in ``then``: an action comes from that step (or a built-in one)."""
 
     name: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -826,6 +886,7 @@ class ThenAction(Node):
     """``action NAME`` in ``then``: the planned action's kind (``refer_agency``)."""
 
     kind: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -833,6 +894,7 @@ class ThenTier(Node):
     """``tier NAME`` in ``then``: the account's priority tier."""
 
     name: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -840,6 +902,7 @@ class ThenChannel(Node):
     """``channel NAME`` in ``then``: the planned action's channel."""
 
     channel: str
+    account: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -848,22 +911,89 @@ class ThenPriority(Node):
 
     op: CompOp
     value: Decimal
+    account: str | None = None
 
 
-ThenItem = ThenNoAction | ThenStep | ThenAction | ThenTier | ThenChannel | ThenPriority
+@attrs.frozen(kw_only=True)
+class ThenApproval(Node):
+    """``needs_approval ROLE`` (an action needs that role's approval) or ``no approval``.
+
+    ``role`` is None for ``no approval``: no action needs approval.
+    """
+
+    role: str | None
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenContact(Node):
+    """``contact "Jane Roe"`` (by name) or ``contact billing`` (by role): whom an action reaches."""
+
+    name: str | None = None
+    role: str | None = None
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenOwner(Node):
+    """``owner "Lena Vogt"`` (an action's owner) or ``no owner`` (``owner`` None: none has one)."""
+
+    owner: str | None
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenDeferred(Node):
+    """``deferred`` (an action is deferred by capacity) or ``not deferred`` (none is)."""
+
+    deferred: bool
+    account: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ThenOrder(Node):
+    """``then order "a", "b"``: the accounts' first actions come in this order in the plan."""
+
+    accounts: tuple[str, ...]
+    account: None = None
+
+
+ThenItem = (
+    ThenNoAction
+    | ThenStep
+    | ThenAction
+    | ThenTier
+    | ThenChannel
+    | ThenPriority
+    | ThenApproval
+    | ThenContact
+    | ThenOwner
+    | ThenDeferred
+    | ThenOrder
+)
 
 
 @attrs.frozen(kw_only=True)
 class Expect(Node):
-    """``expect "name" as of DATE``, an account, and ``then ...``: a policy test.
+    """``expect "name" as of DATE``, its accounts, and ``then ...`` lines: a policy test.
 
-    ``then`` is ``(ThenNoAction(),)`` for ``then no action``, else the comma-separated items.
+    ``account`` is the first account, ``more_accounts`` the others (each then named). ``then``
+    holds the items of every ``then`` line in order (``ThenNoAction`` for ``then no action``),
+    each with the account it is about.
     """
 
     name: str
     as_of: date
     account: ExpectAccount
     then: tuple[ThenItem, ...]
+    more_accounts: tuple[ExpectAccount, ...] = ()
+    #: Layout only (left out of equality): the span of each ``then`` line after ``then``.
+    then_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def accounts(self) -> tuple[ExpectAccount, ...]:
+        """Every account of the block, in the order written."""
+        return (self.account, *self.more_accounts)
 
 
 # ============================================================================================
@@ -885,7 +1015,8 @@ class Comment(Node):
 class PolicyFile(Node):
     """A whole rule file: the header, then its sections grouped by kind, each in source order.
 
-    Sections may be interleaved in the source; ``channel`` and ``priority`` appear at most once.
+    Sections may be interleaved in the source; ``channel``, ``assign`` and ``priority`` appear
+    at most once.
     """
 
     header: Header
@@ -894,6 +1025,7 @@ class PolicyFile(Node):
     timelines: tuple[Timeline, ...] = ()
     channel: ChannelBlock | None = None
     priority: PriorityBlock | None = None
+    assign: AssignBlock | None = None
     expects: tuple[Expect, ...] = ()
     charges: ChargesBlock | None = None
     #: The file's comments in source order: layout, left out of equality like the spans.

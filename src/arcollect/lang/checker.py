@@ -37,6 +37,7 @@ from arcollect.lang import ast
 from arcollect.lang.formatter import format_expr, format_money
 from arcollect.lang.ir import (
     Anchor,
+    CheckedAssignRule,
     CheckedChannelRule,
     CheckedCharges,
     CheckedFee,
@@ -90,6 +91,10 @@ CONTACT_ROLES = KNOWN_ROLES
 
 #: What a declared role must look like: the contact records' roles are lower-case identifiers.
 _ROLE_NAME: Final = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+#: The steps a plan has beside the timelines': promise follow-ups and dispute reviews, which
+#: ``then step`` may name (engine/actions.py's PROMISE_FOLLOW_UP and DISPUTE_REVIEW).
+BUILT_IN_STEPS: Final = ("dispute_review", "promise_follow_up")
 
 #: Events a timeline can react to with ``on EVENT resume at STEP``.
 EVENTS = ("promise.broken",)
@@ -1037,6 +1042,7 @@ class _Checker:
                 hint="give it a segment (`for segment NAME`) or merge the two",
             )
         channel = self.channel()
+        assign = self.assign()
         priority = self.priority()
         charges = self.charges()
         self.expects(timelines, priority)
@@ -1059,6 +1065,8 @@ class _Checker:
             channel=channel,
             priority=priority,
             expects=tree.expects,
+            assign=assign,
+            fallback=tree.channel is not None and tree.channel.fallback,
             roles=self.roles,
             payment_deadline_days=h.deadline,
             channel_actions=self.channel_actions(timelines),
@@ -1192,9 +1200,10 @@ class _Checker:
             )
 
     def step(self, s: ast.Step, day: int, *, in_sequence: bool = False) -> CheckedStep:
-        for role in (s.to_role, s.with_role):
+        for role in (s.to_role, s.with_role, s.cc_role):
             if role is not None:
                 self.role(role, s.span)
+        self.step_actions(s)
         when = self.condition(s.when, _Scope(), "`when`") if s.when is not None else None
         unless = self.condition(s.unless, _Scope(), "`unless`") if s.unless is not None else None
         every = until = None
@@ -1245,6 +1254,9 @@ class _Checker:
             min_interval=s.min_interval.days if s.min_interval else None,
             approval=s.approval,
             span=s.span,
+            also=tuple((a.kind, a.template) for a in s.also),
+            cc_role=s.cc_role,
+            to_all=s.to_all,
         )
 
     def channel_actions(self, timelines: tuple[CheckedTimeline, ...]) -> frozenset[ActionKind]:
@@ -1272,6 +1284,31 @@ class _Checker:
                 hint="name the actions they re-route, e.g. `channel for email, sms, letter`",
             )
         return kinds
+
+    def step_actions(self, s: ast.Step) -> None:
+        """Check the actions of one step (``letter "t" and email "t"``) and its recipients."""
+        seen = {(s.action.kind, s.action.template)}
+        for extra in s.also:
+            if (extra.kind, extra.template) in seen:
+                self.error(extra.span, f"step `{s.name}` does `{_action_text(extra)}` twice")
+            seen.add((extra.kind, extra.template))
+            if extra.kind.is_contact and not s.action.kind.is_contact:
+                self.error(
+                    extra.span,
+                    f"step `{s.name}` reaches the customer, but its first action "
+                    f"`{_action_text(s.action)}` does not",
+                    hint="write the contact first (the first action decides whether the step "
+                    f"counts as a contact for `min gap`): `{_action_text(extra)} and "
+                    f"{_action_text(s.action)}`",
+                )
+        contacts = [a for a in (s.action, *s.also) if a.kind.is_contact]
+        if (s.cc_role is not None or s.to_all) and not contacts:
+            word = "cc" if s.cc_role is not None else "to all"
+            self.error(
+                s.span, f"step `{s.name}` reaches no contact: `{word}` has no one to address"
+            )
+        if s.cc_role is not None and s.cc_role == s.to_role:
+            self.warn(s.span, f"step `{s.name}` copies `{s.cc_role}`, whom it already addresses")
 
     def channel(self) -> tuple[CheckedChannelRule, ...]:
         block = self.tree.channel
@@ -1433,6 +1470,56 @@ class _Checker:
             return PARTS
         return order.parts
 
+    def assign(self) -> tuple[CheckedAssignRule, ...]:
+        block = self.tree.assign
+        if block is None:
+            return ()
+        rules = []
+        for i, rule in enumerate(block.rules):
+            owner = self.owner(rule.owner)
+            cond = None
+            if rule.condition is not None:
+                cond = self.condition(rule.condition, _Scope(), "an `assign` rule")
+                if _always(cond, value=False):
+                    self.warn(rule.span, "this `assign` rule never applies: its condition is false")
+            elif i != len(block.rules) - 1:
+                self.warn(
+                    rule.span, "an `otherwise` rule is not last: the rules after it never apply"
+                )
+            if owner is not None:
+                rules.append(CheckedAssignRule(owner=owner, condition=cond))
+        return tuple(rules)
+
+    def owner(self, node: ast.StringLit | ast.Name) -> TExpr | None:
+        """Type an ``assign`` rule's owner: a non-empty string, or a name of a string."""
+        if isinstance(node, ast.StringLit):
+            if not node.value.strip():
+                self.error(node.span, "an owner cannot be empty", hint="name a person or a team")
+                return None
+            return self.expr(node, _Scope())
+        dotted = node.dotted
+        if (
+            dotted not in FACTS
+            and dotted not in self.let_nodes
+            and dotted not in self.segment_nodes
+        ):
+            close = did_you_mean(dotted, self.all_names(_Scope()), quote="`")
+            self.error(
+                node.span,
+                f"unknown fact `{dotted}`",
+                hint=close or f'write a person or a team in double quotes: "{dotted}"',
+            )
+            return None
+        typed = self.expr(node, _Scope())
+        if typed is not None and typed.type.kind is not Kind.STRING:
+            self.error(
+                node.span,
+                f"an owner is a string, got {typed.type.describe()} (`{dotted}`)",
+                hint='use `account.collector` or a name in double quotes, "Key accounts desk"',
+            )
+            return None
+        return typed
+
     def priority(self) -> CheckedPriority:
         block = self.tree.priority
         if block is None:
@@ -1481,8 +1568,14 @@ class _Checker:
                     self.error(key.span, f"cannot order accounts by {typed.type.describe()}")
                 else:
                     ties.append((typed, key.descending))
+        per_owner = block.capacity is not None and block.capacity.per_collector
         return CheckedPriority(
-            score=score, tiers=tiers, tier_measure=measure, capacity=capacity, ties=tuple(ties)
+            score=score,
+            tiers=tiers,
+            tier_measure=measure,
+            capacity=capacity,
+            ties=tuple(ties),
+            capacity_per_owner=per_owner,
         )
 
     def member(self, span: Span, word: str, enum_cls: type[enum.Enum]) -> None:
@@ -1507,15 +1600,79 @@ class _Checker:
 
     def expects(self, timelines: tuple[CheckedTimeline, ...], priority: CheckedPriority) -> None:
         steps = {s.name for t in timelines for s in t.steps}
+        then_steps = steps | set(BUILT_IN_STEPS)
         tier_names = {name for name, _ in priority.tiers}
         self.unique(((e.name, e.span) for e in self.tree.expects), "expect")
         for e in self.tree.expects:
-            for attr in e.account.attributes:
-                self.expect_attribute(attr)
-            for rec in e.account.records:
-                self.record(rec, steps)
+            names = self.expect_accounts(e)
+            for acct in e.accounts:
+                for attr in acct.attributes:
+                    self.expect_attribute(attr)
+                for rec in acct.records:
+                    self.record(rec, steps)
+            unnamed: set[int] = set()  # the lines already told to name their account
             for item in e.then:
-                self.then_item(item, steps, tier_names)
+                several = len(e.accounts) > 1 and item.span.line not in unnamed
+                if self.then_account(item, names, several=several):
+                    unnamed.add(item.span.line)
+                self.then_item(item, then_steps, tier_names)
+
+    def expect_accounts(self, e: ast.Expect) -> list[str]:
+        """Check the names of an expect block's accounts; return them."""
+        several = len(e.accounts) > 1
+        for acct in e.accounts:
+            if acct.name is None and several:
+                self.error(
+                    _first_line_of(acct.span),
+                    "an expect block with several accounts names each one",
+                    hint='write `account "NAME"`; `then "NAME" ...` says what the plan must '
+                    "say for it",
+                )
+            elif acct.name is not None:
+                if not acct.name.strip():
+                    self.error(acct.span, "an account's name cannot be empty")
+                taken = next((a for a in acct.attributes if a.key == "id"), None)
+                if taken is not None:
+                    self.error(
+                        taken.span,
+                        "a named account has its name as id: drop `id`",
+                        hint=f'the plan calls this account "{acct.name}"',
+                    )
+        names = [a.name for a in e.accounts if a.name is not None]
+        seen: set[str] = set()
+        for acct in e.accounts:
+            if acct.name is not None and acct.name in seen:
+                self.error(_first_line_of(acct.span), f'the account "{acct.name}" is named twice')
+            seen.add(acct.name or "")
+        return names
+
+    def then_account(self, item: ast.ThenItem, names: list[str], *, several: bool) -> bool:
+        """Check that a ``then`` item is about an account of its block.
+
+        Return whether the item was told to name its account (*several*: the block has several
+        accounts and the item's line was not told yet).
+        """
+        wanted = item.accounts if isinstance(item, ast.ThenOrder) else (item.account,)
+        told = False
+        for name in wanted:
+            if name is None:
+                if several:
+                    self.error(
+                        item.span,
+                        "this block has several accounts: name the one this `then` is about",
+                        hint=f'write `then "{names[0] if names else "NAME"}" ...`',
+                    )
+                    told = True
+            elif name not in names:
+                self.error(
+                    self.locate(item.span, name) if name.isidentifier() else item.span,
+                    f'unknown account "{name}"',
+                    hint=did_you_mean(name, names, quote='"')
+                    or (f"accounts: {', '.join(names)}" if names else 'name it: `account "NAME"`'),
+                )
+        if isinstance(item, ast.ThenOrder) and len(set(item.accounts)) != len(item.accounts):
+            self.error(item.span, "`then order` names an account twice")
+        return told
 
     def record(self, rec: ast.Record, steps: set[str]) -> None:
         match rec:
@@ -1580,10 +1737,43 @@ class _Checker:
                         f"unknown channel `{item.channel}`",
                         hint=_hint(item.channel, CHANNELS),
                     )
-            case ast.ThenNoAction() | ast.ThenPriority():
+            case ast.ThenContact():
+                if item.role is not None:
+                    self.role(item.role, item.span)
+            case (
+                ast.ThenNoAction()
+                | ast.ThenPriority()
+                | ast.ThenApproval()
+                | ast.ThenOwner()
+                | ast.ThenDeferred()
+                | ast.ThenOrder()
+            ):
                 pass
             case _:  # pragma: no cover - exhaustive
                 assert_never(item)
+
+
+def _action_text(action: ast.Action) -> str:
+    """Return an action as written: ``letter "final_demand"``, ``hold shipments``."""
+    if not action.kind.takes_template:
+        return action.kind.words
+    if action.template is None:
+        return str(action.kind)
+    return f'{action.kind} "{action.template}"'
+
+
+def _first_line_of(span: Span) -> Span:
+    """Return the part of *span* on its first line (an account's records follow below)."""
+    if span.end_line == span.line:
+        return span
+    return Span(
+        span.line,
+        span.column,
+        span.line,
+        span.column + len("account"),
+        span.start,
+        span.start + len("account"),
+    )
 
 
 _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
@@ -1598,6 +1788,7 @@ _ATTRIBUTE_TYPES: dict[str, tuple[tuple[type[ast.Node], ...], str, bool]] = {
     "terms": ((ast.DurationLit,), "a duration such as `30 days`", False),
     "risk": ((ast.NumberLit,), "a number", False),
     "customer_since": ((ast.DateLit,), "a date", False),
+    "collector": ((ast.StringLit,), "a name in double quotes", False),
 }
 
 

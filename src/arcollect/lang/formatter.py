@@ -3,11 +3,12 @@ r"""Format a syntax tree as canonical rule text (what ``arcollect fmt`` prints).
 The layout is fixed, so that formatting is idempotent and ``parse(format_policy(tree)) ==
 tree`` for every tree the parser can produce:
 
-- sections in a fixed order (header, lets, segments, timelines, channel, priority, charges,
-  expects); in ``charges``, interest clauses, then fees, then the payment order;
+- sections in a fixed order (header, lets, segments, timelines, channel, assign, priority,
+  charges, expects); in ``charges``, interest clauses, then fees, then the payment order;
   separated by one blank line; clauses indented by two spaces, one per line; the records of an
   expect block's account by four;
-- in a timeline, step names and timings are padded into columns; channel words likewise;
+- in a timeline, step names and timings are padded into columns; channel words and owners
+  likewise;
 - numbers are written with a comma between thousands when their integer part has four digits
   or more (``1,000``, ``12,500.50``), and keep the decimals they were written with;
 - durations in weeks when written in weeks (and a whole number of weeks), else in days,
@@ -46,7 +47,14 @@ import attrs
 
 from arcollect.lang import ast
 
-__all__ = ["format_decimal", "format_expr", "format_money", "format_policy"]
+__all__ = [
+    "format_decimal",
+    "format_expr",
+    "format_money",
+    "format_policy",
+    "step_actions",
+    "then_lines",
+]
 
 
 def format_policy(tree: ast.PolicyFile) -> str:
@@ -61,6 +69,8 @@ def format_policy(tree: ast.PolicyFile) -> str:
     blocks += [_timeline(t) for t in tree.timelines]
     if tree.channel is not None:
         blocks.append(_channel(tree.channel))
+    if tree.assign is not None:
+        blocks.append(_assign(tree.assign))
     if tree.priority is not None:
         blocks.append(_priority(tree.priority))
     if tree.charges is not None:
@@ -248,8 +258,9 @@ def _step_line(step: ast.Step, head: str, column: int) -> _Line:
     """Return a step's line; a modifier the author began on a new line starts one at *column*."""
     lines_of = dict(step.lines)
     # Each piece: its text, with its line breaks, and its first and last source lines.
+    last_action = step.also[-1] if step.also else step.action
     pieces: list[tuple[str, list[int], int, int]] = [
-        (_action(step.action), [], step.span.line, step.action.span.end_line)
+        (step_actions(step), [], step.span.line, last_action.span.end_line)
     ]
 
     def add(
@@ -263,7 +274,9 @@ def _step_line(step: ast.Step, head: str, column: int) -> _Line:
         pieces.append((text, breaks, line, max(line, end.span.end_line if end else 0)))
 
     if step.to_role is not None:
-        add("to_role", f"to {step.to_role}")
+        add("to_role", f"to {'all ' if step.to_all else ''}{step.to_role}")
+    if step.cc_role is not None:
+        add("cc_role", f"cc {step.cc_role}")
     if step.with_role is not None:
         add("with_role", f"with {step.with_role}")
     if step.when is not None:
@@ -299,6 +312,11 @@ def _step_line(step: ast.Step, head: str, column: int) -> _Line:
     return _Line(text, tuple(keys), tuple(indents))
 
 
+def step_actions(step: ast.Step) -> str:
+    """Return a step's actions as written: ``letter "t" and email "t"``."""
+    return " and ".join(_action(a) for a in (step.action, *step.also))
+
+
 def _action(action: ast.Action) -> str:
     if not action.kind.takes_template:
         return action.kind.words
@@ -317,6 +335,21 @@ def _channel(block: ast.ChannelBlock) -> list[_Line]:
         else:
             prefix = f"{rule.channel.ljust(width)} when "
             lines.append(_clause(prefix, rule.condition, rule.span.line, 2))
+    if block.fallback:
+        lines.append(_plain("  fall back when unreachable", block.fallback_line))
+    return lines
+
+
+def _assign(block: ast.AssignBlock) -> list[_Line]:
+    owners = [format_expr(r.owner) for r in block.rules]
+    width = max((len(o) for o in owners), default=0)
+    lines = []
+    for rule, owner in zip(block.rules, owners, strict=True):
+        prefix = f"assign {owner.ljust(width)} "
+        if rule.condition is None:
+            lines.append(_plain(f"{prefix}otherwise", rule.span.line))
+        else:
+            lines.append(_clause(f"{prefix}when ", rule.condition, rule.span.line, 0))
     return lines
 
 
@@ -330,6 +363,7 @@ def _priority(block: ast.PriorityBlock) -> list[_Line]:
         lines.append(_plain(text, block.tiers.span.line))
     if block.capacity is not None:
         text = f"  capacity {_int(block.capacity.calls_per_day)} calls per day"
+        text += " per collector" if block.capacity.per_collector else ""
         lines.append(_plain(text, block.capacity.span.line))
     if block.ties:
         keys = ", ".join(format_expr(k.key) + (" desc" if k.descending else "") for k in block.ties)
@@ -362,18 +396,49 @@ def _charges(block: ast.ChargesBlock) -> list[_Line]:
 
 
 def _expect(expect: ast.Expect) -> list[_Line]:
-    account = expect.account
-    first = "  account"
-    for attr in account.attributes:
-        first += f" {attr.key} " + ", ".join(format_expr(v) for v in attr.values)
     lines = [
-        _plain(f"expect {_string(expect.name)} as of {expect.as_of.isoformat()}", expect.span.line),
-        _plain(first, account.span.line),
+        _plain(f"expect {_string(expect.name)} as of {expect.as_of.isoformat()}", expect.span.line)
     ]
-    lines += [_plain(f"    {_record(r)}", r.span.line) for r in account.records]
-    then = "  then " + ", ".join(_then(t) for t in expect.then)
-    lines.append(_plain(then, expect.then[0].span.line if expect.then else 0))
+    for account in expect.accounts:
+        lines.append(_plain("  " + _account_line(account), account.span.line))
+        lines += [_plain(f"    {_record(r)}", r.span.line) for r in account.records]
+    lines += [_plain(f"  then {text}", key) for text, key in then_lines(expect.then)]
     return lines
+
+
+def _account_line(account: ast.ExpectAccount) -> str:
+    """Return ``account ["NAME"] [attributes]``."""
+    text = "account" + (f" {_string(account.name)}" if account.name is not None else "")
+    for attr in account.attributes:
+        text += f" {attr.key} " + ", ".join(format_expr(v) for v in attr.values)
+    return text
+
+
+def then_lines(items: Sequence[ast.ThenItem]) -> list[tuple[str, int]]:
+    """Return the ``then`` lines (without ``then``) of *items*, with their source lines.
+
+    Consecutive items about one account share a line, which names the account if they do;
+    ``order`` has a line of its own.
+    """
+    groups: list[list[ast.ThenItem]] = []
+    for item in items:
+        last = groups[-1] if groups else None
+        joins = (
+            last is not None
+            and not isinstance(item, ast.ThenOrder)
+            and not isinstance(last[0], ast.ThenOrder)
+            and last[0].account == item.account
+        )
+        if joins and last is not None:
+            last.append(item)
+        else:
+            groups.append([item])
+    out = []
+    for group in groups:
+        account = group[0].account
+        prefix = f"{_string(account)} " if account is not None else ""
+        out.append((prefix + ", ".join(_then(t) for t in group), group[0].span.line))
+    return out
 
 
 def _record(record: ast.Record) -> str:
@@ -398,7 +463,12 @@ def _record(record: ast.Record) -> str:
             text = f"dispute {_money(record.amount)} opened {record.opened.isoformat()}"
             return text + (f" reason {record.reason}" if record.reason is not None else "")
         case ast.ContactRecord():
-            return f"contact {_string(record.name)} as {record.role}"
+            text = f"contact {_string(record.name)} as {record.role}"
+            if record.email is not None:
+                text += f" email {_string(record.email)}"
+            if record.phone is not None:
+                text += f" phone {_string(record.phone)}"
+            return text
         case ast.DoneRecord():
             return "done " + ", ".join(record.steps)
         case ast.LastContactRecord():
@@ -422,6 +492,16 @@ def _then(item: ast.ThenItem) -> str:
         case ast.ThenPriority():
             sign = "-" if item.value < 0 else ""
             return f"priority {item.op} {sign}{format_decimal(abs(item.value))}"
+        case ast.ThenApproval():
+            return "no approval" if item.role is None else f"needs_approval {item.role}"
+        case ast.ThenContact():
+            return f"contact {_string(item.name) if item.name is not None else item.role}"
+        case ast.ThenOwner():
+            return "no owner" if item.owner is None else f"owner {_string(item.owner)}"
+        case ast.ThenDeferred():
+            return "deferred" if item.deferred else "not deferred"
+        case ast.ThenOrder():
+            return "order " + ", ".join(_string(name) for name in item.accounts)
         case _:  # pragma: no cover - exhaustive
             assert_never(item)
 

@@ -25,6 +25,7 @@ from arcollect.lang.types import Type
 
 __all__ = [
     "Anchor",
+    "CheckedAssignRule",
     "CheckedChannelRule",
     "CheckedCharges",
     "CheckedFee",
@@ -288,6 +289,18 @@ class CheckedStep:
             return f"{days} after {self.after}"
         return day_words(n)
 
+    #: The actions after the first (``letter "t" and email "t"``), each with its template.
+    also: tuple[tuple[ActionKind, str | None], ...] = ()
+    #: ``cc ROLE``: the role of the contact copied on the step's messages.
+    cc_role: str | None = None
+    #: ``to all ROLE``: one action for every contact of ``to_role``.
+    to_all: bool = False
+
+    @property
+    def actions(self) -> tuple[tuple[ActionKind, str | None], ...]:
+        """Every action of the step with its template, the first (``action``) first."""
+        return ((self.action, self.template), *self.also)
+
 
 @attrs.frozen(kw_only=True)
 class CheckedTimeline:
@@ -320,14 +333,26 @@ class CheckedChannelRule:
 
 
 @attrs.frozen(kw_only=True)
+class CheckedAssignRule:
+    """``"Key accounts desk" when key``: an owner (a string) and its condition (None: otherwise)."""
+
+    owner: TExpr
+    condition: TExpr | None
+
+
+@attrs.frozen(kw_only=True)
 class CheckedPriority:
-    """The priority section: score, tiers (name, share as a fraction), capacity and ties."""
+    """The priority section: score, tiers (name, share as a fraction), capacity and ties.
+
+    *capacity_per_owner*: ``capacity N calls per day per collector``, a limit for each owner.
+    """
 
     score: TExpr | None
     tiers: tuple[tuple[str, Any], ...]
     tier_measure: str | None
     capacity: int | None
     ties: tuple[tuple[TExpr, bool], ...]
+    capacity_per_owner: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -379,6 +404,10 @@ class CheckedPolicy:
     channel: tuple[CheckedChannelRule, ...]
     priority: CheckedPriority
     expects: tuple[Expect, ...]
+    #: The ``assign`` rules, in order (none: each account's collector owns its actions).
+    assign: tuple[CheckedAssignRule, ...] = ()
+    #: ``fall back when unreachable`` in the ``channel`` section.
+    fallback: bool = False
     #: Every contact role the policy knows: `KNOWN_ROLES` and those of its ``roles`` line.
     roles: frozenset[str] = KNOWN_ROLES
     #: The payment deadline correspondence names, in business days after its date

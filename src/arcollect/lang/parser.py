@@ -16,8 +16,8 @@ English, what was expected and what was found::
         |                 ^
 
 After a syntax error the parser resumes at the next line that starts (in column 1) with a
-section keyword (``let``, ``segment``, ``timeline``, ``channel``, ``priority``, ``expect``,
-``charges``), so one run reports the errors of every section.
+section keyword (``let``, ``segment``, ``timeline``, ``channel``, ``assign``, ``priority``,
+``expect``, ``charges``), so one run reports the errors of every section.
 """
 
 from __future__ import annotations
@@ -62,11 +62,11 @@ _MAX_SYNTAX_ERRORS: Final = 20
 #: Words that always start a section, so never read as names (except after a dot, as in
 #: ``last_contact.channel``): a section cut short by a mistake then ends at the next one.
 _RESERVED: Final = frozenset(
-    {"let", "segment", "timeline", "channel", "priority", "expect", "charges"}
+    {"let", "segment", "timeline", "channel", "assign", "priority", "expect", "charges"}
 )
 
 _SECTION_START = re.compile(
-    r"^(?:let|segment|timeline|channel|priority|expect|charges)\b", re.MULTILINE
+    r"^(?:let|segment|timeline|channel|assign|priority|expect|charges)\b", re.MULTILINE
 )
 
 
@@ -195,6 +195,15 @@ class _Part:
     kind: str
     value: Any
     span: Span
+
+
+def _assign_block(rules: Sequence[ast.AssignRule]) -> ast.AssignBlock | None:
+    """Group the file's ``assign`` rules, in source order, into one block (None if none)."""
+    if not rules:
+        return None
+    first, last = rules[0].span, rules[-1].span
+    span = Span(first.line, first.column, last.end_line, last.end_column, first.start, last.end)
+    return ast.AssignBlock(rules=tuple(rules), span=span)
 
 
 def _token_span(tok: Token) -> Span:
@@ -335,6 +344,7 @@ _MODIFIER_WORDS: Final = {
     "per_invoice": "per invoice",
     "required": "required",
     "max_times": "at most ... times",
+    "cc_role": "cc",
 }
 _AGGREGATE_ONLY: Final = frozenset({"count", "sum", "any", "all"})
 _ARITY: Final = {
@@ -404,6 +414,7 @@ class _Builder(Transformer[Token, Any]):
             timelines=tuple(groups.get(ast.Timeline, ())),
             channel=single[ast.ChannelBlock],
             priority=single[ast.PriorityBlock],
+            assign=_assign_block(groups.get(ast.AssignRule, [])),
             expects=tuple(groups.get(ast.Expect, ())),
             charges=single[ast.ChargesBlock],
             span=_span(children),
@@ -538,18 +549,44 @@ class _Builder(Transformer[Token, Any]):
     def step(self, children: list[Any]) -> ast.Step:
         name: str = children[1].value
         fields: dict[str, Any] = {}
+        also: list[ast.Action] = []
         for item in children[3:]:
             if isinstance(item, ast.Action):
                 fields["action"] = item
+            elif isinstance(item, _Part) and item.kind == "also":
+                also.append(item.value)
             elif isinstance(item, _Part):
+                if item.kind == "to_all":
+                    item = _Part("to_role", item.value, item.span)  # noqa: PLW2901 - one `to`
+                    fields["to_all"] = True
                 if item.kind in fields:
                     _STATE.get().error(
                         f"step `{name}` has more than one `{_MODIFIER_WORDS[item.kind]}`",
                         item.span,
                     )
                 fields[item.kind] = item.value
-        lines = tuple((c.kind, c.span.line) for c in children[3:] if isinstance(c, _Part))
-        return ast.Step(name=name, timing=children[2], **fields, lines=lines, span=_span(children))
+        lines = tuple(
+            ("to_role" if c.kind == "to_all" else c.kind, c.span.line)
+            for c in children[3:]
+            if isinstance(c, _Part) and c.kind != "also"
+        )
+        return ast.Step(
+            name=name,
+            timing=children[2],
+            **fields,
+            also=tuple(also),
+            lines=lines,
+            span=_span(children),
+        )
+
+    def also_action(self, children: list[Any]) -> _Part:
+        return _Part("also", children[1], _span(children))
+
+    def to_all(self, children: list[Any]) -> _Part:
+        return _Part("to_all", children[2].value, _span(children))
+
+    def cc_role(self, children: list[Any]) -> _Part:
+        return _Part("cc_role", children[1].value, _span(children))
 
     def before_due(self, children: list[Any]) -> ast.StepTiming:
         return ast.StepTiming(relation="before_due", offset=children[0], span=_span(children))
@@ -651,14 +688,30 @@ class _Builder(Transformer[Token, Any]):
 
     def channel(self, children: list[Any]) -> ast.ChannelBlock:
         applies: tuple[str, ...] = ()
-        if isinstance(children[1], _Part) and children[1].kind == "channel_for":
-            applies = children[1].value
+        parts = [c for c in children[1:] if isinstance(c, _Part)]
+        for part in parts:
+            if part.kind == "channel_for":
+                applies = part.value
         rules = tuple(c for c in children[1:] if isinstance(c, ast.ChannelRule))
-        return ast.ChannelBlock(rules=rules, applies_to=applies, span=_span(children))
+        fallbacks = [p for p in parts if p.kind == "fallback"]
+        for extra in fallbacks[1:]:
+            _STATE.get().error(
+                "the `channel` section has more than one `fall back when unreachable`", extra.span
+            )
+        return ast.ChannelBlock(
+            rules=rules,
+            applies_to=applies,
+            fallback=bool(fallbacks),
+            fallback_line=fallbacks[0].span.line if fallbacks else 0,
+            span=_span(children),
+        )
 
     def channel_for(self, children: list[Any]) -> _Part:
         words = tuple(c.value for c in children[1:] if isinstance(c, _Part))
         return _Part("channel_for", words, _span(children))
+
+    def fallback(self, children: list[Any]) -> _Part:
+        return _Part("fallback", value=True, span=_span(children))
 
     def channel_word(self, children: list[Any]) -> _Part:
         return _Part("channel", children[0].value, _span(children))
@@ -670,6 +723,12 @@ class _Builder(Transformer[Token, Any]):
 
     def channel_otherwise(self, children: list[Any]) -> ast.ChannelRule:
         return ast.ChannelRule(channel=children[0].value, span=_span(children))
+
+    def assign_when(self, children: list[Any]) -> ast.AssignRule:
+        return ast.AssignRule(owner=children[1], condition=children[3], span=_span(children))
+
+    def assign_otherwise(self, children: list[Any]) -> ast.AssignRule:
+        return ast.AssignRule(owner=children[1], span=_span(children))
 
     def priority(self, children: list[Any]) -> ast.PriorityBlock:
         fields: dict[str, Any] = {}
@@ -698,7 +757,11 @@ class _Builder(Transformer[Token, Any]):
 
     def capacity(self, children: list[Any]) -> ast.Capacity:
         calls = _whole(children[1], "a capacity")
-        return ast.Capacity(calls_per_day=calls, span=_span(children))
+        per_collector = isinstance(children[-1], _Part) and children[-1].kind == "per_collector"
+        return ast.Capacity(calls_per_day=calls, per_collector=per_collector, span=_span(children))
+
+    def per_collector(self, children: list[Any]) -> _Part:
+        return _Part("per_collector", value=True, span=_span(children))
 
     def ties(self, children: list[Any]) -> _Part:
         keys = tuple(c for c in children[2:] if isinstance(c, ast.TieKey))
@@ -760,18 +823,28 @@ class _Builder(Transformer[Token, Any]):
     # ---------------------------------------------------------------- expect blocks
 
     def expect(self, children: list[Any]) -> ast.Expect:
+        accounts = [c for c in children[5:] if isinstance(c, ast.ExpectAccount)]
+        thens = [c for c in children[5:] if isinstance(c, _Part)]
         return ast.Expect(
             name=_string(children[1]),
             as_of=_date(children[4]),
-            account=children[5],
-            then=children[6].value,
+            account=accounts[0],
+            more_accounts=tuple(accounts[1:]),
+            then=tuple(item for part in thens for item in part.value),
+            then_spans=tuple(part.span for part in thens),
             span=_span(children),
         )
 
     def account(self, children: list[Any]) -> ast.ExpectAccount:
-        attributes = tuple(c for c in children[1:] if isinstance(c, ast.AccountAttr))
-        records = tuple(c for c in children[1:] if not isinstance(c, ast.AccountAttr))
-        return ast.ExpectAccount(attributes=attributes, records=records, span=_span(children))
+        rest = children[1:]
+        name = None
+        if rest and isinstance(rest[0], Token) and rest[0].type == "TEXT":
+            name, rest = _string(rest[0]), rest[1:]
+        attributes = tuple(c for c in rest if isinstance(c, ast.AccountAttr))
+        records = tuple(c for c in rest if not isinstance(c, ast.AccountAttr))
+        return ast.ExpectAccount(
+            name=name, attributes=attributes, records=records, span=_span(children)
+        )
 
     def account_key(self, children: list[Any]) -> _Part:
         return _Part("key", children[0].value, _span(children))
@@ -822,9 +895,20 @@ class _Builder(Transformer[Token, Any]):
         return _Part("reason", children[1].value, _span(children))
 
     def contact(self, children: list[Any]) -> ast.ContactRecord:
+        fields: dict[str, Any] = {}
+        for item in children[4:]:
+            if item.kind in fields:
+                _STATE.get().error(f"a contact has one `{item.kind}`", item.span)
+            fields[item.kind] = item.value
         return ast.ContactRecord(
-            name=_string(children[1]), role=children[3].value, span=_span(children)
+            name=_string(children[1]), role=children[3].value, **fields, span=_span(children)
         )
+
+    def contact_email(self, children: list[Any]) -> _Part:
+        return _Part("email", _string(children[1]), _span(children))
+
+    def contact_phone(self, children: list[Any]) -> _Part:
+        return _Part("phone", _string(children[1]), _span(children))
 
     def done(self, children: list[Any]) -> ast.DoneRecord:
         steps = tuple(c.value for c in children[1:] if c.type == "IDENT")
@@ -838,13 +922,32 @@ class _Builder(Transformer[Token, Any]):
             span=_span(children),
         )
 
+    @staticmethod
+    def _about(children: list[Any]) -> tuple[str | None, list[Any]]:
+        """Return the account a ``then`` line names (``then "big" ...``), and the rest."""
+        rest = children[1:]
+        if rest and isinstance(rest[0], Token) and rest[0].type == "TEXT":
+            return _string(rest[0]), rest[1:]
+        return None, rest
+
     def then_no_action(self, children: list[Any]) -> _Part:
-        span = _span(children)
-        return _Part("then", (ast.ThenNoAction(span=_span(children[1:])),), span)
+        account, rest = self._about(children)
+        item = ast.ThenNoAction(account=account, span=_span(rest))
+        return _Part("then", (item,), _span(children[1:]))
 
     def then_items(self, children: list[Any]) -> _Part:
-        items = tuple(c for c in children[1:] if not isinstance(c, Token))
-        return _Part("then", items, _span(children))
+        account, rest = self._about(children)
+        items = tuple(
+            attrs.evolve(c, account=account) if account is not None else c
+            for c in rest
+            if not isinstance(c, Token)
+        )
+        return _Part("then", items, _span(children[1:]))
+
+    def then_order(self, children: list[Any]) -> _Part:
+        names = tuple(_string(c) for c in children[2:] if c.type == "TEXT")
+        item = ast.ThenOrder(accounts=names, span=_span(children[1:]))
+        return _Part("then", (item,), _span(children[1:]))
 
     def then_step(self, children: list[Any]) -> ast.ThenStep:
         return ast.ThenStep(name=children[1].value, span=_span(children))
@@ -860,6 +963,30 @@ class _Builder(Transformer[Token, Any]):
 
     def then_priority(self, children: list[Any]) -> ast.ThenPriority:
         return ast.ThenPriority(op=children[1].value, value=children[2].value, span=_span(children))
+
+    def then_approval(self, children: list[Any]) -> ast.ThenApproval:
+        return ast.ThenApproval(role=children[1].value, span=_span(children))
+
+    def then_no_approval(self, children: list[Any]) -> ast.ThenApproval:
+        return ast.ThenApproval(role=None, span=_span(children))
+
+    def then_contact_name(self, children: list[Any]) -> ast.ThenContact:
+        return ast.ThenContact(name=_string(children[1]), span=_span(children))
+
+    def then_contact_role(self, children: list[Any]) -> ast.ThenContact:
+        return ast.ThenContact(role=children[1].value, span=_span(children))
+
+    def then_owner(self, children: list[Any]) -> ast.ThenOwner:
+        return ast.ThenOwner(owner=_string(children[1]), span=_span(children))
+
+    def then_no_owner(self, children: list[Any]) -> ast.ThenOwner:
+        return ast.ThenOwner(owner=None, span=_span(children))
+
+    def then_deferred(self, children: list[Any]) -> ast.ThenDeferred:
+        return ast.ThenDeferred(deferred=True, span=_span(children))
+
+    def then_not_deferred(self, children: list[Any]) -> ast.ThenDeferred:
+        return ast.ThenDeferred(deferred=False, span=_span(children))
 
     def signed_number(self, children: list[Any]) -> _Part:
         value = _decimal(children[-1])
@@ -1221,7 +1348,7 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         ("an arithmetic operator", "+ - * /", ""),
         ("a unit", "day days week weeks % CURRENCY_CODE", ""),
         ("a unit (`days` or `weeks`)", "day days week weeks", ""),
-        ("a step modifier", "to with when unless every at requires per", ", required"),
+        ("a step modifier", "to with when unless every at requires per", ", required cc and"),
         ("a timeline clause", "pause restart on min step", ","),
         # After `N days past due`, `, end of month` may follow too: the action is what matters.
         ("an action", "email letter sms call voicemail visit review hold release refer", ", end"),
@@ -1229,13 +1356,13 @@ _GROUPS: Final[tuple[tuple[str, frozenset[str], frozenset[str]], ...]] = tuple(
         (
             "an account attribute",
             "id name tags credit_limit terms risk country locale customer_since currency",
-            "",
+            "collector",
         ),
-        ("an account line", "invoice payment promise dispute contact done last", ""),
+        ("an account line", "invoice payment promise dispute contact done last", "account"),
         ("a `priority` clause", "score tiers capacity ties", ""),
-        ("a channel rule", "call email letter sms visit voicemail", ""),
+        ("a channel rule", "call email letter sms visit voicemail", "fall"),
         ("a `charges` clause", "interest fee payments", ""),
-        ("a new section", "let segment timeline channel priority expect", "$END charges"),
+        ("a new section", "let segment timeline channel assign priority expect", "$END charges"),
     )
 )
 

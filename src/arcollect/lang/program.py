@@ -3,9 +3,9 @@
 `compile_policy` turns a `CheckedPolicy` into a `CompiledPolicy`: the segment functions, and per
 timeline one generated function for all of its conditions, whose values come back by name
 (`TimelineConditions`: which pauses and restarts hold, each step's ``when`` and ``unless``);
-the channel rules, the priority score, the ``ties by`` keys and the tier measure. The engine
-never compiles anything, never indexes into a tuple of values, and explains with the
-interpreter's public `Interpreter.trace`.
+the channel rules, the ``assign`` rules, the priority score, the ``ties by`` keys and the tier
+measure. The engine never compiles anything, never indexes into a tuple of values, and explains
+with the interpreter's public `Interpreter.trace`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from arcollect.facts import AccountFacts
 from arcollect.lang.compiler import Program
 from arcollect.lang.interpreter import Interpreter
 from arcollect.lang.ir import (
+    CheckedAssignRule,
     CheckedChannelRule,
     CheckedPolicy,
     CheckedStep,
@@ -153,6 +154,26 @@ class CompiledPolicy:
     #: Whether each fee of the ``charges`` section applies (its ``when`` holds and its
     #: ``unless`` does not), in the section's order; empty without charges.
     fees_apply: Callable[[AccountFacts], tuple[bool, ...]] = attrs.field(repr=False)
+    assign_rules: tuple[CheckedAssignRule, ...] = attrs.field(default=(), repr=False)
+    #: The values of the ``assign`` rules: each rule's owner, then its condition if it has one.
+    assign_values: Callable[[AccountFacts], tuple[Any, ...]] = attrs.field(
+        default=_no_values, repr=False
+    )
+
+    def owner(self, facts: AccountFacts) -> tuple[str | None, int | None]:
+        """Return the owner the ``assign`` rules give an account, and the index of the rule.
+
+        The first rule whose condition holds (``otherwise`` always does) and whose owner has a
+        value gives it; (None, None) when no rule does (the engine then falls back to the
+        account's collector).
+        """
+        values = iter(self.assign_values(facts))
+        for k, rule in enumerate(self.assign_rules):
+            owner = next(values)
+            holds = True if rule.condition is None else next(values) is True
+            if holds and owner is not None and str(owner).strip():
+                return str(owner), k
+        return None, None
 
     def timeline_for(self, facts: AccountFacts) -> CompiledTimeline | None:
         """Return the timeline an account with *facts* follows (None if none applies)."""
@@ -170,6 +191,7 @@ class CompiledPolicy:
             exprs += [*t.pause_while, *t.restart_when]
             exprs += [e for s in t.steps for e in (s.when, s.unless) if e is not None]
         exprs += [r.condition for r in c.channel if r.condition is not None]
+        exprs += _assign_exprs(c.assign)
         exprs += [e for e in (c.priority.score,) if e is not None]
         exprs += [e for e, _ in c.priority.ties]
         if c.charges is not None:
@@ -187,6 +209,11 @@ class CompiledPolicy:
             except EvaluationError as located:
                 return located
         return None
+
+
+def _assign_exprs(rules: Sequence[CheckedAssignRule]) -> list[TExpr]:
+    """Return the expressions of the ``assign`` rules: each owner, then its condition if any."""
+    return [e for r in rules for e in (r.owner, r.condition) if e is not None]
 
 
 def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
@@ -214,6 +241,12 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
         ties_descending=tuple(desc for _, desc in pr.ties),
         measure=measure.get,
         fees_apply=_fees_apply(checked, program),
+        assign_rules=checked.assign,
+        assign_values=(
+            program.compile_many(_assign_exprs(checked.assign)).fast
+            if checked.assign
+            else _no_values
+        ),
     )
 
 

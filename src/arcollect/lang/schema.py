@@ -78,6 +78,13 @@ _FACT_LIST = [
     _f("account.tags", STRING_SET, "F.account.tags", "The account's tags."),
     _f("account.currency", STRING, "F.account.currency", "The account's currency code."),
     _f(
+        "account.collector",
+        STRING,
+        _opt("account.collector", "name"),
+        "The name of the account's collector (the portfolio's `collector`).",
+        optional=True,
+    ),
+    _f(
         "account.credit_limit",
         _M,
         "F.account.credit_limit",
@@ -94,6 +101,20 @@ _FACT_LIST = [
         "F.account.customer_since",
         "Since when the account is a customer.",
         optional=True,
+    ),
+    _f(
+        "contact.email",
+        BOOL,
+        "(F.default_contact is not None and F.default_contact.email not in (None, ''))",
+        "Whether the account's first contact (whom a step without `to` addresses) has an "
+        "e-mail address.",
+    ),
+    _f(
+        "contact.phone",
+        BOOL,
+        "(F.default_contact is not None and F.default_contact.phone not in (None, ''))",
+        "Whether the account's first contact (whom a step without `to` addresses) has a phone "
+        "number.",
     ),
     _f("balance", _M, "F.balance", "Everything owed: open invoices less unapplied credit."),
     _f("overdue", _M, "F.overdue", "The open amount of invoices past their due date."),

@@ -18,13 +18,14 @@ The keys (see docs/language.md, "YAML rule files")::
     let: {NAME: EXPR}, segments: {NAME: EXPR},
     timelines: [{name, for, in_sequence, by_oldest_invoice, pause_while, restart_when,
         on_promise_broken, on_paid, min_gap, steps: [
-        {name, at, do, per_invoice, to, with, when, unless, every, at_most, at_most_every,
+        {name, at, do, per_invoice, to, cc, with, when, unless, every, at_most, at_most_every,
          required, requires_approval_by}]}],
-    channel: [{for: ACTIONS}?, {CHANNEL: EXPR | otherwise}],
+    channel: [{for: ACTIONS}?, {CHANNEL: EXPR | otherwise} | fall back when unreachable],
+    assign: [{owner: OWNER, when: EXPR | otherwise}],
     priority: {score, tiers: {NAME: PERCENT}, share_of (default overdue), capacity, ties: [KEY]},
     charges: {interest: {rate, above, day_count}, fees: [{amount, per | with, when | unless}],
               payments: [PART]},
-    expect: [{name, as_of, account, then}]
+    expect: [{name, as_of, account | accounts: {NAME: ACCOUNT}, then: THEN | [THEN]}]
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ _TOP_KEYS = (
     "segments",
     "timelines",
     "channel",
+    "assign",
     "priority",
     "expect",
     "charges",
@@ -81,6 +83,7 @@ _STEP_KEYS = (
     "do",
     "per_invoice",
     "to",
+    "cc",
     "with",
     "when",
     "unless",
@@ -90,8 +93,9 @@ _STEP_KEYS = (
     "required",
     "requires_approval_by",
 )
+_ASSIGN_KEYS = ("owner", "when")
 _PRIORITY_KEYS = ("score", "tiers", "share_of", "capacity", "ties")
-_EXPECT_KEYS = ("name", "as_of", "account", "then")
+_EXPECT_KEYS = ("name", "as_of", "account", "accounts", "then")
 _CHARGES_KEYS = ("interest", "fees", "payments")
 _INTEREST_KEYS = ("rate", "above", "day_count")
 _FEE_KEYS = ("amount", "per", "with", "when", "unless")
@@ -107,7 +111,8 @@ _WORDS: dict[str, re.Pattern[str]] = {
     kind: re.compile(pattern)
     for kind, pattern in {
         "word": _WORD,
-        "to": _WORD,
+        "to": rf"(?:all\s+)?{_WORD}",
+        "cc": _WORD,
         "with": _WORD,
         "requires_approval_by": _WORD,
         "number": r"[0-9][0-9,_.]*",
@@ -117,7 +122,8 @@ _WORDS: dict[str, re.Pattern[str]] = {
         "release": r"release\s+hold",
         "at_most": r"[0-9][0-9,_.]*\s+times?",
         "gap": rf"{_DAYS}(?:\s+between\s+contacts)?",
-        "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day)?",
+        "capacity": r"[0-9][0-9,_.]*(?:\s+calls\s+per\s+day(?:\s+per\s+collector)?)?",
+        "owner": rf'"(?:[^"\\]|\\.)*"|{_WORD}(?:\.{_WORD})*',
         "deadline": r"[0-9][0-9,_.]*(?:\s+business\s+days?)?",
         "otherwise": r"otherwise",
         "channel_for": rf"{_WORD}(?:\s*,\s*{_WORD})*",
@@ -149,6 +155,7 @@ MAX_YAML_DEPTH = 32
 #: What the value of each step modifier holds, in words.
 _STEP_VALUES: dict[str, str] = {
     "to": "a contact role",
+    "cc": "a contact role",
     "with": "a contact role",
     "when": "a condition",
     "unless": "a condition",
@@ -367,6 +374,8 @@ class _Translator:
             self.each(_items(top["timelines"][1], "`timelines`"), self.timeline)
         if "channel" in top:
             self.channel(*top["channel"])
+        if "assign" in top:
+            self.assign(*top["assign"])
         if "priority" in top:
             self.priority(*top["priority"])
         if "charges" in top:
@@ -467,6 +476,7 @@ class _Translator:
             self.kw(" required", s["required"][0])
         words = {
             "to": "to",
+            "cc": "cc",
             "with": "with",
             "when": "when",
             "unless": "unless",
@@ -492,6 +502,16 @@ class _Translator:
     def channel(self, key: Node, node: Node) -> None:
         self.kw("\nchannel", key)
         for i, item in enumerate(_items(node, "`channel`")):
+            if isinstance(item, ScalarNode):
+                if " ".join(str(item.value).split()) != "fall back when unreachable":
+                    raise _YamlError(
+                        item,
+                        f"expected a channel rule or `fall back when unreachable`, "
+                        f"got `{_shown(str(item.value))}`",
+                        "a channel rule is a mapping such as `call: overdue >= 5,000 EUR`",
+                    )
+                self.kw("\n  fall back when unreachable", item)
+                continue
             rules = self.mapping(item, (), "a channel rule")
             if i == 0 and "for" in rules:  # `- for: email, sms, letter`: what the rules re-route
                 k, v = rules.pop("for")
@@ -506,6 +526,35 @@ class _Translator:
                 else:
                     self.kw(" when ", k)
                     self.expr(v, "a condition", "expr")
+
+    def assign(self, _key: Node, node: Node) -> None:
+        self.each(_items(node, "`assign`"), self.assign_rule)
+
+    def assign_rule(self, node: Node) -> None:
+        rule = self.mapping(node, _ASSIGN_KEYS, "an `assign` rule")
+        for required in _ASSIGN_KEYS:
+            if required not in rule:
+                raise _YamlError(
+                    node, f"an `assign` rule needs `{required}`", "write `{owner: ..., when: ...}`"
+                )
+        k, v = rule["owner"]
+        owner = _scalar(v, "an owner").strip()
+        if not _WORDS["owner"].fullmatch(owner):
+            raise _YamlError(
+                v,
+                f"expected an owner, got `{_shown(owner)}`",
+                "an owner is a fact such as `account.collector` or a string in double quotes: "
+                "owner: '\"Key accounts desk\"'",
+            )
+        self.kw("\nassign ", k)
+        self.expr(v, "an owner", "owner")
+        k, v = rule["when"]
+        if _scalar(v, "a condition") == "otherwise":
+            self.kw(" ", v)
+            self.expr(v, "`otherwise`", "otherwise")
+        else:
+            self.kw(" when ", k)
+            self.expr(v, "a condition", "expr")
 
     def priority(self, key: Node, node: Node) -> None:
         p = self.mapping(node, _PRIORITY_KEYS, "`priority`")
@@ -607,9 +656,15 @@ class _Translator:
 
     def expect(self, node: Node) -> None:
         e = self.mapping(node, _EXPECT_KEYS, "an expect block")
-        for required in _EXPECT_KEYS:
+        for required in ("name", "as_of", "then"):
             if required not in e:
                 raise _YamlError(node, f"an expect block needs `{required}`")
+        if ("account" in e) == ("accounts" in e):
+            raise _YamlError(
+                node,
+                "an expect block needs `account` (one account) or `accounts` (named ones)"
+                + (", not both" if "account" in e else ""),
+            )
         self.counts["expect"] += 1
         k, v = e["name"]
         self.kw("\nexpect ", k)
@@ -617,15 +672,33 @@ class _Translator:
         k, v = e["as_of"]
         self.kw(" as of ", k)
         self.expr(v, "a date", "date")
-        k, v = e["account"]
-        self.kw("\n  account ", k)
+        if "account" in e:
+            k, v = e["account"]
+            self.kw("\n  account ", k)
+            self.account_text(v)
+        else:
+            k, v = e["accounts"]
+            named = self.mapping(v, (), "`accounts`")
+            if not named:
+                raise _YamlError(v, "`accounts` names no account")
+            for name_key, text in named.values():
+                self.kw("\n  account ", name_key)
+                self.w.add(_quote(_scalar(name_key, "an account name")), name_key)
+                self.kw(" ", name_key)
+                self.account_text(text)
+        k, v = e["then"]
+        lines = _items(v, "`then`")
+        if not lines:
+            raise _YamlError(v, "`then` says nothing", "write what the plan must say")
+        for line in lines:
+            self.kw("\n  then ", k)
+            self.expr(line, "the expectation", "then")
+
+    def account_text(self, v: Node) -> None:
         account = _scalar(v, "the account").replace("\n", " ")
         self.values.append(_Value(self.w.length, self.w.length + len(account), "account", "", v))
         self.w.add(account, v)
         self.kw("\n", v)
-        k, v = e["then"]
-        self.kw("\n  then ", k)
-        self.expr(v, "the expectation", "then")
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -698,7 +771,7 @@ def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]
             expr(cond)
         for step in t.steps:
             add("at", step.timing.span.start, step.timing.span)
-            add("do", step.action.span.start, step.action.span)
+            add("do", step.action.span.start, (step.also[-1] if step.also else step.action).span)
             for modifier in (step.when, step.unless):
                 if modifier is not None:
                     expr(modifier)
@@ -710,6 +783,10 @@ def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]
         for rule in tree.channel.rules:
             if rule.condition is not None:
                 expr(rule.condition)
+    if tree.assign is not None:
+        for assign in tree.assign.rules:
+            if assign.condition is not None:
+                expr(assign.condition)
     if tree.priority is not None:
         if tree.priority.score is not None:
             expr(tree.priority.score)
@@ -726,9 +803,10 @@ def _clause_spans(tree: ast.PolicyFile) -> dict[str, set[tuple[int | None, int]]
                 if test is not None:
                     expr(test)
     for e in tree.expects:
-        add("account", None, e.account.span)
-        if e.then:
-            add("then", e.then[0].span.start, e.then[-1].span)
+        for account in e.accounts:
+            add("account", None, account.span)
+        for line in e.then_spans:
+            add("then", line.start, line)
     return spans
 
 

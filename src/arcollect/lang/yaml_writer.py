@@ -30,18 +30,21 @@ import yaml
 from arcollect.errors import Diagnostic, PolicyError, Span
 from arcollect.lang import ast
 from arcollect.lang.formatter import (
-    _action,
     _duration,
     _int,
     _money,
     _record,
-    _then,
     _timing,
     format_decimal,
     format_expr,
+    step_actions,
+    then_lines,
 )
 
 __all__ = ["to_yaml", "without_layout"]
+
+#: The item of a YAML ``channel`` list that says ``fall back when unreachable``.
+FALLBACK = "fall back when unreachable"
 
 
 def to_yaml(tree: ast.PolicyFile, *, source_name: str = "<policy>") -> str:
@@ -58,6 +61,16 @@ def to_yaml(tree: ast.PolicyFile, *, source_name: str = "<policy>") -> str:
         doc["channel"] = applies + [
             {r.channel: "otherwise" if r.condition is None else format_expr(r.condition)}
             for r in tree.channel.rules
+        ]
+        if tree.channel.fallback:
+            doc["channel"].append(FALLBACK)
+    if tree.assign is not None:
+        doc["assign"] = [
+            {
+                "owner": format_expr(r.owner),
+                "when": "otherwise" if r.condition is None else format_expr(r.condition),
+            }
+            for r in tree.assign.rules
         ]
     if tree.priority is not None:
         doc["priority"] = _priority(tree.priority)
@@ -97,6 +110,8 @@ def without_layout(node: Any) -> Any:
             changes["span"] = ast.NO_SPAN
         elif field.name in {"comments", "lines", "role_spans"}:
             changes[field.name] = ()
+        elif field.name == "fallback_line":
+            changes[field.name] = 0
         else:
             changes[field.name] = without_layout(value)
     return attrs.evolve(node, **changes)
@@ -159,11 +174,13 @@ def _timeline(timeline: ast.Timeline, source_name: str) -> dict[str, Any]:
 
 def _step(step: ast.Step) -> dict[str, Any]:
     at = _timing(step).removesuffix(" per invoice")
-    doc: dict[str, Any] = {"name": step.name, "at": at, "do": _action(step.action)}
+    doc: dict[str, Any] = {"name": step.name, "at": at, "do": step_actions(step)}
     if step.per_invoice:
         doc["per_invoice"] = True
     if step.to_role is not None:
-        doc["to"] = step.to_role
+        doc["to"] = ("all " if step.to_all else "") + step.to_role
+    if step.cc_role is not None:
+        doc["cc"] = step.cc_role
     if step.with_role is not None:
         doc["with"] = step.with_role
     if step.when is not None:
@@ -195,7 +212,9 @@ def _priority(block: ast.PriorityBlock) -> dict[str, Any]:
         if block.tiers.measure != "overdue":
             doc["share_of"] = block.tiers.measure
     if block.capacity is not None:
-        doc["capacity"] = f"{_int(block.capacity.calls_per_day)} calls per day"
+        doc["capacity"] = f"{_int(block.capacity.calls_per_day)} calls per day" + (
+            " per collector" if block.capacity.per_collector else ""
+        )
     if block.ties:
         doc["ties"] = [format_expr(k.key) + (" desc" if k.descending else "") for k in block.ties]
     return doc
@@ -239,13 +258,18 @@ def _charges(block: ast.ChargesBlock, source_name: str) -> dict[str, Any]:
 
 
 def _expect(expect: ast.Expect) -> dict[str, Any]:
-    account = [
-        f"{a.key} " + ", ".join(format_expr(v) for v in a.values) for a in expect.account.attributes
-    ]
-    account += [_record(r) for r in expect.account.records]
-    return {
-        "name": expect.name,
-        "as_of": expect.as_of.isoformat(),
-        "account": "".join(f"{line}\n" for line in account),
-        "then": ", ".join(_then(t) for t in expect.then),
-    }
+    doc: dict[str, Any] = {"name": expect.name, "as_of": expect.as_of.isoformat()}
+    texts = {}
+    for account in expect.accounts:
+        lines = [
+            f"{a.key} " + ", ".join(format_expr(v) for v in a.values) for a in account.attributes
+        ]
+        lines += [_record(r) for r in account.records]
+        texts[account.name] = "".join(f"{line}\n" for line in lines)
+    if len(texts) == 1 and expect.account.name is None:
+        doc["account"] = texts[None]
+    else:
+        doc["accounts"] = texts
+    then = [text for text, _ in then_lines(expect.then)]
+    doc["then"] = then[0] if len(then) == 1 else then
+    return doc

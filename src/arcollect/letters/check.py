@@ -151,32 +151,35 @@ def check_templates(
     wanted += list(_SHIPPED_LOCALES)
     found: list[Diagnostic] = []
     seen: set[str] = set()
-    for tl in policy.checked.timelines:
-        for step in tl.steps:
-            if str(step.action) not in _WRITTEN:
-                continue
-            name = step.template or step.name
-            for loc in dict.fromkeys(wanted):
-                for suffix in ("txt", "html"):
-                    hit = find(env, name, (loc, DEFAULT_LOCALE), suffix)
-                    if hit is None:
-                        if suffix == "txt":
-                            found.append(
-                                Diagnostic(
-                                    f"no template `{name}` for locale {loc} or {DEFAULT_LOCALE}",
-                                    step.span,
-                                    policy.checked.source_name,
-                                    hint=f"write {name}.{loc.split('_')[0]}.txt",
-                                )
+    names = [  # every written action of every step, a step's `and` actions too
+        (template or step.name, step.span)
+        for tl in policy.checked.timelines
+        for step in tl.steps
+        for action, template in step.actions
+        if str(action) in _WRITTEN
+    ]
+    for name, span in names:
+        for loc in dict.fromkeys(wanted):
+            for suffix in ("txt", "html"):
+                hit = find(env, name, (loc, DEFAULT_LOCALE), suffix)
+                if hit is None:
+                    if suffix == "txt":
+                        found.append(
+                            Diagnostic(
+                                f"no template `{name}` for locale {loc} or {DEFAULT_LOCALE}",
+                                span,
+                                policy.checked.source_name,
+                                hint=f"write {name}.{loc.split('_')[0]}.txt",
                             )
-                        continue
-                    file = hit[0]
-                    if file in seen:
-                        continue
-                    seen.add(file)
-                    source, filename, _ = env.loader.get_source(env, file)
-                    shown = filename or file
-                    found += check_source(source, shown, env)
+                        )
+                    continue
+                file = hit[0]
+                if file in seen:
+                    continue
+                seen.add(file)
+                source, filename, _ = env.loader.get_source(env, file)
+                shown = filename or file
+                found += check_source(source, shown, env)
     if found:
         rendered = [d.render(_source_of(d)) for d in found]
         raise _TemplateCheckError(found, rendered)

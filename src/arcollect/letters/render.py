@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
@@ -47,11 +48,14 @@ class Document:
     text: str
     html: str | None
     template: str
+    #: What tells apart documents of one account and step (a step that writes a letter and an
+    #: e-mail, or to every contact of a role): ``letter``, ``email-2``; empty when alone.
+    part: str = ""
 
     @property
     def stem(self) -> str:
-        """The file name of the document without its extension: ``ACCOUNT-STEP``."""
-        return f"{self.account}-{self.step}"
+        """The file name without its extension: ``ACCOUNT-STEP``, or ``ACCOUNT-STEP-PART``."""
+        return f"{self.account}-{self.step}" + (f"-{self.part}" if self.part else "")
 
 
 def payment_deadline(policy: Policy) -> int:
@@ -122,6 +126,23 @@ def render_documents(
                     env, action, account, plan, checked.locale, company, calendar, deadline_days
                 )
             )
+    return _apart(out)
+
+
+def _apart(docs: list[Document]) -> tuple[Document, ...]:
+    """Give the documents that would share a file name a `Document.part`: never overwrite one."""
+    stems = Counter(d.stem for d in docs)
+    by_channel = Counter((d.stem, d.channel) for d in docs)
+    seen: Counter[tuple[str, str]] = Counter()
+    out = []
+    for d in docs:
+        if stems[d.stem] == 1:
+            out.append(d)
+            continue
+        seen[d.stem, d.channel] += 1
+        n = seen[d.stem, d.channel]
+        part = d.channel + (f"-{n}" if by_channel[d.stem, d.channel] > 1 else "")
+        out.append(attrs.evolve(d, part=part))
     return tuple(out)
 
 

@@ -4,7 +4,8 @@ A `Plan` says what to do for which account id; a collector also needs the custom
 what is overdue and for how long, the contact's phone and e-mail, the template and who is in
 charge. `worklist` joins each planned action with its account (`WorkItem`), keeps the
 customer contacts apart from the team's internal tasks (holds, referrals, reviews), can keep
-only one collector's, channel's or tier's actions, and lists every account the policy could
+only one collector's (the actions' owner: see the policy's ``assign`` section), channel's or
+tier's actions, and lists every account the policy could
 not plan with its error (`Worklist.errors`): such an account is never dropped without a word.
 
 Outputs: `Worklist.render_table` (customer contacts, then internal tasks, then the accounts
@@ -58,6 +59,7 @@ class WorkItem:
     *overdue* is the account's overdue amount; *days_past_due* the step's invoice's days past
     due for a per-invoice step, else the account's oldest overdue invoice's. *task* is
     ``contact`` for an action that reaches the customer, ``internal`` for the team's own.
+    *collector* is the account's collector; `owner` who carries the action out.
     """
 
     action: PlannedAction
@@ -65,6 +67,11 @@ class WorkItem:
     overdue: Money
     days_past_due: int
     collector: str | None
+
+    @property
+    def owner(self) -> str | None:
+        """Who carries the action out: the action's owner, else the account's collector."""
+        return self.action.owner or self.collector
 
     @property
     def task(self) -> str:
@@ -196,14 +203,19 @@ def worklist(
 ) -> Worklist:
     """Join *plan* with *accounts*; keep only *collector*'s, *channel*'s or *tier*'s actions.
 
-    The accounts the plan could not plan are always in `Worklist.errors` (only *collector*
-    narrows them: they have no channel or tier). Raise `ArcollectError` for a *collector* no
+    *collector* keeps the actions it owns (`WorkItem.owner`: the owner the policy's ``assign``
+    rules gave, else the account's collector). The accounts the plan could not plan are always
+    in `Worklist.errors` (only *collector* narrows them, by the account's collector: they have
+    no channel or tier). Raise `ArcollectError` for a *collector* no
     account has or a *channel* that is not one (with a did-you-mean), and `UnknownAccountError`
     when the plan names an account not given.
     """
     by_id = {a.id: a for a in accounts}
     if collector is not None:
-        names = sorted({a.collector.name for a in by_id.values() if a.collector})
+        names = sorted(
+            {a.collector.name for a in by_id.values() if a.collector}
+            | {act.owner for act in plan.actions if act.owner}
+        )
         if collector not in names:
             hint = did_you_mean(collector, names)
             listed = f" (collectors: {', '.join(names)})" if names else " (no account has one)"
@@ -234,7 +246,7 @@ def worklist(
     known: dict[str, AccountFacts] = {}
     for act in plan.actions:
         acct = account_of(act.account)
-        if collector is not None and collector_of(acct) != collector:
+        if collector is not None and (act.owner or collector_of(acct)) != collector:
             continue
         if channel is not None and str(act.channel) != str(channel):
             continue
@@ -319,7 +331,7 @@ def _common(item: WorkItem) -> dict[str, str]:
         "due": act.due.isoformat() + (" (deferred)" if act.deferred else ""),
         "priority": _two_places(act.priority),
         "tier": act.tier or "-",
-        "collector": item.collector or "-",
+        "collector": item.owner or "-",
     }
 
 
