@@ -73,7 +73,7 @@ class ActionView:
             action=str(act.action),
             channel=str(act.channel),
             contact=contact,
-            owner=getattr(act, "owner", None),
+            owner=act.owner,
             due=act.due,
             deferred=act.deferred,
             needs_approval=act.needs_approval,
