@@ -387,6 +387,15 @@ class TestBacktest:
             "dispute_review",
         ]
 
+    def test_a_yaml_portfolio(self) -> None:
+        """`backtest` reads every portfolio format, not only the IBM CSV shape."""
+        portfolio = str(ROOT / "examples" / "portfolio.yaml")
+        result = run("backtest", POLICY, portfolio, "--from", "2026-11-01", "--to", "2026-11-23")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[0].startswith(
+            'Back-test of "Standard B2B", 2026-11-01 to 2026-11-23 (23 days): 3 accounts, '
+        )
+
     def test_docs_show_what_the_command_prints(self, csv_path: Path) -> None:
         """docs/backtest.md holds exactly the table the two-year back-test prints."""
         result = run(

@@ -159,9 +159,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
 
-    p = sub.add_parser("backtest", help="replay IBM-shape CSV history day by day under a policy")
+    p = sub.add_parser("backtest", help="replay a portfolio's history day by day under a policy")
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
-    p.add_argument("csv", metavar="CSV", help="invoices in the IBM accounts-receivable shape")
+    p.add_argument(
+        "csv", metavar="PORTFOLIO", help="accounts with history: .yaml, .json, or IBM-shape .csv"
+    )
     p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
     p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
     p.add_argument(
@@ -579,7 +581,7 @@ def _backtest(
     rates: str | None = None,
 ) -> int:
     policy = load_policy(policy_file)
-    accounts = read_ibm_csv(csv_file, currency=_csv_currency(policy, currency) or "USD")
+    accounts = _accounts(csv_file, _csv_currency(policy, currency))
     sys.stdout.write(backtest(policy, accounts, start, end, rates=_rates(rates)).render())
     return EXIT_OK
 
