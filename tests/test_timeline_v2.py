@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -679,7 +680,7 @@ def test_v2_plans_do_not_depend_on_the_order_of_anything(
     policy = _policy(FULL.replace(" required", ""))
 
     def mixed(acct: Account) -> Account:
-        fields = {}
+        fields: dict[str, Any] = {}
         for name in ("invoices", "payments", "activities", "promises", "disputes", "contacts"):
             items = list(getattr(acct, name))
             rnd.shuffle(items)
