@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from arcollect import kpi
-from arcollect.behaviour import BehaviourModel
+from arcollect.behaviour import ASSUMED, BehaviourModel
 from arcollect.domain.account import Account
 from arcollect.domain.actions import PlanChannel
 from arcollect.domain.records import Activity, Outcome, Payment, Promise
@@ -207,18 +207,7 @@ def simulate(
         )
     currency = currencies.pop() if currencies else (policy.checked.currency or "EUR")
     figures = tuple(_run(policy, portfolio, start, end, model, seed, run) for run in range(runs))
-    assumed = tuple(
-        n
-        for n in (
-            "actions",
-            "effect_days",
-            "call_reach",
-            "promise_rate",
-            "promise_days",
-            "promise_kept",
-        )
-        if n not in model.measured
-    )
+    assumed = tuple(n for n in ASSUMED if n not in model.measured)
     return SimulationReport(policy.name, start, end, seed, currency, model.source, assumed, figures)
 
 
