@@ -275,7 +275,7 @@ class TestCommandLine:
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("arcollect")
     cmd = [exe] if exe else [sys.executable, "-m", "arcollect.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, check=False)
+    return subprocess.run([*cmd, *args], capture_output=True, encoding="utf-8", check=False)
 
 
 class TestLetters:

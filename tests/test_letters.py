@@ -93,10 +93,14 @@ class TestRender:
         """The same inputs give the same bytes whatever the Decimal context and locale."""
         accounts = [_account("DE-1", "de_DE", 50, demand=True)]
         first = _render(accounts)
-        with decimal.localcontext() as ctx:
-            ctx.prec, ctx.rounding = 3, decimal.ROUND_UP
-            pylocale.setlocale(pylocale.LC_ALL, "C")
-            second = _render(accounts)
+        saved = pylocale.setlocale(pylocale.LC_ALL)
+        try:
+            with decimal.localcontext() as ctx:
+                ctx.prec, ctx.rounding = 3, decimal.ROUND_UP
+                pylocale.setlocale(pylocale.LC_ALL, "C")
+                second = _render(accounts)
+        finally:  # the process locale is shared: later tests decode subprocess output with it
+            pylocale.setlocale(pylocale.LC_ALL, saved)
         assert first == second
         assert Decimal("1.5") + 0 == Decimal("1.5")
 

@@ -364,7 +364,7 @@ class TestWorklistByOwner:
         )
         cmd = [sys.executable, "-m", "arcollect.cli", "plan", str(policy), str(data)]
         cmd += ["--as-of", "2026-10-11", "--format", "json", "--collector", "Key accounts desk"]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        out = subprocess.run(cmd, capture_output=True, encoding="utf-8", check=False)
         assert out.returncode == 0, out.stderr
         actions = json.loads(out.stdout)["actions"]
         assert [(a["account"], a["owner"], a["collector"]) for a in actions] == [
@@ -393,7 +393,7 @@ expect "the key account goes to the desk" as of 2026-10-11
         policy = tmp_path / "o.arc"
         policy.write_text(SOURCE + self.CASES, encoding="utf-8")
         cmd = [sys.executable, "-m", "arcollect.cli", "test", str(policy)]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        out = subprocess.run(cmd, capture_output=True, encoding="utf-8", check=False)
         assert out.returncode == 0, out.stderr
         assert out.stdout.splitlines()[-1] == (
             "not exercised by any case: assign account.collector otherwise"
