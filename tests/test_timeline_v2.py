@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from arcollect.domain.account import Account
@@ -582,6 +582,9 @@ timeline t for all{mode}
     required=st.booleans(),
     sequence=st.booleans(),
 )
+# Found by CI: the call (43 days, required) and the demand (45) fall on one Monday; the demand
+# is the most advanced, but the required call is planned instead.
+@example(due_offset=3, gap=1, call=43, required=True, sequence=False)
 def test_the_forecast_is_what_the_next_days_bring(
     due_offset: int, gap: int, call: int, required: bool, sequence: bool
 ) -> None:

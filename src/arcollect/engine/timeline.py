@@ -45,6 +45,7 @@ advanced step due, so only it is planned (the checker warns).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import assert_never
 
@@ -529,6 +530,8 @@ class _Decision:
                 if raw is None and s.anchor == "step":  # no date until its predecessor is done
                     continue
                 consider(i, s, self.roll(raw, 0) if raw is not None else None)
+            if best is not None and found[1] is not None:
+                found = self.required_first(-best[1], found[1], planned, at)
         if stage is not None:  # the stage may repeat before the next step comes
             step = stage[1]
             today = chosen is not None and chosen.step is step and chosen.invoice is None
@@ -545,6 +548,29 @@ class _Decision:
                 if sooner and (step.until is None or (nxt - self.oldest_due).days <= step.until):
                     return step.name, when
         return found
+
+    def required_first(
+        self,
+        index: int,
+        when: date,
+        planned: str | None,
+        at: Callable[[CheckedStep, date | None], date | None],
+    ) -> tuple[str | None, date | None]:
+        """Return the step that comes on *when*: step *index*, or a required one before it."""
+        steps = self.tl.steps
+        for i in range(self.lowest, index):
+            s = steps[i]
+            if (
+                s.required
+                and not s.per_invoice
+                and s.name not in self.done_steps
+                and s.name != planned
+                and self.values.holds(i, s)[0]
+            ):
+                raw = self.date_of(s)
+                own = at(s, self.roll(raw, 0)) if raw is not None else None
+                return s.name, None if own is None else max(own, when)
+        return steps[index].name, when
 
     def contact_floor(self, chosen: StepDue | None) -> date | None:
         """Under ``min gap``: the first day the next contact may be made, if any."""
