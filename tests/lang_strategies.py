@@ -192,10 +192,15 @@ def actions() -> st.SearchStrategy[ast.Action]:
 
 
 def timings() -> st.SearchStrategy[ast.StepTiming]:
-    """Draw a step timing."""
+    """Draw a step timing, of every form (the checker judges the names and the order)."""
     return st.one_of(
         st.builds(
-            ast.StepTiming, relation=st.sampled_from(["before_due", "past_due"]), offset=durations()
+            ast.StepTiming,
+            relation=st.sampled_from(["before_due", "past_due", "past_due_eom", "after_issue"]),
+            offset=durations(),
+        ),
+        st.builds(
+            ast.StepTiming, relation=st.just("after_step"), offset=durations(), after=identifiers
         ),
         st.just(ast.StepTiming(relation="on_due")),
     )
@@ -216,6 +221,8 @@ def steps() -> st.SearchStrategy[ast.Step]:
         repeat=_opt(st.builds(ast.Repeat, every=durations(), until=_opt(durations()))),
         min_interval=_opt(durations()),
         approval=_opt(loose_identifiers),
+        required=st.booleans(),
+        max_times=_opt(st.integers(min_value=0, max_value=99)),
     )
 
 
@@ -232,6 +239,9 @@ def timelines() -> st.SearchStrategy[ast.Timeline]:
         ).map(tuple),
         min_gap=_opt(durations()),
         steps=st.lists(steps(), max_size=3).map(tuple),
+        in_sequence=st.booleans(),
+        by_oldest_invoice=st.booleans(),
+        on_release=st.lists(st.builds(ast.OnRelease, event=names()), max_size=1).map(tuple),
     )
 
 
@@ -242,7 +252,15 @@ def channels() -> st.SearchStrategy[ast.ChannelBlock]:
         channel=st.sampled_from(["call", "email", "letter", "sms", "visit", "voicemail"]),
         condition=_opt(expressions()),
     )
-    return st.builds(ast.ChannelBlock, rules=st.lists(rule, min_size=1, max_size=3).map(tuple))
+    words = st.lists(
+        st.sampled_from(["call", "email", "letter", "sms", "visit", "voicemail"]), max_size=3
+    ).map(tuple)
+    return st.builds(
+        ast.ChannelBlock,
+        rules=st.lists(rule, min_size=1, max_size=3).map(tuple),
+        applies_to=words,
+        fallback=st.booleans(),
+    )
 
 
 def priorities() -> st.SearchStrategy[ast.PriorityBlock]:
