@@ -33,6 +33,7 @@ from arcollect.domain import (
     Payment,
     PlanChannel,
     Promise,
+    Snooze,
 )
 from arcollect.engine import AccountState, BusinessCalendar, ContactRef, Plan, PlannedAction
 from arcollect.errors import (
@@ -106,6 +107,7 @@ __all__ = [
     "Promise",
     "PromiseFacts",
     "PromiseStatus",
+    "Snooze",
     "TemplateError",
     "WorkItem",
     "Worklist",

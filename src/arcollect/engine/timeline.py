@@ -21,9 +21,15 @@ overdue money it is in, see `AccountFacts.delinquent_since`):
   the first whose conditions hold and that was not done in the episode, once its date has come;
   an account that enters late starts at the first step. While it waits, the last step done may
   repeat;
-- ``pause while`` stops escalation (the position says which condition paused it), and so does a
-  snooze on the account; while a ``restart when`` condition holds the episode is over and nothing
-  past due escalates;
+- ``pause while`` stops escalation (the position says which condition paused it); while a
+  ``restart when`` condition holds the episode is over and nothing past due escalates;
+- a **snooze** active today (`AccountFacts.snoozes`) of the whole account pauses every step, as
+  ``pause while`` does, and ``paused_by`` says ``snoozed until D: REASON (by NAME)``. A snooze
+  of invoices keeps per-invoice steps off them; account-level steps pause when the snoozes cover
+  every overdue invoice (every open one if none is overdue), and otherwise the account's day
+  (and the ``after issue`` anchor) counts from the oldest open invoice not snoozed: a collector
+  snoozes an invoice to take it out of the chase, so it must not drive the escalation of the
+  rest. The forecast under a snooze is what the timeline decides on the day it ends;
 - a broken promise, in a timeline with ``on promise.broken resume at STEP``, begins a new episode
   on the day it broke, and STEP is planned first; the steps before it are behind the account;
 - ``on paid release hold``: once nothing is overdue, a hold done (a ``hold shipments`` step) and
@@ -53,7 +59,7 @@ import attrs
 from arcollect.domain.actions import ActionKind
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import say_day
-from arcollect.facts import AccountFacts, InvoiceFacts, PromiseStatus
+from arcollect.facts import AccountFacts, InvoiceFacts, PromiseStatus, facts
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledTimeline, TimelineConditions
 from arcollect.lang.runtime import end_of_month
@@ -166,8 +172,18 @@ class _Decision:
         self.day = (as_of - f.oldest_due).days
         self.values: TimelineConditions = tl.conditions(f)
         self.notes: list[str] = []
+        self.first_invoice = f.invoices[0]
+        # Snoozes: texts of those that pause the account-level steps, whether they pause the
+        # whole timeline, the day they end, and why the account's day moved (see `snooze`).
+        self.snooze_pause: tuple[str, ...] = ()
+        self.whole_snooze = False
+        self.snooze_end: date | None = None
+        self.anchor_note: str | None = None
+        self.invoice_snooze: dict[str, str] = {}
+        if f.snoozes:
+            self.snooze()
         if tl.timeline.by_oldest_invoice or f.delinquent_since is None:
-            anchor = f.oldest_due
+            anchor = self.oldest_due
         else:
             anchor = f.delinquent_since - _ONE_DAY
         self.cycle_start = anchor - timedelta(days=tl.before_due)
@@ -199,6 +215,48 @@ class _Decision:
         self.done_steps = set(self.first_done)
         self._last_ever: dict[str | None, date] | None = None
 
+    def snooze(self) -> None:
+        """Apply the snoozes active today (see the module's docstring).
+
+        An account-wide snooze pauses the whole timeline. Invoice snoozes keep per-invoice steps
+        off those invoices; account-level steps pause when they cover every overdue invoice
+        (every open one, if none is overdue); otherwise the account's day counts from its oldest
+        open invoice that is not snoozed.
+        """
+        f = self.f
+        whole = [s for s in f.snoozes if not s.invoices]
+        if whole:
+            self.snooze_pause = tuple(s.describe() for s in whole)
+            self.whole_snooze = True
+            self.snooze_end = max(s.until for s in whole)
+            return
+        for s in f.snoozes:
+            for number in s.invoices:
+                self.invoice_snooze.setdefault(number, s.describe())
+        carrying = [i for i in f.invoices if i.overdue] or list(f.invoices)
+        if all(i.snoozed for i in carrying):
+            numbers = {i.number for i in carrying}
+            covering = [s for s in f.snoozes if numbers.intersection(s.invoices)]
+            self.snooze_pause = tuple(s.describe() for s in covering)
+            # Each invoice is free once its last snooze ends; the account, once one is free.
+            self.snooze_end = min(
+                max(s.until for s in covering if i.number in s.invoices) for i in carrying
+            )
+            what = "overdue" if carrying[0].overdue else "open"
+            self.notes.append(f"every {what} invoice is snoozed: account-level steps wait")
+            return
+        first = next(i for i in f.invoices if not i.snoozed)
+        if first is not f.invoices[0]:
+            older = [i.number for i in f.invoices if i.snoozed and i.due <= first.due]
+            self.first_invoice = first
+            self.oldest_due = first.due
+            self.day = (self.as_of - first.due).days
+            self.anchor_note = (
+                f"{', '.join(older)} snoozed: the account's day counts from {first.number} "
+                f"(due {first.due})"
+            )
+            self.notes.append(self.anchor_note)
+
     # -- the whole decision ------------------------------------------------------------------
 
     def position(self) -> Position:
@@ -220,9 +278,14 @@ class _Decision:
         if stage is None and self.lowest:  # resumed, and nothing after the resume step is due yet
             stage = (self.lowest, tl.steps[self.lowest])
         next_step, next_date = self.next_step(stage, chosen)
+        if self.snooze_end is not None:
+            next_step, next_date = self.after_snooze(next_step, next_date)
+        if chosen is not None and self.anchor_note is not None:
+            chosen = attrs.evolve(chosen, reason=f"{chosen.reason}; {self.anchor_note}")
         planned: list[StepDue] = []
-        if not paused:
-            planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
+        if not paused and not self.whole_snooze:
+            if not self.snooze_pause:
+                planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
             planned += self.per_invoice()
             planned = self.one_contact(planned)
         skipped: tuple[str, ...] = ()
@@ -258,7 +321,7 @@ class _Decision:
             stage=stage,
             steps_done=done,
             steps_skipped=steps_skipped,
-            paused_by=paused,
+            paused_by=paused + self.snooze_pause,
             next_step=next_step,
             next_date=next_date,
             planned=planned,
@@ -281,7 +344,7 @@ class _Decision:
                 case "due_eom":
                     return end_of_month(due + timedelta(days=step.day))  # type: ignore[no-any-return]
                 case "issue":
-                    issued = invoice.issued if invoice is not None else self.f.invoices[0].issued
+                    issued = invoice.issued if invoice is not None else self.first_invoice.issued
                     return issued + timedelta(days=step.day)
                 case "step":
                     first = (
@@ -546,6 +609,31 @@ class _Decision:
                     return step.name, when
         return found
 
+    def after_snooze(
+        self, next_step: str | None, next_date: date | None
+    ) -> tuple[str | None, date | None]:
+        """Return the forecast under a snooze that holds the account-level steps.
+
+        Nothing is taken while it holds, so what comes next is what the timeline decides on the
+        (business) day the snooze ends, if nothing else changes: the account-level step planned
+        then, or that day's own forecast.
+        """
+        assert self.snooze_end is not None  # noqa: S101 - only called under a snooze
+        resume = self.roll(self.snooze_end, 0)
+        if resume is None:
+            return next_step, None
+        try:
+            later = facts(self.f.account, resume)
+        except ArithmeticError:  # pragma: no cover - dates beyond the calendar
+            return next_step, next_date
+        if later.oldest_due is None:
+            return None, None
+        then = _Decision(self.tl, later, resume, self.calendar).position()
+        planned = [d for d in then.planned if d.invoice is None]
+        if planned:
+            return planned[0].step.name, resume
+        return then.next_step, then.next_date
+
     def contact_floor(self, chosen: StepDue | None) -> date | None:
         """Under ``min gap``: the first day the next contact may be made, if any."""
         gap = self.tl.timeline.min_gap
@@ -588,6 +676,12 @@ class _Decision:
             if picked is None:
                 continue
             idx, step, why = picked
+            if inv.snoozed:
+                self.notes.append(
+                    f"{step.name} for invoice {inv.number}: waits, "
+                    f"{self.invoice_snooze.get(inv.number, 'snoozed')}"
+                )
+                continue
             inv_day = (self.as_of - inv.due).days
             reason = f"step {step.name} ({self.say(step)}) for invoice {inv.number}, " + (
                 why or say_day(inv_day)
