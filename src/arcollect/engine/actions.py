@@ -121,7 +121,7 @@ class _Dresser:
         )
         for label, expr in (("when", step.when), ("unless", step.unless)):
             if expr is not None:
-                why.append(trace(label, expr))
+                why.append(trace(label, expr, invoice=due.invoice))
         why.extend(trace("not paused", e, joined=True) for e in timeline.pause_while)
         channel, channel_why, channel_rule = self.channel(step.action)
         why += channel_why

@@ -37,7 +37,8 @@ overdue money it is in, see `AccountFacts.delinquent_since`):
 - ``, by oldest invoice``: the episode is the oldest open invoice's: steps count as done from its
   own due date (moved back by the longest before-due step), so when it is paid while other debt
   stays overdue, the next oldest invoice starts its own escalation;
-- per-invoice steps are decided for each open invoice on its own dates, in the same mode;
+- per-invoice steps are decided for each open invoice on its own dates, in the same mode, their
+  conditions evaluated for that invoice where they read it (``invoice.open >= 50 EUR``);
 - ``at most every`` keeps a step from recurring sooner, across episodes; ``min gap`` postpones a
   contact too close to the last one, and lets one contact out a day (the most advanced).
 
@@ -670,9 +671,14 @@ class _Decision:
         if not steps:
             return []
         out = []
+        tl, values = self.tl, self.values
         for inv in self.f.invoices:
             done = self.invoice_done(inv)
-            picked = self.invoice_step(inv, steps, done)
+            mine = steps
+            if tl.reads_invoice:  # conditions that read the invoice, decided for this one
+                here = tl.invoice_conditions(self.f, inv, values)
+                mine = [(i, s) for i, s in steps if here.holds(i, s)[0]]
+            picked = self.invoice_step(inv, mine, done)
             if picked is None:
                 continue
             idx, step, why = picked
