@@ -173,6 +173,20 @@ class TestPlans:
         )
         assert _policy().plan([acct], as_of=date(2026, 11, 2)).actions == ()
 
+    def test_an_evaluation_error_is_located_at_the_invoice_condition(self) -> None:
+        """An invoice in another currency than the condition's amount: a located account error."""
+        text = (
+            'policy "p"\ntimeline t for all\n'
+            '  step r 1 day past due per invoice email "r" when invoice.open >= 50 EUR\n'
+        )
+        acct = account(invoice("100 USD", due="2026-10-01"))
+        state = _policy(text).plan([acct], as_of=date(2026, 10, 5)).state(acct.id)
+        assert state.error == (
+            "cannot evaluate the policy for this account: t.arc:3:52: cannot evaluate "
+            "`invoice.open >= 50 EUR` for account 'C-1': cannot compare USD and EUR: convert to "
+            "one currency first"
+        )
+
 
 class TestTwins:
     def test_format_round_trip(self) -> None:
