@@ -14,7 +14,7 @@ from hypothesis import given, settings
 
 from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT
-from arcollect.errors import PolicyError
+from arcollect.errors import EvaluationError, PolicyError
 from arcollect.facts import facts
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.yaml_writer import to_yaml
@@ -230,3 +230,33 @@ def test_compiled_invoice_conditions_agree_with_the_interpreter(acct: Account) -
                     if expr is not None:
                         expected = policy.interpreter.evaluate(expr, f, invoice=inv) is True
                         assert values[i] is expected
+
+
+class TestPolicyApi:
+    def test_evaluate_and_trace_take_the_invoice(self) -> None:
+        """`Policy.evaluate` and `Policy.trace` read `invoice.FIELD` from the invoice given."""
+        policy = _policy()
+        when = policy.checked.timelines[0].steps[0].when
+        assert when is not None
+        f = facts(_acct(), date(2026, 11, 2))
+        small, large = f.invoices[-2:]
+        assert (small.number, large.number) == ("A", "B")
+        assert policy.evaluate(when, f, invoice=small) is False
+        assert policy.trace(when, f, invoice=large) == (
+            True,
+            ["invoice.open = 60.00 EUR >= 50 EUR"],
+        )
+
+    def test_without_the_invoice_it_is_an_evaluation_error(self) -> None:
+        """A condition that reads the invoice, evaluated without one, says what is missing."""
+        policy = _policy()
+        when = policy.checked.timelines[0].steps[0].when
+        assert when is not None
+        f = facts(_acct(), date(2026, 11, 2))
+        for call in (policy.evaluate, policy.trace):
+            with pytest.raises(EvaluationError) as err:
+                call(when, f)
+            assert str(err.value) == (
+                "`invoice.open >= 50 EUR` reads `invoice.`: pass the invoice, one of the facts' "
+                "invoices (invoice=facts.invoices[0])"
+            )
