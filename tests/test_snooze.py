@@ -191,6 +191,21 @@ class TestAccountSnooze:
 
 
 class TestInvoiceSnooze:
+    def test_after_issue_counts_from_the_invoice_not_snoozed(self) -> None:
+        """`40 days after issue` is timed by the issue date of the oldest invoice not snoozed."""
+        text = CATCH_UP.replace(
+            "  step demand   30 days past due",
+            "  step late 40 days after issue call\n  step demand   30 days past due",
+        )
+        acct = account(
+            invoice("1000 EUR", due="2026-09-01", issued="2026-08-01"),
+            invoice("300 EUR", due="2026-10-25", issued="2026-09-25"),
+            snooze("2026-12-20", "INV-1"),
+        )
+        policy = _policy(text)
+        assert ("late", None) not in _steps(policy, acct, date(2026, 11, 3))
+        assert ("late", None) in _steps(policy, acct, date(2026, 11, 4))
+
     def _acct(self, *snoozed: str) -> Account:
         return account(
             invoice("1000 EUR", due="2026-09-01"),
@@ -342,20 +357,36 @@ def test_a_snooze_never_plans_what_it_snoozes_nor_a_later_stage(
     length=st.integers(min_value=1, max_value=40),
     invoice_level=st.booleans(),
     sequence=st.booleans(),
+    younger=st.none() | st.integers(min_value=1, max_value=60),
+    delay=st.none() | st.integers(min_value=1, max_value=30),
 )
 def test_the_forecast_under_a_snooze_is_what_the_next_days_bring(
-    due_offset: int, length: int, invoice_level: bool, sequence: bool
+    *,
+    due_offset: int,
+    length: int,
+    invoice_level: bool,
+    sequence: bool,
+    younger: int | None,
+    delay: int | None,
 ) -> None:
-    """Replayed day by day under a snooze of the account (or of its one invoice), the next step
-    announced is the next timeline step planned, on the day announced.
+    """Replayed day by day under a snooze of the account (or of its oldest invoice, with or
+    without a younger one; granted from the start or later), the next step announced is the
+    next timeline step planned, on the day announced.
     """
     text = FORECAST.format(mode=", in sequence" if sequence else "", gap=3, call=10, required="")
     policy = _policy(text)
     start = date(2026, 6, 1)
     held = ("INV-1",) if invoice_level else ()
+    due = start - timedelta(days=due_offset)
+    others = [] if younger is None else [invoice("500 EUR", due=due + timedelta(days=younger))]
     acct = account(
-        invoice("1000 EUR", due=start - timedelta(days=due_offset)),
-        snooze(start + timedelta(days=length), *held),
+        invoice("1000 EUR", due=due),
+        *others,
+        snooze(
+            start + timedelta(days=length + (delay or 0)),
+            *held,
+            since=None if delay is None else start + timedelta(days=delay),
+        ),
     )
     announced: tuple[date, str | None, date | None] | None = None
     for k in range(100):

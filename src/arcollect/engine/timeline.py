@@ -29,7 +29,8 @@ overdue money it is in, see `AccountFacts.delinquent_since`):
   every overdue invoice (every open one if none is overdue), and otherwise the account's day
   (and the ``after issue`` anchor) counts from the oldest open invoice not snoozed: a collector
   snoozes an invoice to take it out of the chase, so it must not drive the escalation of the
-  rest. The forecast under a snooze is what the timeline decides on the day it ends;
+  rest; the cycle is not moved (steps done stay done). Under a snooze the forecast decides
+  the timeline again on the days something may change (`_Decision.after_snooze`);
 - a broken promise, in a timeline with ``on promise.broken resume at STEP``, begins a new episode
   on the day it broke, and STEP is planned first; the steps before it are behind the account;
 - ``on paid release hold``: once nothing is overdue, a hold done (a ``hold shipments`` step) and
@@ -57,7 +58,9 @@ from typing import assert_never
 
 import attrs
 
+from arcollect.domain.account import Account
 from arcollect.domain.actions import ActionKind
+from arcollect.domain.records import Activity
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import say_day
 from arcollect.facts import AccountFacts, InvoiceFacts, PromiseStatus, facts
@@ -68,6 +71,8 @@ from arcollect.lang.runtime import end_of_month
 __all__ = ["RELEASE_HOLD", "Position", "StepDue", "decide", "release_hold", "undecided"]
 
 _ONE_DAY = timedelta(days=1)
+#: How many days of change the forecast under a snooze decides again at most.
+_JUMPS = 12
 _BROKEN = (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
 
 
@@ -101,6 +106,9 @@ class Position:
     next_date: date | None = None
     planned: tuple[StepDue, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Account-level steps due today but held back (``at most every``, ``min gap``), each with
+    #: the first day it may be taken.
+    postponed: tuple[tuple[str, date], ...] = ()
 
 
 #: The built-in step `on paid release hold` plans.
@@ -164,10 +172,17 @@ class _Decision:
     """The working state of one `decide` call (a function split into readable steps)."""
 
     def __init__(
-        self, tl: CompiledTimeline, f: AccountFacts, as_of: date, calendar: BusinessCalendar
+        self,
+        tl: CompiledTimeline,
+        f: AccountFacts,
+        as_of: date,
+        calendar: BusinessCalendar,
+        *,
+        forecast: bool = True,
     ) -> None:
         assert f.oldest_due is not None  # noqa: S101 - see `undecided` for accounts without
         self.tl, self.f, self.as_of, self.calendar = tl, f, as_of, calendar
+        self.forecast = forecast  # False: the days after a snooze are not looked into
         self.oldest_due: date = f.oldest_due
         self.sequence = tl.timeline.in_sequence
         self.day = (as_of - f.oldest_due).days
@@ -181,10 +196,11 @@ class _Decision:
         self.snooze_end: date | None = None
         self.anchor_note: str | None = None
         self.invoice_snooze: dict[str, str] = {}
-        if f.snoozes:
+        self.postponed: list[tuple[str, date]] = []
+        if f.account.snoozes:
             self.snooze()
         if tl.timeline.by_oldest_invoice or f.delinquent_since is None:
-            anchor = self.oldest_due
+            anchor = f.oldest_due  # the cycle is not moved by a snooze: done steps stay done
         else:
             anchor = f.delinquent_since - _ONE_DAY
         self.cycle_start = anchor - timedelta(days=tl.before_due)
@@ -223,8 +239,14 @@ class _Decision:
         off those invoices; account-level steps pause when they cover every overdue invoice
         (every open one, if none is overdue); otherwise the account's day counts from its oldest
         open invoice that is not snoozed.
+
+        *snooze_end* is the first day this may change if nothing else does (a snooze ends or
+        begins, an invoice falls overdue): the forecast looks past it (`after_snooze`).
         """
-        f = self.f
+        f, as_of = self.f, self.as_of
+        ends = [s.since for s in f.account.snoozes if s.since is not None and s.since > as_of]
+        if not f.snoozes and not ends:  # every snooze is over: as if there were none
+            return
         whole = [s for s in f.snoozes if not s.invoices]
         if whole:
             self.snooze_pause = tuple(s.describe() for s in whole)
@@ -234,29 +256,36 @@ class _Decision:
         for s in f.snoozes:
             for number in s.invoices:
                 self.invoice_snooze.setdefault(number, s.describe())
+
+        def free_on(number: str) -> date:  # the day an invoice's last snooze ends
+            return max(s.until for s in f.snoozes if number in s.invoices)
+
         carrying = [i for i in f.invoices if i.overdue] or list(f.invoices)
-        if all(i.snoozed for i in carrying):
+        if f.snoozes and not carrying[0].overdue:  # the first to fall overdue then carries
+            ends.append(max(min(i.due for i in f.invoices), as_of) + _ONE_DAY)
+        if f.snoozes and all(i.snoozed for i in carrying):
             numbers = {i.number for i in carrying}
             covering = [s for s in f.snoozes if numbers.intersection(s.invoices)]
             self.snooze_pause = tuple(s.describe() for s in covering)
-            # Each invoice is free once its last snooze ends; the account, once one is free.
-            self.snooze_end = min(
-                max(s.until for s in covering if i.number in s.invoices) for i in carrying
-            )
+            ends += [free_on(i.number) for i in carrying]
+            # ... and so does an invoice not snoozed falling overdue.
+            ends += [i.due + _ONE_DAY for i in f.invoices if not i.snoozed and not i.overdue]
             what = "overdue" if carrying[0].overdue else "open"
             self.notes.append(f"every {what} invoice is snoozed: account-level steps wait")
-            return
-        first = next(i for i in f.invoices if not i.snoozed)
-        if first is not f.invoices[0]:
-            older = [i.number for i in f.invoices if i.snoozed and i.due <= first.due]
-            self.first_invoice = first
-            self.oldest_due = first.due
-            self.day = (self.as_of - first.due).days
-            self.anchor_note = (
-                f"{', '.join(older)} snoozed: the account's day counts from {first.number} "
-                f"(due {first.due})"
-            )
-            self.notes.append(self.anchor_note)
+        else:
+            first = next(i for i in f.invoices if not i.snoozed)
+            if first is not f.invoices[0]:
+                older = [i.number for i in f.invoices if i.snoozed and i.due <= first.due]
+                ends += [free_on(number) for number in older]
+                self.first_invoice = first
+                self.oldest_due = first.due
+                self.day = (as_of - first.due).days
+                self.anchor_note = (
+                    f"{', '.join(older)} snoozed: the account's day counts from {first.number} "
+                    f"(due {first.due})"
+                )
+                self.notes.append(self.anchor_note)
+        self.snooze_end = min(ends, default=None)
 
     # -- the whole decision ------------------------------------------------------------------
 
@@ -279,8 +308,6 @@ class _Decision:
         if stage is None and self.lowest:  # resumed, and nothing after the resume step is due yet
             stage = (self.lowest, tl.steps[self.lowest])
         next_step, next_date = self.next_step(stage, chosen)
-        if self.snooze_end is not None:
-            next_step, next_date = self.after_snooze(next_step, next_date)
         if chosen is not None and self.anchor_note is not None:
             chosen = attrs.evolve(chosen, reason=f"{chosen.reason}; {self.anchor_note}")
         planned: list[StepDue] = []
@@ -289,6 +316,8 @@ class _Decision:
                 planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
             planned += self.per_invoice()
             planned = self.one_contact(planned)
+        if self.snooze_end is not None and self.forecast:
+            next_step, next_date = self.after_snooze(next_step, next_date, planned)
         skipped: tuple[str, ...] = ()
         if stage is not None and not self.sequence:
             skipped = self.skipped(stage[0], chosen)
@@ -327,6 +356,7 @@ class _Decision:
             next_date=next_date,
             planned=planned,
             notes=tuple(self.notes),
+            postponed=tuple(self.postponed),
         )
 
     # -- when a step's date comes ------------------------------------------------------------
@@ -611,29 +641,72 @@ class _Decision:
         return found
 
     def after_snooze(
-        self, next_step: str | None, next_date: date | None
+        self, next_step: str | None, next_date: date | None, planned: list[StepDue]
     ) -> tuple[str | None, date | None]:
-        """Return the forecast under a snooze that holds the account-level steps.
+        """Return the forecast under a snooze that changes what the account-level steps do.
 
-        Nothing is taken while it holds, so what comes next is what the timeline decides on the
-        (business) day the snooze ends, if nothing else changes: the account-level step planned
-        then, or that day's own forecast.
+        The timeline is decided again on the days something may change (the forecast's day, a
+        step held back may go, the snooze ends or begins, an invoice falls overdue), as if
+        nothing changed but the planned steps being done: the first account-level step planned,
+        on its day; after `_JUMPS` such days, the last day's own forecast. (A snooze of some
+        invoices may move the account's day back when it ends, past steps already done.)
         """
         assert self.snooze_end is not None  # noqa: S101 - only called under a snooze
         resume = self.roll(self.snooze_end, 0)
         if resume is None:
             return next_step, None
-        try:
-            later = facts(self.f.account, resume)
-        except ArithmeticError:  # pragma: no cover - dates beyond the calendar
+        held = self.held_back(planned)
+        soon = () if self.snooze_pause else (next_date, held[1] if held else None)
+        day = min(d for d in (resume, *soon) if d is not None)
+        if day <= self.as_of:  # pragma: no cover - every forecast is after today
             return next_step, next_date
-        if later.oldest_due is None:
-            return None, None
-        then = _Decision(self.tl, later, resume, self.calendar).position()
-        planned = [d for d in then.planned if d.invoice is None]
-        if planned:
-            return planned[0].step.name, resume
-        return then.next_step, then.next_date
+        account = self.logged(self.f.account, planned, self.as_of)
+        found: tuple[str | None, date | None] = (next_step, next_date)
+        for _ in range(_JUMPS):
+            try:
+                later = facts(account, day)
+            except ArithmeticError:  # pragma: no cover - dates beyond the calendar
+                return found
+            if later.oldest_due is None:
+                return None, None
+            decision = _Decision(self.tl, later, day, self.calendar, forecast=False)
+            then = decision.position()
+            taken = [d for d in then.planned if d.invoice is None]
+            if taken:
+                return taken[0].step.name, day
+            found = (then.next_step, then.next_date)
+            held = decision.held_back(list(then.planned))
+            end = decision.snooze_end and self.roll(decision.snooze_end, 0)
+            soon = () if decision.snooze_pause else (then.next_date, held[1] if held else None)
+            changes = [d for d in (end, *soon) if d is not None and d > day]
+            if not changes:
+                return found
+            account = self.logged(account, list(then.planned), day)
+            day = min(changes)
+        return found
+
+    def logged(self, account: Account, planned: list[StepDue], day: date) -> Account:
+        """Return *account* with the *planned* steps logged as done on *day*."""
+        if not planned:
+            return account
+        done = tuple(
+            Activity(
+                day,
+                d.step.action.logged_channel,
+                step=d.step.name,
+                timeline=self.tl.name,
+                invoice=d.invoice,
+            )
+            for d in planned
+        )
+        return attrs.evolve(account, activities=(*account.activities, *done))
+
+    def held_back(self, planned: list[StepDue]) -> tuple[str, date | None] | None:
+        """Return the account-level step held back today (none planned), and when it may go."""
+        if not self.postponed or any(d.invoice is None for d in planned):
+            return None
+        name, when = self.postponed[0]
+        return name, self.roll(when, 0)
 
     def contact_floor(self, chosen: StepDue | None) -> date | None:
         """Under ``min gap``: the first day the next contact may be made, if any."""
@@ -735,6 +808,8 @@ class _Decision:
                     f"{step.name}: at most every {step.min_interval} days; last on {last}, "
                     f"next from {last + timedelta(days=step.min_interval)}"
                 )
+                if due.invoice is None:
+                    self.postponed.append((step.name, last + timedelta(days=step.min_interval)))
                 return False
         gap, last_contact = self.tl.timeline.min_gap, self.f.last_contact
         too_soon = (
@@ -749,6 +824,8 @@ class _Decision:
                 f"{step.name}: postponed to {resume}: min gap {gap} days between "
                 f"contacts (last contact {last_contact.date}, {last_contact.channel.value})"
             )
+            if due.invoice is None:
+                self.postponed.append((step.name, resume))
             return False
         return True
 
