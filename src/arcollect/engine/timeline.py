@@ -168,6 +168,11 @@ def release_hold(tl: CompiledTimeline, f: AccountFacts) -> StepDue | None:
     return StepDue(len(timeline.steps), step, reason)
 
 
+def _day_after(day: date) -> list[date]:
+    """Return ``[day + 1]``, or nothing past the calendar's end."""
+    return [] if day == date.max else [day + _ONE_DAY]
+
+
 class _Decision:
     """The working state of one `decide` call (a function split into readable steps)."""
 
@@ -262,14 +267,16 @@ class _Decision:
 
         carrying = [i for i in f.invoices if i.overdue] or list(f.invoices)
         if f.snoozes and not carrying[0].overdue:  # the first to fall overdue then carries
-            ends.append(max(min(i.due for i in f.invoices), as_of) + _ONE_DAY)
+            ends += _day_after(max(min(i.due for i in f.invoices), as_of))
         if f.snoozes and all(i.snoozed for i in carrying):
             numbers = {i.number for i in carrying}
             covering = [s for s in f.snoozes if numbers.intersection(s.invoices)]
             self.snooze_pause = tuple(s.describe() for s in covering)
             ends += [free_on(i.number) for i in carrying]
             # ... and so does an invoice not snoozed falling overdue.
-            ends += [i.due + _ONE_DAY for i in f.invoices if not i.snoozed and not i.overdue]
+            for i in f.invoices:
+                if not i.snoozed and not i.overdue:
+                    ends += _day_after(i.due)
             what = "overdue" if carrying[0].overdue else "open"
             self.notes.append(f"every {what} invoice is snoozed: account-level steps wait")
         else:
