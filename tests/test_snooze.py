@@ -144,6 +144,16 @@ class TestAccountSnooze:
         state = _policy().plan([acct], as_of=date(2026, 11, 2)).state(acct.id)
         assert (state.next_step, state.next_date) == ("demand", date(2026, 11, 9))
 
+    def test_a_snooze_to_the_end_of_the_calendar(self) -> None:
+        """Snoozed until 9999-12-31 (and an invoice due then): the forecast names that day."""
+        acct = account(
+            invoice("1000 EUR", due="2026-10-01"),
+            invoice("5 EUR", due="9999-12-31", issued="2026-01-01"),
+            snooze("9999-12-31"),
+        )
+        state = _policy().plan([acct], as_of=date(2026, 11, 2)).state(acct.id)
+        assert (state.next_step, state.next_date) == ("hold", date(9999, 12, 31))
+
     def test_a_snooze_not_yet_granted_changes_nothing(self) -> None:
         """Before its since day, a snooze does not hold: a history replays day by day."""
         policy = _policy()
