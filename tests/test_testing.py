@@ -52,6 +52,7 @@ class TestModule:
             "invoice",
             "payment",
             "promise",
+            "snooze",
         ]
 
 

@@ -34,6 +34,7 @@ from arcollect.domain import (
     Payment,
     PlanChannel,
     Promise,
+    Snooze,
 )
 from arcollect.engine import (
     AccountState,
@@ -118,6 +119,7 @@ __all__ = [
     "PromiseFacts",
     "PromiseStatus",
     "RateTable",
+    "Snooze",
     "TemplateError",
     "WorkItem",
     "Worklist",

@@ -46,6 +46,7 @@ from arcollect.domain.records import (
     Invoice,
     Payment,
     Promise,
+    Snooze,
 )
 from arcollect.errors import DataError
 
@@ -91,7 +92,8 @@ class InvoiceFacts:
     """An open invoice as of the facts' date.
 
     *open* is what is still owed after payments and credit notes; *days_past_due* is 0 until the
-    day after *due*; *disputed* says whether an open dispute names the invoice.
+    day after *due*; *disputed* says whether an open dispute names the invoice; *snoozed*
+    whether a snooze active on the facts' date names it or covers the whole account.
     """
 
     number: str
@@ -104,6 +106,7 @@ class InvoiceFacts:
     delivered: bool
     po_number: str | None
     tags: frozenset[str]
+    snoozed: bool = False
 
     @property
     def overdue(self) -> bool:
@@ -201,6 +204,22 @@ class AccountFacts:
     def claim(self) -> Money:
         """What the overdue money comes to with its charges: overdue + interest + fees."""
         return self.overdue + self.interest + self.fees
+
+    snoozes: tuple[Snooze, ...] = ()
+
+    @property
+    def snoozed(self) -> bool:
+        """Whether the account's timeline is snoozed, by a snooze of the account or of its invoices.
+
+        Invoice snoozes snooze the account when they cover every overdue invoice (every open
+        invoice, when none is overdue).
+        """
+        if not self.snoozes:
+            return False
+        if any(not s.invoices for s in self.snoozes):
+            return True
+        overdue = [i for i in self.invoices if i.overdue] or self.invoices
+        return bool(overdue) and all(i.snoozed for i in overdue)
 
     @property
     def currency(self) -> str:
@@ -515,6 +534,10 @@ def _dispute_order(d: Dispute) -> tuple[object, ...]:
     )
 
 
+def _snooze_order(s: Snooze) -> tuple[object, ...]:
+    return (s.until, s.since or date.min, s.invoices, s.reason or "", s.by or "")
+
+
 def facts(
     account: Account, as_of: date, *, aging_bounds: Iterable[int] = DEFAULT_AGING_BOUNDS
 ) -> AccountFacts:
@@ -559,6 +582,9 @@ def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFac
         sorted((d for d in account.disputes if d.is_open(as_of)), key=_dispute_order)
     )
     disputed_numbers = {n for d in open_disputes for n in d.invoices}
+    snoozes = tuple(sorted((s for s in account.snoozes if s.is_active(as_of)), key=_snooze_order))
+    whole_snoozed = any(not s.invoices for s in snoozes)
+    snoozed_numbers = {n for s in snoozes for n in s.invoices}
 
     inv_facts: list[InvoiceFacts] = []
     overdue = current = _ZERO
@@ -592,6 +618,7 @@ def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFac
                 delivered=inv.delivered,
                 po_number=inv.po_number,
                 tags=inv.tags,
+                snoozed=whole_snoozed or inv.number in snoozed_numbers,
             )
         )
 
@@ -660,4 +687,5 @@ def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFac
         last_contact=last_contact,
         days_since_contact=(as_of - last_contact.date).days if last_contact else None,
         has_decision_maker=any(c.is_decision_maker for c in account.contacts),
+        snoozes=snoozes,
     )

@@ -33,13 +33,13 @@ from arcollect.engine.fees import Charging
 from arcollect.engine.model import Plan
 from arcollect.engine.planner import PartialPlan, Planner
 from arcollect.engine.timeline import RELEASE_HOLD
-from arcollect.errors import Diagnostic, PolicyError, Problem
-from arcollect.facts import AccountFacts, facts
+from arcollect.errors import Diagnostic, EvaluationError, PolicyError, Problem
+from arcollect.facts import AccountFacts, InvoiceFacts, facts
 from arcollect.lang import ast
 from arcollect.lang.checker import check
 from arcollect.lang.compiler import CompiledExpr
 from arcollect.lang.interpreter import Interpreter, Trace
-from arcollect.lang.ir import CheckedPolicy, TExpr
+from arcollect.lang.ir import CheckedPolicy, TExpr, reads_invoice
 from arcollect.lang.parser import parse
 from arcollect.lang.program import CompiledPolicy, compile_policy
 
@@ -192,16 +192,41 @@ class Policy:
         """Compile one of the policy's typed expressions."""
         return self.compiled.program.compile(expr)
 
-    def evaluate(self, expr: TExpr, facts: AccountFacts) -> Any:
-        """Evaluate one of the policy's typed expressions for *facts*."""
+    def evaluate(
+        self, expr: TExpr, facts: AccountFacts, *, invoice: InvoiceFacts | None = None
+    ) -> Any:
+        """Evaluate one of the policy's typed expressions for *facts*.
+
+        A condition of a ``per invoice`` step that reads ``invoice.FIELD`` needs *invoice*, one
+        of ``facts.invoices``.
+        """
+        if reads_invoice(expr):
+            return self.compiled.interpreter.evaluate(
+                expr, facts, invoice=_needed(expr, facts, invoice)
+            )
         return self.compile(expr)(facts)
 
-    def trace(self, expr: TExpr, facts: AccountFacts) -> tuple[Any, Trace]:
-        """Evaluate *expr* for *facts*, returning its value and what decided it.
+    def trace(
+        self, expr: TExpr, facts: AccountFacts, *, invoice: InvoiceFacts | None = None
+    ) -> tuple[Any, Trace]:
+        """Evaluate *expr* for *facts* (and *invoice*), returning its value and what decided it.
 
         (`Plan.explain` says why a plan holds what it does for an account.)
         """
-        return self.compiled.interpreter.trace(expr, facts)
+        if reads_invoice(expr):
+            invoice = _needed(expr, facts, invoice)
+        return self.compiled.interpreter.trace(expr, facts, invoice=invoice)
+
+
+def _needed(expr: TExpr, facts: AccountFacts, invoice: InvoiceFacts | None) -> InvoiceFacts:
+    """Return *invoice*, which *expr* reads; refuse None."""
+    if invoice is None:
+        raise EvaluationError(
+            f"`{expr.text}` reads `invoice.`: pass the invoice, one of the facts' invoices "
+            "(invoice=facts.invoices[0])",
+            account=facts.account.id,
+        )
+    return invoice
 
 
 def _unknown(what: str, word: str, known: Iterable[str], where: str = "") -> str:

@@ -28,6 +28,7 @@ from arcollect.domain.records import (
     Invoice,
     Payment,
     Promise,
+    Snooze,
 )
 from arcollect.errors import DataError
 
@@ -41,12 +42,13 @@ __all__ = [
     "invoice",
     "payment",
     "promise",
+    "snooze",
 ]
 
 #: The placeholder number of an invoice that `account` numbers by position.
 AUTO_NUMBER = "INV-?"
 
-Record = Invoice | Payment | Promise | Dispute | Activity | Contact
+Record = Invoice | Payment | Promise | Dispute | Activity | Contact | Snooze
 
 
 def day(value: date | str, field: str = "date") -> date:
@@ -105,6 +107,13 @@ def dispute(
     return Dispute(day(opened, "opened"), reason, invoices=invoices, **fields)
 
 
+def snooze(until: date | str, *invoices: str, **fields: Any) -> Snooze:
+    """Return a snooze until *until*: of the whole account, or of *invoices* if named."""
+    if isinstance(fields.get("since"), str):
+        fields["since"] = day(fields["since"], "since")
+    return Snooze(day(until, "until"), invoices=invoices, **fields)
+
+
 def activity(
     on: date | str, channel: Channel | str, step: str | None = None, **fields: Any
 ) -> Activity:
@@ -142,5 +151,6 @@ def account(
         disputes=[r for r in records if isinstance(r, Dispute)],
         activities=[r for r in records if isinstance(r, Activity)],
         contacts=[r for r in records if isinstance(r, Contact)],
+        snoozes=[r for r in records if isinstance(r, Snooze)],
         **fields,
     )

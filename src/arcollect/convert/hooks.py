@@ -45,6 +45,7 @@ from arcollect.domain.records import (
     Outcome,
     Payment,
     Promise,
+    Snooze,
     member,
 )
 from arcollect.errors import ArcollectError, CurrencyError, DataError, Problem
@@ -64,6 +65,7 @@ _RECORD_TYPES: Final = (
     Invoice,
     Payment,
     Promise,
+    Snooze,
 )
 
 _ENUMS: Final = (Channel, Outcome, DisputeReason)
@@ -331,6 +333,7 @@ _ACCOUNT_RECORDS: Final[Mapping[str, type]] = {
     "promises": Promise,
     "disputes": Dispute,
     "activities": Activity,
+    "snoozes": Snooze,
 }
 
 
@@ -353,6 +356,7 @@ def _account_failure(data: Mapping[str, Any], conv: cattrs.Converter) -> list[Pr
         promises=lists.get("promises", []),
         disputes=lists.get("disputes", []),
         activities=lists.get("activities", []),
+        snoozes=lists.get("snoozes", []),
     )
     return problems
 

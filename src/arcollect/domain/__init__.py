@@ -16,6 +16,7 @@ from arcollect.domain.records import (
     Outcome,
     Payment,
     Promise,
+    Snooze,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Payment",
     "PlanChannel",
     "Promise",
+    "Snooze",
     "currency_exponent",
     "is_currency",
 ]

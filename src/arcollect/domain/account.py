@@ -21,6 +21,7 @@ from arcollect.domain.records import (
     Invoice,
     Payment,
     Promise,
+    Snooze,
     of_type,
     records,
     strings,
@@ -92,6 +93,10 @@ def _disputes(value: Iterable[Dispute]) -> tuple[Dispute, ...]:
     return records(value, Dispute, "disputes")
 
 
+def _snoozes(value: Iterable[Snooze]) -> tuple[Snooze, ...]:
+    return records(value, Snooze, "snoozes")
+
+
 def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
     return records(value, Activity, "activities")
 
@@ -105,8 +110,8 @@ class Account:
     *collector* who is in charge of it (who signs its letters).
 
     Construction checks the account as a whole and reports every problem with its path:
-    duplicate invoice numbers, payments, credit notes and disputes naming unknown invoices,
-    and amounts in another currency.
+    duplicate invoice numbers, payments, credit notes, disputes and snoozes naming unknown
+    invoices, and amounts in another currency.
     """
 
     id: str = attrs.field()
@@ -134,6 +139,7 @@ class Account:
     collector: Collector | None = attrs.field(
         default=None, validator=of_type(Collector, "a Collector", optional=True)
     )
+    snoozes: tuple[Snooze, ...] = attrs.field(default=(), converter=_snoozes)
 
     @id.validator
     def _check_id(self, _attr: object, value: Any) -> None:
@@ -155,6 +161,7 @@ class Account:
             promises=list(enumerate(self.promises)),
             disputes=list(enumerate(self.disputes)),
             activities=list(enumerate(self.activities)),
+            snoozes=list(enumerate(self.snoozes)),
         )
 
     def invoice(self, number: str) -> Invoice:
@@ -184,6 +191,7 @@ def account_problems(
     promises: Sequence[tuple[int, Promise]],
     disputes: Sequence[tuple[int, Dispute]],
     activities: Sequence[tuple[int, Activity]],
+    snoozes: Sequence[tuple[int, Snooze]] = (),
 ) -> Iterator[Problem]:
     """Yield the account-wide problems of an account's records, each at its original index.
 
@@ -243,6 +251,10 @@ def account_problems(
         for j, ref in enumerate(disp.invoices):
             if ref not in numbers:
                 yield Problem(f"disputes[{i}].invoices[{j}]", _unknown(ref))
+    for i, snooze in snoozes:
+        for j, ref in enumerate(snooze.invoices):
+            if ref not in numbers:
+                yield Problem(f"snoozes[{i}].invoices[{j}]", _unknown(ref))
 
 
 #: How many unknown invoice references of one account get a "did you mean" (each compares the

@@ -1,4 +1,4 @@
-"""The AR records: invoices, payments, contacts, promises to pay, disputes and activities.
+"""The AR records: invoices, payments, contacts, promises to pay, disputes, snoozes, activities.
 
 All are frozen, slotted attrs classes validated on construction; update them with
 `attrs.evolve`. A record that is not valid raises `DataError` whose problem paths are relative
@@ -36,6 +36,7 @@ __all__ = [
     "Outcome",
     "Payment",
     "Promise",
+    "Snooze",
 ]
 
 
@@ -229,6 +230,10 @@ def _applies_to(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _dispute_invoices(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(strings(value, "invoices"))
+
+
+def _snooze_invoices(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(strings(value, "invoices"))
 
 
@@ -458,6 +463,43 @@ class Dispute:
     def is_open(self, as_of: date) -> bool:
         """Whether the dispute is open on *as_of*."""
         return self.opened <= as_of and (self.resolved is None or self.resolved > as_of)
+
+
+@attrs.frozen
+class Snooze:
+    """A pause of the collection timeline granted until *until* (exclusive), for a reason.
+
+    With *invoices*, only those invoices are snoozed; without, the whole account. *since* is the
+    day it was granted (before it, it does not apply: a history replays day by day); *by* who
+    granted it. A snooze is active on the days ``since <= day < until``.
+    """
+
+    until: date = attrs.field(validator=_DATE)
+    reason: str | None = attrs.field(default=None, validator=_OPT_STR)
+    by: str | None = attrs.field(default=None, validator=_OPT_STR)
+    invoices: tuple[str, ...] = attrs.field(default=(), converter=_snooze_invoices)
+    since: date | None = attrs.field(default=None, validator=_OPT_DATE)
+
+    def __attrs_post_init__(self) -> None:
+        if self.since is not None and self.since >= self.until:
+            raise DataError.at(
+                "until", f"snoozed until {self.until}, not after it was granted ({self.since})"
+            )
+
+    def is_active(self, as_of: date) -> bool:
+        """Whether the snooze holds on *as_of*: granted by then, and *until* not reached."""
+        return as_of < self.until and (self.since is None or self.since <= as_of)
+
+    def describe(self) -> str:
+        """Say the snooze as explanations do: ``snoozed until 2026-12-15: credit note (by Ann)``.
+
+        >>> Snooze(date(2026, 12, 15), "credit note coming", "Ann", ["INV-1"]).describe()
+        'INV-1 snoozed until 2026-12-15: credit note coming (by Ann)'
+        """
+        which = f"{', '.join(self.invoices)} " if self.invoices else ""
+        reason = f": {self.reason}" if self.reason else ""
+        by = f" (by {self.by})" if self.by else ""
+        return f"{which}snoozed until {self.until}{reason}{by}"
 
 
 @attrs.frozen

@@ -167,7 +167,7 @@ class _Dresser:
         )
         for label, expr in (("when", step.when), ("unless", step.unless)):
             if expr is not None:
-                common.append(trace(label, expr))
+                common.append(trace(label, expr, invoice=due.invoice))
         common.extend(trace("not paused", e, joined=True) for e in timeline.pause_while)
         kinds = step.actions
         several = len(kinds) > 1

@@ -17,7 +17,7 @@ from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.errors import EvaluationError
 from arcollect.facts import AccountFacts
 from arcollect.lang.interpreter import Interpreter
-from arcollect.lang.ir import TExpr
+from arcollect.lang.ir import TExpr, reads_invoice
 
 __all__ = ["Explanation", "Part", "Tracer"]
 
@@ -67,28 +67,34 @@ class Tracer:
     def __init__(self, interpreter: Interpreter, facts: AccountFacts) -> None:
         self._interpreter = interpreter
         self._facts = facts
-        self._cache: dict[int, list[str]] = {}
+        self._cache: dict[tuple[int, str | None], list[str]] = {}
 
-    def part(self, label: str, expr: TExpr, *, joined: bool = False) -> Callable[[], list[str]]:
+    def part(
+        self, label: str, expr: TExpr, *, joined: bool = False, invoice: str | None = None
+    ) -> Callable[[], list[str]]:
         """Return a part giving the lines of *expr*, labelled: ``when: overdue = ... >= ...``.
 
-        *joined* puts all of the condition's values on one line (``not paused: ...; ...``).
+        *joined* puts all of the condition's values on one line (``not paused: ...; ...``);
+        *invoice* names the invoice of a per-invoice step, which ``invoice.FIELD`` reads.
         """
 
         def lines() -> list[str]:
-            trace = self._trace(expr)
+            trace = self._trace(expr, invoice)
             if joined:
                 return [f"{label}: " + ("; ".join(trace) if trace else f"{expr.text} is false")]
             return [f"{label}: {t}" for t in trace] or [f"{label}: {expr.text}"]
 
         return lines
 
-    def _trace(self, expr: TExpr) -> list[str]:
-        key = id(expr)
+    def _trace(self, expr: TExpr, invoice: str | None = None) -> list[str]:
+        # A condition that reads the invoice is traced per invoice; any other, once.
+        number = invoice if invoice is not None and reads_invoice(expr) else None
+        key = (id(expr), number)
         found = self._cache.get(key)
         if found is None:
+            inv = next((i for i in self._facts.invoices if i.number == number), None)
             try:
-                _, found = self._interpreter.trace(expr, self._facts)
+                _, found = self._interpreter.trace(expr, self._facts, invoice=inv)
             except EvaluationError as exc:  # the generated code evaluated it: cannot happen
                 found = [f"could not be traced: {exc}"]  # pragma: no cover
             self._cache[key] = found

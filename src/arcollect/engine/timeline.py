@@ -21,9 +21,16 @@ overdue money it is in, see `AccountFacts.delinquent_since`):
   the first whose conditions hold and that was not done in the episode, once its date has come;
   an account that enters late starts at the first step. While it waits, the last step done may
   repeat;
-- ``pause while`` stops escalation (the position says which condition paused it), and so does a
-  snooze on the account; while a ``restart when`` condition holds the episode is over and nothing
-  past due escalates;
+- ``pause while`` stops escalation (the position says which condition paused it); while a
+  ``restart when`` condition holds the episode is over and nothing past due escalates;
+- a **snooze** active today (`AccountFacts.snoozes`) of the whole account pauses every step, as
+  ``pause while`` does, and ``paused_by`` says ``snoozed until D: REASON (by NAME)``. A snooze
+  of invoices keeps per-invoice steps off them; account-level steps pause when the snoozes cover
+  every overdue invoice (every open one if none is overdue), and otherwise the account's day
+  (and the ``after issue`` anchor) counts from the oldest open invoice not snoozed: a collector
+  snoozes an invoice to take it out of the chase, so it must not drive the escalation of the
+  rest; the cycle is not moved (steps done stay done). Under a snooze the forecast decides
+  the timeline again on the days something may change (`_Decision.after_snooze`);
 - a broken promise, in a timeline with ``on promise.broken resume at STEP``, begins a new episode
   on the day it broke, and STEP is planned first; the steps before it are behind the account;
 - ``on paid release hold``: once nothing is overdue, a hold done (a ``hold shipments`` step) and
@@ -31,7 +38,8 @@ overdue money it is in, see `AccountFacts.delinquent_since`):
 - ``, by oldest invoice``: the episode is the oldest open invoice's: steps count as done from its
   own due date (moved back by the longest before-due step), so when it is paid while other debt
   stays overdue, the next oldest invoice starts its own escalation;
-- per-invoice steps are decided for each open invoice on its own dates, in the same mode;
+- per-invoice steps are decided for each open invoice on its own dates, in the same mode, their
+  conditions evaluated for that invoice where they read it (``invoice.open >= 50 EUR``);
 - ``at most every`` keeps a step from recurring sooner, across episodes; ``min gap`` postpones a
   contact too close to the last one, and lets one contact out a day (the most advanced).
 
@@ -51,10 +59,12 @@ from typing import assert_never
 
 import attrs
 
+from arcollect.domain.account import Account
 from arcollect.domain.actions import ActionKind
+from arcollect.domain.records import Activity
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import say_day
-from arcollect.facts import AccountFacts, InvoiceFacts, PromiseStatus
+from arcollect.facts import AccountFacts, InvoiceFacts, PromiseStatus, facts
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledTimeline, TimelineConditions
 from arcollect.lang.runtime import end_of_month
@@ -62,6 +72,8 @@ from arcollect.lang.runtime import end_of_month
 __all__ = ["RELEASE_HOLD", "Position", "StepDue", "decide", "release_hold", "undecided"]
 
 _ONE_DAY = timedelta(days=1)
+#: How many days of change the forecast under a snooze decides again at most.
+_JUMPS = 12
 _BROKEN = (PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT)
 
 
@@ -95,6 +107,9 @@ class Position:
     next_date: date | None = None
     planned: tuple[StepDue, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Account-level steps due today but held back (``at most every``, ``min gap``), each with
+    #: the first day it may be taken.
+    postponed: tuple[tuple[str, date], ...] = ()
 
 
 #: The built-in step `on paid release hold` plans.
@@ -154,21 +169,44 @@ def release_hold(tl: CompiledTimeline, f: AccountFacts) -> StepDue | None:
     return StepDue(len(timeline.steps), step, reason)
 
 
+def _day_after(day: date) -> list[date]:
+    """Return ``[day + 1]``, or nothing past the calendar's end."""
+    return [] if day == date.max else [day + _ONE_DAY]
+
+
 class _Decision:
     """The working state of one `decide` call (a function split into readable steps)."""
 
     def __init__(
-        self, tl: CompiledTimeline, f: AccountFacts, as_of: date, calendar: BusinessCalendar
+        self,
+        tl: CompiledTimeline,
+        f: AccountFacts,
+        as_of: date,
+        calendar: BusinessCalendar,
+        *,
+        forecast: bool = True,
     ) -> None:
         assert f.oldest_due is not None  # noqa: S101 - see `undecided` for accounts without
         self.tl, self.f, self.as_of, self.calendar = tl, f, as_of, calendar
+        self.forecast = forecast  # False: the days after a snooze are not looked into
         self.oldest_due: date = f.oldest_due
         self.sequence = tl.timeline.in_sequence
         self.day = (as_of - f.oldest_due).days
         self.values: TimelineConditions = tl.conditions(f)
         self.notes: list[str] = []
+        self.first_invoice = f.invoices[0]
+        # Snoozes: texts of those that pause the account-level steps, whether they pause the
+        # whole timeline, the day they end, and why the account's day moved (see `snooze`).
+        self.snooze_pause: tuple[str, ...] = ()
+        self.whole_snooze = False
+        self.snooze_end: date | None = None
+        self.anchor_note: str | None = None
+        self.invoice_snooze: dict[str, str] = {}
+        self.postponed: list[tuple[str, date]] = []
+        if f.account.snoozes:
+            self.snooze()
         if tl.timeline.by_oldest_invoice or f.delinquent_since is None:
-            anchor = f.oldest_due
+            anchor = f.oldest_due  # the cycle is not moved by a snooze: done steps stay done
         else:
             anchor = f.delinquent_since - _ONE_DAY
         self.cycle_start = anchor - timedelta(days=tl.before_due)
@@ -199,6 +237,64 @@ class _Decision:
                 self.times_done[a.step] = self.times_done.get(a.step, 0) + 1
         self.done_steps = set(self.first_done)
         self._last_ever: dict[str | None, date] | None = None
+        self._invoice_done: dict[str, list[Activity]] | None = None
+
+    def snooze(self) -> None:
+        """Apply the snoozes active today (see the module's docstring).
+
+        An account-wide snooze pauses the whole timeline. Invoice snoozes keep per-invoice steps
+        off those invoices; account-level steps pause when they cover every overdue invoice
+        (every open one, if none is overdue); otherwise the account's day counts from its oldest
+        open invoice that is not snoozed.
+
+        *snooze_end* is the first day this may change if nothing else does (a snooze ends or
+        begins, an invoice falls overdue): the forecast looks past it (`after_snooze`).
+        """
+        f, as_of = self.f, self.as_of
+        ends = [s.since for s in f.account.snoozes if s.since is not None and s.since > as_of]
+        if not f.snoozes and not ends:  # every snooze is over: as if there were none
+            return
+        whole = [s for s in f.snoozes if not s.invoices]
+        if whole:
+            self.snooze_pause = tuple(s.describe() for s in whole)
+            self.whole_snooze = True
+            self.snooze_end = max(s.until for s in whole)
+            return
+        for s in f.snoozes:
+            for number in s.invoices:
+                self.invoice_snooze.setdefault(number, s.describe())
+
+        def free_on(number: str) -> date:  # the day an invoice's last snooze ends
+            return max(s.until for s in f.snoozes if number in s.invoices)
+
+        carrying = [i for i in f.invoices if i.overdue] or list(f.invoices)
+        if f.snoozes and not carrying[0].overdue:  # the first to fall overdue then carries
+            ends += _day_after(max(min(i.due for i in f.invoices), as_of))
+        if f.snoozes and all(i.snoozed for i in carrying):
+            numbers = {i.number for i in carrying}
+            covering = [s for s in f.snoozes if numbers.intersection(s.invoices)]
+            self.snooze_pause = tuple(s.describe() for s in covering)
+            ends += [free_on(i.number) for i in carrying]
+            # ... and so does an invoice not snoozed falling overdue.
+            for i in f.invoices:
+                if not i.snoozed and not i.overdue:
+                    ends += _day_after(i.due)
+            what = "overdue" if carrying[0].overdue else "open"
+            self.notes.append(f"every {what} invoice is snoozed: account-level steps wait")
+        else:
+            first = next(i for i in f.invoices if not i.snoozed)
+            if first is not f.invoices[0]:
+                older = [i.number for i in f.invoices if i.snoozed and i.due <= first.due]
+                ends += [free_on(number) for number in older]
+                self.first_invoice = first
+                self.oldest_due = first.due
+                self.day = (as_of - first.due).days
+                self.anchor_note = (
+                    f"{', '.join(older)} snoozed: the account's day counts from {first.number} "
+                    f"(due {first.due})"
+                )
+                self.notes.append(self.anchor_note)
+        self.snooze_end = min(ends, default=None)
 
     # -- the whole decision ------------------------------------------------------------------
 
@@ -221,11 +317,16 @@ class _Decision:
         if stage is None and self.lowest:  # resumed, and nothing after the resume step is due yet
             stage = (self.lowest, tl.steps[self.lowest])
         next_step, next_date = self.next_step(stage, chosen)
+        if chosen is not None and self.anchor_note is not None:
+            chosen = attrs.evolve(chosen, reason=f"{chosen.reason}; {self.anchor_note}")
         planned: list[StepDue] = []
-        if not paused:
-            planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
+        if not paused and not self.whole_snooze:
+            if not self.snooze_pause:
+                planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
             planned += self.per_invoice()
             planned = self.one_contact(planned)
+        if self.snooze_end is not None and self.forecast:
+            next_step, next_date = self.after_snooze(next_step, next_date, planned)
         skipped: tuple[str, ...] = ()
         if stage is not None and not self.sequence:
             skipped = self.skipped(stage[0], chosen)
@@ -259,11 +360,12 @@ class _Decision:
             stage=stage,
             steps_done=done,
             steps_skipped=steps_skipped,
-            paused_by=paused,
+            paused_by=paused + self.snooze_pause,
             next_step=next_step,
             next_date=next_date,
             planned=planned,
             notes=tuple(self.notes),
+            postponed=tuple(self.postponed),
         )
 
     # -- when a step's date comes ------------------------------------------------------------
@@ -282,7 +384,7 @@ class _Decision:
                 case "due_eom":
                     return end_of_month(due + timedelta(days=step.day))  # type: ignore[no-any-return]
                 case "issue":
-                    issued = invoice.issued if invoice is not None else self.f.invoices[0].issued
+                    issued = invoice.issued if invoice is not None else self.first_invoice.issued
                     return issued + timedelta(days=step.day)
                 case "step":
                     first = (
@@ -572,6 +674,74 @@ class _Decision:
                 return s.name, None if own is None else max(own, when)
         return steps[index].name, when
 
+    def after_snooze(
+        self, next_step: str | None, next_date: date | None, planned: list[StepDue]
+    ) -> tuple[str | None, date | None]:
+        """Return the forecast under a snooze that changes what the account-level steps do.
+
+        The timeline is decided again on the days something may change (the forecast's day, a
+        step held back may go, the snooze ends or begins, an invoice falls overdue), as if
+        nothing changed but the planned steps being done: the first account-level step planned,
+        on its day; after `_JUMPS` such days, the last day's own forecast. (A snooze of some
+        invoices may move the account's day back when it ends, past steps already done.)
+        """
+        assert self.snooze_end is not None  # noqa: S101 - only called under a snooze
+        resume = self.roll(self.snooze_end, 0)
+        if resume is None:
+            return next_step, None
+        held = self.held_back(planned)
+        soon = () if self.snooze_pause else (next_date, held[1] if held else None)
+        day = min(d for d in (resume, *soon) if d is not None)
+        if day <= self.as_of:  # pragma: no cover - every forecast is after today
+            return next_step, next_date
+        account = self.logged(self.f.account, planned, self.as_of)
+        found: tuple[str | None, date | None] = (next_step, next_date)
+        for _ in range(_JUMPS):
+            try:
+                later = facts(account, day)
+            except ArithmeticError:  # pragma: no cover - dates beyond the calendar
+                return found
+            if later.oldest_due is None:
+                return None, None
+            decision = _Decision(self.tl, later, day, self.calendar, forecast=False)
+            then = decision.position()
+            taken = [d for d in then.planned if d.invoice is None]
+            if taken:
+                return taken[0].step.name, day
+            found = (then.next_step, then.next_date)
+            held = decision.held_back(list(then.planned))
+            end = decision.snooze_end and self.roll(decision.snooze_end, 0)
+            soon = () if decision.snooze_pause else (then.next_date, held[1] if held else None)
+            changes = [d for d in (end, *soon) if d is not None and d > day]
+            if not changes:
+                return found
+            account = self.logged(account, list(then.planned), day)
+            day = min(changes)
+        return found
+
+    def logged(self, account: Account, planned: list[StepDue], day: date) -> Account:
+        """Return *account* with the *planned* steps logged as done on *day*."""
+        if not planned:
+            return account
+        done = tuple(
+            Activity(
+                day,
+                d.step.action.logged_channel,
+                step=d.step.name,
+                timeline=self.tl.name,
+                invoice=d.invoice,
+            )
+            for d in planned
+        )
+        return attrs.evolve(account, activities=(*account.activities, *done))
+
+    def held_back(self, planned: list[StepDue]) -> tuple[str, date | None] | None:
+        """Return the account-level step held back today (none planned), and when it may go."""
+        if not self.postponed or any(d.invoice is None for d in planned):
+            return None
+        name, when = self.postponed[0]
+        return name, self.roll(when, 0)
+
     def contact_floor(self, chosen: StepDue | None) -> date | None:
         """Under ``min gap``: the first day the next contact may be made, if any."""
         gap = self.tl.timeline.min_gap
@@ -591,10 +761,16 @@ class _Decision:
 
     def invoice_done(self, inv: InvoiceFacts) -> dict[str, date]:
         """Per-invoice steps done for *inv* in its cycle: the first day each was done."""
+        if self._invoice_done is None:  # one pass over the log for all the invoices
+            by_invoice: dict[str, list[Activity]] = {}
+            for a in self.history:
+                if a.invoice is not None and a.step is not None:
+                    by_invoice.setdefault(a.invoice, []).append(a)
+            self._invoice_done = by_invoice
         start = inv.due - timedelta(days=self.tl.before_due)
         first: dict[str, date] = {}
-        for a in self.history:
-            if a.invoice == inv.number and a.step is not None and a.date >= start:
+        for a in self._invoice_done.get(inv.number, ()):
+            if a.date >= start and a.step is not None:
                 first.setdefault(a.step, a.date)
         return first
 
@@ -608,12 +784,23 @@ class _Decision:
         if not steps:
             return []
         out = []
+        tl, values = self.tl, self.values
         for inv in self.f.invoices:
             done = self.invoice_done(inv)
-            picked = self.invoice_step(inv, steps, done)
+            mine = steps
+            if tl.reads_invoice:  # conditions that read the invoice, decided for this one
+                here = tl.invoice_conditions(self.f, inv, values)
+                mine = [(i, s) for i, s in steps if here.holds(i, s)[0]]
+            picked = self.invoice_step(inv, mine, done)
             if picked is None:
                 continue
             idx, step, why = picked
+            if inv.snoozed:
+                self.notes.append(
+                    f"{step.name} for invoice {inv.number}: waits, "
+                    f"{self.invoice_snooze.get(inv.number, 'snoozed')}"
+                )
+                continue
             inv_day = (self.as_of - inv.due).days
             reason = f"step {step.name} ({self.say(step)}) for invoice {inv.number}, " + (
                 why or say_day(inv_day)
@@ -661,6 +848,8 @@ class _Decision:
                     f"{step.name}: at most every {step.min_interval} days; last on {last}, "
                     f"next from {last + timedelta(days=step.min_interval)}"
                 )
+                if due.invoice is None:
+                    self.postponed.append((step.name, last + timedelta(days=step.min_interval)))
                 return False
         gap, last_contact = self.tl.timeline.min_gap, self.f.last_contact
         too_soon = (
@@ -675,6 +864,8 @@ class _Decision:
                 f"{step.name}: postponed to {resume}: min gap {gap} days between "
                 f"contacts (last contact {last_contact.date}, {last_contact.channel.value})"
             )
+            if due.invoice is None:
+                self.postponed.append((step.name, resume))
             return False
         return True
 

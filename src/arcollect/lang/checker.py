@@ -139,6 +139,8 @@ _hint = _Hint
 @attrs.define
 class _Scope:
     in_aggregate: bool = False
+    #: In the condition of a ``per invoice`` step: ``invoice.FIELD`` reads the invoice.
+    per_invoice: bool = False
 
 
 class _Checker:
@@ -155,7 +157,7 @@ class _Checker:
         self.errors = 0
         self.omitted = 0
         self.line_starts: list[int] | None = None
-        self.names: dict[bool, list[str]] = {}
+        self.names: dict[tuple[bool, bool], list[str]] = {}
         self.roles: frozenset[str] = CONTACT_ROLES
 
     # -- diagnostics -----------------------------------------------------------------------
@@ -200,11 +202,15 @@ class _Checker:
     # -- names -----------------------------------------------------------------------------
 
     def all_names(self, scope: _Scope) -> list[str]:
-        inside = scope.in_aggregate
-        if inside not in self.names:
+        key = (scope.in_aggregate, scope.per_invoice and not scope.in_aggregate)
+        if key not in self.names:
             names = [*FACTS, *self.let_nodes, *self.segment_nodes]
-            self.names[inside] = names + list(INVOICE_FIELDS) if inside else names
-        return self.names[inside]
+            if key[0]:
+                names += list(INVOICE_FIELDS)
+            if key[1]:
+                names += [f.name for f in INVOICE_FIELDS.values()]
+            self.names[key] = names
+        return self.names[key]
 
     def fact_type(self, fact: Fact) -> Type:
         if fact.type.kind is Kind.MONEY:
@@ -233,8 +239,16 @@ class _Checker:
         if scope.in_aggregate and dotted in INVOICE_FIELDS:
             f = INVOICE_FIELDS[dotted]
             return TField(type=self.fact_type(f), span=span, text=text, fact=f, optional=f.optional)
+        if node.parts[0] == "invoice" and len(node.parts) == 2:
+            return self.invoice_field(node, scope, text)
         if dotted in FACTS:
             f = FACTS[dotted]
+            if scope.per_invoice and not scope.in_aggregate and dotted in INVOICE_FIELDS:
+                self.warn(
+                    span,
+                    f"`{dotted}` is the account's, not this invoice's",
+                    hint=f"for the invoice the step is about, write `invoice.{dotted}`",
+                )
             if f.type.kind is Kind.INVOICES:
                 self.error(
                     span,
@@ -268,6 +282,31 @@ class _Checker:
             return None
         self.error(span, f"unknown fact `{dotted}`", _hint(dotted, self.all_names(scope)))
         return None
+
+    def invoice_field(self, node: ast.Name, scope: _Scope, text: str) -> TExpr | None:
+        """Type ``invoice.FIELD``: the invoice a ``per invoice`` step is about."""
+        field = node.parts[1]
+        span = node.span
+        if field not in INVOICE_FIELDS:
+            self.error(span, f"invoices have no field `{field}`", _hint(field, INVOICE_FIELDS))
+            return None
+        if scope.in_aggregate:
+            self.error(
+                span,
+                f"`{node.dotted}` inside an aggregate: name the fields without `invoice.`",
+                hint=f"in `where`, `{field}` is the field of the invoice being looked at",
+            )
+            return None
+        if not scope.per_invoice:
+            self.error(
+                span,
+                f"`{node.dotted}` is only known in the conditions of a `per invoice` step",
+                hint=f"make the step `per invoice`, or use an aggregate over `invoices` "
+                f"(`invoices.{field}`, or `{field}` in `where`)",
+            )
+            return None
+        f = INVOICE_FIELDS[field]
+        return TField(type=self.fact_type(f), span=span, text=text, fact=f, optional=f.optional)
 
     # -- expressions -----------------------------------------------------------------------
 
@@ -1204,8 +1243,9 @@ class _Checker:
             if role is not None:
                 self.role(role, s.span)
         self.step_actions(s)
-        when = self.condition(s.when, _Scope(), "`when`") if s.when is not None else None
-        unless = self.condition(s.unless, _Scope(), "`unless`") if s.unless is not None else None
+        scope = _Scope(per_invoice=s.per_invoice)
+        when = self.condition(s.when, scope, "`when`") if s.when is not None else None
+        unless = self.condition(s.unless, scope, "`unless`") if s.unless is not None else None
         every = until = None
         if s.repeat is not None:
             every = s.repeat.every.days

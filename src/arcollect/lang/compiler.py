@@ -306,13 +306,21 @@ class Program:
         """
         return self._build(list(exprs), single=False)
 
-    def _build(self, exprs: list[TExpr], *, single: bool) -> CompiledExpr:
+    def compile_for_invoice(self, exprs: Iterable[TExpr]) -> CompiledExpr:
+        """Compile the conditions of a ``per invoice`` step, which read ``invoice.FIELD``.
+
+        Like `compile_many`, but the function takes the invoice too: ``fast(facts, invoice)``
+        (calling the `CompiledExpr` itself is not supported: it needs the invoice).
+        """
+        return self._build(list(exprs), single=False, params="F, E")
+
+    def _build(self, exprs: list[TExpr], *, single: bool, params: str = "F") -> CompiledExpr:
         if not exprs:
             raise ValueError("nothing to compile")
         gen = _Gen(self.let_index, self.segment_index, self._inline)
         bodies = [gen.gen(e) for e in exprs]
         body = bodies[0] if single else "(" + "".join(f"{b}, " for b in bodies) + ")"
-        source = f"def _compiled(F):\n    return {body}\n"
+        source = f"def _compiled({params}):\n    return {body}\n"
         namespace = self._namespace(gen.consts)
         self._exec(source, namespace)
         return CompiledExpr(exprs[0], namespace["_compiled"], source, self.source_name)

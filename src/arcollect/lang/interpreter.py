@@ -16,7 +16,7 @@ from typing import Any, assert_never
 
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.errors import CurrencyMismatchError
-from arcollect.facts import AccountFacts
+from arcollect.facts import AccountFacts, InvoiceFacts
 from arcollect.lang import runtime as rt
 from arcollect.lang.ir import (
     TAgg,
@@ -80,14 +80,19 @@ class Interpreter:
         self.segments = segments
         self.source_name = source_name
 
-    def evaluate(self, expr: TExpr, facts: AccountFacts) -> Any:
+    def evaluate(
+        self, expr: TExpr, facts: AccountFacts, *, invoice: InvoiceFacts | None = None
+    ) -> Any:
         """Return the value of *expr* for *facts*.
 
-        Raise `EvaluationError`, located at *expr*, if the data makes that impossible.
+        *invoice* is the invoice ``invoice.FIELD`` reads in the condition of a ``per invoice``
+        step. Raise `EvaluationError`, located at *expr*, if the data makes that impossible.
         """
-        return self._run(expr, facts, None)
+        return self._run(expr, facts, None, invoice)
 
-    def trace(self, expr: TExpr, facts: AccountFacts) -> tuple[Any, Trace]:
+    def trace(
+        self, expr: TExpr, facts: AccountFacts, *, invoice: InvoiceFacts | None = None
+    ) -> tuple[Any, Trace]:
         r"""Return the value of *expr* for *facts* and what decided it, one line a condition.
 
         >>> from arcollect import parse_policy, facts, Account, Invoice, Money
@@ -102,18 +107,20 @@ class Interpreter:
         (True, ['overdue = 250.00 EUR >= 100 EUR'])
         """
         trace: Trace = []
-        value = self._run(expr, facts, trace)
+        value = self._run(expr, facts, trace, invoice)
         return value, trace
 
-    def _run(self, expr: TExpr, facts: AccountFacts, trace: Trace | None) -> Any:
+    def _run(
+        self, expr: TExpr, facts: AccountFacts, trace: Trace | None, invoice: InvoiceFacts | None
+    ) -> Any:
         with decimal.localcontext(MONEY_CONTEXT):
             try:
-                return self._eval(expr, facts, None, trace)
+                return self._eval(expr, facts, invoice, trace)
             except (CurrencyMismatchError, ArithmeticError) as exc:
                 raise evaluation_error(expr, self.source_name, facts, exc) from None
 
     def _eval(self, node: TExpr, f: AccountFacts, e: Any, trace: Trace | None) -> Any:
-        """Evaluate *node* (*e* is the invoice inside an aggregate).
+        """Evaluate *node* (*e* is the invoice inside an aggregate, or of a per-invoice step).
 
         One case per node kind, and long for that reason: a `match` that mypy proves complete
         (`assert_never`), kept in one piece so that it reads beside `compiler._Gen.gen`.
@@ -128,7 +135,10 @@ class Interpreter:
                     trace.append(f"{node.text} = {show(value)}")
                 return value
             case TField():
-                return node.fact.get(e)
+                value = node.fact.get(e)
+                if trace is not None and node.type.kind is Kind.BOOL:
+                    trace.append(f"{node.text} = {show(value)}")
+                return value
             case TLet():
                 return ev(self.lets[node.name], f, e, trace)
             case TSegment():

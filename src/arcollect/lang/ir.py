@@ -53,6 +53,7 @@ __all__ = [
     "TSet",
     "TUnary",
     "day_words",
+    "reads_invoice",
 ]
 
 
@@ -237,6 +238,23 @@ TExpr = (
     | TCall
     | THasRole
 )
+
+
+def reads_invoice(expr: TExpr | None) -> bool:
+    """Whether *expr* reads ``invoice.FIELD``: the invoice of a ``per invoice`` step.
+
+    Fields inside an aggregate are the aggregate's invoice, and do not count.
+    """
+    if expr is None or isinstance(expr, TAgg):
+        return False
+    if isinstance(expr, TField):
+        return True
+    for field in attrs.fields(type(expr)):
+        value = getattr(expr, field.name)
+        items = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, _T) and reads_invoice(v) for v in items):  # type: ignore[arg-type]
+            return True
+    return False
 
 
 #: What a step's timing counts from: the due date, the end of the month the due date plus the

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from arcollect.errors import EvaluationError
-from arcollect.facts import AccountFacts
+from arcollect.facts import AccountFacts, InvoiceFacts
 from arcollect.lang.compiler import Program
 from arcollect.lang.interpreter import Interpreter
 from arcollect.lang.ir import (
@@ -26,6 +26,7 @@ from arcollect.lang.ir import (
     CheckedStep,
     CheckedTimeline,
     TExpr,
+    reads_invoice,
 )
 from arcollect.lang.schema import FACTS
 
@@ -64,6 +65,10 @@ def _no_values(_facts: AccountFacts) -> tuple[Any, ...]:
     return ()
 
 
+def _no_invoice_values(_facts: AccountFacts, _invoice: InvoiceFacts) -> tuple[Any, ...]:
+    return ()
+
+
 @attrs.frozen
 class CompiledTimeline:
     """A timeline with its conditions compiled into one function.
@@ -79,21 +84,47 @@ class CompiledTimeline:
     _n_pause: int = attrs.field(repr=False)
     _when_slots: tuple[int | None, ...] = attrs.field(repr=False)
     _unless_slots: tuple[int | None, ...] = attrs.field(repr=False)
+    #: The conditions of per-invoice steps that read ``invoice.FIELD``: one function of the
+    #: account's facts and the invoice, and each step's slots in its values.
+    _invoice_values: Callable[[AccountFacts, InvoiceFacts], tuple[Any, ...]] = attrs.field(
+        default=_no_invoice_values, repr=False
+    )
+    _invoice_when_slots: tuple[int | None, ...] = attrs.field(default=(), repr=False)
+    _invoice_unless_slots: tuple[int | None, ...] = attrs.field(default=(), repr=False)
 
     @classmethod
     def build(cls, timeline: CheckedTimeline, program: Program) -> CompiledTimeline:
-        """Compile the conditions of *timeline*."""
+        """Compile the conditions of *timeline*.
+
+        A per-invoice step's condition that reads ``invoice.FIELD`` is compiled apart, as a
+        function of the account's facts and the invoice; its slot in the account's values is
+        empty (the step's condition is then true for the account, and decided per invoice).
+        """
         exprs: list[TExpr] = [*timeline.pause_while, *timeline.restart_when]
+        per_invoice: list[TExpr] = []
 
         def slot(expr: TExpr | None) -> int | None:
-            if expr is None:
+            if expr is None or reads_invoice(expr):
                 return None
             exprs.append(expr)
             return len(exprs) - 1
 
+        def invoice_slot(expr: TExpr | None) -> int | None:
+            if expr is None or not reads_invoice(expr):
+                return None
+            per_invoice.append(expr)
+            return len(per_invoice) - 1
+
         when = tuple(slot(s.when) for s in timeline.steps)
         unless = tuple(slot(s.unless) for s in timeline.steps)
         values = program.compile_many(exprs).fast if exprs else _no_values
+        extra: dict[str, Any] = {}
+        if any(reads_invoice(e) for s in timeline.steps for e in (s.when, s.unless)):
+            extra = {
+                "invoice_when_slots": tuple(invoice_slot(s.when) for s in timeline.steps),
+                "invoice_unless_slots": tuple(invoice_slot(s.unless) for s in timeline.steps),
+                "invoice_values": program.compile_for_invoice(per_invoice).fast,
+            }
         resume = next(
             (
                 i
@@ -103,7 +134,14 @@ class CompiledTimeline:
             None,
         )
         before_due = max((-s.day for s in timeline.steps if s.day < 0), default=0)
-        return cls(timeline, before_due, resume, values, len(timeline.pause_while), when, unless)
+        return cls(
+            timeline, before_due, resume, values, len(timeline.pause_while), when, unless, **extra
+        )
+
+    @property
+    def reads_invoice(self) -> bool:
+        """Whether a per-invoice step's condition reads the invoice (`invoice_conditions`)."""
+        return bool(self._invoice_when_slots)
 
     @property
     def name(self) -> str:
@@ -126,6 +164,31 @@ class CompiledTimeline:
             ),
             when=tuple(None if i is None else values[i] is True for i in self._when_slots),
             unless=tuple(None if i is None else values[i] is True for i in self._unless_slots),
+        )
+
+    def invoice_conditions(
+        self, facts: AccountFacts, invoice: InvoiceFacts, account: TimelineConditions
+    ) -> TimelineConditions:
+        """Return the account's *account* conditions, with those that read *invoice* evaluated.
+
+        The conditions of per-invoice steps that read ``invoice.FIELD`` are evaluated for
+        *invoice* (under `MONEY_CONTEXT`); the others are the account's.
+        """
+        if not self._invoice_when_slots:
+            return account
+        values = self._invoice_values(facts, invoice)
+
+        def merged(
+            own: tuple[bool | None, ...], slots: tuple[int | None, ...]
+        ) -> tuple[bool | None, ...]:
+            return tuple(
+                v if i is None else values[i] is True for v, i in zip(own, slots, strict=True)
+            )
+
+        return attrs.evolve(
+            account,
+            when=merged(account.when, self._invoice_when_slots),
+            unless=merged(account.unless, self._invoice_unless_slots),
         )
 
 
@@ -205,7 +268,11 @@ class CompiledPolicy:
         """
         for expr in self.expressions():
             try:
-                self.program.compile(expr)(facts)
+                if reads_invoice(expr):  # evaluated for each invoice, by the interpreter
+                    for invoice in facts.invoices:
+                        self.interpreter.evaluate(expr, facts, invoice=invoice)
+                else:
+                    self.program.compile(expr)(facts)
             except EvaluationError as located:
                 return located
         return None

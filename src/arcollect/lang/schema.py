@@ -195,6 +195,13 @@ _FACT_LIST = [
         optional=True,
     ),
     _f(
+        "snoozed",
+        BOOL,
+        "F.snoozed",
+        "Whether the account's timeline is snoozed today (a snooze of the account, or of every "
+        "overdue invoice).",
+    ),
+    _f(
         "last_payment.date",
         DATE,
         _opt("last_payment", "date"),
@@ -260,6 +267,7 @@ _FIELD_LIST = [
     _f("invoice.delivered", BOOL, "E.delivered", "Whether delivery is confirmed."),
     _f("invoice.po_number", STRING, "E.po_number", "The customer's PO number.", optional=True),
     _f("invoice.tags", STRING_SET, "E.tags", "The invoice's tags."),
+    _f("invoice.snoozed", BOOL, "E.snoozed", "Whether a snooze active today covers it."),
 ]
 
 #: The fields of one invoice, readable inside an aggregate (``invoices.open``, ``where ...``).
