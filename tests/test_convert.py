@@ -30,7 +30,8 @@ from arcollect import (
     structure,
     unstructure,
 )
-from arcollect._yaml import load_yaml
+from arcollect._yaml import MAX_DEPTH, load_yaml
+from arcollect.convert import documents
 from arcollect.domain import Installment
 from strategies import accounts, contacts, invoices, money, promises
 
@@ -902,3 +903,31 @@ class TestDumpCompany:
         with pytest.raises(DataError) as info:
             dump_portfolio((), format="toml")
         assert str(info.value) == "format: unknown portfolio format 'toml': expected yaml or json"
+
+
+class TestJsonDepthCheck:
+    @settings(max_examples=200, deadline=None)
+    @given(
+        depth=st.integers(min_value=0, max_value=130),
+        noise=st.text(alphabet='[]{}"\\ab', max_size=20),
+        siblings=st.integers(min_value=0, max_value=150),
+    )
+    def test_the_quick_check_agrees_with_the_exact_scan(
+        self, depth: int, noise: str, siblings: int
+    ) -> None:
+        """The C-speed pre-check finds a document too deep exactly when the exact scan does.
+
+        Brackets inside strings (escaped quotes too) never count; many shallow brackets do not
+        make a document deep.
+        """
+        inner = json.dumps(noise)
+        text = "[" * depth + inner + "]" * depth + ", [[]]" * siblings
+        exact = peak = 0
+        for m in documents._JSON_TOKENS.finditer(text):
+            lexeme = m.group()
+            if lexeme in "[{":
+                exact += 1
+                peak = max(peak, exact)
+            elif lexeme in "]}":
+                exact -= 1
+        assert documents._too_deep(text) is (peak > MAX_DEPTH)

@@ -13,6 +13,7 @@ Every problem of a document is reported at once, each with the path of the offen
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -262,17 +263,23 @@ class _Duplicates(dict[str, Any]):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    dups: list[str] = []
-    for key, value in pairs:
-        if key in obj:
-            dups.append(key)
-        obj[key] = value
-    if not dups:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):  # no key twice: the common case, at C speed
         return obj
+    seen: set[str] = set()
+    dups: list[str] = []
+    for key, _ in pairs:
+        if key in seen:
+            dups.append(key)
+        seen.add(key)
     marked = _Duplicates(obj)
     marked.duplicates = dups
+    _DUPLICATES_SEEN.set(True)
     return marked
+
+
+#: Whether the document being read had a duplicate key (so that its problems are looked for).
+_DUPLICATES_SEEN: contextvars.ContextVar[bool] = contextvars.ContextVar("duplicates", default=False)
 
 
 def _duplicate_problems(value: Any, path: str = "") -> list[Problem]:
@@ -300,9 +307,27 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _too_deep(text: str) -> bool:
+    """Whether *text* may nest more than `MAX_DEPTH` levels (cheap: C-speed passes only)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = peak = 0
+    for part in re.findall(r"[\[{]+|[\]}]+", brackets):
+        depth += len(part) if part[0] in "[{" else -len(part)
+        peak = max(peak, depth)
+    return peak > MAX_DEPTH
+
+
 def _load_json(text: str, source: str) -> Any:
     depth = 0
-    for m in _JSON_TOKENS.finditer(text):
+    # The exact scan below says where the document is too deep; most documents are not.
+    scan = _JSON_TOKENS.finditer(text) if _too_deep(text) else iter(())
+    for m in scan:
         lexeme = m.group()
         if lexeme in "[{":
             depth += 1
@@ -313,6 +338,7 @@ def _load_json(text: str, source: str) -> Any:
                 raise DataError([Problem(f"line {line}, column {column}", message)], source)
         elif lexeme in "]}":
             depth -= 1
+    token = _DUPLICATES_SEEN.set(False)
     try:
         data = json.loads(
             text, parse_float=WrittenNumber, parse_int=_json_int, object_pairs_hook=_pairs
@@ -322,7 +348,10 @@ def _load_json(text: str, source: str) -> Any:
         raise DataError([Problem(where, exc.msg)], source) from None
     except ValueError as exc:  # _json_int's
         raise DataError([Problem("", str(exc))], source) from None
-    dups = _duplicate_problems(data)
+    finally:
+        seen = _DUPLICATES_SEEN.get()
+        _DUPLICATES_SEEN.reset(token)
+    dups = _duplicate_problems(data) if seen else []
     if dups:
         raise DataError(dups, source)
     return data
