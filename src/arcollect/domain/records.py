@@ -131,6 +131,8 @@ def member(cls: type[_E], value: object, path: str = "") -> _E:
 
 def strings(value: object, path: str) -> list[str]:
     """Return the items of a collection of strings, refusing a lone string and non-strings."""
+    if isinstance(value, list | tuple) and all(type(item) is str for item in value):
+        return list(value)  # the common case, without the slower checks below
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise DataError.at(path, f"expected a list, got {describe(value)}")
     items = list(value)
@@ -146,6 +148,8 @@ def strings(value: object, path: str) -> list[str]:
 
 def records(value: object, cls: type[_R], path: str) -> tuple[_R, ...]:
     """Return the items of a collection of *cls* records, refusing anything else."""
+    if isinstance(value, list | tuple) and all(isinstance(item, cls) for item in value):
+        return tuple(value)  # the common case, without the slower checks below
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise DataError.at(
             path, f"expected a list of {cls.__name__} records, got {describe(value)}"
