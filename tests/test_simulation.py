@@ -19,7 +19,7 @@ from arcollect.errors import DataError
 from arcollect.facts import paid_off
 from arcollect.policy import Policy, parse_policy
 from arcollect.simulation import _uniform, compare, simulate
-from arcollect.testing import account, contact, invoice, payment
+from arcollect.testing import account, activity, contact, invoice, payment
 
 START = date(2026, 6, 1)
 POLICY = """policy "{name}"
@@ -257,3 +257,36 @@ class TestCommands:
         ]
         assert main(argv) == 1
         assert "give one with --model FILE" in capsys.readouterr().err
+
+
+class TestFitActions:
+    def test_an_action_after_which_customers_pay_is_measured(self) -> None:
+        """Where the log shows calls and customers paying right after them, the call's
+        multiplier is measured above 1; kinds never logged keep their assumed values.
+        """
+        accts = []
+        for k in range(100):
+            due = date(2026, 3, 1)
+            called = k % 2 == 0
+            records = [
+                invoice("100 EUR", due=due, issued=date(2026, 2, 1), number=f"N{k}"),
+                payment(
+                    "100 EUR",
+                    on=due + timedelta(days=10 if called else 40),
+                    to=[f"N{k}"],
+                ),
+            ]
+            if called:
+                records.append(activity(due + timedelta(days=1), "call"))
+            accts.append(account(*records, id=f"A{k:02d}"))
+        model = fit(accts, as_of=date(2026, 6, 30))
+        assert "actions.call" in model.measured
+        assert model.actions["call"] > 1.5
+        assert model.actions["letter"] == 1.3  # assumed: no letter in the log
+        assert "after call: x" in model.describe() and "(measured)" in model.describe()
+
+    def test_without_a_log_the_actions_stay_assumed(self) -> None:
+        """The IBM sample logs no activity: every action effect is the assumed one."""
+        model = fit(parse_ibm_csv(ibm_csv_text(), currency="USD"), as_of=date(2013, 12, 31))
+        assert not [m for m in model.measured if m.startswith("actions.")]
+        assert model.actions == BehaviourModel(hazard=model.hazard).actions

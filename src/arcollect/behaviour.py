@@ -25,8 +25,13 @@ constant hazard (settlements in a band over invoice-days at risk in it):
 - ``dispute``: the multiplier of disputed invoices (settlements of disputed invoices over
   their expected number).
 
-The actions' effects, the promise rates and the call reach rate cannot be identified from data
-that holds no actions (the bundled IBM sample has none): they are **assumptions**, given in
+Where the history logs actions (activities), `fit` also measures each action's multiplier: the
+settlement ratio of the days within ``effect_days`` after it over that of days with no recent
+action (the hazard is then scaled to be the hazard without actions). That is an association,
+not an experiment: collectors act on the accounts they expect to pay late, so a measured effect
+is biased toward zero or below; a kind with little exposure keeps its assumed value. The
+promise rates, the call reach rate and the actions of data that holds none (the bundled IBM
+sample logs no activity) cannot be identified: they are **assumptions**, given in
 ``ASSUMED`` with the reasoning for each, marked ``assumed`` in every model and report, and meant
 to be replaced by the user's own figures (a YAML file, `load_model`). The simulation is only as
 good as those numbers; it is a way to compare policies under stated assumptions, not a forecast.
@@ -34,6 +39,7 @@ good as those numbers; it is a way to compare policies under stated assumptions,
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -183,7 +189,8 @@ class BehaviourModel:
             )
         lines.append(f"  disputed invoices: x{self.dispute:.2f}" + _tag("dispute", fitted))
         lines += [
-            f"  after {name}: x{value:g}" + _tag("actions", fitted)
+            f"  after {name}: x{value:g}"
+            + ("  (measured)" if f"actions.{name}" in fitted else _tag("actions", fitted))
             for name, value in sorted(self.actions.items())
         ]
         names = ("effect_days", "call_reach", "promise_rate", "promise_days", "promise_kept")
@@ -271,14 +278,85 @@ def fit(accounts: Iterable[Account], *, as_of: date, prior: float = 5.0) -> Beha
             disputed_exp += due_to_settle
     customer = {a: (observed[a] + prior) / (wanted[a] + prior) for a in observed}
     dispute = (disputed_obs + prior) / (disputed_exp + prior) if disputed_exp else 1.0
+    measured: tuple[str, ...] = ("hazard", "customer", "dispute")
+    actions = dict(ASSUMED["actions"][0])
+    effects = _action_effects(portfolio, as_of, hazard, customer, prior)
+    if effects is not None:
+        scale, fitted = effects
+        hazard = tuple(min(h * scale, 1.0) for h in hazard)
+        actions.update(fitted)
+        measured = (*measured, *(f"actions.{k}" for k in sorted(fitted)))
     return BehaviourModel(
         hazard=hazard,
         customer=customer,
         dispute=dispute,
-        measured=("hazard", "customer", "dispute"),
+        actions=actions,
+        measured=measured,
         extrapolated=tuple(extrapolated),
         source=f"fitted on {len(exposures)} invoices of {len(portfolio)} accounts to {as_of}",
     )
+
+
+#: An action's effect is measured only where the baseline expects this many settlements on the
+#: days after it (fewer: its assumed value stays).
+MIN_EXPECTED = 5.0
+
+
+def _action_effects(
+    portfolio: list[Account],
+    as_of: date,
+    hazard: tuple[float, ...],
+    customer: Mapping[str, float],
+    prior: float,
+) -> tuple[float, dict[str, float]] | None:
+    """Measure the actions' multipliers from the activity log, where the history has one.
+
+    Each invoice-day at risk is labelled by the latest action logged on the account in the
+    ``effect_days`` before it (or none). For each label, the standardized settlement ratio
+    (settlements over what the hazard and the customer's multiplier expect, both plus *prior*)
+    is taken; an action's multiplier is its ratio over the ratio of days with no recent action,
+    and the hazard is scaled by the latter, so that it is the hazard without actions. Returns
+    None when no account logs an action; kinds with too little exposure are left out.
+    """
+    window = ASSUMED["effect_days"][0]
+    observed: dict[str | None, float] = {}
+    expected: dict[str | None, float] = {}
+    any_action = False
+    for acct in portfolio:
+        log = sorted((a.date, str(a.channel)) for a in acct.activities if a.date <= as_of)
+        if not log:
+            continue
+        any_action = True
+        days = [d for d, _ in log]
+        paid = paid_off(acct, as_of)
+        factor = customer.get(acct.id, 1.0)
+        for inv in acct.invoices:
+            if inv.issued > as_of:
+                continue
+            settled = paid.get(inv.number)
+            last = settled if settled is not None else as_of
+            day = inv.issued
+            while day <= last:
+                k = bisect.bisect_left(days, day) - 1  # the latest action before this day
+                label = log[k][1] if k >= 0 and (day - days[k]).days <= window else None
+                h = hazard[band_of((day - inv.due).days)] * factor
+                expected[label] = expected.get(label, 0.0) + h
+                if day == settled:
+                    observed[label] = observed.get(label, 0.0) + 1
+                day += timedelta(days=1)
+    if not any_action:
+        return None
+
+    def ratio(label: str | None) -> float:
+        return (observed.get(label, 0.0) + prior) / (expected.get(label, 0.0) + prior)
+
+    base = ratio(None)
+    fitted = {
+        str(label): ratio(label) / base
+        for label, e in expected.items()
+        if label is not None and label in _ACTION_KINDS and e >= MIN_EXPECTED
+    }
+    return base, fitted
 
 
 def _spans(first: int, last: int) -> list[tuple[int, int]]:

@@ -207,7 +207,14 @@ def simulate(
         )
     currency = currencies.pop() if currencies else (policy.checked.currency or "EUR")
     figures = tuple(_run(policy, portfolio, start, end, model, seed, run) for run in range(runs))
-    assumed = tuple(n for n in ASSUMED if n not in model.measured)
+    measured_kinds = sorted(
+        m.removeprefix("actions.") for m in model.measured if m.startswith("actions.")
+    )
+    assumed = tuple(
+        (f"actions (but {', '.join(measured_kinds)})" if n == "actions" and measured_kinds else n)
+        for n in ASSUMED
+        if n not in model.measured
+    )
     return SimulationReport(policy.name, start, end, seed, currency, model.source, assumed, figures)
 
 
