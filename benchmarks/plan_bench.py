@@ -380,9 +380,9 @@ def edge_cases(n: int, seed: int = 5) -> list[Account]:
                     Payment(pool.day(made + rnd.randint(0, due - made + 5)), pool.eur(paid))
                 )
         disputes = []
-        if rnd.random() < 0.3:
+        for _ in range(rnd.choice((0, 0, 0, 1, 1, 2))):
             opened = rnd.randint(-60, 3)
-            named = (rnd.choice(owed),)
+            named = tuple(rnd.sample(owed, min(len(owed), rnd.choice((1, 1, 2)))))
             disputes.append(
                 Dispute(
                     pool.day(opened),
@@ -839,15 +839,20 @@ def _hand_written_plan(
             for q in f.promises
         ):
             drafts.append((*neg, -2, "", "promise_follow_up", "follow_up", "call"))
-        # An open dispute is reviewed until a review is logged after it was opened.
+        # Open disputes get one review, until a review is logged after the last one opened.
         if disputes:
-            reviews = [
-                a.date for a in f.activities if a.channel is _REVIEW or a.step == "dispute_review"
-            ]
-            for d in disputes:
-                if any(r >= d.opened for r in reviews):
-                    continue
-                inv = d.invoices[0] if len(d.invoices) == 1 else ""
+            last_review = max(
+                (
+                    a.date
+                    for a in f.activities
+                    if a.channel is _REVIEW or a.step == "dispute_review"
+                ),
+                default=None,
+            )
+            pending = [d for d in disputes if last_review is None or last_review < d.opened]
+            if pending:
+                only = pending[0].invoices if len(pending) == 1 else ()
+                inv = only[0] if len(only) == 1 else ""
                 drafts.append((*neg, -1, inv, "dispute_review", "review", "internal"))
 
         oldest = f.oldest_due
