@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.errors import EvaluationError
-from arcollect.facts import AccountFacts, facts
+from arcollect.facts import AccountFacts
 from arcollect.lang.interpreter import Interpreter
 from arcollect.lang.ir import TExpr
 
@@ -60,32 +60,20 @@ class Explanation:
 
 
 class Tracer:
-    """Makes the traced parts of one account's explanations; each condition traced once.
+    """Makes the traced parts of one account's explanations; each condition traced once."""
 
-    The tracer keeps the account and the date, not the account's facts: a plan holds a tracer
-    per account until its explanations are read, and the facts (an `InvoiceFacts` per open
-    invoice, and their amounts) would otherwise stay alive for every account of the plan. When
-    a first part is read, the facts are derived again (they are a pure function of the account
-    and the date, so they are the facts the plan was made from) and every condition handed out
-    so far is traced at once; the facts are dropped after.
-    """
-
-    __slots__ = ("_account", "_as_of", "_cache", "_interpreter", "_pending")
+    __slots__ = ("_cache", "_facts", "_interpreter")
 
     def __init__(self, interpreter: Interpreter, facts: AccountFacts) -> None:
         self._interpreter = interpreter
-        self._account = facts.account
-        self._as_of = facts.as_of
+        self._facts = facts
         self._cache: dict[int, list[str]] = {}
-        self._pending: dict[int, TExpr] = {}
 
     def part(self, label: str, expr: TExpr, *, joined: bool = False) -> Callable[[], list[str]]:
         """Return a part giving the lines of *expr*, labelled: ``when: overdue = ... >= ...``.
 
         *joined* puts all of the condition's values on one line (``not paused: ...; ...``).
         """
-        if id(expr) not in self._cache:
-            self._pending[id(expr)] = expr
 
         def lines() -> list[str]:
             trace = self._trace(expr)
@@ -99,14 +87,9 @@ class Tracer:
         key = id(expr)
         found = self._cache.get(key)
         if found is None:
-            self._pending[key] = expr
-            f = facts(self._account, self._as_of)
-            for k, pending in self._pending.items():
-                try:
-                    _, traced = self._interpreter.trace(pending, f)
-                except EvaluationError as exc:  # the generated code evaluated it: cannot happen
-                    traced = [f"could not be traced: {exc}"]  # pragma: no cover
-                self._cache[k] = traced
-            self._pending = {}
-            found = self._cache[key]
+            try:
+                _, found = self._interpreter.trace(expr, self._facts)
+            except EvaluationError as exc:  # the generated code evaluated it: cannot happen
+                found = [f"could not be traced: {exc}"]  # pragma: no cover
+            self._cache[key] = found
         return found
