@@ -233,7 +233,7 @@ def main(argv: Sequence[str]) -> None:
     )
     print(f"evaluation, standard policy score + 8 conditions, {records:,} fact records")
     print(f"  (facts derived once beforehand in {setup:.1f} s; results agree on every record)")
-    print(f"  hand-written Python: {t_hand:.3f} s (best of 7, taking turns, GC paused)")
+    print(f"  hand-written Python: {t_hand:.3f} s (best of 7, taking turns, GC on)")
     print(f"  compiled policy:     {t_comp:.3f} s")
     print(f"  ratio compiled / hand-written: {t_comp / t_hand:.2f}x")
 
