@@ -139,6 +139,33 @@ class TestFallback:
             ],
         )
 
+    def test_another_contact_of_the_role_who_has_the_address_is_preferred(self) -> None:
+        """Before falling back to a letter, the e-mail goes to a billing colleague who has an
+        address; the explanation names both.
+        """
+        acct = account(
+            invoice("900 EUR", due="2026-10-01"),
+            contact("Ana", "billing"),
+            contact("Bea", "billing", email="bea@acme.example"),
+            contact("Dan", "decision_maker", phone="+49 30 1"),
+            id="C-1",
+        )
+        plan = REACH.plan([acct], as_of=date(2026, 10, 2))
+        (act,) = plan.actions
+        assert (act.step, str(act.channel), act.contact and act.contact.name) == (
+            "reminder",
+            "email",
+            "Bea",
+        )
+        assert (
+            "Ana has no e-mail address: Bea (billing) has one, so Bea instead "
+            "(fall back when unreachable)"
+        ) in act.explanation
+        # Without the line, the first billing contact is addressed, as before.
+        (plain,) = PLAIN.plan([acct], as_of=date(2026, 10, 2)).actions
+        assert plain.contact is not None
+        assert plain.contact.name == "Ana"
+
     def test_no_sms_number_means_email(self) -> None:
         """A text message needs the contact's phone: without one, an e-mail."""
         acct = acme(boss={"email": "dan@acme.example"})

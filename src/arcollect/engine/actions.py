@@ -48,6 +48,7 @@ __all__ = [
     "Source",
     "dress",
     "reach",
+    "reachable_sibling",
 ]
 
 #: The step name of the follow-up call on a promise's deadline.
@@ -226,6 +227,9 @@ class _Dresser:
         step = due.step
         (action, template), (plan_channel, channel_rule) = kind, channel
         if self.policy.checked.fallback:
+            if not step.to_all:
+                contact, sibling_why = reachable_sibling(self.f, contact, plan_channel)
+                why += sibling_why
             plan_channel, reach_why = reach(plan_channel, contact)
             why += reach_why
         cc: tuple[ContactRef, ...] = ()
@@ -443,6 +447,29 @@ def choose_contact(
         return _ref(c, None), why
     why.append("no contact on file: find one before contacting")
     return None, why
+
+
+def reachable_sibling(
+    f: AccountFacts, contact: ContactRef | None, channel: PlanChannel
+) -> tuple[ContactRef | None, list[str]]:
+    """Prefer another contact of the same role who has the address *channel* needs.
+
+    Under ``fall back when unreachable``, before the channel falls back: the first contact of
+    the role (in the order contacts are chosen) with the phone number or e-mail address the
+    chosen one lacks takes their place, and the explanation says so. Otherwise *contact* stays.
+    """
+    need = _NEEDS.get(channel)
+    if contact is None or need is None or getattr(contact, need) or contact.role is None:
+        return contact, []
+    for c in _sorted_contacts(f.contacts_with_role(contact.role)):
+        other = _ref(c, contact.role)
+        if other.name != contact.name and getattr(other, need):
+            why = (
+                f"{contact.name} has no {_ADDRESS[need]}: {other.name} ({contact.role}) "
+                f"has one, so {other.name} instead (fall back when unreachable)"
+            )
+            return other, [why]
+    return contact, []
 
 
 def reach(channel: PlanChannel, contact: ContactRef | None) -> tuple[PlanChannel, list[str]]:
