@@ -389,10 +389,14 @@ class _Translator:
         if not items:
             raise _YamlError(node, "`roles` lists no role", "write `roles: [NAME, ...]` or drop it")
         self.kw("\n  roles ", key)
+        self.comma_list(items, "a role", "word")
+
+    def comma_list(self, items: Sequence[Node], what: str, kind: str) -> None:
+        """Write *items* separated by commas, each a value holding *what*, of *kind*."""
         for i, item in enumerate(items):
             if i:
                 self.kw(", ", item)
-            self.expr(item, "a role", "word")
+            self.expr(item, what, kind)
 
     def calendar(self, key: Node, node: Node) -> None:
         cal = self.mapping(node, _CALENDAR_KEYS, "`calendar`")
@@ -408,10 +412,7 @@ class _Translator:
         if "holidays" in cal:
             k, v = cal["holidays"]
             self.kw(", holidays ", k)
-            for i, day in enumerate(_items(v, "`holidays`")):
-                if i:
-                    self.kw(", ", day)
-                self.expr(day, "a date", "date")
+            self.comma_list(_items(v, "`holidays`"), "a date", "date")
 
     def timeline(self, node: Node) -> None:
         t = self.mapping(node, _TIMELINE_KEYS, "a timeline")
@@ -587,10 +588,7 @@ class _Translator:
         if "ties" in p:
             k, v = p["ties"]
             self.kw("\n  ties by ", k)
-            for i, item in enumerate(_items(v, "`ties`")):
-                if i:
-                    self.kw(", ", item)
-                self.expr(item, "a key", "tie")
+            self.comma_list(_items(v, "`ties`"), "a key", "tie")
 
     def charges(self, key: Node, node: Node) -> None:
         c = self.mapping(node, _CHARGES_KEYS, "`charges`")
@@ -618,10 +616,7 @@ class _Translator:
         if "payments" in c:
             k, v = c["payments"]
             self.kw("\n  payments pay ", k)
-            for n, item in enumerate(_items(v, "`payments`")):
-                if n:
-                    self.kw(", ", item)
-                self.expr(item, "costs, interest or principal", "word")
+            self.comma_list(_items(v, "`payments`"), "costs, interest or principal", "word")
 
     def fee(self, node: Node) -> None:
         f = self.mapping(node, _FEE_KEYS, "a fee")
