@@ -21,7 +21,7 @@ from arcollect.errors import DataError
 from arcollect.facts import facts
 from arcollect.policy import Policy, parse_policy
 from arcollect.testing import account, activity, invoice, promise, snooze
-from test_timeline_v2 import FORECAST, _log
+from test_timeline_v2 import FORECAST, assert_forecasts_come_true
 
 CATCH_UP = """policy "Snoozes"
 calendar weekdays
@@ -398,15 +398,4 @@ def test_the_forecast_under_a_snooze_is_what_the_next_days_bring(
             since=None if delay is None else start + timedelta(days=delay),
         ),
     )
-    announced: tuple[date, str | None, date | None] | None = None
-    for k in range(100):
-        day = start + timedelta(days=k)
-        plan = policy.plan([acct], as_of=day)
-        taken = [a.step for a in plan.actions if a.due == day]
-        if announced is not None and taken:
-            when, step, on = announced
-            assert (step, on) == (taken[0], day), f"announced on {when}"
-        if taken or announced is None:
-            state = plan.state(acct.id)
-            announced = (day, state.next_step, state.next_date)
-        acct = _log(acct, plan, day)
+    assert_forecasts_come_true(policy, acct, start, 100)

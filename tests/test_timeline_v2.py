@@ -66,6 +66,24 @@ def _replay(
     return acct, taken
 
 
+def assert_forecasts_come_true(policy: Policy, acct: Account, start: date, days: int) -> None:
+    """Replay *acct* day by day from *start*, logging what is planned; each time a step is
+    taken, it must be the step announced (`next_step`) on the day announced (`next_date`).
+    """
+    announced: tuple[date, str | None, date | None] | None = None
+    for k in range(days):
+        day = start + timedelta(days=k)
+        plan = policy.plan([acct], as_of=day)
+        taken = [a.step for a in plan.actions if a.due == day]
+        if announced is not None and taken:
+            when, step, on = announced
+            assert (step, on) == (taken[0], day), f"announced on {when}"
+        if taken or announced is None:
+            state = plan.state(acct.id)
+            announced = (day, state.next_step, state.next_date)
+        acct = _log(acct, plan, day)
+
+
 class TestSequence:
     def test_a_late_account_starts_at_the_first_step(self) -> None:
         """Entering 60 days late, a sequential timeline plans the reminder, not the hold.
@@ -600,18 +618,7 @@ def test_the_forecast_is_what_the_next_days_bring(
     policy = _policy(text)
     start = date(2026, 6, 1)
     acct = account(invoice("1000 EUR", due=start - timedelta(days=due_offset)))
-    announced: tuple[date, str | None, date | None] | None = None
-    for k in range(120):
-        day = start + timedelta(days=k)
-        plan = policy.plan([acct], as_of=day)
-        taken = [a.step for a in plan.actions if a.due == day]
-        if announced is not None and taken:
-            when, step, on = announced
-            assert (step, on) == (taken[0], day), f"announced on {when}"
-        if taken or announced is None:
-            state = plan.state(acct.id)
-            announced = (day, state.next_step, state.next_date)
-        acct = _log(acct, plan, day)
+    assert_forecasts_come_true(policy, acct, start, 120)
 
 
 class TestChannelFor:
