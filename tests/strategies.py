@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from arcollect import (
@@ -178,4 +181,24 @@ def accounts(draw: st.DrawFn, *, max_invoices: int = 6, currency: str | None = N
         promises=draw(st.lists(promises(cur), max_size=2)),
         disputes=disputes,
         activities=acts,
+    )
+
+
+def shuffled(acct: Account, rnd: random.Random) -> Account:
+    """Return *acct* with each of its collections of records in a random order."""
+
+    def mix(items: tuple[Any, ...]) -> list[Any]:
+        out = list(items)
+        rnd.shuffle(out)
+        return out
+
+    return attrs.evolve(
+        acct,
+        invoices=mix(acct.invoices),
+        payments=mix(acct.payments),
+        promises=mix(acct.promises),
+        disputes=mix(acct.disputes),
+        activities=mix(acct.activities),
+        contacts=mix(acct.contacts),
+        snoozes=mix(acct.snoozes),
     )

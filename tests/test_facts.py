@@ -15,7 +15,7 @@ from arcollect import Account, Money, PromiseStatus, facts
 from arcollect.domain import Installment
 from arcollect.facts import AccountFacts
 from arcollect.testing import account, activity, contact, dispute, invoice, payment, promise
-from strategies import BASE, accounts
+from strategies import BASE, accounts, shuffled
 
 D = date.fromisoformat
 NOV23 = D("2026-11-23")
@@ -408,23 +408,6 @@ def _without_account(f: AccountFacts) -> dict[str, Any]:
     return d
 
 
-def _shuffled(acct: Account, rnd: random.Random) -> Account:
-    def mix(xs: tuple[Any, ...]) -> list[Any]:
-        ys = list(xs)
-        rnd.shuffle(ys)
-        return ys
-
-    return attrs.evolve(
-        acct,
-        invoices=mix(acct.invoices),
-        payments=mix(acct.payments),
-        activities=mix(acct.activities),
-        promises=mix(acct.promises),
-        disputes=mix(acct.disputes),
-        contacts=mix(acct.contacts),
-    )
-
-
 as_of_dates = st.integers(0, 600).map(lambda d: date.fromordinal(BASE.toordinal() + d))
 
 
@@ -445,7 +428,7 @@ class TestProperties:
         self, acct: Account, as_of: date, rnd: random.Random
     ) -> None:
         """Shuffling invoices, payments, activities, promises and disputes changes no fact."""
-        assert _without_account(facts(_shuffled(acct, rnd), as_of)) == _without_account(
+        assert _without_account(facts(shuffled(acct, rnd), as_of)) == _without_account(
             facts(acct, as_of)
         )
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
-import attrs
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 from arcollect import Account, cli
 from fuzz.common import AS_OF, ROOT, rule_files
 from fuzz.oracle import Campaign
-from strategies import accounts
+from strategies import accounts, shuffled
 
 POLICY = str(ROOT / "rules" / "standard.arc")
 PORTFOLIO = str(ROOT / "examples" / "portfolio.yaml")
@@ -137,23 +136,6 @@ class TestCallerState:
 T = TypeVar("T")
 
 
-def _shuffled(acct: Account, rng: random.Random) -> Account:
-    def mix(items: tuple[T, ...]) -> tuple[T, ...]:
-        out = list(items)
-        rng.shuffle(out)
-        return tuple(out)
-
-    return attrs.evolve(
-        acct,
-        invoices=mix(acct.invoices),
-        payments=mix(acct.payments),
-        promises=mix(acct.promises),
-        disputes=mix(acct.disputes),
-        activities=mix(acct.activities),
-        contacts=mix(acct.contacts),
-    )
-
-
 @pytest.mark.fuzz_harness("order")
 class TestOrder:
     def test_plan_ignores_the_order_of_accounts_and_records(
@@ -184,7 +166,7 @@ class TestOrder:
                 )
                 if plan is None:
                     return
-                mixed = [_shuffled(a, rnd) for a in accts]
+                mixed = [shuffled(a, rnd) for a in accts]
                 rnd.shuffle(mixed)
                 other = campaign.run(
                     lambda: policy.plan(mixed, as_of=AS_OF).to_json(), lambda: repr(mixed)
