@@ -516,28 +516,39 @@ class _Decision:
         self, stage: tuple[int, CheckedStep], chosen: StepDue | None
     ) -> tuple[tuple[int, CheckedStep] | None, StepDue | None]:
         """Put first a ``required`` step before the stage that was not done in the episode."""
+        found = self.first_required(stage[0])
+        if found is None:
+            return stage, chosen
+        i, step = found
+        later = stage[1].name
+        if not self.has_come(step):
+            self.notes.append(f"{later}: waits for required step {step.name} ({self.say(step)})")
+            return stage, None
+        reason = (
+            f"step {step.name} ({self.say(step)}) is required before {later}: "
+            "not done in this episode"
+        )
+        return (i, step), StepDue(i, step, reason)
+
+    def first_required(
+        self, before: int, *, planned: str | None = None
+    ) -> tuple[int, CheckedStep] | None:
+        """Return the first pending ``required`` step before step *before*, if any.
+
+        Pending: account-level, its conditions hold, not done in the episode nor *planned* today.
+        """
         steps = self.tl.steps
-        for i in range(self.lowest, stage[0]):
+        for i in range(self.lowest, before):
             step = steps[i]
             if (
-                step.per_invoice
-                or not step.required
-                or step.name in self.done_steps
-                or not self.values.holds(i, step)[0]
+                step.required
+                and not step.per_invoice
+                and step.name not in self.done_steps
+                and step.name != planned
+                and self.values.holds(i, step)[0]
             ):
-                continue
-            later = stage[1].name
-            if not self.has_come(step):
-                self.notes.append(
-                    f"{later}: waits for required step {step.name} ({self.say(step)})"
-                )
-                return stage, None
-            reason = (
-                f"step {step.name} ({self.say(step)}) is required before {later}: "
-                "not done in this episode"
-            )
-            return (i, step), StepDue(i, step, reason)
-        return stage, chosen
+                return i, step
+        return None
 
     def say(self, step: CheckedStep) -> str:
         """Say when *step* falls due, as written: ``10 days past due``, ``14 days after x``."""
@@ -659,20 +670,13 @@ class _Decision:
         at: Callable[[CheckedStep, date | None], date | None],
     ) -> tuple[str | None, date | None]:
         """Return the step that comes on *when*: step *index*, or a required one before it."""
-        steps = self.tl.steps
-        for i in range(self.lowest, index):
-            s = steps[i]
-            if (
-                s.required
-                and not s.per_invoice
-                and s.name not in self.done_steps
-                and s.name != planned
-                and self.values.holds(i, s)[0]
-            ):
-                raw = self.date_of(s)
-                own = at(s, self.roll(raw, 0)) if raw is not None else None
-                return s.name, None if own is None else max(own, when)
-        return steps[index].name, when
+        found = self.first_required(index, planned=planned)
+        if found is None:
+            return self.tl.steps[index].name, when
+        s = found[1]
+        raw = self.date_of(s)
+        own = at(s, self.roll(raw, 0)) if raw is not None else None
+        return s.name, None if own is None else max(own, when)
 
     def after_snooze(
         self, next_step: str | None, next_date: date | None, planned: list[StepDue]
