@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +25,7 @@ from arcollect.charges import RateTable
 from arcollect.engine.model import PlannedAction, PlannedCharge
 from arcollect.simulate import backtest
 from arcollect.testing import account, contact, invoice, payment
+from commands import run
 from strategies import accounts
 
 D = date.fromisoformat
@@ -270,12 +268,6 @@ class TestCommandLine:
             f"{rates}: 1 problem\n  line 2: rate: expected a rate in percent per year such as "
             "3.62 or '3.62%', got 'one'\n"
         )
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("arcollect")
-    cmd = [exe] if exe else [sys.executable, "-m", "arcollect.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, encoding="utf-8", check=False)
 
 
 class TestLetters:

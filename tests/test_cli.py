@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from arcollect import load_policy, parse_ibm_csv
 from arcollect.data import DEMO_AS_OF, ibm_csv_text
+from commands import run
 
 ROOT = Path(__file__).parent.parent
 
@@ -19,12 +17,6 @@ def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "ibm-accounts-receivable.csv"
     path.write_text(ibm_csv_text(), encoding="utf-8")
     return path
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("arcollect")
-    cmd = [exe] if exe else [sys.executable, "-m", "arcollect.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, encoding="utf-8", check=False)
 
 
 class TestValidate:

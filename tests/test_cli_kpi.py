@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +13,7 @@ import pytest
 
 from arcollect import kpi, parse_ibm_csv, read_portfolio
 from arcollect.data import ibm_csv_text
+from commands import run
 
 ROOT = Path(__file__).parent.parent
 AS_OF = "2013-12-02"
@@ -28,12 +26,6 @@ def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "ibm.csv"
     path.write_text(ibm_csv_text(), encoding="utf-8")
     return path
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("arcollect")
-    cmd = [exe] if exe else [sys.executable, "-m", "arcollect.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, encoding="utf-8", check=False)
 
 
 class TestKpiCommand:

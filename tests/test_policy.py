@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,15 +10,10 @@ from arcollect.errors import PolicyError
 from arcollect.lang.formatter import format_policy
 from arcollect.lang.parser import parse
 from arcollect.policy import load_policy, parse_policy
+from commands import run
 
 ROOT = Path(__file__).parent.parent
 RULES = sorted((ROOT / "rules").glob("*.arc")) + sorted((ROOT / "rules").glob("*.yaml"))
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("arcollect")
-    cmd = [exe] if exe else [sys.executable, "-m", "arcollect.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, encoding="utf-8", check=False)
 
 
 class TestRuleFiles:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,6 +22,7 @@ from arcollect import (
     read_portfolio_document,
     render_documents,
 )
+from commands import run
 
 ROOT = Path(__file__).parent.parent
 POLICY_FILE = ROOT / "rules" / "standard.arc"
@@ -228,12 +227,6 @@ class TestHtmlReport:
         assert "<p>No actions are due.</p>" in text
         assert "<p>Every account was planned.</p>" in text
         assert "<p>No documents to send.</p>" in text
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("arcollect")
-    cmd = [exe] if exe else [sys.executable, "-m", "arcollect.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, encoding="utf-8", check=False)
 
 
 class TestReportCommand:
