@@ -27,15 +27,18 @@ from __future__ import annotations
 import bisect
 import decimal
 import enum
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Final
 
 import attrs
 
 from arcollect.domain.account import Account
+from arcollect.domain.actions import CONTACT_CHANNELS
 from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.domain.records import (
     Activity,
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTACT_FALLBACK",
     "DEFAULT_AGING_BOUNDS",
+    "FACT_FIELDS",
     "AccountFacts",
     "AgingBucket",
     "InvoiceFacts",
@@ -152,6 +156,27 @@ class AgingBucket:
     count: int
 
 
+class _Replay:
+    """What the replay of one account leaves for the facts derived on first read.
+
+    *items* are the issued invoices (not credit notes), oldest due first; *open* their open
+    amounts; *bounds* the aging bounds.
+    """
+
+    __slots__ = ("bounds", "current", "items", "open", "unapplied")
+
+    def __init__(
+        self,
+        items: list[Invoice],
+        open_amt: dict[str, Decimal],
+        unapplied: Decimal,
+        current: Decimal,
+        bounds: tuple[int, ...],
+    ) -> None:
+        self.items, self.open, self.unapplied = items, open_amt, unapplied
+        self.current, self.bounds = current, bounds
+
+
 @attrs.frozen
 class AccountFacts:
     """Everything a policy can read about *account* as of *as_of*.
@@ -162,33 +187,181 @@ class AccountFacts:
     Amounts are in the account's currency. The tuples are in a canonical order (invoices by
     due date, issue date, number; promises by date made; activities by date), whatever the order
     of the account's records.
+
+    What every plan reads (the overdue money and its age, the episode, promises, disputes,
+    activities, the last contact) is derived when the facts are made; the rest (the open
+    invoices one by one, aging, balance, current and unapplied money, the disputed share, the
+    last payment, whether there is a decision maker) on first read, and then kept: a policy
+    pays only for the facts it reads.
     """
 
     account: Account
     as_of: date
-    invoices: tuple[InvoiceFacts, ...]
-    balance: Money
     overdue: Money
-    current: Money
-    unapplied: Money
-    undisputed_overdue: Money
     days_past_due: int
     oldest_due: date | None
     delinquent_since: date | None
-    aging: tuple[AgingBucket, ...]
     promises: tuple[PromiseFacts, ...]
     promise: PromiseFacts | None
     open_disputes: tuple[Dispute, ...]
-    dispute_amount: Money
-    last_payment: Payment | None
-    days_since_payment: int | None
     activities: tuple[Activity, ...]
     last_contact: Activity | None
     days_since_contact: int | None
-    has_decision_maker: bool
     #: The late-payment interest and fees by the policy's ``charges`` (None: it has none);
     #: `arcollect.Policy.facts` and the planner fill it in.
     charges: AccountCharges | None = None
+    snoozes: tuple[Snooze, ...] = ()
+    aging_bounds: tuple[int, ...] = DEFAULT_AGING_BOUNDS
+    _replay: _Replay | None = attrs.field(default=None, alias="replay", eq=False, repr=False)
+
+    def forget_replay(self) -> None:
+        """Let go of the replay kept for the facts not yet derived (they replay again if read).
+
+        The planner calls it once an account is planned: the facts its explanations keep then
+        hold no copy of the account's open amounts.
+        """
+        object.__setattr__(self, "_replay", None)
+
+    def _ledger(self) -> _Replay:
+        replay = self._replay
+        if replay is None:  # made by hand: replay the account
+            with decimal.localcontext(MONEY_CONTEXT):
+                items, open_amt, unapplied, _ = _apply_credits(self.account, self.as_of)
+                current = sum(
+                    (
+                        open_amt[i.number]
+                        for i in items
+                        if open_amt[i.number] > 0 and i.due >= self.as_of
+                    ),
+                    _ZERO,
+                )
+            replay = _Replay(items, open_amt, unapplied, current, self.aging_bounds)
+            object.__setattr__(self, "_replay", replay)
+        return replay
+
+    @functools.cached_property
+    def invoices(self) -> tuple[InvoiceFacts, ...]:
+        """The open invoices, in canonical order (due date, issue date, number)."""
+        replay, as_of, cur = self._ledger(), self.as_of, self.account.currency
+        disputed = {n for d in self.open_disputes for n in d.invoices}
+        whole = any(not s.invoices for s in self.snoozes)
+        snoozed = {n for s in self.snoozes for n in s.invoices}
+        out = []
+        with decimal.localcontext(MONEY_CONTEXT):
+            for inv in replay.items:
+                owed = replay.open[inv.number]
+                if owed <= 0:
+                    continue
+                out.append(
+                    InvoiceFacts(
+                        number=inv.number,
+                        amount=inv.amount,
+                        open=_money(owed, cur),
+                        issued=inv.issued,
+                        due=inv.due,
+                        days_past_due=max((as_of - inv.due).days, 0),
+                        disputed=inv.number in disputed,
+                        delivered=inv.delivered,
+                        po_number=inv.po_number,
+                        tags=inv.tags,
+                        snoozed=whole or inv.number in snoozed,
+                    )
+                )
+        return tuple(out)
+
+    @functools.cached_property
+    def aging(self) -> tuple[AgingBucket, ...]:
+        """The open money by days past due: "current", then a bucket per aging bound, then older."""
+        bounds, cur = self.aging_bounds, self.account.currency
+        edges = (0, *bounds)
+        amounts = [_ZERO] * (len(bounds) + 2)
+        counts = [0] * (len(bounds) + 2)
+        with decimal.localcontext(MONEY_CONTEXT):
+            for inv in self.invoices:
+                dpd = inv.days_past_due
+                slot = next((k for k, edge in enumerate(edges) if dpd <= edge), len(edges))
+                amounts[slot] += inv.open.amount
+                counts[slot] += 1
+            aging = [AgingBucket("current", 0, 0, _money(amounts[0], cur), counts[0])]
+            for k in range(1, len(edges) + 1):
+                low = edges[k - 1] + 1
+                high = edges[k] if k < len(edges) else None
+                aging.append(
+                    AgingBucket(
+                        _aging_label(low, high), low, high, _money(amounts[k], cur), counts[k]
+                    )
+                )
+        return tuple(aging)
+
+    @functools.cached_property
+    def current(self) -> Money:
+        """The open money not yet due."""
+        return self._wrap(self._ledger().current)
+
+    @functools.cached_property
+    def unapplied(self) -> Money:
+        """Cash and credit left on the account once every open invoice it could pay is paid."""
+        return self._wrap(self._ledger().unapplied)
+
+    @functools.cached_property
+    def balance(self) -> Money:
+        """What the account owes: overdue + current - unapplied."""
+        replay = self._ledger()
+        with decimal.localcontext(MONEY_CONTEXT):
+            return self._wrap(self.overdue.amount + replay.current - replay.unapplied)
+
+    @functools.cached_property
+    def _disputed(self) -> tuple[Decimal, Decimal]:
+        # Disputed overdue money: per open dispute, the overdue open amount of its invoices (or,
+        # for a dispute naming no invoice, its amount), capped by the disputed amount; in all,
+        # capped by the overdue total. And the amount in dispute.
+        by_number = {f.number: f for f in self.invoices}
+        disputed_overdue = dispute_amount = _ZERO
+        with decimal.localcontext(MONEY_CONTEXT):
+            for d in self.open_disputes:
+                named = [by_number[n] for n in d.invoices if n in by_number]
+                named_open = sum((f.open.amount for f in named), _ZERO)
+                named_overdue = sum((f.open.amount for f in named if f.overdue), _ZERO)
+                amount = d.amount.amount if d.amount is not None else named_open
+                dispute_amount += amount
+                disputed_overdue += min(amount, named_overdue) if d.invoices else amount
+            return min(disputed_overdue, self.overdue.amount), dispute_amount
+
+    @functools.cached_property
+    def undisputed_overdue(self) -> Money:
+        """The overdue money no open dispute covers."""
+        with decimal.localcontext(MONEY_CONTEXT):
+            return self._wrap(self.overdue.amount - self._disputed[0])
+
+    @functools.cached_property
+    def dispute_amount(self) -> Money:
+        """The money the open disputes are about."""
+        return self._wrap(self._disputed[1])
+
+    @functools.cached_property
+    def last_payment(self) -> Payment | None:
+        """The latest payment received by the facts' date."""
+        paid = [p for p in self.account.payments if p.date <= self.as_of]
+        return max(paid, key=_payment_key) if paid else None
+
+    @property
+    def days_since_payment(self) -> int | None:
+        """Days since the last payment (None without one)."""
+        last = self.last_payment
+        return (self.as_of - last.date).days if last else None
+
+    @functools.cached_property
+    def has_decision_maker(self) -> bool:
+        """Whether a contact can authorize payment."""
+        return any(c.is_decision_maker for c in self.account.contacts)
+
+    def _wrap(self, amount: Decimal) -> Money:
+        with decimal.localcontext(MONEY_CONTEXT):
+            return _money(amount, self.account.currency)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return every fact by name (the derived ones too), for comparing and inspecting."""
+        return {name: getattr(self, name) for name in FACT_FIELDS}
 
     @property
     def interest(self) -> Money:
@@ -204,8 +377,6 @@ class AccountFacts:
     def claim(self) -> Money:
         """What the overdue money comes to with its charges: overdue + interest + fees."""
         return self.overdue + self.interest + self.fees
-
-    snoozes: tuple[Snooze, ...] = ()
 
     @property
     def snoozed(self) -> bool:
@@ -301,8 +472,7 @@ def contact_order(c: Contact) -> tuple[str, str, str, str]:
     return (c.name, c.title or "", c.email or "", c.phone or "")
 
 
-def _invoice_order(inv: Invoice) -> tuple[date, date, str]:
-    return (inv.due, inv.issued, inv.number)
+_INVOICE_ORDER: Final = attrgetter("due", "issued", "number")
 
 
 # Same-day activities: conversations outrank voicemail, which outranks writing.
@@ -345,22 +515,29 @@ def _apply_credits(
     and the day each fully paid invoice was paid off. With *log*, record for each invoice
     what it received: ``(date, amount, from a credit note)``.
     """
-    issued = [inv for inv in account.invoices if inv.issued <= as_of]
-    items = sorted((inv for inv in issued if not inv.is_credit_note), key=_invoice_order)
+    items: list[Invoice] = []
+    notes: list[Invoice] = []
+    for inv in account.invoices:
+        if inv.issued <= as_of:
+            (notes if inv.amount.amount < 0 else items).append(inv)
+    items.sort(key=_INVOICE_ORDER)
     open_amt = {inv.number: inv.amount.amount for inv in items}
 
-    # (date, kind, key, amount, targets): credit notes (kind 0) before payments (kind 1).
+    # (date, kind, key, amount, targets): credit notes (kind 0) before payments (kind 1). The
+    # key is unique but for payments equal in every field, so tuples sort in the key's order.
     events: list[tuple[date, int, tuple[object, ...], Decimal, tuple[str, ...]]] = [
         (cn.issued, 0, (cn.number,), -cn.amount.amount, (cn.credits,) if cn.credits else ())
-        for cn in issued
-        if cn.is_credit_note
+        for cn in notes
     ]
-    events += [
-        (p.date, 1, _payment_key(p), p.amount.amount, p.applies_to)
-        for p in account.payments
-        if p.date <= as_of
-    ]
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    for p in account.payments:
+        if p.date <= as_of:
+            amount = p.amount.amount
+            events.append(
+                (p.date, 1, (p.date, p.reference or "", amount, p.applies_to), amount, p.applies_to)
+            )
+    if not events:
+        return items, open_amt, _ZERO, {}
+    events.sort()
 
     unapplied = _ZERO
     paid_on: dict[str, date] = {}
@@ -567,125 +744,111 @@ def facts(
 
 
 def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFacts:
-    """Derive every fact of *account* as of *as_of* in one pass.
+    """Derive the facts every plan reads about *account* as of *as_of*, in one pass.
 
-    Long for a reason: each fact is computed once, in the order the others depend on it (open
-    amounts, then delinquency, aging, disputes, promises, payments, contacts), with the
-    intermediate values shared. Issue 12 makes the derivation demand-driven.
+    The open amounts, then delinquency, disputes, promises and contacts, with the intermediate
+    values shared; `AccountFacts` derives the rest from the replay when first read.
     """
     cur = account.currency
-    zero = Money.zero(cur)
-
     items, open_amt, unapplied, paid_on = _apply_credits(account, as_of)
 
-    open_disputes = tuple(
-        sorted((d for d in account.disputes if d.is_open(as_of)), key=_dispute_order)
-    )
-    disputed_numbers = {n for d in open_disputes for n in d.invoices}
-    snoozes = tuple(sorted((s for s in account.snoozes if s.is_active(as_of)), key=_snooze_order))
-    whole_snoozed = any(not s.invoices for s in snoozes)
-    snoozed_numbers = {n for s in snoozes for n in s.invoices}
-
-    inv_facts: list[InvoiceFacts] = []
     overdue = current = _ZERO
     oldest_due: date | None = None
-    edges = (0, *bounds)
-    bucket_amounts = [_ZERO] * (len(bounds) + 2)
-    bucket_counts = [0] * (len(bounds) + 2)
     for inv in items:
         owed = open_amt[inv.number]
         if owed <= 0:
             continue
-        dpd = max((as_of - inv.due).days, 0)
         if oldest_due is None:
             oldest_due = inv.due  # items are in due order
-        if dpd > 0:
+        if inv.due < as_of:
             overdue += owed
         else:
             current += owed
-        slot = next((k for k, edge in enumerate(edges) if dpd <= edge), len(edges))
-        bucket_amounts[slot] += owed
-        bucket_counts[slot] += 1
-        inv_facts.append(
-            InvoiceFacts(
-                number=inv.number,
-                amount=inv.amount,
-                open=_money(owed, cur),
-                issued=inv.issued,
-                due=inv.due,
-                days_past_due=dpd,
-                disputed=inv.number in disputed_numbers,
-                delivered=inv.delivered,
-                po_number=inv.po_number,
-                tags=inv.tags,
-                snoozed=whole_snoozed or inv.number in snoozed_numbers,
-            )
-        )
 
-    aging = [AgingBucket("current", 0, 0, _money(bucket_amounts[0], cur), bucket_counts[0])]
-    for k in range(1, len(edges) + 1):
-        low = edges[k - 1] + 1
-        high = edges[k] if k < len(edges) else None
-        aging.append(
-            AgingBucket(
-                _aging_label(low, high), low, high, _money(bucket_amounts[k], cur), bucket_counts[k]
-            )
-        )
-
-    # Disputed overdue money: per open dispute, the overdue open amount of its invoices (or, for
-    # a dispute naming no invoice, its amount), capped by the disputed amount; in all, capped by
-    # the overdue total.
-    by_number = {f.number: f for f in inv_facts}
-    disputed_overdue = _ZERO
-    dispute_amount = _ZERO
-    for d in open_disputes:
-        named = [by_number[n] for n in d.invoices if n in by_number]
-        named_open = sum((f.open.amount for f in named), _ZERO)
-        named_overdue = sum((f.open.amount for f in named if f.overdue), _ZERO)
-        amount = d.amount.amount if d.amount is not None else named_open
-        dispute_amount += amount
-        disputed_overdue += min(amount, named_overdue) if d.invoices else amount
-    disputed_overdue = min(disputed_overdue, overdue)
-
-    ledger = _Ledger(account.payments) if account.promises else _NO_PAYMENTS
-    promises = tuple(
-        _promise_facts(p, ledger, as_of)
-        for p in sorted(account.promises, key=_promise_order)
-        if p.made_on <= as_of
+    disputes = account.disputes
+    open_disputes = (
+        tuple(sorted((d for d in disputes if d.is_open(as_of)), key=_dispute_order))
+        if disputes
+        else ()
     )
-    open_promises = [p for p in promises if p.active]
-    promise = open_promises[-1] if open_promises else (promises[-1] if promises else None)
-
-    paid = [p for p in account.payments if p.date <= as_of]
-    last_payment = max(paid, key=_payment_key) if paid else None
-    activities = tuple(
-        sorted((a for a in account.activities if a.date <= as_of), key=_activity_key)
+    snoozes = (
+        tuple(sorted((s for s in account.snoozes if s.is_active(as_of)), key=_snooze_order))
+        if account.snoozes
+        else ()
     )
-    contacts = [a for a in activities if a.channel.is_contact]
-    last_contact = contacts[-1] if contacts else None
+
+    promises: tuple[PromiseFacts, ...] = ()
+    promise: PromiseFacts | None = None
+    if account.promises:
+        ledger = _Ledger(account.payments)
+        promises = tuple(
+            _promise_facts(p, ledger, as_of)
+            for p in sorted(account.promises, key=_promise_order)
+            if p.made_on <= as_of
+        )
+        open_promises = [p for p in promises if p.active]
+        promise = open_promises[-1] if open_promises else (promises[-1] if promises else None)
+
+    activities = _activities(account.activities, as_of)
+    last_contact = next((a for a in reversed(activities) if a.channel in _CONTACTS), None)
 
     return AccountFacts(
         account=account,
         as_of=as_of,
-        invoices=tuple(inv_facts),
-        balance=_money(overdue + current - unapplied, cur),
         overdue=_money(overdue, cur),
-        current=_money(current, cur),
-        unapplied=_money(unapplied, cur),
-        undisputed_overdue=_money(overdue - disputed_overdue, cur),
         days_past_due=(as_of - oldest_due).days if overdue > 0 and oldest_due else 0,
         oldest_due=oldest_due,
         delinquent_since=_delinquent_since(items, paid_on, as_of) if overdue > 0 else None,
-        aging=tuple(aging),
         promises=promises,
         promise=promise,
         open_disputes=open_disputes,
-        dispute_amount=_money(dispute_amount, cur) if open_disputes else zero,
-        last_payment=last_payment,
-        days_since_payment=(as_of - last_payment.date).days if last_payment else None,
         activities=activities,
         last_contact=last_contact,
         days_since_contact=(as_of - last_contact.date).days if last_contact else None,
-        has_decision_maker=any(c.is_decision_maker for c in account.contacts),
         snoozes=snoozes,
+        aging_bounds=bounds,
+        replay=_Replay(items, open_amt, unapplied, current, bounds),
     )
+
+
+_CONTACTS: Final = CONTACT_CHANNELS
+_BY_DATE: Final = attrgetter("date")
+
+
+def _activities(activities: Iterable[Activity], as_of: date) -> tuple[Activity, ...]:
+    """Return the activities up to *as_of* in canonical order (`_activity_key`).
+
+    Sorted by date first; only when two share a date (rarely) by the whole key.
+    """
+    acts = sorted((a for a in activities if a.date <= as_of), key=_BY_DATE)
+    if any(a.date == b.date for a, b in itertools.pairwise(acts)):
+        acts.sort(key=_activity_key)
+    return tuple(acts)
+
+
+#: The names of every fact of `AccountFacts`, derived or not (see `AccountFacts.as_dict`).
+FACT_FIELDS: Final = (
+    "as_of",
+    "invoices",
+    "balance",
+    "overdue",
+    "current",
+    "unapplied",
+    "undisputed_overdue",
+    "days_past_due",
+    "oldest_due",
+    "delinquent_since",
+    "aging",
+    "promises",
+    "promise",
+    "open_disputes",
+    "dispute_amount",
+    "last_payment",
+    "days_since_payment",
+    "activities",
+    "last_contact",
+    "days_since_contact",
+    "has_decision_maker",
+    "charges",
+    "snoozes",
+)

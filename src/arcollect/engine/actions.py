@@ -134,7 +134,21 @@ class _Dresser:
         self.calendar, self.tracer = calendar, tracer
         self._channel: tuple[PlanChannel, list[Part], int | None] | None = None
         self.owner_rule: int | None = None
-        self.owner, self.owner_why = self._owner()
+        self._owned: tuple[str | None, list[Part]] | None = None  # computed when first needed
+
+    @property
+    def owner(self) -> str | None:
+        """The owner of the account's actions."""
+        if self._owned is None:
+            self._owned = self._owner()
+        return self._owned[0]
+
+    @property
+    def owner_why(self) -> list[Part]:
+        """Why the account's actions have their owner (where ``assign`` rules decided)."""
+        if self._owned is None:
+            self._owned = self._owner()
+        return self._owned[1]
 
     def _owner(self) -> tuple[str | None, list[Part]]:
         """Return the owner of the account's actions and, where ``assign`` rules decided, why."""

@@ -31,8 +31,8 @@ class BusinessCalendar:
 
     days: Literal["weekdays", "all"] = "all"
     holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
-    # Where each day that is not a business day rolls to, remembered as days are rolled: a long
-    # run of holidays is walked once, not once per account.
+    # Where each day rolls to (itself, for a business day), remembered as days are rolled: a
+    # long run of holidays is walked once, and a day looked up once, not once per account.
     _rolled: dict[date, date] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     @classmethod
@@ -52,9 +52,10 @@ class BusinessCalendar:
         Raise `OverflowError` if no business day follows before the end of the calendar
         (9999-12-31).
         """
-        if self.is_business_day(day):
-            return day
         rolled = self._rolled
+        known = rolled.get(day)
+        if known is not None:
+            return known
         walked = []
         while not self.is_business_day(day):
             known = rolled.get(day)
@@ -63,6 +64,7 @@ class BusinessCalendar:
                 break
             walked.append(day)
             day += _ONE_DAY
+        rolled[day] = day
         for d in walked:
             rolled[d] = day
         return day

@@ -77,14 +77,7 @@ class Tracer:
         *joined* puts all of the condition's values on one line (``not paused: ...; ...``);
         *invoice* names the invoice of a per-invoice step, which ``invoice.FIELD`` reads.
         """
-
-        def lines() -> list[str]:
-            trace = self._trace(expr, invoice)
-            if joined:
-                return [f"{label}: " + ("; ".join(trace) if trace else f"{expr.text} is false")]
-            return [f"{label}: {t}" for t in trace] or [f"{label}: {expr.text}"]
-
-        return lines
+        return _Traced(self, label, expr, joined, invoice)
 
     def _trace(self, expr: TExpr, invoice: str | None = None) -> list[str]:
         # A condition that reads the invoice is traced per invoice; any other, once.
@@ -99,3 +92,26 @@ class Tracer:
                 found = [f"could not be traced: {exc}"]  # pragma: no cover
             self._cache[key] = found
         return found
+
+
+class _Traced:
+    """A traced part: the lines of one condition, labelled, traced when first read.
+
+    One small object rather than a closure (a function and a cell per variable): a large plan
+    keeps one per condition shown, and every object kept is one the garbage collector walks.
+    """
+
+    __slots__ = ("expr", "invoice", "joined", "label", "tracer")
+
+    def __init__(
+        self, tracer: Tracer, label: str, expr: TExpr, joined: bool, invoice: str | None
+    ) -> None:
+        self.tracer, self.label, self.expr = tracer, label, expr
+        self.joined, self.invoice = joined, invoice
+
+    def __call__(self) -> list[str]:
+        label, expr = self.label, self.expr
+        trace = self.tracer._trace(expr, self.invoice)  # noqa: SLF001 - the tracer's own part
+        if self.joined:
+            return [f"{label}: " + ("; ".join(trace) if trace else f"{expr.text} is false")]
+        return [f"{label}: {t}" for t in trace] or [f"{label}: {expr.text}"]

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -267,6 +267,14 @@ class AccountState:
     #: has ``charges``; read by letters and call sheets, not part of the state's record.
     charges: Any = attrs.field(default=None, eq=False, repr=False)
 
+    def with_tier(self, tier: str | None) -> AccountState:
+        """Return this state in *tier* (the global phase's tiers; `attrs.evolve`, faster)."""
+        new = object.__new__(AccountState)
+        for name in _STATE_FIELDS:
+            object.__setattr__(new, name, getattr(self, name))
+        object.__setattr__(new, "tier", tier)
+        return new
+
     def __repr__(self) -> str:
         if self.error:
             return f"<AccountState {self.account}: error>"
@@ -305,6 +313,9 @@ class AccountState:
         }
 
 
+_STATE_FIELDS: Final = tuple(a.name for a in attrs.fields(AccountState))
+
+
 @attrs.frozen
 class Plan:
     """The plan for *as_of*: ordered actions and the state of every account."""
@@ -314,29 +325,36 @@ class Plan:
     actions: tuple[PlannedAction, ...]
     states: tuple[AccountState, ...]
 
-    _by_account: dict[str, tuple[AccountState, list[PlannedAction]]] = attrs.field(
-        init=False, eq=False, repr=False
+    # The states and the actions by account, made when first looked up (a large plan that is
+    # only written out never needs them).
+    _states: dict[str, AccountState] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
+    _actions: dict[str, list[PlannedAction]] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
     )
 
-    def __attrs_post_init__(self) -> None:
-        index: dict[str, tuple[AccountState, list[PlannedAction]]] = {
-            st.account: (st, []) for st in self.states
-        }
-        for act in self.actions:
-            index[act.account][1].append(act)
-        object.__setattr__(self, "_by_account", index)
+    def _index(self) -> tuple[dict[str, AccountState], dict[str, list[PlannedAction]]]:
+        if self._states is None or self._actions is None:
+            actions: dict[str, list[PlannedAction]] = {}
+            for act in self.actions:
+                actions.setdefault(act.account, []).append(act)
+            states = {st.account: st for st in self.states}
+            object.__setattr__(self, "_states", states)
+            object.__setattr__(self, "_actions", actions)
+            return states, actions
+        return self._states, self._actions
 
     def state(self, account_id: str) -> AccountState:
         """Return the state of the account *account_id*."""
         try:
-            return self._by_account[account_id][0]
+            return self._index()[0][account_id]
         except KeyError:
             raise UnknownAccountError(f"the plan has no account {account_id!r}") from None
 
     def actions_for(self, account_id: str) -> tuple[PlannedAction, ...]:
         """Return the actions planned for *account_id*, in plan order."""
-        entry = self._by_account.get(account_id)
-        return tuple(entry[1]) if entry else ()
+        return tuple(self._index()[1].get(account_id, ()))
 
     def to_records(self, *, typed: bool = False) -> list[dict[str, Any]]:
         """Return the actions as plain dicts, with the keys of the JSON output.

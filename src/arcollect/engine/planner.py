@@ -59,7 +59,7 @@ class _AccountPlan:
     """The per-account phase's result: state, candidate actions and standing."""
 
     state: AccountState
-    candidates: list[Candidate]
+    candidates: tuple[Candidate, ...]
     standing: Standing
 
 
@@ -144,7 +144,7 @@ class Planner:
                 tier_of,
             )
         states = tuple(
-            r.state if r.state.error else attrs.evolve(r.state, tier=tier_of.get(r.state.account))
+            r.state if r.state.error else r.state.with_tier(tier_of.get(r.state.account))
             for r in results
         )
         return Plan(as_of, self.policy.checked.name, actions, states)
@@ -207,7 +207,10 @@ class Planner:
             cycle_start=position.cycle_start,
             charges=f.charges,
         )
-        return _AccountPlan(state, candidates, st)
+        # What the explanations trace later is derived again from the account if they need it:
+        # a large plan keeps one replay less per account with actions.
+        f.forget_replay()
+        return _AccountPlan(state, tuple(candidates), st)
 
 
 def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan:
@@ -228,7 +231,7 @@ def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan
         overdue=f.overdue if f is not None else acct.zero(),
         error=message,
     )
-    return _AccountPlan(state, [], standing)
+    return _AccountPlan(state, (), standing)
 
 
 def _refuse_duplicates(ordered: list[tuple[int, Account]]) -> None:

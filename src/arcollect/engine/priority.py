@@ -63,12 +63,22 @@ class _Desc:
 
 
 def _sortable(value: Any, descending: bool) -> tuple[bool, Any]:
+    """Return *value* as a part of a sort key: absent values last, in either direction.
+
+    Numbers in descending order are negated (exact: scores and amounts are computed under
+    `MONEY_CONTEXT`, whose precision they fit); other values are wrapped in `_Desc`. A key
+    of plain numbers and strings is one the garbage collector stops tracking.
+    """
     if value is None:
         return (True, 0)  # absent values last, whatever the direction
     if isinstance(value, Money):  # amounts compare within a currency, never across
         amount = value.amount
-        return (False, (value.currency, _Desc(amount) if descending else amount))
-    return (False, _Desc(value) if descending else value)
+        return (False, (value.currency, -amount if descending else amount))
+    if not descending:
+        return (False, value)
+    if isinstance(value, (Decimal, int)):
+        return (False, -value)
+    return (False, _Desc(value))
 
 
 @attrs.frozen
@@ -87,7 +97,7 @@ class Standing:
     @classmethod
     def unranked(cls, account: str, currency: str) -> Standing:
         """Return the standing of an account that could not be planned: last, in no tier."""
-        return cls(account, _ZERO, ((False, _Desc(_ZERO)), account), currency, _ZERO, ranked=False)
+        return cls(account, _ZERO, ((False, -_ZERO), account), currency, _ZERO, ranked=False)
 
 
 def standing(policy: CompiledPolicy, f: AccountFacts) -> Standing:

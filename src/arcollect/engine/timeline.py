@@ -194,7 +194,7 @@ class _Decision:
         self.day = (as_of - f.oldest_due).days
         self.values: TimelineConditions = tl.conditions(f)
         self.notes: list[str] = []
-        self.first_invoice = f.invoices[0]
+        self._first_invoice: InvoiceFacts | None = None  # f.invoices[0], when first needed
         # Snoozes: texts of those that pause the account-level steps, whether they pause the
         # whole timeline, the day they end, and why the account's day moved (see `snooze`).
         self.snooze_pause: tuple[str, ...] = ()
@@ -238,6 +238,13 @@ class _Decision:
         self.done_steps = set(self.first_done)
         self._last_ever: dict[str | None, date] | None = None
         self._invoice_done: dict[str, list[Activity]] | None = None
+
+    @property
+    def first_invoice(self) -> InvoiceFacts:
+        """The oldest open invoice (not snoozed, if a snooze moved the account's day)."""
+        if self._first_invoice is None:
+            self._first_invoice = self.f.invoices[0]
+        return self._first_invoice
 
     def snooze(self) -> None:
         """Apply the snoozes active today (see the module's docstring).
@@ -286,7 +293,7 @@ class _Decision:
             if first is not f.invoices[0]:
                 older = [i.number for i in f.invoices if i.snoozed and i.due <= first.due]
                 ends += [free_on(number) for number in older]
-                self.first_invoice = first
+                self._first_invoice = first
                 self.oldest_due = first.due
                 self.day = (as_of - first.due).days
                 self.anchor_note = (
