@@ -111,7 +111,7 @@ class ActionKind(enum.StrEnum):
     @property
     def is_contact(self) -> bool:
         """Whether the action reaches the customer (it has a contact and a contact channel)."""
-        return self.value in RULE_CHANNELS
+        return self in _CONTACT_KINDS
 
     @property
     def takes_template(self) -> bool:
@@ -137,5 +137,7 @@ class ActionKind(enum.StrEnum):
 
 #: The actions a step of a rule file may take.
 RULE_ACTIONS: Final = tuple(a for a in ActionKind if a is not ActionKind.FOLLOW_UP)
+
+_CONTACT_KINDS: Final = frozenset(a for a in ActionKind if a.value in RULE_CHANNELS)
 #: The actions whose channel the policy's channel rules choose.
 CHANNEL_RULED: Final = frozenset(a for a in ActionKind if a.channel_ruled)

@@ -377,11 +377,35 @@ class Money:
         self._same(other, "divide")
         return MONEY_CONTEXT.divide(self.amount, other.amount)
 
+    # All four comparisons are written out (total_ordering's derived ones cost two calls each:
+    # policies compare amounts on every account).
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other, "compare")
+        if self.currency != other.currency:
+            self._same(other, "compare")
         return self.amount < other.amount
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        if self.currency != other.currency:
+            self._same(other, "compare")
+        return self.amount <= other.amount
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        if self.currency != other.currency:
+            self._same(other, "compare")
+        return self.amount > other.amount
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        if self.currency != other.currency:
+            self._same(other, "compare")
+        return self.amount >= other.amount
 
     def __bool__(self) -> bool:
         return not self.amount.is_zero()
