@@ -20,6 +20,7 @@ from arcollect import (
     Money,
     Payment,
     Promise,
+    UnknownInvoiceError,
     facts,
     parse_policy,
 )
@@ -73,6 +74,16 @@ class TestConstructor:
 
 
 class TestReferences:
+    def test_an_invoice_is_found_by_number_and_a_missing_one_is_an_error_of_ours(self) -> None:
+        """Account.invoice returns the invoice numbered so, or raises UnknownInvoiceError."""
+        inv = Invoice("INV-1", issued=D, due=D, amount=EUR)
+        acct = Account("C-1", "EUR", invoices=[inv])
+        assert acct.invoice("INV-1") is inv
+        with pytest.raises(UnknownInvoiceError) as exc:
+            acct.invoice("INV-2")
+        assert str(exc.value) == "account 'C-1' has no invoice 'INV-2'"
+        assert isinstance(exc.value, LookupError)
+
     def test_many_misspelt_references_are_refused_quickly(self) -> None:
         """1,600 misspelt invoice references among 1,600 invoices are refused in under 2 s."""
         invoices = [

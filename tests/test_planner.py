@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from arcollect import parse_policy
+from arcollect import DataError, facts, parse_policy
 from arcollect.errors import EvaluationError
 from arcollect.testing import account, invoice
 
@@ -75,3 +75,17 @@ class TestTrace:
         assert (exc.source_name, exc.account) == ("ratio.arc", "C-BAD")
         assert exc.span is not None
         assert (exc.span.line, exc.span.column) == (4, 47)
+
+
+class TestArguments:
+    def test_a_date_that_is_not_a_date_is_a_data_error_naming_the_argument(self) -> None:
+        """Planning or deriving facts as of a string says so, as an error of ours."""
+        acct = account(invoice("10 EUR", due="2026-11-01"))
+        with pytest.raises(DataError) as plan_error:
+            RATIO.plan([acct], as_of="2026-11-23")  # type: ignore[arg-type]
+        with pytest.raises(DataError) as facts_error:
+            facts(acct, "2026-11-23")  # type: ignore[arg-type]
+        for exc in (plan_error, facts_error):
+            assert [str(p) for p in exc.value.problems] == [
+                "as_of: expected a datetime.date, got '2026-11-23'"
+            ]

@@ -53,6 +53,8 @@ from arcollect.errors import (
     InexactAmountError,
     PolicyError,
     Problem,
+    UnknownAccountError,
+    UnknownInvoiceError,
 )
 from arcollect.facts import (
     AccountFacts,
@@ -121,6 +123,8 @@ __all__ = [
     "RateTable",
     "Snooze",
     "TemplateError",
+    "UnknownAccountError",
+    "UnknownInvoiceError",
     "WorkItem",
     "Worklist",
     "__version__",

@@ -10,7 +10,8 @@ callers may catch either::
     ├── CurrencyMismatchError (TypeError)   arithmetic or comparison across two currencies
     ├── InexactAmountError (TypeError)      a float where an exact amount is needed
     ├── EvaluationError (ValueError)        a policy expression that cannot be evaluated on data
-    └── UnknownAccountError (LookupError)   a plan asked about an account it does not hold
+    ├── UnknownAccountError (LookupError)   a plan asked about an account it does not hold
+    └── UnknownInvoiceError (LookupError)   an account asked for an invoice it does not have
 
 Errors that translate a lower-level exception are raised ``from None``: the message says all
 there is to say, and the caller never sees a traceback from deep inside a parser.
@@ -37,6 +38,7 @@ __all__ = [
     "Problem",
     "Span",
     "UnknownAccountError",
+    "UnknownInvoiceError",
 ]
 
 
@@ -58,6 +60,10 @@ class InexactAmountError(ArcollectError, TypeError):
 
 class UnknownAccountError(ArcollectError, LookupError):
     """A plan was asked about an account it does not hold."""
+
+
+class UnknownInvoiceError(ArcollectError, LookupError):
+    """An account was asked for an invoice it does not have."""
 
 
 class EvaluationError(ArcollectError, ValueError):

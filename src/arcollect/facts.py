@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from arcollect._describe import describe
 from arcollect.domain.account import Account
 from arcollect.domain.actions import CONTACT_CHANNELS
 from arcollect.domain.money import MONEY_CONTEXT, Money
@@ -733,7 +734,7 @@ def facts(
     (Money('600.00', 'EUR'), 53)
     """
     if not isinstance(as_of, date):
-        raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
+        raise DataError.at("as_of", f"expected a datetime.date, got {describe(as_of)}")
     bounds = tuple(aging_bounds)
     if any(b <= a for a, b in zip((0, *bounds), bounds, strict=False)):
         raise DataError.at(

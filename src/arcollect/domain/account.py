@@ -26,7 +26,7 @@ from arcollect.domain.records import (
     records,
     strings,
 )
-from arcollect.errors import CurrencyError, DataError, Problem
+from arcollect.errors import CurrencyError, DataError, Problem, UnknownInvoiceError
 
 __all__ = ["Account", "account_problems"]
 
@@ -169,7 +169,7 @@ class Account:
         for inv in self.invoices:
             if inv.number == number:
                 return inv
-        raise LookupError(f"account {self.id!r} has no invoice {number!r}")
+        raise UnknownInvoiceError(f"account {self.id!r} has no invoice {number!r}")
 
     @property
     def decision_makers(self) -> tuple[Contact, ...]:

@@ -37,6 +37,7 @@ from datetime import date
 
 import attrs
 
+from arcollect._describe import describe
 from arcollect.charges import RateTable
 from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT
@@ -103,7 +104,7 @@ class Planner:
     ) -> PartialPlan:
         """Run the per-account phase for a share of the accounts (see the module docstring)."""
         if not isinstance(as_of, date):
-            raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
+            raise DataError.at("as_of", f"expected a datetime.date, got {describe(as_of)}")
         charging = Charging.of(self.policy, rates)
         ordered = sorted(enumerate(accounts), key=lambda ia: ia[1].id)
         _refuse_duplicates(ordered)
