@@ -533,3 +533,32 @@ class TestPromiseLedger:
             got = judged[(p.made_on, p.due + timedelta(days=p.grace_days), p.amount)]
             status, closed_on, paid = _judge_by_scanning(p, list(acct.payments), as_of)
             assert (got.status, got.closed_on, got.paid.amount) == (status, closed_on, paid)
+
+
+class TestGivenFacts:
+    def test_facts_given_whole_are_those_given(self) -> None:
+        """AccountFacts.of keeps every value given, the derived ones too, and replays nothing."""
+        acct = account(invoice("100 EUR", due="2026-10-01"), invoice("50 EUR", due="2026-12-01"))
+        f = facts(acct, NOV23)
+        given = f.as_dict()
+        bare = attrs.evolve(f, account=Account("C-1", "EUR"), replay=None)  # no records to replay
+        derived: dict[str, Any] = {n: given[n] for n in _DERIVED}
+        init: dict[str, Any] = {a.alias: getattr(bare, a.name) for a in _INIT}
+        made = AccountFacts.of(**derived, **init)
+        assert made.as_dict() == given
+        assert (made.current, made.balance) == (eur(50), eur(150))
+        assert bare.current == eur(0)  # replayed from an account without invoices: none due
+
+
+_DERIVED = (
+    "invoices",
+    "aging",
+    "balance",
+    "current",
+    "unapplied",
+    "undisputed_overdue",
+    "dispute_amount",
+    "last_payment",
+    "has_decision_maker",
+)
+_INIT = attrs.fields(AccountFacts)

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -214,6 +214,42 @@ class AccountFacts:
     snoozes: tuple[Snooze, ...] = ()
     aging_bounds: tuple[int, ...] = DEFAULT_AGING_BOUNDS
     _replay: _Replay | None = attrs.field(default=None, alias="replay", eq=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        invoices: tuple[InvoiceFacts, ...],
+        aging: tuple[AgingBucket, ...],
+        balance: Money,
+        current: Money,
+        unapplied: Money,
+        undisputed_overdue: Money,
+        dispute_amount: Money,
+        last_payment: Payment | None,
+        has_decision_maker: bool,
+        **fields: Any,
+    ) -> AccountFacts:
+        """Return facts with every value given, the derived ones too (nothing is replayed).
+
+        For an engine that works the facts out another way (`arcollect.frame` does, from
+        tables); *fields* are the constructor's.
+        """
+        f = cls(**fields)
+        derived = {
+            "invoices": invoices,
+            "aging": aging,
+            "balance": balance,
+            "current": current,
+            "unapplied": unapplied,
+            "undisputed_overdue": undisputed_overdue,
+            "dispute_amount": dispute_amount,
+            "last_payment": last_payment,
+            "has_decision_maker": has_decision_maker,
+        }
+        for name, value in derived.items():  # the cached properties' slots, filled
+            object.__setattr__(f, name, value)
+        return f
 
     def forget_replay(self) -> None:
         """Let go of the replay kept for the facts not yet derived (they replay again if read).
