@@ -543,7 +543,7 @@ class TestGivenFacts:
         given = f.as_dict()
         bare = attrs.evolve(f, account=Account("C-1", "EUR"), replay=None)  # no records to replay
         derived: dict[str, Any] = {n: given[n] for n in _DERIVED}
-        init: dict[str, Any] = {a.alias: getattr(bare, a.name) for a in _INIT}
+        init: dict[str, Any] = {str(a.alias): getattr(bare, a.name) for a in _INIT}
         made = AccountFacts.of(**derived, **init)
         assert made.as_dict() == given
         assert (made.current, made.balance) == (eur(50), eur(150))
