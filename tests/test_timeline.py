@@ -150,3 +150,56 @@ class TestCalendarEnd:
         )
         late = position(invoice("500 EUR", due="9999-11-25"), as_of=date(9999, 12, 30))
         assert (late.stage, late.next_step, late.next_date) == ("first_call", "demand", None)
+
+
+FORECAST = parse_policy(
+    """
+policy "Forecast" version 1
+  currency EUR
+timeline standard for all
+  pause while promise.active
+  min gap 3 days between contacts
+  step reminder   1 day past due    email "friendly_reminder"
+  step first_call 10 days past due  call
+  step hold       60 days past due  hold shipments
+  step attorney  120 days past due  refer attorney when overdue >= 25,000 EUR
+""",
+    name="forecast.arc",
+)
+
+
+def forecast(*records: object, as_of: date = AS_OF) -> Position:
+    acct = account(contact("Jane", "decision_maker"), *records)  # type: ignore[arg-type]
+    return decide(FORECAST.compiled.timelines[0], facts(acct, as_of), as_of, CALENDAR)
+
+
+class TestForecast:
+    """What comes next if nothing changes (found by the full hand-written baseline)."""
+
+    def test_a_step_whose_condition_fails_is_not_announced(self) -> None:
+        """118 days late on 126.42 EUR, the attorney (from 25,000 EUR) is not what comes next."""
+        pos = forecast(
+            invoice("126.42 EUR", due="2026-07-28"),
+            activity("2026-11-01", "email", step="reminder"),
+            activity("2026-11-05", "call", step="first_call"),
+        )
+        assert (pos.stage, pos.next_step, pos.next_date) == ("hold", None, None)
+
+    def test_a_paused_account_is_announced_nothing(self) -> None:
+        """While a promise pauses the timeline, what comes depends on when the pause ends."""
+        pos = forecast(
+            invoice("610.03 EUR", due="2026-11-14"),
+            activity("2026-11-18", "email", step="reminder"),
+            promise("610.03 EUR", due="2026-11-30", made="2026-11-20"),
+        )
+        assert (pos.paused_by, pos.next_step, pos.next_date) == (("promise.active",), None, None)
+        assert "next: once the pause ends (promise.active)" in pos.notes
+
+    def test_a_step_held_back_by_min_gap_comes_when_it_may(self) -> None:
+        """A reminder postponed by min gap to the 26th is next, not the call of the 30th."""
+        pos = forecast(
+            invoice("329.33 EUR", due="2026-11-20"),
+            activity("2026-11-23", "email", outcome="no_answer"),
+        )
+        assert pos.planned == ()
+        assert (pos.next_step, pos.next_date) == ("reminder", date(2026, 11, 26))

@@ -323,7 +323,6 @@ class _Decision:
             stage, chosen = self.required(stage, chosen)
         if stage is None and self.lowest:  # resumed, and nothing after the resume step is due yet
             stage = (self.lowest, tl.steps[self.lowest])
-        next_step, next_date = self.next_step(stage, chosen)
         if chosen is not None and self.anchor_note is not None:
             chosen = attrs.evolve(chosen, reason=f"{chosen.reason}; {self.anchor_note}")
         planned: list[StepDue] = []
@@ -332,6 +331,7 @@ class _Decision:
                 planned = [due for due in (chosen,) if due is not None and self.may_take(due)]
             planned += self.per_invoice()
             planned = self.one_contact(planned)
+        next_step, next_date = self.forecast_of(stage, chosen, planned, paused)
         if self.snooze_end is not None and self.forecast:
             next_step, next_date = self.after_snooze(next_step, next_date, planned)
         skipped: tuple[str, ...] = ()
@@ -583,6 +583,36 @@ class _Decision:
             and s.name != chosen_name
         )
 
+    def forecast_of(
+        self,
+        stage: tuple[int, CheckedStep] | None,
+        chosen: StepDue | None,
+        planned: list[StepDue],
+        paused: tuple[str, ...],
+    ) -> tuple[str | None, date | None]:
+        """Return what comes next if nothing changes, once today's steps are decided.
+
+        While a ``pause while`` condition holds, nothing is forecast: what comes depends on when
+        the pause ends. The stage's step held back today (``min gap``, ``at most every``) comes
+        on the day it may go; in a catch-up timeline, unless a later step comes first (or on the
+        same day: the most advanced step due is taken).
+        """
+        if paused:
+            self.notes.append(f"next: once the pause ends ({'; '.join(paused)})")
+            return None, None
+        taken = chosen is not None and any(d is chosen for d in planned)
+        next_step, next_date = self.next_step(stage, chosen if taken else None)
+        if chosen is not None and not taken and chosen.invoice is None:
+            held = self.held_back(planned)
+            if (
+                held is not None
+                and held[0] == chosen.step.name
+                and held[1] is not None
+                and (self.sequence or next_date is None or held[1] < next_date)
+            ):
+                return held  # in sequence, nothing passes the step held back
+        return next_step, next_date
+
     def next_step(
         self, stage: tuple[int, CheckedStep] | None, chosen: StepDue | None
     ) -> tuple[str | None, date | None]:
@@ -609,11 +639,11 @@ class _Decision:
             for i, s in account_level:
                 if s.name in self.done_steps:
                     continue
+                if not self.values.holds(i, s)[0]:  # passed over: judged on today's facts
+                    continue
                 if s.anchor == "step" and s.after == planned and planned is not None:
                     found = (s.name, at(s, self.roll(self.as_of, s.day)))
                 elif self.has_come(s):
-                    if not self.values.holds(i, s)[0]:
-                        continue
                     found = (s.name, at(s, self.roll(self.as_of, 1)))
                 else:
                     raw = self.date_of(s)
@@ -642,6 +672,8 @@ class _Decision:
                 account_level = [(i, s) for i, s in account_level if i > top]
             for i, s in account_level:
                 if s.name in self.done_steps or self.has_come(s):
+                    continue
+                if not self.values.holds(i, s)[0]:  # its conditions, judged on today's facts
                     continue
                 if s.anchor == "step" and s.after == planned and planned is not None:
                     consider(i, s, self.roll(self.as_of, s.day))
