@@ -1058,7 +1058,9 @@ BROKEN = (
     "forecast ignores repeats",
     "skipped ignores conditions",
     "forecast on calendar days",
-    "no forecast while paused",
+    "forecast while paused",
+    "forecast of steps whose condition fails",
+    "forecast takes the step held back",
     "contact without fallback",
 )
 
@@ -1160,7 +1162,9 @@ def _hand_written_plan(accounts: Sequence[Account], as_of: date, broken: str) ->
     gap_forecast = broken != "forecast ignores min gap"
     repeat_forecast = broken != "forecast ignores repeats"
     skipped_holds = broken != "skipped ignores conditions"
-    paused_forecast = broken != "no forecast while paused"
+    paused_forecast = broken == "forecast while paused"
+    future_holds = broken != "forecast of steps whose condition fails"
+    held_forecast = broken != "forecast takes the step held back"
     orders = _ROLE_ONLY if broken == "contact without fallback" else _ROLE_ORDER
     rolled: dict[date, date] = {}
     if broken == "forecast on calendar days":
@@ -1323,15 +1327,40 @@ def _hand_written_plan(accounts: Sequence[Account], as_of: date, broken: str) ->
             if stage < 0 and lowest:
                 stage = lowest
 
-        # The forecast: the first step to come after the stage, on its business day, no
-        # sooner than min gap allows after the last contact (today's, if a contact is chosen).
-        # As the engine works it out today (see benchmarks/README.md): the step chosen today
-        # counts as taken even when a pause or min gap holds it back, a pause does not stop
-        # the forecast, and the conditions of the steps still to come are not evaluated.
+        # Is the step chosen taken today? Not while paused; not within 90 days of the last
+        # visit (at most every 90 days, across episodes); not within min gap of the last
+        # contact. A step held back comes on the day it may go.
+        taken = chosen >= 0 and not paused
+        held_d: date | None = None
+        if taken:
+            st = steps[chosen]
+            lc = f.last_contact
+            if st.name == "visit":
+                last_visit = max(
+                    (
+                        a.date
+                        for a in acts
+                        if a.step == "visit" and (a.timeline is None or a.timeline == timeline)
+                    ),
+                    default=None,
+                )
+                if last_visit is not None and (as_of - last_visit).days < 90:
+                    taken, held_d = False, roll(last_visit + timedelta(days=90))
+            if taken and not key and st.contact and lc is not None and (as_of - lc.date).days < 3:
+                taken, held_d = False, roll(lc.date + _MIN_GAP)
+        held_i = chosen if chosen >= 0 and not taken and held_d is not None else -1
+        if not held_forecast:
+            taken = chosen >= 0
+
+        # The forecast: nothing while paused; otherwise the first step to come after the
+        # stage whose conditions hold today, on its business day, no sooner than min gap
+        # allows after the last contact (today's, if a contact is taken today); the stage's
+        # repeat if it comes first; a step held back today if it may go before the others.
+        taken_i = chosen if taken else -1
         floor: date | None = None
         if not key and gap_forecast:
             last_contact = f.last_contact
-            if chosen >= 0 and steps[chosen].contact:
+            if taken_i >= 0 and steps[taken_i].contact:
                 floor = roll(as_of + _MIN_GAP)
             elif last_contact is not None:
                 floor = roll(last_contact.date + _MIN_GAP)
@@ -1350,7 +1379,7 @@ def _hand_written_plan(accounts: Sequence[Account], as_of: date, broken: str) ->
                 break
         for j in range(rest, n):
             st = steps[j]
-            if st.day <= day or st.name in last_done:
+            if st.day <= day or st.name in last_done or (future_holds and not holds[j]):
                 continue
             when = roll(oldest + st.delta)
             if floor is not None and st.contact and when < floor:
@@ -1359,7 +1388,7 @@ def _hand_written_plan(accounts: Sequence[Account], as_of: date, broken: str) ->
                 next_i, next_d = j, when
         if stage >= 0 and repeat_forecast and steps[stage].every:  # the stage may repeat first
             st = steps[stage]
-            last = as_of if chosen == stage else last_done.get(st.name) if chosen < 0 else None
+            last = as_of if taken_i == stage else last_done.get(st.name) if chosen < 0 else None
             if last is not None:
                 again = last + timedelta(days=st.every)
                 when = roll(again)
@@ -1367,6 +1396,8 @@ def _hand_written_plan(accounts: Sequence[Account], as_of: date, broken: str) ->
                     when = floor
                 if (next_d is None or when < next_d) and (again - oldest).days <= st.until:
                     next_i, next_d = stage, when
+        if held_forecast and held_i >= 0 and (next_d is None or (held_d and held_d < next_d)):
+            next_i, next_d = held_i, held_d
         if paused and not paused_forecast:
             next_i, next_d = -1, None
         skipped: tuple[str, ...] = ()
@@ -1397,23 +1428,10 @@ def _hand_written_plan(accounts: Sequence[Account], as_of: date, broken: str) ->
             )
         )
 
-        if chosen < 0 or paused:
+        if not taken or paused:
             continue
         st = steps[chosen]
-        if st.name == "visit":  # at most every 90 days, across episodes
-            last = max(
-                (
-                    a.date
-                    for a in acts
-                    if a.step == "visit" and (a.timeline is None or a.timeline == timeline)
-                ),
-                default=None,
-            )
-            if last is not None and (as_of - last).days < 90:
-                continue
         lc = f.last_contact
-        if not key and st.contact and lc is not None and (as_of - lc.date).days < 3:
-            continue  # min gap 3 days between contacts
         action = st.action
         if action == "email":
             call = ov >= _K5000 or key or (lc is not None and lc.outcome is _IRATE)
