@@ -80,6 +80,7 @@ CONTACT_FALLBACK: Final = ("decision_maker", "accounts_payable", "billing")
 DEFAULT_AGING_BOUNDS: tuple[int, ...] = (30, 60, 90, 120)
 
 _ZERO = Decimal(0)
+_ONE_DAY: Final = timedelta(days=1)
 _money = Money._exact_sum  # noqa: SLF001 - facts only sums amounts already valid in the currency
 
 
@@ -640,16 +641,15 @@ def _delinquent_since(
     open amounts only decrease, so the union of these intervals is exactly when the account
     had overdue money.
     """
-    spans = sorted(
-        (inv.due + timedelta(days=1), paid_on.get(inv.number, date.max))
-        for inv in items
-        if inv.due < as_of
-    )
     since: date | None = None
     end = date.min
-    for start, stop in spans:
+    for inv in items:  # in due order: the stretches' starts come in order
+        if inv.due >= as_of:
+            break
+        start = inv.due + _ONE_DAY
         if start > end:  # a gap: a new stretch begins
             since = start
+        stop = paid_on.get(inv.number, date.max)
         end = max(end, stop)
     return since if end > as_of else None
 
@@ -771,8 +771,10 @@ def facts(
     """
     if not isinstance(as_of, date):
         raise DataError.at("as_of", f"expected a datetime.date, got {describe(as_of)}")
-    bounds = tuple(aging_bounds)
-    if any(b <= a for a, b in zip((0, *bounds), bounds, strict=False)):
+    bounds = aging_bounds if aging_bounds is DEFAULT_AGING_BOUNDS else tuple(aging_bounds)
+    if bounds is not DEFAULT_AGING_BOUNDS and any(
+        b <= a for a, b in zip((0, *bounds), bounds, strict=False)
+    ):
         raise DataError.at(
             "aging_bounds", f"aging bounds must be increasing positive day counts, got {bounds}"
         )
@@ -857,8 +859,8 @@ def _activities(activities: Iterable[Activity], as_of: date) -> tuple[Activity, 
 
     Sorted by date first; only when two share a date (rarely) by the whole key.
     """
-    acts = sorted((a for a in activities if a.date <= as_of), key=_BY_DATE)
-    if any(a.date == b.date for a, b in itertools.pairwise(acts)):
+    acts = sorted([a for a in activities if a.date <= as_of], key=_BY_DATE)
+    if len({a.date for a in acts}) < len(acts):
         acts.sort(key=_activity_key)
     return tuple(acts)
 

@@ -226,16 +226,29 @@ class _Decision:
             self.episode_start = promise.closed_on
         # After a resume, the steps before the resume step are behind the account.
         self.lowest = tl.resume_index if self.resumed and tl.resume_index is not None else 0
-        name = tl.name
-        self.history = [a for a in f.activities if a.step and a.timeline in (None, name)]
-        self.in_cycle = [a for a in self.history if a.date >= self.cycle_start]
-        self.first_done: dict[str, date] = {}
-        self.times_done: dict[str, int] = {}
-        for a in self.in_cycle:
-            if a.invoice is None and a.step is not None:
-                self.first_done.setdefault(a.step, a.date)
-                self.times_done[a.step] = self.times_done.get(a.step, 0) + 1
-        self.done_steps = set(self.first_done)
+        # The timeline's steps logged (in date order); those of the cycle; for account-level
+        # steps of the cycle, the first day each was done, the last, and how often.
+        name, cycle_start = tl.name, self.cycle_start
+        history: list[Activity] = []
+        in_cycle: list[Activity] = []
+        first_done: dict[str, date] = {}
+        last_done: dict[str, date] = {}
+        times_done: dict[str, int] = {}
+        for a in f.activities:
+            step = a.step
+            if not step or (a.timeline is not None and a.timeline != name):
+                continue
+            history.append(a)
+            if a.date >= cycle_start:
+                in_cycle.append(a)
+                if a.invoice is None:
+                    if step not in first_done:
+                        first_done[step] = a.date
+                    last_done[step] = a.date
+                    times_done[step] = times_done.get(step, 0) + 1
+        self.history, self.in_cycle = history, in_cycle
+        self.first_done, self.times_done, self._last_done = first_done, times_done, last_done
+        self.done_steps = first_done.keys()
         self._last_ever: dict[str | None, date] | None = None
         self._invoice_done: dict[str, list[Activity]] | None = None
 
@@ -563,8 +576,7 @@ class _Decision:
 
     def last_done(self, step: CheckedStep) -> date | None:
         """Return the last day the account-level *step* was done in this cycle."""
-        dates = [a.date for a in self.in_cycle if a.step == step.name and a.invoice is None]
-        return max(dates, default=None)
+        return self._last_done.get(step.name)
 
     def repeating(self, step: CheckedStep) -> bool:
         return step.every is not None and (step.until is None or self.day <= step.until)

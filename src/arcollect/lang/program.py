@@ -61,6 +61,19 @@ class TimelineConditions:
         return True, ""
 
 
+def _picker(slots: tuple[int | None, ...]) -> Callable[[tuple[Any, ...]], tuple[bool | None, ...]]:
+    """Return a function picking, per step, ``values[slot] is True`` (None where no slot).
+
+    Written out for the slots (the source holds nothing but the slots' integers): the timeline's
+    conditions are picked for every account.
+    """
+    items = ", ".join("None" if i is None else f"V[{int(i)}] is True" for i in slots)
+    picked: Callable[[tuple[Any, ...]], tuple[bool | None, ...]] = eval(  # noqa: S307 - ints
+        f"lambda V: ({items}{',' if slots else ''})", {"__builtins__": {}}
+    )
+    return picked
+
+
 def _no_values(_facts: AccountFacts) -> tuple[Any, ...]:
     return ()
 
@@ -91,6 +104,17 @@ class CompiledTimeline:
     )
     _invoice_when_slots: tuple[int | None, ...] = attrs.field(default=(), repr=False)
     _invoice_unless_slots: tuple[int | None, ...] = attrs.field(default=(), repr=False)
+    # Each step's value of its when / unless, picked from the values (None: no condition).
+    _pick_when: Callable[[tuple[Any, ...]], tuple[bool | None, ...]] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+    _pick_unless: Callable[[tuple[Any, ...]], tuple[bool | None, ...]] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_pick_when", _picker(self._when_slots))
+        object.__setattr__(self, "_pick_unless", _picker(self._unless_slots))
 
     @classmethod
     def build(cls, timeline: CheckedTimeline, program: Program) -> CompiledTimeline:
@@ -162,8 +186,8 @@ class CompiledTimeline:
             restarted_by=tuple(
                 e.text for e, v in zip(tl.restart_when, values[n:], strict=False) if v
             ),
-            when=tuple(None if i is None else values[i] is True for i in self._when_slots),
-            unless=tuple(None if i is None else values[i] is True for i in self._unless_slots),
+            when=self._pick_when(values),
+            unless=self._pick_unless(values),
         )
 
     def invoice_conditions(
