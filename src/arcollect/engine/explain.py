@@ -44,6 +44,12 @@ class Explanation:
         head: list[Part] = list(self._lines) if self._lines is not None else list(self._parts)
         return Explanation([*head, *parts])
 
+    def extend(self, parts: Iterable[Part]) -> None:
+        """Add *parts* after these lines, in place (see `PlannedAction.ordered`)."""
+        if self._lines is not None:
+            self._parts, self._lines = list(self._lines), None
+        self._parts.extend(parts)
+
     def __reduce__(self) -> tuple[type[Explanation], tuple[list[str]]]:
         """Pickle as text: the traced parts are rendered first (they hold the account's facts)."""
         return (Explanation, (list(self.lines()),))

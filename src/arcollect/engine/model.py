@@ -143,9 +143,30 @@ class PlannedAction:
         return self._explanation.lines()
 
     def ordered(
-        self, *, priority: Decimal, tier: str | None, due: date, deferred: bool, why: list[Part]
+        self,
+        *,
+        priority: Decimal,
+        tier: str | None,
+        due: date,
+        deferred: bool,
+        why: list[Part],
+        in_place: bool = False,
     ) -> PlannedAction:
-        """Return this action with its place in the plan: priority, tier, and capacity."""
+        """Return this action with its place in the plan: priority, tier, and capacity.
+
+        *in_place* sets them on this action itself, for the planner's own candidates that
+        nothing else holds (a plan in one process): no second copy of every action.
+        """
+        if in_place:
+            for name, value in (
+                ("priority", priority),
+                ("tier", tier),
+                ("due", due),
+                ("deferred", deferred),
+            ):
+                object.__setattr__(self, name, value)
+            self._explanation.extend(why)
+            return self
         return PlannedAction(
             account=self.account,
             step=self.step,
@@ -267,8 +288,14 @@ class AccountState:
     #: has ``charges``; read by letters and call sheets, not part of the state's record.
     charges: Any = attrs.field(default=None, eq=False, repr=False)
 
-    def with_tier(self, tier: str | None) -> AccountState:
-        """Return this state in *tier* (the global phase's tiers; `attrs.evolve`, faster)."""
+    def with_tier(self, tier: str | None, *, in_place: bool = False) -> AccountState:
+        """Return this state in *tier* (the global phase's tiers; `attrs.evolve`, faster).
+
+        *in_place* sets the tier on this state itself (see `PlannedAction.ordered`).
+        """
+        if in_place:
+            object.__setattr__(self, "tier", tier)
+            return self
         new = object.__new__(AccountState)
         for name in _STATE_FIELDS:
             object.__setattr__(new, name, getattr(self, name))

@@ -34,6 +34,8 @@ import decimal
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import date
+from operator import attrgetter
+from typing import Final
 
 import attrs
 
@@ -53,6 +55,8 @@ from arcollect.facts import AccountFacts, facts
 from arcollect.lang.program import CompiledPolicy
 
 __all__ = ["PartialPlan", "Planner"]
+
+_ID: Final = attrgetter("id")
 
 
 @attrs.frozen
@@ -94,7 +98,9 @@ class Planner:
         rates: Mapping[str, RateTable] | None = None,
     ) -> Plan:
         """Return the plan for *accounts* on *as_of*, with the rate tables *rates*."""
-        return self.combine([self.partition(accounts, as_of, rates)])
+        # The partial plan is this call's own: the global phase may place its actions and set
+        # its states' tiers in place rather than copy them.
+        return self._combine([self.partition(accounts, as_of, rates)], in_place=True)
 
     def partition(
         self,
@@ -106,10 +112,12 @@ class Planner:
         if not isinstance(as_of, date):
             raise DataError.at("as_of", f"expected a datetime.date, got {describe(as_of)}")
         charging = Charging.of(self.policy, rates)
-        ordered = sorted(enumerate(accounts), key=lambda ia: ia[1].id)
-        _refuse_duplicates(ordered)
+        given = accounts if isinstance(accounts, list | tuple) else list(accounts)
+        ordered = sorted(given, key=_ID)
+        if any(a.id == b.id for a, b in itertools.pairwise(ordered)):
+            _refuse_duplicates(sorted(enumerate(given), key=lambda ia: ia[1].id))
         with decimal.localcontext(MONEY_CONTEXT):
-            results = tuple(self.account(acct, as_of, charging) for _, acct in ordered)
+            results = tuple(self.account(acct, as_of, charging) for acct in ordered)
         return PartialPlan(as_of, self.policy.checked.name, results)
 
     def combine(self, partials: Iterable[PartialPlan]) -> Plan:
@@ -117,6 +125,9 @@ class Planner:
 
         The shares must be of one date and one policy, and no account may be in two of them.
         """
+        return self._combine(partials, in_place=False)
+
+    def _combine(self, partials: Iterable[PartialPlan], *, in_place: bool) -> Plan:
         shares = list(partials)
         if not shares:
             raise DataError.at("partials", "no partial plans to combine")
@@ -143,9 +154,12 @@ class Planner:
                 self.calendar,
                 [(r.standing, c) for r in results for c in r.candidates],
                 tier_of,
+                in_place=in_place,
             )
         states = tuple(
-            r.state if r.state.error else r.state.with_tier(tier_of.get(r.state.account))
+            r.state
+            if r.state.error
+            else r.state.with_tier(tier_of.get(r.state.account), in_place=in_place)
             for r in results
         )
         return Plan(as_of, self.policy.checked.name, actions, states)

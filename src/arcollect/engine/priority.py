@@ -62,18 +62,20 @@ class _Desc:
         return hash(self.value)
 
 
-def _sortable(value: Any, descending: bool) -> tuple[bool, Any]:
-    """Return *value* as a part of a sort key: absent values last, in either direction.
+def _sortable(value: Any, descending: bool) -> tuple[Any, ...]:
+    """Return *value* as parts of a flat sort key: absent values last, in either direction.
 
-    Numbers in descending order are negated (exact: scores and amounts are computed under
-    `MONEY_CONTEXT`, whose precision they fit); other values are wrapped in `_Desc`. A key
-    of plain numbers and strings is one the garbage collector stops tracking.
+    The first part says whether the value is absent, so keys of different shapes (an amount
+    is two parts: its currency, then its number) are never compared past it. Numbers in
+    descending order are negated (exact: scores and amounts are computed under `MONEY_CONTEXT`,
+    whose precision they fit); other values are wrapped in `_Desc`. A flat key of plain numbers
+    and strings is one the garbage collector stops tracking.
     """
     if value is None:
         return (True, 0)  # absent values last, whatever the direction
     if isinstance(value, Money):  # amounts compare within a currency, never across
         amount = value.amount
-        return (False, (value.currency, -amount if descending else amount))
+        return (False, value.currency, -amount if descending else amount)
     if not descending:
         return (False, value)
     if isinstance(value, (Decimal, int)):
@@ -97,7 +99,7 @@ class Standing:
     @classmethod
     def unranked(cls, account: str, currency: str) -> Standing:
         """Return the standing of an account that could not be planned: last, in no tier."""
-        return cls(account, _ZERO, ((False, -_ZERO), account), currency, _ZERO, ranked=False)
+        return cls(account, _ZERO, (False, -_ZERO, account), currency, _ZERO, ranked=False)
 
 
 def standing(policy: CompiledPolicy, f: AccountFacts) -> Standing:
@@ -112,11 +114,10 @@ def standing(policy: CompiledPolicy, f: AccountFacts) -> Standing:
     else:
         score = Decimal(value)
     ties = policy.ties(f)
-    key = (
-        _sortable(score, descending=True),
-        *(_sortable(v, d) for v, d in zip(ties, policy.ties_descending, strict=True)),
-        acct.id,
-    )
+    key: tuple[Any, ...] = _sortable(score, descending=True)
+    for v, d in zip(ties, policy.ties_descending, strict=True):
+        key += _sortable(v, d)
+    key += (acct.id,)
     measure = policy.measure(f)
     if isinstance(measure, Money):
         return Standing(acct.id, score, key, measure.currency, measure.amount, notes=notes)
@@ -154,8 +155,13 @@ def order(
     calendar: BusinessCalendar,
     candidates: Sequence[tuple[Standing, Candidate]],
     tier_of: dict[str, str],
+    *,
+    in_place: bool = False,
 ) -> tuple[PlannedAction, ...]:
-    """Put every candidate action in the plan's total order, and apply the call capacity."""
+    """Put every candidate action in the plan's total order, and apply the call capacity.
+
+    *in_place* places the candidates' own actions (see `PlannedAction.ordered`).
+    """
     ranked = sorted(candidates, key=lambda sc: (sc[0].sort_key, sc[1].rank))
     capacity = priority.capacity
     per_owner = priority.capacity_per_owner
@@ -196,5 +202,9 @@ def order(
                     why.append(f"{limit} (call #{n}): moved to {due}")
         tier = tier_of.get(s.account)
         why.append(f"priority {decimal_text(s.score)}" + (f", tier {tier}" if tier else ""))
-        out.append(act.ordered(priority=s.score, tier=tier, due=due, deferred=deferred, why=why))
+        out.append(
+            act.ordered(
+                priority=s.score, tier=tier, due=due, deferred=deferred, why=why, in_place=in_place
+            )
+        )
     return tuple(out)
