@@ -536,7 +536,7 @@ class _Decision:
         self, stage: tuple[int, CheckedStep], chosen: StepDue | None
     ) -> tuple[tuple[int, CheckedStep] | None, StepDue | None]:
         """Put first a ``required`` step before the stage that was not done in the episode."""
-        found = self.first_required(stage[0])
+        found = self.first_required(stage[0]) if self.tl.has_required else None
         if found is None:
             return stage, chosen
         i, step = found
@@ -557,6 +557,8 @@ class _Decision:
 
         Pending: account-level, its conditions hold, not done in the episode nor *planned* today.
         """
+        if not self.tl.has_required:
+            return None
         steps = self.tl.steps
         for i in range(self.lowest, before):
             step = steps[i]
@@ -644,8 +646,7 @@ class _Decision:
                 return max(when, floor)
             return when
 
-        account_level = [(i, steps[i]) for i in range(start, len(steps))]
-        account_level = [(i, s) for i, s in account_level if not s.per_invoice]
+        account_level = [(i, s) for i, s in self.tl.account_steps if i >= start]
         found: tuple[str | None, date | None] = (None, None)
         if self.sequence:
             for i, s in account_level:
@@ -831,6 +832,8 @@ class _Decision:
 
     def per_invoice(self) -> list[StepDue]:
         """Per open invoice, the step due for it (the mode's rule), unless done for it."""
+        if not self.tl.has_per_invoice:
+            return []
         steps = [
             (i, s)
             for i, s in enumerate(self.tl.steps)

@@ -112,9 +112,22 @@ class CompiledTimeline:
         init=False, repr=False, eq=False
     )
 
+    #: The account-level steps (not per invoice), with their indexes; whether any step is per
+    #: invoice; whether any is ``required``: what the engine asks of every account, once.
+    account_steps: tuple[tuple[int, CheckedStep], ...] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+    has_per_invoice: bool = attrs.field(init=False, repr=False, eq=False)
+    has_required: bool = attrs.field(init=False, repr=False, eq=False)
+
     def __attrs_post_init__(self) -> None:
+        steps = self.timeline.steps
         object.__setattr__(self, "_pick_when", _picker(self._when_slots))
         object.__setattr__(self, "_pick_unless", _picker(self._unless_slots))
+        account_steps = tuple((i, s) for i, s in enumerate(steps) if not s.per_invoice)
+        object.__setattr__(self, "account_steps", account_steps)
+        object.__setattr__(self, "has_per_invoice", len(account_steps) < len(steps))
+        object.__setattr__(self, "has_required", any(s.required for s in steps))
 
     @classmethod
     def build(cls, timeline: CheckedTimeline, program: Program) -> CompiledTimeline:
