@@ -636,7 +636,6 @@ class _Decision:
         its predecessor in sequence) comes on the next business day; otherwise the step whose
         date comes first after today.
         """
-        steps = self.tl.steps
         start = stage[0] + 1 if stage is not None else self.lowest
         planned = chosen.step.name if chosen is not None else None
         floor = self.contact_floor(chosen)
