@@ -341,6 +341,12 @@ class TestRichDocument:
         assert fast[0] == "ok"
         assert fast == detailed
 
+    def test_the_callers_data_is_left_alone(self) -> None:
+        """Reading a caller's dict by the fast path leaves it as it was."""
+        doc = copy.deepcopy(RICH)
+        portfolio_document_from_dict(doc)
+        assert doc == RICH
+
     def test_there_are_many_mutations(self) -> None:
         """The table of mutations covers every field many times over."""
         assert len(MUTATIONS) > 4000

@@ -171,6 +171,8 @@ def _document_from_dict(
         if acct is not None:
             accounts.append(acct)
             ids.append((i, acct.id))
+            if bound is not None and isinstance(raw, list):  # the reader's own data: let it go
+                raw[i] = None
             continue
         if bound is not None:
             bound(item, 2)

@@ -128,7 +128,8 @@ class _Amounts:
     """How amounts of one currency are read: the shape of their number, and those seen."""
 
     currency: str
-    quantum: Decimal
+    #: The minor unit of the currency, when it has one (``0.01``), else None.
+    quantum: Decimal | None
     shape: Callable[[str], object]
     seen: dict[str, Money] = attrs.Factory(dict)
 
@@ -137,7 +138,7 @@ class _Amounts:
         exp = currency_exponent(currency)
         fraction = rf"(?:\.[0-9]{{{exp}}})?" if exp else ""
         shape = re.compile(rf"-?[0-9]{{1,18}}{fraction}").fullmatch
-        return cls(currency, Decimal(1).scaleb(-exp), shape)
+        return cls(currency, Decimal(1).scaleb(-exp) if exp else None, shape)
 
     def read(self, value: Any) -> Money:
         """Return the Money *value* writes (``"1200.00 EUR"``), or raise `_SlowError`."""
@@ -150,7 +151,7 @@ class _Amounts:
         if code != self.currency or not self.shape(number):
             raise _SlowError
         amount = Decimal(number)
-        if "." not in number and self.quantum.as_tuple().exponent:
+        if self.quantum is not None and "." not in number:  # a whole amount: 12 is 12.00
             amount = amount.quantize(self.quantum, context=MONEY_CONTEXT)
         if not amount:
             amount = amount.copy_abs()  # no negative zero
@@ -165,6 +166,8 @@ class FastReader:
         self._dates: dict[str, date] = {}
         self._amounts: dict[str, _Amounts] = {}
         self._amounts_seen: dict[str, Money] = {}  # those of the account's currency
+        self._singles: dict[str, tuple[str]] = {}  # one-item tuples of invoice numbers
+        self._account_id = ""  # the id of the account being read
         #: How many key-value pairs the mappings of the accounts read so far hold.
         self.pairs = 0
         self._pairs = 0  # those of the account being read
@@ -236,27 +239,12 @@ class FastReader:
             self._pairs += len(collector)
             collector = structure(collector, Collector)
 
-        invoices = tuple(self._invoices(get("invoices", ()), read))
-        numbers = {inv.number: inv for inv in invoices}
-        if len(numbers) != len(invoices):
-            raise _SlowError  # a duplicate number
-        for inv in invoices:
-            if inv.account is not None and inv.account != acct_id:
-                raise _SlowError
-            if inv.credits is not None:
-                target = numbers.get(inv.credits)
-                if target is None or target.amount.amount < 0:
-                    raise _SlowError
-
-        payments = tuple(self._payments(get("payments", ()), read))
-        for pay in payments:
-            for ref in pay.applies_to:
-                if ref not in numbers:
-                    raise _SlowError
-        activities = tuple(self._activities(get("activities", ())))
-        for act in activities:
-            if act.invoice is not None and act.invoice not in numbers:
-                raise _SlowError
+        # Each list checks the references to invoices as it goes.
+        numbers: dict[str, Invoice] = {}
+        self._account_id = acct_id
+        invoices = tuple(self._invoices(get("invoices", ()), read, numbers))
+        payments = tuple(self._payments(get("payments", ()), read, numbers))
+        activities = tuple(self._activities(get("activities", ()), numbers))
         contacts = tuple(self._contacts(get("contacts", ())))
         promises = tuple(self._promises(get("promises", ()), read))
         disputes = tuple(self._disputes(get("disputes", ()), read))
@@ -295,7 +283,13 @@ class FastReader:
 
     # -- the record lists ----------------------------------------------------------------------
 
-    def _invoices(self, items: Any, read: Callable[[Any], Money]) -> list[Invoice]:
+    def _invoices(
+        self, items: Any, read: Callable[[Any], Money], numbers: dict[str, Invoice]
+    ) -> list[Invoice]:
+        """Read the invoices; put each in *numbers*; return them, or raise `_SlowError`.
+
+        An invoice naming its account or the invoice it credits is checked against them here.
+        """
         if type(items) is not list and items != ():
             raise _SlowError
         self._pairs += sum(map(len, items))
@@ -303,6 +297,7 @@ class FastReader:
         day_seen = self._dates.get
         amount_seen = self._amounts_seen.get
         out = []
+        linked = []
         for d in items:
             if type(d) is not dict:
                 raise _SlowError
@@ -320,9 +315,9 @@ class FastReader:
             if due < issued or not amount.amount:
                 raise _SlowError
             if len(d) == _INVOICE_REQUIRED:  # those four fields, nothing else
-                out.append(
-                    _invoice(number, issued, due, amount, None, None, True, None, None, _EMPTY)  # noqa: FBT003 - delivered, in order
-                )
+                inv = _invoice(number, issued, due, amount, None, None, True, None, None, _EMPTY)  # noqa: FBT003 - delivered, in order
+                out.append(inv)
+                numbers[number] = inv
                 continue
             if not _INVOICE_KEYS.issuperset(d):
                 raise _SlowError
@@ -335,26 +330,40 @@ class FastReader:
             credited = _opt_str(get("credits"))
             if credited is not None and amount.amount >= 0:
                 raise _SlowError
-            out.append(
-                _invoice(
-                    number,
-                    issued,
-                    due,
-                    amount,
-                    _opt_str(get("account")),
-                    _opt_str(get("po_number")),
-                    delivered,
-                    _opt_str(get("proof_of_delivery")),
-                    credited,
-                    tags,
-                )
+            inv = _invoice(
+                number,
+                issued,
+                due,
+                amount,
+                _opt_str(get("account")),
+                _opt_str(get("po_number")),
+                delivered,
+                _opt_str(get("proof_of_delivery")),
+                credited,
+                tags,
             )
+            out.append(inv)
+            numbers[number] = inv
+            if inv.account is not None or credited is not None:
+                linked.append(inv)
+        if len(numbers) != len(out):
+            raise _SlowError  # a number twice
+        for inv in linked:
+            if inv.account is not None and inv.account != self._account_id:
+                raise _SlowError
+            if inv.credits is not None:
+                target = numbers.get(inv.credits)
+                if target is None or target.amount.amount < 0:
+                    raise _SlowError
         return out
 
-    def _payments(self, items: Any, read: Callable[[Any], Money]) -> list[Payment]:
+    def _payments(
+        self, items: Any, read: Callable[[Any], Money], numbers: dict[str, Invoice]
+    ) -> list[Payment]:
         if type(items) is not list and items != ():
             raise _SlowError
         self._pairs += sum(map(len, items))
+        singles = self._singles
         day = self._date
         day_seen = self._dates.get
         amount_seen = self._amounts_seen.get
@@ -372,14 +381,25 @@ class FastReader:
                 raise _SlowError
             get = d.get
             applies = get("applies_to", _MISSING)
-            applies = () if applies is _MISSING else tuple(_strings(applies))
+            if applies is _MISSING:
+                applies = ()
+            elif type(applies) is list and len(applies) == 1 and type(applies[0]) is str:
+                one = applies[0]  # most payments pay one invoice: one tuple per number
+                if one not in numbers:
+                    raise _SlowError
+                applies = singles.get(one) or singles.setdefault(one, (one,))
+            else:
+                applies = tuple(_strings(applies))
+                for ref in applies:
+                    if ref not in numbers:
+                        raise _SlowError
             reference = get("reference")
             if reference is not None and type(reference) is not str:
                 raise _SlowError
             out.append(_payment(paid, amount, reference, applies))
         return out
 
-    def _activities(self, items: Any) -> list[Activity]:
+    def _activities(self, items: Any, numbers: dict[str, Invoice]) -> list[Activity]:
         if type(items) is not list and items != ():
             raise _SlowError
         self._pairs += sum(map(len, items))
@@ -405,7 +425,7 @@ class FastReader:
                 (step is not None and type(step) is not str)
                 or (contact is not None and type(contact) is not str)
                 or (timeline is not None and type(timeline) is not str)
-                or (invoice is not None and type(invoice) is not str)
+                or (invoice is not None and (type(invoice) is not str or invoice not in numbers))
                 or (notes is not None and type(notes) is not str)
             ):
                 raise _SlowError
