@@ -102,6 +102,7 @@ _DICTS: Final = {dict}
 _FOUR: Final = {_INVOICE_REQUIRED}
 _AMOUNT: Final = operator.attrgetter("amount")
 _MISSING: Final = object()
+_NONE_GIVEN: Final[tuple[Any, ...]] = ()  # a record list not given: the default, empty
 
 _INVOICE_KEYS: Final = frozenset(a.name for a in attrs.fields(Invoice))
 _PAYMENT_KEYS: Final = frozenset(a.name for a in attrs.fields(Payment))
@@ -267,21 +268,30 @@ class FastReader:
         # Each list checks the references to invoices as it goes.
         numbers: dict[str, Invoice] = {}
         self._account_id = acct_id
-        invoices = tuple(self._invoices(get("invoices", ()), read, numbers))
-        payments = tuple(self._payments(get("payments", ()), read, numbers))
-        activities = tuple(self._activities(get("activities", ()), numbers))
-        contacts = tuple(self._contacts(get("contacts", ())))
-        promises = tuple(self._promises(get("promises", ()), read))
-        disputes = tuple(self._disputes(get("disputes", ()), read))
-        for disp in disputes:
-            for ref in disp.invoices:
-                if ref not in numbers:
-                    raise _SlowError
-        snoozes = tuple(self._snoozes(get("snoozes", ())))
-        for snooze in snoozes:
-            for ref in snooze.invoices:
-                if ref not in numbers:
-                    raise _SlowError
+        invoices = tuple(self._invoices(get("invoices", _NONE_GIVEN), read, numbers))
+        raw = get("payments", _NONE_GIVEN)
+        payments = _NONE_GIVEN if raw is _NONE_GIVEN else tuple(self._payments(raw, read, numbers))
+        raw = get("activities", _NONE_GIVEN)
+        activities = _NONE_GIVEN if raw is _NONE_GIVEN else tuple(self._activities(raw, numbers))
+        raw = get("contacts", _NONE_GIVEN)
+        contacts = _NONE_GIVEN if raw is _NONE_GIVEN else tuple(self._contacts(raw))
+        raw = get("promises", _NONE_GIVEN)
+        promises = _NONE_GIVEN if raw is _NONE_GIVEN else tuple(self._promises(raw, read))
+        disputes = snoozes = _NONE_GIVEN
+        raw = get("disputes", _NONE_GIVEN)
+        if raw is not _NONE_GIVEN:
+            disputes = tuple(self._disputes(raw, read))
+            for disp in disputes:
+                for ref in disp.invoices:
+                    if ref not in numbers:
+                        raise _SlowError
+        raw = get("snoozes", _NONE_GIVEN)
+        if raw is not _NONE_GIVEN:
+            snoozes = tuple(self._snoozes(raw))
+            for snooze in snoozes:
+                for ref in snooze.invoices:
+                    if ref not in numbers:
+                        raise _SlowError
         name = _opt_str(get("name"))
         country = _opt_str(get("country"))
         self.pairs += self._pairs  # last: only the pairs of accounts read are counted
