@@ -537,6 +537,7 @@ BAD_YAML = {
     "python tag": "accounts: !!python/object:os.system []\n",
     "unreadable int": "accounts: []\ncurrency: !!int x\n",
     "control character": "accounts: []\ncurrency: \x01\n",
+    "lone surrogate": "accounts: []\ncurrency: \ud800\n",
     "tab indentation": "accounts:\n\t- id: C-1\n",
     "unclosed quote": "accounts: []\ncurrency: 'EUR\n",
     "two documents": "accounts: []\n---\naccounts: []\n",

@@ -169,8 +169,8 @@ if _CParser is not None:
             return self.construct_document(node)
 
     _CDataLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
-    _CDataLoader.yaml_constructors = _DataLoader.yaml_constructors
-    _CDataLoader.yaml_multi_constructors = _DataLoader.yaml_multi_constructors
+    _CDataLoader.yaml_constructors = dict(_DataLoader.yaml_constructors)
+    _CDataLoader.yaml_multi_constructors = dict(_DataLoader.yaml_multi_constructors)
 
 
 def _check_bounds(root: Node) -> None:
@@ -246,7 +246,7 @@ def _load_with_c(text: str) -> Any:
     loader = _CDataLoader(text)
     try:
         return loader.get_single_data()
-    except (yaml.YAMLError, _UnboundedError, RecursionError):
+    except Exception:  # noqa: BLE001 - anything unusual: the Python loader reads it, and says what
         return _UNREAD
     finally:
         loader.dispose()
