@@ -118,6 +118,8 @@ _CHANNELS: Final[dict[str, Channel]] = {m.value: m for m in Channel}
 _OUTCOMES: Final[dict[str, Outcome]] = {m.value: m for m in Outcome}
 _REASONS: Final[dict[str, DisputeReason]] = {m.value: m for m in DisputeReason}
 
+#: How many values each of the process-wide caches below keeps (any document brings new ones).
+_KEPT: Final = 1024
 #: Locales already found valid (`_check_locale` asks Babel, which is slow).
 _GOOD_LOCALES: set[str] = set()
 #: Payment terms already read (``"30 days"``: 30).
@@ -241,7 +243,11 @@ class FastReader:
             terms = None
         elif type(terms) is str:
             days = _TERMS.get(terms)
-            terms = _TERMS.setdefault(terms, _structure_days(terms, int)) if days is None else days
+            if days is None:
+                days = _structure_days(terms, int)
+                if len(_TERMS) < _KEPT:
+                    _TERMS[terms] = days
+            terms = days
         else:
             terms = _structure_days(terms, int)
         tags = get("tags", _MISSING)
@@ -254,7 +260,8 @@ class FastReader:
             if type(locale) is not str:
                 raise _SlowError
             _check_locale(None, None, locale)
-            _GOOD_LOCALES.add(locale)
+            if len(_GOOD_LOCALES) < _KEPT:
+                _GOOD_LOCALES.add(locale)
         customer_since = get("customer_since")
         if customer_since is not None:
             customer_since = day(customer_since)
@@ -518,7 +525,8 @@ class FastReader:
                     if role not in _GOOD_ROLES:
                         if not _IDENT.match(role):
                             raise _SlowError
-                        _GOOD_ROLES.add(role)
+                        if len(_GOOD_ROLES) < _KEPT:
+                            _GOOD_ROLES.add(role)
                 roles = frozenset(roles)
             authorize = get("can_authorize_payment", False)
             if type(authorize) is not bool:
