@@ -22,7 +22,9 @@ import decimal
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.resolver import Resolver
 
 from arcollect.domain.money import WrittenNumber
 from arcollect.errors import DataError, Problem
@@ -38,7 +40,39 @@ MAX_DEPTH = 100
 _SHOWN = 40  # characters of a bad scalar shown in a message
 
 
-class _Loader(yaml.SafeLoader):
+class _Constructing(SafeConstructor):
+    """Construction with duplicate keys refused and unreadable scalars located."""
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            text = str(node.value)
+            shown = text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.MarkedYAMLError(
+                problem=f"cannot read {shown!r} as {tag}",
+                problem_mark=node.start_mark,
+            ) from None
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.MarkedYAMLError(
+                    context="in a mapping",
+                    context_mark=node.start_mark,
+                    problem=f"duplicate key {key!r}",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Loader(_Constructing, yaml.SafeLoader):
     """A safe loader without the timestamp resolver, with duplicate-key and alias checks."""
 
     aliases_seen: int = 0
@@ -69,34 +103,6 @@ class _Loader(yaml.SafeLoader):
             finally:
                 self.depth -= 1
         return super().compose_node(parent, index)  # type: ignore[arg-type]
-
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep=deep)
-        except yaml.YAMLError:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
-            text = str(node.value)
-            shown = text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
-            tag = node.tag.rsplit(":", 1)[-1]
-            raise yaml.MarkedYAMLError(
-                problem=f"cannot read {shown!r} as {tag}",
-                problem_mark=node.start_mark,
-            ) from None
-
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.MarkedYAMLError(
-                    context="in a mapping",
-                    context_mark=node.start_mark,
-                    problem=f"duplicate key {key!r}",
-                    problem_mark=key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 class Dumper(yaml.SafeDumper):
@@ -131,11 +137,88 @@ def _written_float(loader: _DataLoader, node: ScalarNode) -> Any:
 _DataLoader.add_constructor("tag:yaml.org,2002:float", _written_float)
 
 
-def load_yaml(text: str, source: str = "<string>", *, written_numbers: bool = False) -> Any:
+class _UnboundedError(Exception):
+    """A document the C loader composed goes past a bound: the Python loader says where."""
+
+
+#: libyaml's parser, when PyYAML was built with it (as `yaml.CSafeLoader` is).
+_CParser: type[Any] | None = (
+    getattr(yaml.cyaml, "CParser", None) if hasattr(yaml, "CSafeLoader") else None
+)
+
+if _CParser is not None:
+
+    class _CDataLoader(_Constructing, Resolver, _CParser):  # type: ignore[misc, valid-type]
+        """The portfolio loader on libyaml: the C parser and composer, our constructor.
+
+        The bounds of the Python composer are checked on the composed nodes (the C composer
+        cannot be hooked); a document going past one, and any error, is read again by the
+        Python loader, which says where: so messages stay exactly the same.
+        """
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)  # type: ignore[misc]
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+        def get_single_data(self) -> Any:
+            node = self.get_single_node()
+            if node is None:
+                return None
+            _check_bounds(node)
+            return self.construct_document(node)
+
+    _CDataLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _CDataLoader.yaml_constructors = dict(_DataLoader.yaml_constructors)
+    _CDataLoader.yaml_multi_constructors = dict(_DataLoader.yaml_multi_constructors)
+
+
+def _check_bounds(root: Node) -> None:
+    """Raise `_UnboundedError` if the nodes under *root* nest or alias more than allowed.
+
+    A node met again is an alias (the composer shares the node an alias names), and its
+    depth is that of its first appearance, as the Python composer counts them.
+    """
+    seen: set[int] = set()
+    aliases = 0
+
+    def walk(node: Node, depth: int) -> None:
+        nonlocal aliases
+        if id(node) in seen:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _UnboundedError
+            return
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            return
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _UnboundedError
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                walk(key, depth)
+                walk(value, depth)
+        else:
+            for item in node.value:
+                walk(item, depth)
+
+    walk(root, 0)
+
+
+def load_yaml(
+    text: str, source: str = "<string>", *, written_numbers: bool = False, c_loader: bool = False
+) -> Any:
     """Parse one YAML document of plain data; raise `DataError` naming line and column.
 
     With *written_numbers*, a float is read as a `WrittenNumber` keeping the digits written.
+    With *c_loader* (and *written_numbers*), libyaml reads it where PyYAML has it, with the
+    same bounds; anything unusual is read again by the Python loader, for its messages.
     """
+    if c_loader and written_numbers and _CParser is not None:
+        data = _load_with_c(text)
+        if data is not _UNREAD:
+            return data
     try:
         loader = (_DataLoader if written_numbers else _Loader)(text)
     except yaml.reader.ReaderError as exc:
@@ -149,6 +232,22 @@ def load_yaml(text: str, source: str = "<string>", *, written_numbers: bool = Fa
         raise DataError([Problem(where, what)], source) from None
     except yaml.YAMLError as exc:
         raise DataError([Problem("", f"invalid YAML: {exc}")], source) from None
+    finally:
+        loader.dispose()
+
+
+_UNREAD: Any = object()
+
+
+def _load_with_c(text: str) -> Any:
+    """Return the data of *text* read by libyaml, or `_UNREAD` if the Python loader must."""
+    if yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return _UNREAD  # a character YAML forbids: the Python reader locates it
+    loader = _CDataLoader(text)
+    try:
+        return loader.get_single_data()
+    except Exception:  # noqa: BLE001 - anything unusual: the Python loader reads it, and says what
+        return _UNREAD
     finally:
         loader.dispose()
 

@@ -26,6 +26,7 @@ import yaml
 
 from arcollect._describe import describe, shown
 from arcollect._yaml import MAX_DEPTH, Dumper, load_yaml
+from arcollect.convert.fast import FastReader
 from arcollect.convert.hooks import (
     _FieldError,
     _structure_str,
@@ -77,6 +78,66 @@ def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
 
 def portfolio_document_from_dict(data: Any) -> Portfolio:
     """Build the whole `Portfolio` of a document: its accounts and its ``company:`` block."""
+    return _document_from_dict(data, FastReader())
+
+
+def _detailed_document_from_dict(data: Any) -> Portfolio:
+    """`portfolio_document_from_dict` without the fast path: every account read in detail."""
+    return _document_from_dict(data, None)
+
+
+class _TooDeepError(Exception):
+    """Data not yet bounded in depth nests too deeply: its reader must say where."""
+
+
+class _Bound:
+    """Bounds the depth of the parts of a document the detailed path reads, and counts.
+
+    Called with a value and the nesting *level* it is held at; raises `_TooDeepError` if it
+    nests more than `MAX_DEPTH` levels deep in all. `pairs` counts the key-value pairs of the
+    mappings seen, `colons` the colons of their strings (keys and values).
+    """
+
+    def __init__(self) -> None:
+        self.pairs = 0
+        self.colons = 0
+
+    def __call__(self, value: Any, level: int) -> None:
+        if isinstance(value, str):
+            self.colons += value.count(":")
+            return
+        if isinstance(value, dict):
+            self.pairs += len(value)
+            self.colons += sum(key.count(":") for key in value if isinstance(key, str))
+            items: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            items = value
+        else:
+            return
+        level += 1
+        if level > MAX_DEPTH:
+            raise _TooDeepError
+        for item in items:
+            self(item, level)
+
+
+def _document_from_dict(
+    data: Any, fast: FastReader | None, bound: _Bound | None = None
+) -> Portfolio:
+    """Build the `Portfolio` of *data*, each account by *fast* if it can, else in detail.
+
+    *bound*, given for data whose depth is not yet bounded, is called with each part that the
+    detailed path is to read (and its nesting level) first; the accounts the fast path reads
+    are bounded by their shape.
+    """
+    if bound is not None:
+        if not isinstance(data, dict):
+            bound(data, 0)
+        else:
+            bound.pairs += len(data)
+            for key, value in data.items():
+                if key != "accounts" or not isinstance(value, list | tuple):
+                    bound(value, 1)
     if not isinstance(data, Mapping):
         raise DataError.at("", f"expected a mapping with 'accounts', got {describe(data)}")
     unknown = [k for k in data if k not in _TOP_KEYS]
@@ -106,6 +167,15 @@ def portfolio_document_from_dict(data: Any) -> Portfolio:
     accounts: list[Account] = []
     ids: list[tuple[int, str]] = []
     for i, item in enumerate(raw):
+        acct = None if fast is None else fast.account(item, currency)
+        if acct is not None:
+            accounts.append(acct)
+            ids.append((i, acct.id))
+            if bound is not None and isinstance(raw, list):  # the reader's own data: let it go
+                raw[i] = None
+            continue
+        if bound is not None:
+            bound(item, 2)
         try:
             acct = structure(item, Account, currency=currency)
         except DataError as exc:
@@ -183,17 +253,67 @@ def parse_portfolio_document(
     text: str, *, format: str = "yaml", source: str = "<string>", max_bytes: int = MAX_BYTES
 ) -> Portfolio:
     """Parse a whole portfolio document (accounts and company), as `parse_portfolio` does."""
+    return _parse_document(text, format, source, max_bytes, fast=True)
+
+
+def _parse_document(
+    text: str, format: str, source: str, max_bytes: int, *, fast: bool
+) -> Portfolio:
+    """Parse a portfolio document; *fast* False reads it all by the detailed path alone.
+
+    The fast way: JSON is parsed by plain `json.loads` first (the exact checks of `_load_json`
+    run again only when something is unusual, or is read in detail), YAML by the C loader where
+    PyYAML has one, and accounts are built by the fast path where it can.
+    """
     check_size(text, source, max_bytes)
     if format == "json":
+        doc = _fast_json(text) if fast else None
+        if doc is not None:
+            return doc
         data = _load_json(text, source)
     elif format == "yaml":
-        data = load_yaml(text, source, written_numbers=True)
+        data = load_yaml(text, source, written_numbers=True, c_loader=fast)
     else:
         raise DataError.at("format", f"unknown portfolio format {format!r}: expected yaml or json")
     try:
-        return portfolio_document_from_dict(data)
+        return _document_from_dict(data, FastReader() if fast else None)
     except DataError as exc:
         raise capped(exc.problems, source) from None
+
+
+def _fast_json(text: str) -> Portfolio | None:
+    r"""Return the portfolio of a JSON *text* that is fine, read fast; None for any other.
+
+    Plain `json.loads` first, without the checks of `_load_json`, which are proven otherwise:
+
+    - depth: the accounts the fast path reads have the bounded shape of an account, and the
+      rest of the document is walked (`_Bound`);
+    - duplicate keys: the text has a colon per pair written (S) and one per colon written in
+      its strings (L). `json.loads` keeps one pair per key: the data has P <= S pairs, P = S
+      only if no key was there twice. Without ``\u003a`` escapes, the strings of the data
+      hold at most L colons, and C, those counted in the strings of the parts walked, too. So
+      P + C = S + L, the colons of the text, only if no key was there twice. Otherwise (a
+      colon in the free text of an account, say) the text is parsed again, with the pairs
+      hook that finds duplicates.
+
+    None (a syntax error, a duplicate key, too deep, a problem found) means: read it again
+    by the exact path, which says what is wrong.
+    """
+    for hooked in (False, True):
+        data = _plain_json(text, hooked=hooked)
+        if data is None:
+            return None
+        reader, bound = FastReader(), _Bound()
+        try:
+            doc = _document_from_dict(data, reader, bound)
+        except (_TooDeepError, DataError):
+            return None
+        if hooked or (
+            reader.pairs + bound.pairs + bound.colons == text.count(":")
+            and "\\u003" not in text  # no colon written as an escape
+        ):
+            return doc
+    return None  # pragma: no cover - the hooked pass returns
 
 
 def read_portfolio(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[Account, ...]:
@@ -203,6 +323,11 @@ def read_portfolio(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[Acc
 
 def read_portfolio_document(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Portfolio:
     """Read a whole portfolio file (accounts and company), as `read_portfolio` does."""
+    return _read_document(path, max_bytes, fast=True)
+
+
+def _read_document(path: str | Path, max_bytes: int = MAX_BYTES, *, fast: bool) -> Portfolio:
+    """Read a portfolio file; *fast* False reads it by the detailed path alone."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml"):
@@ -212,7 +337,7 @@ def read_portfolio_document(path: str | Path, *, max_bytes: int = MAX_BYTES) -> 
     else:
         raise DataError([Problem("", "expected a .yaml, .yml or .json portfolio file")], str(p))
     text = read_text(p, max_bytes)
-    return parse_portfolio_document(text, format=fmt, source=str(p), max_bytes=max_bytes)
+    return _parse_document(text, fmt, str(p), max_bytes, fast=fast)
 
 
 def capped(problems: Sequence[Problem], source: str) -> DataError:
@@ -322,6 +447,31 @@ def _too_deep(text: str) -> bool:
     return max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > (
         MAX_DEPTH
     )
+
+
+def _plain_json(text: str, *, hooked: bool) -> Any:
+    """Parse *text* as `_load_json` does, but without bounding its depth; None if unusual.
+
+    Without *hooked*, duplicate keys go unnoticed (the caller proves there are none). None (a
+    syntax error, a huge integer, a duplicate key, a recursion too deep for the parser) means:
+    let `_load_json` parse it and say what is wrong.
+    """
+    if not hooked:
+        try:
+            return json.loads(text, parse_float=WrittenNumber, parse_int=_json_int)
+        except (ValueError, RecursionError):
+            return None
+    token = _DUPLICATES_SEEN.set(False)
+    try:
+        data = json.loads(
+            text, parse_float=WrittenNumber, parse_int=_json_int, object_pairs_hook=_pairs
+        )
+    except (ValueError, RecursionError):
+        return None
+    finally:
+        seen = _DUPLICATES_SEEN.get()
+        _DUPLICATES_SEEN.reset(token)
+    return None if seen else data
 
 
 def _load_json(text: str, source: str) -> Any:
