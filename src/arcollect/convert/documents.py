@@ -534,6 +534,12 @@ def dump_portfolio(
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
+def _space(text: str, pos: int) -> int:
+    """Return where the JSON white space at *pos* of *text* ends."""
+    found = _JSON_SPACE.match(text, pos)
+    return found.end() if found else pos
+
+
 def _stream_json(text: str) -> Portfolio | None:
     """Return the portfolio of a JSON *text* read one account at a time; None if unusual.
 
@@ -550,28 +556,27 @@ def _stream_json(text: str) -> Portfolio | None:
     read the text the other ways, which say what is wrong.
     """
     decode = _STREAM_DECODER.raw_decode
-    space = _JSON_SPACE.match
     reader = FastReader()
     top: dict[str, Any] = {}
     accounts: list[Account] = []
     ids: set[str] = set()
     try:
-        pos = space(text).end()
+        pos = _space(text, 0)
         if text[pos : pos + 1] != "{":
             return None
-        pos = space(text, pos + 1).end()
+        pos = _space(text, pos + 1)
         while text[pos : pos + 1] == '"':
             key, pos = decode(text, pos)
-            pos = space(text, pos).end()
+            pos = _space(text, pos)
             if key in top or text[pos : pos + 1] != ":":
                 return None
-            pos = space(text, pos + 1).end()
+            pos = _space(text, pos + 1)
             if key == "accounts":
                 top[key] = []
                 currency = top.get("currency")
                 if not isinstance(currency, str | None) or text[pos : pos + 1] != "[":
                     return None
-                pos = space(text, pos + 1).end()
+                pos = _space(text, pos + 1)
                 while text[pos : pos + 1] != "]":
                     start, before = pos, reader.pairs
                     item, pos = decode(text, pos)
@@ -584,9 +589,9 @@ def _stream_json(text: str) -> Portfolio | None:
                         return None  # a key twice (or not JSON the hook accepts)
                     ids.add(acct.id)
                     accounts.append(acct)
-                    pos = space(text, pos).end()
+                    pos = _space(text, pos)
                     if text[pos : pos + 1] == ",":
-                        pos = space(text, pos + 1).end()
+                        pos = _space(text, pos + 1)
                         if text[pos : pos + 1] == "]":
                             return None  # a trailing comma: not JSON
                     elif text[pos : pos + 1] != "]":
@@ -600,14 +605,14 @@ def _stream_json(text: str) -> Portfolio | None:
                 if value is None:
                     return None
                 top[key], pos = value, end
-            pos = space(text, pos).end()
+            pos = _space(text, pos)
             if text[pos : pos + 1] == ",":
-                pos = space(text, pos + 1).end()
+                pos = _space(text, pos + 1)
                 if text[pos : pos + 1] != '"':
                     return None
             elif text[pos : pos + 1] != "}":
                 return None
-        if text[pos : pos + 1] != "}" or space(text, pos + 1).end() != len(text):
+        if text[pos : pos + 1] != "}" or _space(text, pos + 1) != len(text):
             return None
     except (ValueError, RecursionError):  # not JSON, or too deep for the decoder
         return None
