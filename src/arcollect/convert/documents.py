@@ -232,6 +232,10 @@ def portfolio_to_dict(
 #: The largest file (or text, in UTF-8 bytes) a reader accepts unless given ``max_bytes=``.
 MAX_BYTES: Final = 16 * 1024 * 1024
 
+#: JSON texts of at least this many characters are read one account at a time (`_stream_json`):
+#: the parsed data of the whole text is never held at once, which halves the peak memory.
+STREAM_FROM: Final = 32 * 1024 * 1024
+
 #: At most this many problems of one file are listed; the rest are counted in a last line.
 MAX_PROBLEMS: Final = 100
 
@@ -267,7 +271,10 @@ def _parse_document(
     """
     check_size(text, source, max_bytes)
     if format == "json":
-        doc = _fast_json(text) if fast else None
+        doc = None
+        if fast:  # a large text one account at a time: half the memory, some more collecting
+            doc = _stream_json(text) if len(text) >= STREAM_FROM else None
+            doc = doc or _fast_json(text)
         if doc is not None:
             return doc
         data = _load_json(text, source)
@@ -522,3 +529,100 @@ def dump_portfolio(
     if format == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     return yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _space(text: str, pos: int) -> int:
+    """Return where the JSON white space at *pos* of *text* ends."""
+    found = _JSON_SPACE.match(text, pos)
+    return found.end() if found else pos
+
+
+def _stream_json(text: str) -> Portfolio | None:
+    """Return the portfolio of a JSON *text* read one account at a time; None if unusual.
+
+    `json.loads` of the whole text holds every account's parsed data at once (for a portfolio of
+    100,000 accounts, several times the text); here the top-level object is walked and each
+    account of ``accounts`` is decoded, read by the fast path and let go before the next. What
+    `_fast_json` proves is proven per account: its depth by its shape; no key twice by
+    counting (as many pairs read as colons in its text, else it is decoded again with the
+    duplicate-finding hook). The parts around the accounts are decoded with the hook and
+    checked as `_document_from_dict` checks them.
+
+    None (anything but the plain well-formed case: an account the fast path gives up, a
+    syntax error, ``currency`` after ``accounts``, a key twice, an account id twice) means:
+    read the text the other ways, which say what is wrong.
+    """
+    decode = _STREAM_DECODER.raw_decode
+    reader = FastReader()
+    top: dict[str, Any] = {}
+    accounts: list[Account] = []
+    ids: set[str] = set()
+    try:
+        pos = _space(text, 0)
+        if text[pos : pos + 1] != "{":
+            return None
+        pos = _space(text, pos + 1)
+        while text[pos : pos + 1] == '"':
+            key, pos = decode(text, pos)
+            pos = _space(text, pos)
+            if key in top or text[pos : pos + 1] != ":":
+                return None
+            pos = _space(text, pos + 1)
+            if key == "accounts":
+                top[key] = []
+                currency = top.get("currency")
+                if not isinstance(currency, str | None) or text[pos : pos + 1] != "[":
+                    return None
+                pos = _space(text, pos + 1)
+                while text[pos : pos + 1] != "]":
+                    start, before = pos, reader.pairs
+                    item, pos = decode(text, pos)
+                    acct = reader.account(item, currency)
+                    if acct is None or acct.id in ids:
+                        return None
+                    if text.count(":", start, pos) != reader.pairs - before and (
+                        _plain_json(text[start:pos], hooked=True) is None
+                    ):
+                        return None  # a key twice (or not JSON the hook accepts)
+                    ids.add(acct.id)
+                    accounts.append(acct)
+                    pos = _space(text, pos)
+                    if text[pos : pos + 1] == ",":
+                        pos = _space(text, pos + 1)
+                        if text[pos : pos + 1] == "]":
+                            return None  # a trailing comma: not JSON
+                    elif text[pos : pos + 1] != "]":
+                        return None
+                pos += 1
+            else:
+                if key == "currency" and "accounts" in top:
+                    return None  # the accounts were read without it
+                _, end = decode(text, pos)
+                value = _plain_json(text[pos:end], hooked=True)
+                if value is None:
+                    return None
+                top[key], pos = value, end
+            pos = _space(text, pos)
+            if text[pos : pos + 1] == ",":
+                pos = _space(text, pos + 1)
+                if text[pos : pos + 1] != '"':
+                    return None
+            elif text[pos : pos + 1] != "}":
+                return None
+        if text[pos : pos + 1] != "}" or _space(text, pos + 1) != len(text):
+            return None
+    except (ValueError, RecursionError):  # not JSON, or too deep for the decoder
+        return None
+    if "accounts" not in top:
+        return None
+    try:
+        head = _document_from_dict({**top, "accounts": []}, reader, _Bound())
+    except (_TooDeepError, DataError):
+        return None
+    return Portfolio(tuple(accounts), head.company)
+
+
+_STREAM_DECODER: Final = json.JSONDecoder(parse_float=WrittenNumber, parse_int=_json_int)
