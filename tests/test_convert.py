@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import textwrap
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -781,6 +784,35 @@ class TestBounds:
         with pytest.raises(DataError):
             read_portfolio(path, max_bytes=50)
         assert len(read_portfolio(path, max_bytes=len(text))) == 1
+
+    def test_a_generous_bound_asks_for_no_buffer_of_its_size(self, tmp_path: Path) -> None:
+        """A bound of a terabyte reads a small file (it asked for a terabyte of memory)."""
+        path = tmp_path / "p.yaml"
+        path.write_text(textwrap.dedent(BASE_ACCOUNT))
+        assert len(read_portfolio(path, max_bytes=1 << 40)) == 1
+
+    def test_a_file_of_no_known_size_is_bounded_too(self, tmp_path: Path) -> None:
+        """A pipe (its size unknown) is read up to the bound, and refused beyond it."""
+        text = textwrap.dedent(BASE_ACCOUNT)
+        fifo = tmp_path / "p.yaml"
+        os.mkfifo(fifo)
+
+        def feed() -> None:
+            with contextlib.suppress(BrokenPipeError), fifo.open("w") as f:
+                f.write(text)  # the reader may stop and close before the end
+
+        for bound, expected in ((len(text), 1), (50, None)):
+            writer = threading.Thread(target=feed)
+            writer.start()
+            try:
+                if expected is None:
+                    with pytest.raises(DataError) as exc:
+                        read_portfolio(fifo, max_bytes=bound)
+                    assert "more than the 50 bytes allowed" in str(exc.value)
+                else:
+                    assert len(read_portfolio(fifo, max_bytes=bound)) == expected
+            finally:
+                writer.join()
 
     def test_problems_are_capped(self) -> None:
         """At most 100 problems of a file are listed, then how many more there are."""

@@ -16,10 +16,11 @@ from __future__ import annotations
 import contextvars
 import itertools
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import attrs
 import yaml
@@ -371,7 +372,7 @@ def read_text(path: Path, max_bytes: int) -> str:
     """Read a UTF-8 file of at most *max_bytes* bytes (checked before reading it all)."""
     try:
         with path.open("rb") as f:
-            data = f.read(max_bytes + 1)
+            data = _read_at_most(f, max_bytes + 1)
         if len(data) > max_bytes:
             size = max(path.stat().st_size, len(data))
             raise DataError([Problem("", _too_big(size, max_bytes))], str(path))
@@ -382,6 +383,28 @@ def read_text(path: Path, max_bytes: int) -> str:
         ) from None
     except OSError as exc:
         raise DataError([Problem("", exc.strerror or str(exc))], str(path)) from None
+
+
+def _read_at_most(f: BinaryIO, limit: int) -> bytes:
+    """Return the first *limit* bytes of *f* (all of it, if shorter).
+
+    A buffer of *limit* bytes is never asked for (a generous ``max_bytes`` would not fit in
+    memory): the file's size is read first, and a file longer than it said, or of no known
+    size (a pipe), is read on in pieces.
+    """
+    size = os.fstat(f.fileno()).st_size
+    data = f.read(min(limit, size + 1)) if size else b""
+    if len(data) <= size and size:
+        return data  # all of it, as the size said
+    pieces = [data]
+    left = limit - len(data)
+    while left > 0:
+        piece = f.read(min(left, 1 << 20))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
 
 
 # JSON: duplicate keys are refused (json would keep the last), nesting is bounded as in YAML.
