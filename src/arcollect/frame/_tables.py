@@ -195,16 +195,32 @@ def _convert(frame: pl.DataFrame, where: str, col: Column) -> pl.Series:
         return series.cast(pl.String)
     if want == _INT and got.is_integer():
         return series.cast(pl.Int64)
-    if want == _DATE and got == pl.Datetime:
-        pass  # refused below: a timestamp is not a date
-    elif got == pl.String:
+    if want == _INT and got.is_float():  # pandas holds whole numbers with gaps as floats
+        whole = series.is_null() | (series == series.floor())
+        if not whole.all():
+            row = int((~whole).arg_true()[0])
+            raise DataError.at(
+                f"{where}[{row}].{col.name}", f"expected a whole number, got {series[row]!r}"
+            )
+        return series.cast(pl.Int64)
+    if isinstance(got, pl.List) and got.inner == pl.Null and isinstance(want, pl.List):
+        return series.cast(want)  # lists that are all empty
+    if want == _DATE and isinstance(got, pl.Datetime):  # pandas holds dates as timestamps
+        day = series.dt.date()
+        exact = series.is_null() | (day.cast(got) == series)
+        if not exact.all():
+            row = int((~exact).arg_true()[0])
+            raise DataError.at(
+                f"{where}[{row}].{col.name}", f"expected a date, got the timestamp {series[row]}"
+            )
+        return day
+    if got == pl.String:
         text = series.str.strip_chars()
         if want == _DATE:
             out = text.str.to_date("%Y-%m-%d", strict=False)
             what = "a date such as 2026-11-23"
         elif want == _BOOL:
             low = text.str.to_lowercase()
-            out = pl.Series(col.name, [None] * len(series), dtype=pl.Boolean)
             out = (
                 frame.select(
                     pl.when(low.is_in(["true", "1", "yes"]))
@@ -328,7 +344,7 @@ class Tables:
     sources: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
     @classmethod
-    def of(cls, sources: Mapping[str, str] | None = None, **tables: object) -> Tables:
+    def of(cls, **tables: object) -> Tables:
         """Return the tables given by name (``accounts=..., invoices=...``), checked.
 
         Each may be a polars DataFrame, a pandas DataFrame or a pyarrow Table; a table left
@@ -336,7 +352,12 @@ class Tables:
         unknown table or column, a missing required column or value, or a value of another
         type.
         """
-        names = dict(sources or {})
+        return cls.named(tables, {})
+
+    @classmethod
+    def named(cls, tables: Mapping[str, object], sources: Mapping[str, str]) -> Tables:
+        """Return `Tables.of` *tables*, each named in error paths by *sources* (file names)."""
+        names = dict(sources)
         unknown = [t for t in tables if t not in SCHEMAS]
         if unknown:
             hint = did_you_mean(unknown[0], TABLES)
@@ -794,6 +815,6 @@ def read_tables(path: str | Path) -> Tables:
             "missing the accounts table (accounts.parquet or accounts.csv)",
         )
     try:
-        return Tables.of(sources, **found)
+        return Tables.named(found, sources)
     except DataError as exc:
         raise exc.with_source(str(directory)) from None
