@@ -751,12 +751,12 @@ class _Work:
                     tags=frozenset(itags),
                 )
             )
-        aging = [AgingBucket("current", 0, 0, money(amounts[0]), counts[0])]
-        for k in range(1, len(edges) + 1):
-            low = edges[k - 1] + 1
-            high = edges[k] if k < len(edges) else None
-            label = f"over {low - 1}" if high is None else f"{low}-{high}"
-            aging.append(AgingBucket(label, low, high, money(amounts[k]), counts[k]))
+        aging = tuple(
+            self._bucket(k, cur, money(amounts[k]), counts[k])
+            if counts[k]
+            else self._bucket(k, cur)
+            for k in range(len(edges) + 1)
+        )
 
         over = money(overdue)
         undisputed, dispute_amount = over, Money.zero(cur)
@@ -821,7 +821,7 @@ class _Work:
             days_past_due=(as_of - oldest_due).days if overdue > 0 and oldest_due else 0,
             oldest_due=oldest_due,
             delinquent_since=episode if overdue > 0 else None,
-            aging=tuple(aging),
+            aging=aging,
             promises=promises,
             promise=promise,
             open_disputes=open_disputes,
@@ -833,6 +833,20 @@ class _Work:
             days_since_contact=(as_of - last_contact.date).days if last_contact else None,
             has_decision_maker=any(c.is_decision_maker for c in account.contacts),
         )
+
+    def _bucket(self, k: int, cur: str, amount: Money | None = None, count: int = 0) -> AgingBucket:
+        """Return aging bucket *k* holding *count* invoices, *amount* (None: empty, built once)."""
+        edges = (0, *DEFAULT_AGING_BOUNDS)
+        low = edges[k - 1] + 1 if k else 0
+        high = edges[k] if k < len(edges) else None
+        label = "current" if not k else f"over {low - 1}" if high is None else f"{low}-{high}"
+        if amount is not None:
+            return AgingBucket(label, low, high, amount, count)
+        key = (AgingBucket, (k, cur))
+        found = self._objects.get(key)
+        if found is None:
+            found = self._objects[key] = AgingBucket(label, low, high, Money.zero(cur), 0)
+        return found
 
     def _payment(self, r: tuple[Any, ...]) -> Payment:
         _, on, amount, currency, reference, applies_to = r
@@ -873,8 +887,15 @@ def _dispute(r: tuple[Any, ...]) -> Dispute:
 
 def _by_account(frame: pl.DataFrame) -> dict[str, list[tuple[Any, ...]]]:
     """Group the rows of *frame* by their first column (``account_id``), keeping their order."""
+    if not frame.height:
+        return {}
+    frame = frame.sort("account_id", maintain_order=True)  # stable: each account's rows in order
+    rows = list(zip(*(frame.get_column(c).to_list() for c in frame.columns), strict=True))
+    runs = frame.get_column("account_id").rle()
+    ends = itertools.accumulate(runs.struct.field("len").to_list())
     out: dict[str, list[tuple[Any, ...]]] = {}
-    columns = [frame.get_column(c).to_list() for c in frame.columns]  # faster than iter_rows
-    for aid, rows in itertools.groupby(zip(*columns, strict=True), key=lambda r: r[0]):
-        out.setdefault(aid, []).extend(rows)
+    start = 0
+    for aid, end in zip(runs.struct.field("value").to_list(), ends, strict=True):
+        out[aid] = rows[start:end]
+        start = end
     return out
