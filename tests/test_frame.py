@@ -194,12 +194,20 @@ def _path(acct: Account, as_of: date) -> str:
     named = [n for p in acct.payments if p.date <= as_of for n in p.applies_to]
     if acct.snoozes:
         return "fallback"
+    paid = [p for p in acct.payments if p.date <= as_of]
+    amount = {i.number: i.amount.amount for i in acct.invoices}
+    times = {n: named.count(n) for n in named}
+    several = [p for p in paid if len(p.applies_to) > 1]
+    single = {n: sum(p.amount.amount for p in paid if p.applies_to == (n,)) for n in times}
     if (
         any(i.is_credit_note for i in acct.invoices)
-        or any(not p.applies_to for p in acct.payments if p.date <= as_of)
+        or any(not p.applies_to for p in paid)
         or any(n not in numbers for n in named)
+        or any(p.amount.amount > sum(amount[n] for n in p.applies_to) for p in several)
+        or any(times[n] > 1 for p in several for n in p.applies_to)
+        or any(single[n] > amount[n] for n in times)
     ):
-        return "replayed"
+        return "replayed"  # paid otherwise than simply: named invoices, never above their amount
     return "vectorised"
 
 

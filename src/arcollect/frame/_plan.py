@@ -608,11 +608,23 @@ class _Work:
         )
         self.disputes = _by_account(disputes.join(self.kept, on="account_id", how="semi"))
         self.contacts = _by_account(tables.contacts.join(self.kept, on="account_id", how="semi"))
-        self.activities = _by_account(
-            activities.filter(pl.col("date") <= as_of).join(self.kept, on="account_id", how="semi")
+        rank = {c.value: r for c, r in _CONTACT_RANK.items()}
+        text = ("step", "outcome", "contact", "timeline", "invoice", "notes")
+        self.activities = _by_account(  # in the order of arcollect.facts (`_activity_key`)
+            activities.filter(pl.col("date") <= as_of)
+            .join(self.kept, on="account_id", how="semi")
+            .sort(
+                "account_id",
+                "date",
+                pl.col("channel").replace_strict(rank, default=-1, return_dtype=pl.Int64),
+                "channel",
+                *(pl.col(c).fill_null("") for c in text),
+                maintain_order=True,
+            )
         )
         self._objects: dict[tuple[Any, ...], Any] = {}
         self._amounts: dict[tuple[str, str], Money] = {}
+        self._minor_money: dict[str, dict[int, Money]] = {}
 
     def facts(self) -> Iterator[AccountFacts]:
         """Yield the facts of the accounts kept; an account whose records fail falls back."""
@@ -679,8 +691,13 @@ class _Work:
         exp = currency_exponent(cur)
         wrap = Money._exact_sum  # noqa: SLF001 - amounts valid in the currency
 
+        known = self._minor_money.setdefault(cur, {})
+
         def money(minor: int) -> Money:
-            return wrap(Decimal(minor).scaleb(-exp), cur)
+            found = known.get(minor)
+            if found is None:
+                found = known[minor] = wrap(Decimal(minor).scaleb(-exp), cur)
+            return found
 
         # Open invoices (oldest due first), unapplied credit and the delinquency episode.
         unapplied = 0
@@ -734,7 +751,7 @@ class _Work:
                 overdue += open_minor
             else:
                 current += open_minor
-            slot = next((k for k, edge in enumerate(edges) if dpd <= edge), len(edges))
+            slot = bisect.bisect_left(edges, dpd)  # the first bucket whose bound is >= dpd
             amounts[slot] += open_minor
             counts[slot] += 1
             invoices.append(
@@ -783,29 +800,27 @@ class _Work:
         open_promises = [p for p in promises if p.active]
         promise = open_promises[-1] if open_promises else (promises[-1] if promises else None)
 
-        payments = [self._payment(r) for r in self.last_pays.get(aid, ())]
+        payments = [
+            shared(Payment, (*r[1:5], tuple(r[5])), lambda r=r: self._payment(r))
+            for r in self.last_pays.get(aid, ())
+        ]
         last_payment = max(payments, key=_payment_key) if payments else None
         activities = tuple(
-            sorted(
-                (
-                    shared(
-                        Activity,
-                        r,
-                        lambda r=r: Activity(
-                            r[1],
-                            r[2],
-                            step=r[3],
-                            outcome=r[4],
-                            contact=r[5],
-                            timeline=r[6],
-                            invoice=r[7],
-                            notes=r[8],
-                        ),
-                    )
-                    for r in self.activities.get(aid, ())
+            shared(
+                Activity,
+                r[1:],
+                lambda r=r: Activity(
+                    r[1],
+                    r[2],
+                    step=r[3],
+                    outcome=r[4],
+                    contact=r[5],
+                    timeline=r[6],
+                    invoice=r[7],
+                    notes=r[8],
                 ),
-                key=_activity_key,
             )
+            for r in self.activities.get(aid, ())
         )
         last_contact = next((a for a in reversed(activities) if a.channel.is_contact), None)
         oldest_due = invoices[0].due if invoices else None
