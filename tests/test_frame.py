@@ -384,6 +384,18 @@ class TestErrors:
             "  invoices.csv[0].due: expected a date such as 2026-11-23, got '01/10/2026'"
         )
 
+    def test_not_a_table_file(self, tmp_path: Path) -> None:
+        """A file that is not one of the tables is refused, naming the files expected."""
+        path = tmp_path / "portfolio.parquet"
+        path.write_bytes(b"")
+        with pytest.raises(DataError) as exc:
+            read_tables(path)
+        assert str(exc.value) == (
+            f"{path}: expected a directory of tables or one of its files: accounts.parquet, "
+            "contacts.parquet, invoices.parquet, payments.parquet, promises.parquet, "
+            "disputes.parquet, activities.parquet, snoozes.parquet (or .csv)"
+        )
+
     def test_no_accounts_table(self, tmp_path: Path) -> None:
         """A directory without an accounts table is refused, saying which file is missing."""
         with pytest.raises(DataError) as exc:

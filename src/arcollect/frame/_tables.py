@@ -790,6 +790,13 @@ def read_tables(path: str | Path) -> Tables:
     directory = p if p.is_dir() else p.parent
     if not p.exists():
         raise DataError.at(str(p), "no such file or directory")
+    if not p.is_dir() and (p.stem not in SCHEMAS or p.suffix not in (".parquet", ".csv")):
+        raise DataError.at(
+            str(p),
+            "expected a directory of tables or one of its files: "
+            + ", ".join(f"{name}.parquet" for name in TABLES)
+            + " (or .csv)",
+        )
     found: dict[str, object] = {}
     sources: dict[str, str] = {}
     for name in TABLES:
