@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
 import re
+import subprocess
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -494,7 +497,26 @@ class TestSamePlan:
         accts = list(parse_ibm_csv(ibm_csv_text(), currency="EUR"))
         as_of = date(2012, 3, 16)
         halves = [frame.partition(policy, Tables.from_accounts(accts[k::2]), as_of) for k in (0, 1)]
-        assert policy.combine(halves).to_json() == policy.plan(accts, as_of=as_of).to_json()
+        shipped = [pickle.loads(pickle.dumps(half)) for half in reversed(halves)]
+        assert policy.combine(shipped).to_json() == policy.plan(accts, as_of=as_of).to_json()
+
+
+class TestOptional:
+    def test_arcollect_imports_without_polars(self) -> None:
+        """Without polars, arcollect and its command line import, and tables get a clear error."""
+        code = (
+            "import sys; sys.modules['polars'] = None\n"
+            "import arcollect, arcollect.cli\n"
+            "try:\n"
+            "    arcollect.cli._frame()\n"
+            "except arcollect.ArcollectError as exc:\n"
+            "    print(exc)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, encoding="utf-8", check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "reading tables needs polars: pip install 'arcollect[frame]'\n"
 
 
 class TestCommandLine:
