@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import pickle
 import re
 import subprocess
@@ -26,7 +27,10 @@ from strategies import accounts
 pl = pytest.importorskip("polars")
 
 from arcollect import frame  # noqa: E402 - needs polars
+from arcollect.domain.money import MONEY_CONTEXT  # noqa: E402 - after the skip
+from arcollect.facts import facts  # noqa: E402 - after the skip
 from arcollect.frame import Tables, read_tables  # noqa: E402 - needs polars
+from arcollect.frame._plan import _Work  # noqa: E402 - needs polars
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
@@ -499,6 +503,30 @@ class TestSamePlan:
         halves = [frame.partition(policy, Tables.from_accounts(accts[k::2]), as_of) for k in (0, 1)]
         shipped = [pickle.loads(pickle.dumps(half)) for half in reversed(halves)]
         assert policy.combine(shipped).to_json() == policy.plan(accts, as_of=as_of).to_json()
+
+
+class TestFacts:
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(plain_accounts(), max_size=4).map(_unique),
+        st.lists(complex_accounts(), max_size=4).map(_unique),
+        AS_OFS,
+    )
+    def test_facts_are_those_of_arcollect_facts(
+        self, plain: list[Account], complex_: list[Account], as_of: date
+    ) -> None:
+        """The facts built from the tables equal `arcollect.facts` of the records, field by
+        field (the light account aside), on the vectorised and the replayed paths."""
+        accts = {a.id: a for a in _unique(plain + complex_)}
+        work = _Work(Tables.from_accounts(list(accts.values())), as_of)
+        with decimal.localcontext(MONEY_CONTEXT):
+            built = list(work.facts())
+        assert sorted(f.account.id for f in built) == sorted(
+            a for a in accts if a not in work.fallback
+        )
+        for f in built:
+            expected = facts(accts[f.account.id], as_of)
+            assert attrs.evolve(f, account=expected.account) == expected
 
 
 class TestOptional:
