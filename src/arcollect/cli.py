@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from types import ModuleType
 
 from babel.dates import format_date
 
@@ -95,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
         p.add_argument(
-            "portfolio", metavar="PORTFOLIO", help="accounts: .yaml, .json, or IBM-shape .csv"
+            "portfolio",
+            metavar="PORTFOLIO",
+            help="accounts: .yaml, .json, IBM-shape .csv, or (plan) a directory of tables",
         )
         if name == "explain":
             p.add_argument("account", metavar="ACCOUNT", help="the account id")
@@ -333,6 +336,42 @@ def _accounts(name: str, currency: str | None = None) -> tuple[Account, ...]:
     return read_portfolio(name)
 
 
+_TABLE_NAMES = frozenset(
+    (
+        "accounts",
+        "contacts",
+        "invoices",
+        "payments",
+        "promises",
+        "disputes",
+        "activities",
+        "snoozes",
+    )
+)
+
+
+def _is_tables(name: str) -> bool:
+    """Whether *name* is a set of tables: a directory, a .parquet file, or NAME.csv of a table."""
+    path = Path(name)
+    suffix = path.suffix.lower()
+    return (
+        path.is_dir()
+        or suffix == ".parquet"
+        or (suffix == ".csv" and path.stem.lower() in _TABLE_NAMES)
+    )
+
+
+def _frame() -> ModuleType:
+    """Import `arcollect.frame`, which needs polars."""
+    try:
+        import arcollect.frame  # noqa: PLC0415 - optional: needs polars
+    except ImportError:
+        raise ArcollectError(
+            "reading tables needs polars: pip install 'arcollect[frame]'"
+        ) from None
+    return arcollect.frame
+
+
 def _csv_currency(policy: Policy, given: str | None) -> str | None:
     return given or policy.checked.currency
 
@@ -430,8 +469,14 @@ def _plan(args: argparse.Namespace) -> int:
     from arcollect.letters.worklist import worklist  # noqa: PLC0415 - only this command
 
     policy = load_policy(args.policy)
-    accounts = _accounts(args.portfolio, _csv_currency(policy, args.currency))
-    plan = policy.plan(accounts, as_of=args.as_of, rates=_rates(args.rates))
+    if _is_tables(args.portfolio):  # tables: planned by the columnar engine
+        frame = _frame()
+        tables = frame.read_tables(args.portfolio)
+        accounts = tables.to_accounts()
+        plan = frame.plan(policy, tables, args.as_of, rates=_rates(args.rates))
+    else:
+        accounts = _accounts(args.portfolio, _csv_currency(policy, args.currency))
+        plan = policy.plan(accounts, as_of=args.as_of, rates=_rates(args.rates))
     work = worklist(plan, accounts, collector=args.collector, channel=args.channel, tier=args.tier)
     if args.format == "json":
         sys.stdout.write(work.to_json())

@@ -1,0 +1,83 @@
+"""Benchmark the columnar engine: `arcollect.frame.plan` from Parquet, against hand-written code.
+
+The seeded portfolio of `plan_bench.generate` (N accounts, default 100,000: 10 invoices each on
+average) is turned into tables with `Tables.from_accounts` and written to Parquet once, untimed.
+Then, taking turns, GC on, best of N (`_timing.interleaved`):
+
+- **columnar**: `read_tables(directory)` and `frame.plan(policy, tables, as_of)`, end to end from
+  the Parquet files to the `Plan`;
+- **hand-written**: `plan_bench.hand_written_plan` over the already parsed records.
+
+Before timing, the columnar plan is checked against the baseline on every account
+(`plan_bench.compare`) and against ``policy.plan`` of the records, byte for byte (its JSON);
+``--no-row`` skips the latter (the row engine takes a while at 100,000 accounts). The target is
+at most 0.5x.
+
+Usage: ``python benchmarks/frame_bench.py [ACCOUNTS] [--no-row]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from _timing import interleaved
+from plan_bench import AS_OF, ROOT, compare, generate, hand_written_plan
+
+from arcollect import frame
+from arcollect.engine.model import Plan
+from arcollect.policy import load_policy
+
+
+def main(argv: Sequence[str]) -> None:
+    """Generate, write, check and time; print the report."""
+    args = [a for a in argv if not a.startswith("-")]
+    n = int(args[0]) if args else 100_000
+    runs = 3
+    policy = load_policy(ROOT / "rules" / "standard.arc")
+    start = time.perf_counter()
+    accounts = generate(n)
+    tables = frame.Tables.from_accounts(accounts)
+    setup = time.perf_counter() - start
+    invoices = tables.invoices.height
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        tables.write(directory)
+        size = sum(f.stat().st_size for f in directory.iterdir()) / 2**20
+        del tables
+
+        def columnar() -> Plan:
+            return frame.plan(policy, frame.read_tables(directory), AS_OF)
+
+        def baseline() -> object:
+            return hand_written_plan(accounts, AS_OF)
+
+        plan = columnar()
+        compare(plan, *hand_written_plan(accounts, AS_OF))
+        if (
+            "--no-row" not in argv
+            and plan.to_json() != policy.plan(accounts, as_of=AS_OF).to_json()
+        ):
+            raise SystemExit("the columnar plan differs from policy.plan")
+        split = frame.split(policy, frame.read_tables(directory), AS_OF)
+        del plan
+        t_frame, t_base = interleaved(runs, columnar, baseline)
+
+    row = "" if "--no-row" in argv else ", and policy.plan byte for byte"
+    print(f"frame.plan from Parquet, rules/standard.arc as of {AS_OF}:")
+    print(f"  {n:,} accounts, {invoices:,} invoices; {size:,.0f} MB of Parquet")
+    print(f"  (generated and written in {setup:.1f} s; agrees with the hand-written plan{row})")
+    print(
+        f"  vectorised {len(split.vectorised):,} accounts, replayed {len(split.replayed):,}, "
+        f"fell back to the row engine {len(split.fallback):,}"
+    )
+    print(f"  hand-written Python (parsed records): {t_base:.2f} s (best of {runs}, GC on)")
+    print(f"  frame.plan (Parquet to Plan):         {t_frame:.2f} s")
+    print(f"  ratio columnar / hand-written: {t_frame / t_base:.2f}x (target: under 0.5x)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
