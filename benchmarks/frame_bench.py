@@ -56,7 +56,7 @@ def main(argv: Sequence[str]) -> None:
             return hand_written_plan(accounts, AS_OF)
 
         plan = columnar()
-        compare(plan, *hand_written_plan(accounts, AS_OF))
+        compare(plan, hand_written_plan(accounts, AS_OF))
         if (
             "--no-row" not in argv
             and plan.to_json() != policy.plan(accounts, as_of=AS_OF).to_json()

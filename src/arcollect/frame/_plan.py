@@ -824,7 +824,7 @@ class _Work:
         )
         last_contact = next((a for a in reversed(activities) if a.channel.is_contact), None)
         oldest_due = invoices[0].due if invoices else None
-        return AccountFacts(
+        return AccountFacts.of(
             account=account,
             as_of=as_of,
             invoices=tuple(invoices),
@@ -842,7 +842,6 @@ class _Work:
             open_disputes=open_disputes,
             dispute_amount=dispute_amount,
             last_payment=last_payment,
-            days_since_payment=(as_of - last_payment.date).days if last_payment else None,
             activities=activities,
             last_contact=last_contact,
             days_since_contact=(as_of - last_contact.date).days if last_contact else None,
