@@ -260,6 +260,22 @@ class TestPlan:
         assert result.returncode == 2
         assert "expected a date YYYY-MM-DD, got '23/11/2026'" in result.stderr
 
+    def test_max_bytes_bounds_the_portfolio_read(self) -> None:
+        """--max-bytes bounds what is read, says which option lifts it, and takes units."""
+        size = Path(PORTFOLIO).stat().st_size
+        small = run("plan", POLICY, PORTFOLIO, "--as-of", "2026-11-23", "--max-bytes", "100")
+        assert small.returncode == 1
+        assert small.stderr == (
+            f"{PORTFOLIO}: 1 problem\n  the data is {size} bytes, more than the 100 bytes "
+            "allowed; pass a larger --max-bytes\n"
+        )
+        for size_text in (str(size), "1K" if size <= 1024 else "1M", "2g"):
+            ok = run("validate", PORTFOLIO, "--max-bytes", size_text)
+            assert ok.returncode == 0, (size_text, ok.stderr)
+        bad = run("kpi", PORTFOLIO, "--as-of", "2026-11-23", "--max-bytes", "lots")
+        assert bad.returncode == 2
+        assert "expected a size such as 500M or 2G, got 'lots'" in bad.stderr
+
     def test_explain(self) -> None:
         """`explain` tells where one account stands."""
         result = run("explain", POLICY, PORTFOLIO, "C-1001", "--as-of", "2026-11-23")

@@ -54,6 +54,24 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+#: The largest portfolio file the command line reads unless ``--max-bytes`` says otherwise.
+#: Larger than the library's default (`arcollect.convert.MAX_BYTES`, 16 MiB): these are files
+#: the user names on their own machine.
+CLI_MAX_BYTES = 1 << 30
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def _size(text: str) -> int:
+    """Parse a size: bytes, or a number with K, M or G (binary: ``64M`` is 64 MiB)."""
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in _UNITS or unit == "":
+        number, unit = text, ""
+    if not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(f"expected a size such as 500M or 2G, got {text!r}")
+    return int(number) * _UNITS[unit]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="arcollect",
@@ -61,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"arcollect {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sized = argparse.ArgumentParser(add_help=False)
+    sized.add_argument(
+        "--max-bytes",
+        type=_size,
+        default=CLI_MAX_BYTES,
+        metavar="SIZE",
+        help="read portfolio files up to SIZE (such as 500M or 4G; default 1G)",
+    )
 
     p = sub.add_parser("check", help="parse and check rule files; print every error found")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -93,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         ("plan", "print the worklist: the actions due on a date, in order"),
         ("explain", "explain where one account stands and why"),
     ):
-        p = sub.add_parser(name, help=text)
+        p = sub.add_parser(name, help=text, parents=[sized])
         p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
         p.add_argument(
             "portfolio",
@@ -119,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
             )
             p.add_argument("--tier", metavar="TIER", help="only the actions of this tier")
 
-    p = sub.add_parser("report", help="write one static HTML page: KPIs, worklist, letters")
+    p = sub.add_parser(
+        "report", help="write one static HTML page: KPIs, worklist, letters", parents=[sized]
+    )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument(
         "portfolio", metavar="PORTFOLIO", help="accounts: .yaml, .json, or IBM-shape .csv"
@@ -136,7 +164,9 @@ def _parser() -> argparse.ArgumentParser:
         "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
     )
 
-    p = sub.add_parser("letters", help="render the e-mails, letters and SMS of a plan")
+    p = sub.add_parser(
+        "letters", help="render the e-mails, letters and SMS of a plan", parents=[sized]
+    )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
@@ -148,7 +178,9 @@ def _parser() -> argparse.ArgumentParser:
         help="rate tables (YAML, or CSV) that the policy's charges need",
     )
 
-    p = sub.add_parser("callsheet", help="print the call sheet and voicemail script of an account")
+    p = sub.add_parser(
+        "callsheet", help="print the call sheet and voicemail script of an account", parents=[sized]
+    )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
     p.add_argument("account", metavar="ACCOUNT", help="the account id")
@@ -162,7 +194,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
 
-    p = sub.add_parser("backtest", help="replay a portfolio's history day by day under a policy")
+    p = sub.add_parser(
+        "backtest", help="replay a portfolio's history day by day under a policy", parents=[sized]
+    )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument(
         "csv", metavar="PORTFOLIO", help="accounts with history: .yaml, .json, or IBM-shape .csv"
@@ -178,7 +212,9 @@ def _parser() -> argparse.ArgumentParser:
         help="rate tables (YAML, or CSV) that the policy's charges need",
     )
 
-    p = sub.add_parser("kpi", help="DSO, CEI, average days delinquent and aging of a portfolio")
+    p = sub.add_parser(
+        "kpi", help="DSO, CEI, average days delinquent and aging of a portfolio", parents=[sized]
+    )
     p.add_argument(
         "portfolio", metavar="PORTFOLIO", help="accounts: .yaml, .json, or IBM-shape .csv"
     )
@@ -193,7 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--currency", default=None, help="a CSV's currency (default: USD)")
 
-    p = sub.add_parser("diff", help="what changes if policy B replaces policy A, on a portfolio")
+    p = sub.add_parser(
+        "diff", help="what changes if policy B replaces policy A, on a portfolio", parents=[sized]
+    )
     p.add_argument("a", metavar="POLICY_A", help="the current rule file (.arc, .yaml)")
     p.add_argument("b", metavar="POLICY_B", help="the rule file to compare with it")
     p.add_argument(
@@ -212,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
         ("simulate", "simulate a policy's effect on cash under a behaviour model"),
         ("compare", "simulate two policies with the same customers and compare them"),
     ):
-        p = sub.add_parser(name, help=text)
+        p = sub.add_parser(name, help=text, parents=[sized])
         p.add_argument("policy", metavar="POLICY" if name == "simulate" else "POLICY_A")
         if name == "compare":
             p.add_argument("policy_b", metavar="POLICY_B")
@@ -231,7 +269,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=("table", "json"), default="table")
         p.add_argument("--currency", default=None, help="a CSV's currency (default: USD)")
 
-    p = sub.add_parser("validate", help="read portfolio files and report their problems")
+    p = sub.add_parser(
+        "validate", help="read portfolio files and report their problems", parents=[sized]
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument(
         "--policy",
@@ -245,7 +285,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_error(exc: ArcollectError) -> None:
-    print(exc.render() if isinstance(exc, PolicyError) else str(exc), file=sys.stderr)
+    text = exc.render() if isinstance(exc, PolicyError) else str(exc)
+    # The readers' hint speaks to Python callers; here the option says it.
+    text = text.replace("pass a larger max_bytes= to read it", "pass a larger --max-bytes")
+    print(text, file=sys.stderr)
 
 
 def _each(files: Sequence[str], fn: Callable[[str], int]) -> int:
@@ -329,11 +372,13 @@ def _test(name: str, rates: dict[str, RateTable] | None = None) -> int:
     return EXIT_OK if report.passed else EXIT_ERRORS
 
 
-def _accounts(name: str, currency: str | None = None) -> tuple[Account, ...]:
+def _accounts(
+    name: str, currency: str | None = None, max_bytes: int = CLI_MAX_BYTES
+) -> tuple[Account, ...]:
     """Read a portfolio file; an IBM-shape CSV (no currency of its own) in *currency*."""
     if name.lower().endswith(".csv"):
-        return read_ibm_csv(name, currency=currency or "USD")
-    return read_portfolio(name)
+        return read_ibm_csv(name, currency=currency or "USD", max_bytes=max_bytes)
+    return read_portfolio(name, max_bytes=max_bytes)
 
 
 _TABLE_NAMES = frozenset(
@@ -376,11 +421,11 @@ def _csv_currency(policy: Policy, given: str | None) -> str | None:
     return given or policy.checked.currency
 
 
-def _validate(policy_name: str | None) -> Callable[[str], int]:
+def _validate(policy_name: str | None, max_bytes: int) -> Callable[[str], int]:
     policy = None if policy_name is None else load_policy(policy_name)
 
     def run(name: str) -> int:
-        accounts = _accounts(name, policy.checked.currency if policy else None)
+        accounts = _accounts(name, policy.checked.currency if policy else None, max_bytes)
         invoices = sum(len(a.invoices) for a in accounts)
         print(f"{name}: {len(accounts)} accounts, {invoices} invoices")
         problems = policy.validate(accounts) if policy else ()
@@ -475,7 +520,7 @@ def _plan(args: argparse.Namespace) -> int:
         accounts = tables.to_accounts()
         plan = frame.plan(policy, tables, args.as_of, rates=_rates(args.rates))
     else:
-        accounts = _accounts(args.portfolio, _csv_currency(policy, args.currency))
+        accounts = _accounts(args.portfolio, _csv_currency(policy, args.currency), args.max_bytes)
         plan = policy.plan(accounts, as_of=args.as_of, rates=_rates(args.rates))
     work = worklist(plan, accounts, collector=args.collector, channel=args.channel, tier=args.tier)
     if args.format == "json":
@@ -500,9 +545,10 @@ def _report(args: argparse.Namespace) -> int:
 
     policy = load_policy(args.policy)
     if args.portfolio.lower().endswith(".csv"):
-        accounts, company = _accounts(args.portfolio, _csv_currency(policy, args.currency)), None
+        currency = _csv_currency(policy, args.currency)
+        accounts, company = _accounts(args.portfolio, currency, args.max_bytes), None
     else:
-        doc = read_portfolio_document(args.portfolio)
+        doc = read_portfolio_document(args.portfolio, max_bytes=args.max_bytes)
         accounts, company = doc.accounts, doc.company
     page, work = build_report(
         policy,
@@ -531,9 +577,10 @@ def _explain(
     currency: str | None,
     *,
     rates: str | None = None,
+    max_bytes: int = CLI_MAX_BYTES,
 ) -> int:
     policy = load_policy(policy_file)
-    accounts = _accounts(portfolio, _csv_currency(policy, currency))
+    accounts = _accounts(portfolio, _csv_currency(policy, currency), max_bytes)
     if account not in {a.id for a in accounts}:
         print(f"{portfolio}: no account {account!r}", file=sys.stderr)
         return EXIT_ERRORS
@@ -598,7 +645,7 @@ def _callsheet(args: argparse.Namespace) -> int:
     from arcollect.letters.callsheet import call_sheet  # noqa: PLC0415 - only this command
 
     policy = load_policy(args.policy)
-    doc = read_portfolio_document(args.portfolio)
+    doc = read_portfolio_document(args.portfolio, max_bytes=args.max_bytes)
     account = next((a for a in doc.accounts if a.id == args.account), None)
     if account is None:
         hint = did_you_mean(args.account, [a.id for a in doc.accounts])
@@ -624,9 +671,10 @@ def _backtest(
     currency: str | None,
     *,
     rates: str | None = None,
+    max_bytes: int = CLI_MAX_BYTES,
 ) -> int:
     policy = load_policy(policy_file)
-    accounts = _accounts(csv_file, _csv_currency(policy, currency))
+    accounts = _accounts(csv_file, _csv_currency(policy, currency), max_bytes)
     sys.stdout.write(backtest(policy, accounts, start, end, rates=_rates(rates)).render())
     return EXIT_OK
 
@@ -652,12 +700,13 @@ def _letters(
     out: str | None,
     *,
     rates: str | None = None,
+    max_bytes: int = CLI_MAX_BYTES,
 ) -> int:
     from arcollect.convert import read_portfolio_document  # noqa: PLC0415 - only this command
     from arcollect.letters import render_documents  # noqa: PLC0415 - only this command
 
     policy = load_policy(policy_file)
-    doc = read_portfolio_document(portfolio)
+    doc = read_portfolio_document(portfolio, max_bytes=max_bytes)
     plan = policy.plan(doc.accounts, as_of=as_of, rates=_rates(rates))
     docs = render_documents(
         plan, doc.accounts, policy=policy, templates=templates, company=doc.company
@@ -689,7 +738,7 @@ def _kpi(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     policy = load_policy(args.policy) if args.policy else None
     currency = args.currency or (policy.checked.currency if policy else None)
-    accounts = _accounts(args.portfolio, currency)
+    accounts = _accounts(args.portfolio, currency, args.max_bytes)
     by: kpi.Grouping | None = "collector" if args.by == "collector" else None
     if policy is not None and args.by == "segment":
         segments = policy.compiled.segments
@@ -726,7 +775,7 @@ def _diff(args: argparse.Namespace) -> int:
     from arcollect.whatif import diff, diff_range  # noqa: PLC0415 - only this command
 
     a, b = load_policy(args.a), load_policy(args.b)
-    accounts = _accounts(args.portfolio, _csv_currency(a, args.currency))
+    accounts = _accounts(args.portfolio, _csv_currency(a, args.currency), args.max_bytes)
     if args.as_of is not None:
         if args.end is not None:
             raise ArcollectError("--to goes with --from, not with --as-of")
@@ -752,7 +801,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from arcollect.simulation import compare, simulate  # noqa: PLC0415
 
     a = load_policy(args.policy)
-    accounts = _accounts(args.portfolio, _csv_currency(a, args.currency))
+    accounts = _accounts(args.portfolio, _csv_currency(a, args.currency), args.max_bytes)
     base = None
     try:
         base = fit(accounts, as_of=args.start - timedelta(days=1))
@@ -786,7 +835,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _each(args.files, _check)
         if command == "letters":
             return _letters(
-                args.policy, args.portfolio, args.as_of, args.templates, args.out, rates=args.rates
+                args.policy,
+                args.portfolio,
+                args.as_of,
+                args.templates,
+                args.out,
+                rates=args.rates,
+                max_bytes=args.max_bytes,
             )
         if command == "fmt":
             return _each(args.files, _fmt(args.check, args.write))
@@ -795,7 +850,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "test":
             return _each(args.files, _tester(args.rates))
         if command == "validate":
-            return _each(args.files, _validate(args.policy))
+            return _each(args.files, _validate(args.policy, args.max_bytes))
         if command == "plan":
             return _plan(args)
         if command == "report":
@@ -808,6 +863,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.as_of,
                 args.currency,
                 rates=args.rates,
+                max_bytes=args.max_bytes,
             )
         if command == "callsheet":
             return _callsheet(args)
@@ -821,7 +877,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         if command == "backtest":
             return _backtest(
-                args.policy, args.csv, args.start, args.end, args.currency, rates=args.rates
+                args.policy,
+                args.csv,
+                args.start,
+                args.end,
+                args.currency,
+                rates=args.rates,
+                max_bytes=args.max_bytes,
             )
     except ArcollectError as exc:
         _print_error(exc)
