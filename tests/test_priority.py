@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import decimal
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from arcollect import load_policy, parse_policy
+from arcollect.domain.money import MONEY_CONTEXT
+from arcollect.engine.priority import Standing, tiers
 from arcollect.testing import account, activity, contact, invoice, payment, promise
 
 ROOT = Path(__file__).parent.parent
@@ -150,3 +156,60 @@ priority
             "C-3": "C",
             "C-4": "C",
         }
+
+
+def _tiers_by_division(bounds: list[tuple[Decimal, str]], measures: list[Decimal]) -> list[str]:
+    """The Pareto tiers as first written: each account's share before it, divided out."""
+    with decimal.localcontext(MONEY_CONTEXT):
+        ranked = sorted(range(len(measures)), key=lambda i: (-measures[i], f"C-{i:04d}"))
+        total = sum((max(m, Decimal(0)) for m in measures), Decimal(0))
+        out = [""] * len(measures)
+        before = Decimal(0)
+        for i in ranked:
+            share = before / total if total > 0 else Decimal(1)
+            out[i] = next((n for b, n in bounds if share < b), bounds[-1][1])
+            before += max(measures[i], Decimal(0))
+        return out
+
+
+TIERED = parse_policy(
+    """
+policy "Tiers" version 1
+timeline t for all
+  step reminder 1 day past due email "r"
+priority
+  score overdue / 1 EUR
+  tiers by share of overdue: A 80%, B 15%, C 5%
+""",
+    name="tiers.arc",
+)
+
+
+class TestTiersWithoutDivision:
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.lists(
+            st.decimals(min_value=-1000, max_value=10**9, places=2, allow_nan=False),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    def test_tiers_compare_without_dividing_exactly_as_dividing(
+        self, measures: list[Decimal]
+    ) -> None:
+        """Comparing the measure before an account with bound x total gives the tiers the
+        division of the share gave, ties, zeros and negative measures included.
+        """
+        priority = TIERED.checked.priority
+        standings = [
+            Standing(f"C-{i:04d}", Decimal(0), (f"C-{i:04d}",), "EUR", m)
+            for i, m in enumerate(measures)
+        ]
+        bounds: list[tuple[Decimal, str]] = []
+        acc = Decimal(0)
+        for name, share in priority.tiers:
+            acc += share
+            bounds.append((acc, name))
+        with decimal.localcontext(MONEY_CONTEXT):
+            got = tiers(priority, standings)
+        assert [got[s.account] for s in standings] == _tiers_by_division(bounds, measures)

@@ -114,6 +114,8 @@ def dress(
     tracer: Tracer,
 ) -> list[Candidate]:
     """Return the candidate actions of one account: its due steps, follow-ups and reviews."""
+    if not position.planned and not f.promises and not f.open_disputes:
+        return []  # nothing to dress (most accounts on most days)
     dresser = _Dresser(f, as_of, policy, calendar, tracer)
     out = [c for due in position.planned for c in dresser.step(position, due)]
     out += dresser.promise_follow_up(position)

@@ -141,12 +141,19 @@ def tiers(priority: CheckedPriority, standings: Sequence[Standing]) -> dict[str,
     for group in by_currency.values():
         ranked = sorted(group, key=lambda s: (-s.measure, s.account))
         total = sum((max(s.measure, _ZERO) for s in ranked), _ZERO)
-        before = _ZERO  # share of the total held by the accounts ranked above
+        # The share held by the accounts ranked above is before / total; it is below a bound
+        # exactly when before < bound * total (exact: both sides fit MONEY_CONTEXT's digits,
+        # and a share that is not the bound is farther from it than division rounds).
+        if total > 0:
+            scaled = [(bound * total, n) for bound, n in bounds]
+        else:  # no positive measure: every account holds the whole share, as 1 does
+            scaled = [(_ZERO if Decimal(1) >= bound else Decimal(1), n) for bound, n in bounds]
+        last = bounds[-1][1]
+        before = _ZERO  # the measure of the accounts ranked above
         for s in ranked:
-            share_before = before / total if total > 0 else Decimal(1)
-            name = next((n for bound, n in bounds if share_before < bound), bounds[-1][1])
-            out[s.account] = name
-            before += max(s.measure, _ZERO)
+            out[s.account] = next((n for limit, n in scaled if before < limit), last)
+            if s.measure > 0:
+                before += s.measure
     return out
 
 
