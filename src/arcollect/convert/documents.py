@@ -235,7 +235,7 @@ MAX_BYTES: Final = 16 * 1024 * 1024
 
 #: JSON texts of at least this many characters are read one account at a time (`_stream_json`):
 #: the parsed data of the whole text is never held at once, which halves the peak memory.
-STREAM_FROM: Final = 32 * 1024 * 1024
+STREAM_FROM: Final = 128 * 1024 * 1024
 
 #: At most this many problems of one file are listed; the rest are counted in a last line.
 MAX_PROBLEMS: Final = 100
