@@ -82,25 +82,38 @@ def _run(*args: str) -> dict[str, float]:
     return result
 
 
-def main(argv: Sequence[str]) -> None:
-    """Write the portfolio, measure each side in its own process, print the report."""
-    if argv and argv[0] in ("--read-and-plan", "--json-load"):
-        (read_and_plan if argv[0] == "--read-and-plan" else load_json)(argv[1])
-        return
-    n = int(argv[0]) if argv else 100_000
-    from plan_bench import generate  # noqa: PLC0415 - the generator, in the parent only
+def write(path: str, n: int) -> None:
+    """Write the portfolio of *n* accounts to *path*; print its size as one JSON line."""
+    from plan_bench import generate  # noqa: PLC0415 - the generator, in this process only
 
     import arcollect  # noqa: PLC0415
 
+    accounts = generate(n)
+    invoices = sum(len(a.invoices) for a in accounts)
+    Path(path).write_text(arcollect.dump_portfolio(accounts, format="json"), encoding="utf-8")
+    print(json.dumps({"invoices": invoices, "size": Path(path).stat().st_size}))
+
+
+def main(argv: Sequence[str]) -> None:
+    """Write the portfolio, measure each side in its own process, print the report.
+
+    Each step runs in a child of this small process: Linux keeps a process's peak resident
+    size across ``exec``, so a child of a process that once held the portfolio would report
+    that process's peak.
+    """
+    if argv and argv[0] in ("--read-and-plan", "--json-load"):
+        (read_and_plan if argv[0] == "--read-and-plan" else load_json)(argv[1])
+        return
+    if argv and argv[0] == "--write":
+        write(argv[1], int(argv[2]))
+        return
+    n = int(argv[0]) if argv else 100_000
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "portfolio.json"
-        accounts = generate(n)
-        invoices = sum(len(a.invoices) for a in accounts)
-        path.write_text(arcollect.dump_portfolio(accounts, format="json"), encoding="utf-8")
-        del accounts
-        size = path.stat().st_size / 1e6
-        ours = _run("--read-and-plan", str(path))
-        floor = _run("--json-load", str(path))
+        path = str(Path(tmp) / "portfolio.json")
+        written = _run("--write", path, str(n))
+        ours = _run("--read-and-plan", path)
+        floor = _run("--json-load", path)
+    invoices, size = int(written["invoices"]), written["size"] / 1e6
     print(f"memory: {n:,} accounts, {invoices:,} invoices, JSON file {size:,.0f} MB")
     print(
         f"  read_portfolio {ours['read']:.1f} s (peak {ours['peak_read']:,.0f} MB), "
