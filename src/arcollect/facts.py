@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
@@ -576,10 +576,32 @@ def _apply_credits(
     if not events:
         return items, open_amt, _ZERO, {}
     events.sort()
+    unapplied, paid_on = allocate(events, [inv.number for inv in items], open_amt, _ZERO, log)
+    return items, open_amt, unapplied, paid_on
 
-    unapplied = _ZERO
+
+_N = TypeVar("_N", Decimal, int)
+
+
+def allocate(
+    events: Sequence[tuple[date, int, tuple[object, ...], _N, tuple[str, ...]]],
+    numbers: Sequence[str],
+    open_amt: dict[str, _N],
+    zero: _N,
+    log: dict[str, list[tuple[date, _N, bool]]] | None = None,
+) -> tuple[_N, dict[str, date]]:
+    """Apply *events* in their order to the open amounts *open_amt* (changed in place).
+
+    *events* are ``(date, kind, key, amount, targets)``, kind 0 a credit note, 1 a payment;
+    *numbers* the invoices oldest due first. Each event first pays the invoices it names, in
+    order, then the open ones oldest due first; what is left is unapplied. Return the unapplied
+    total (from *zero*: Decimal amounts, or integer minor units as `arcollect.frame` replays
+    them) and the day each invoice was paid off. With *log*, record what each invoice received.
+    """
+    unapplied = zero
     paid_on: dict[str, date] = {}
-    first_open = 0  # items before this index are fully paid
+    first_open = 0  # the invoices before this index are fully paid
+    n = len(numbers)
     for day, kind, _, amount, targets in events:
         left = amount
         for number in targets:
@@ -594,8 +616,8 @@ def _apply_credits(
             if log is not None:
                 log.setdefault(number, []).append((day, take, kind == 0))
         i = first_open
-        while left > 0 and i < len(items):
-            number = items[i].number
+        while left > 0 and i < n:
+            number = numbers[i]
             owed = open_amt[number]
             if owed > 0:
                 take = min(owed, left)
@@ -606,10 +628,10 @@ def _apply_credits(
                 if log is not None:
                     log.setdefault(number, []).append((day, take, kind == 0))
             i += 1
-        while first_open < len(items) and open_amt[items[first_open].number] <= 0:
+        while first_open < n and open_amt[numbers[first_open]] <= 0:
             first_open += 1
         unapplied += left
-    return items, open_amt, unapplied, paid_on
+    return unapplied, paid_on
 
 
 def paid_off(account: Account, as_of: date) -> dict[str, date]:

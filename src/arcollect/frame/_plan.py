@@ -52,12 +52,17 @@ from arcollect.domain.records import (
 from arcollect.engine.planner import PartialPlan, _AccountPlan, _failed
 from arcollect.errors import ArcollectError, CurrencyMismatchError, DataError, EvaluationError
 from arcollect.facts import (
+    _CONTACT_RANK,
     DEFAULT_AGING_BOUNDS,
     AccountFacts,
     AgingBucket,
     InvoiceFacts,
     PromiseFacts,
     PromiseStatus,
+    _dispute_order,
+    _payment_key,
+    _promise_order,
+    allocate,
 )
 from arcollect.frame._tables import TABLES, Tables
 
@@ -194,51 +199,6 @@ def _ids(frame: pl.DataFrame) -> pl.Series:
 
 # -- how arcollect.facts orders records (the same keys, on the rows' values) --------------------
 
-_CONTACT_RANK: Final = {
-    Channel.EMAIL: 0,
-    Channel.SMS: 1,
-    Channel.LETTER: 2,
-    Channel.VOICEMAIL: 3,
-    Channel.CALL: 4,
-    Channel.VISIT: 5,
-}
-
-
-def _activity_key(act: Activity) -> tuple[date, int, str, str, str, str, str, str, str]:
-    return (
-        act.date,
-        _CONTACT_RANK.get(act.channel, -1),
-        act.channel.value,
-        act.step or "",
-        act.outcome.value if act.outcome else "",
-        act.contact or "",
-        act.timeline or "",
-        act.invoice or "",
-        act.notes or "",
-    )
-
-
-def _payment_key(pay: Payment) -> tuple[date, str, Decimal, tuple[str, ...]]:
-    return (pay.date, pay.reference or "", pay.amount.amount, pay.applies_to)
-
-
-def _promise_order(p: Promise) -> tuple[object, ...]:
-    installments = tuple((i.due, i.amount.amount) for i in p.installments)
-    return (p.made_on, p.due, p.amount.amount, p.by or "", p.grace_days, installments, p.note or "")
-
-
-def _dispute_order(d: Dispute) -> tuple[object, ...]:
-    return (
-        d.opened,
-        d.id or "",
-        d.reason.value,
-        d.invoices,
-        d.amount.amount if d.amount is not None else Decimal(-1),
-        d.resolved or date.min,
-        d.owner or "",
-        d.notes or "",
-    )
-
 
 # -- the replay of payments and credit notes, on integer amounts ----------------------------------
 
@@ -260,34 +220,7 @@ def _replay(
     ]
     events += [(d, 1, (d, ref or "", m, tuple(to)), m, tuple(to)) for d, ref, m, to in payments]
     events.sort(key=lambda e: (e[0], e[1], e[2]))
-    unapplied = 0
-    paid_on: dict[str, date] = {}
-    first_open = 0
-    for day, _, _, amount, targets in events:
-        left = amount
-        for number in targets:
-            owed = open_amt.get(number)
-            if owed is None or owed <= 0 or left <= 0:
-                continue
-            take = min(owed, left)
-            open_amt[number] = owed - take
-            left -= take
-            if open_amt[number] <= 0:
-                paid_on[number] = day
-        i = first_open
-        while left > 0 and i < len(items):
-            number = items[i][0]
-            owed = open_amt[number]
-            if owed > 0:
-                take = min(owed, left)
-                open_amt[number] = owed - take
-                left -= take
-                if open_amt[number] <= 0:
-                    paid_on[number] = day
-            i += 1
-        while first_open < len(items) and open_amt[items[first_open][0]] <= 0:
-            first_open += 1
-        unapplied += left
+    unapplied, paid_on = allocate(events, [i[0] for i in items], open_amt, 0)
     return items, open_amt, unapplied, paid_on
 
 
