@@ -106,7 +106,9 @@ def plan(
     The same `Plan` as ``policy.plan(tables.to_accounts(), as_of=as_of)``, byte for byte and
     explanation for explanation. Raise `DataError` with the path of a bad value.
     """
-    return policy.combine([partition(policy, tables, as_of, rates)])
+    # The partial plan is this call's own: placed in place, as `Planner.plan` places its own.
+    share = partition(policy, tables, as_of, rates)
+    return policy.planner._combine([share], in_place=True)  # noqa: SLF001 - the package's own
 
 
 def partition(
