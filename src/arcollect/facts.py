@@ -66,7 +66,10 @@ __all__ = [
     "InvoiceFacts",
     "PromiseFacts",
     "PromiseStatus",
+    "allocate",
     "contact_order",
+    "delinquent_since",
+    "disputed",
     "facts",
     "paid_off",
     "received",
@@ -350,20 +353,8 @@ class AccountFacts:
 
     @functools.cached_property
     def _disputed(self) -> tuple[Decimal, Decimal]:
-        # Disputed overdue money: per open dispute, the overdue open amount of its invoices (or,
-        # for a dispute naming no invoice, its amount), capped by the disputed amount; in all,
-        # capped by the overdue total. And the amount in dispute.
-        by_number = {f.number: f for f in self.invoices}
-        disputed_overdue = dispute_amount = _ZERO
         with decimal.localcontext(MONEY_CONTEXT):
-            for d in self.open_disputes:
-                named = [by_number[n] for n in d.invoices if n in by_number]
-                named_open = sum((f.open.amount for f in named), _ZERO)
-                named_overdue = sum((f.open.amount for f in named if f.overdue), _ZERO)
-                amount = d.amount.amount if d.amount is not None else named_open
-                dispute_amount += amount
-                disputed_overdue += min(amount, named_overdue) if d.invoices else amount
-            return min(disputed_overdue, self.overdue.amount), dispute_amount
+            return disputed(self.invoices, self.open_disputes, self.overdue.amount)
 
     @functools.cached_property
     def undisputed_overdue(self) -> Money:
@@ -657,23 +648,51 @@ def received(account: Account, as_of: date) -> dict[str, list[tuple[date, Decima
 def _delinquent_since(
     items: Sequence[Invoice], paid_on: dict[str, date], as_of: date
 ) -> date | None:
+    """Return the first day of the unbroken stretch of overdue money that *as_of* is in."""
+    return delinquent_since(((inv.due, inv.number) for inv in items), paid_on, as_of)
+
+
+def delinquent_since(
+    dues: Iterable[tuple[date, str]], paid_on: dict[str, date], as_of: date
+) -> date | None:
     """Return the first day of the unbroken stretch of overdue money that *as_of* is in.
 
-    Each invoice was overdue from the day after its due date until the day it was paid off;
-    open amounts only decrease, so the union of these intervals is exactly when the account
-    had overdue money.
+    *dues* are the invoices' ``(due date, number)`` in due order; *paid_on* the day each fully
+    paid one was paid off. Each invoice was overdue from the day after its due date until the
+    day it was paid off; open amounts only decrease, so the union of these intervals is exactly
+    when the account had overdue money.
     """
     since: date | None = None
     end = date.min
-    for inv in items:  # in due order: the stretches' starts come in order
-        if inv.due >= as_of:
+    for due, number in dues:  # in due order: the stretches' starts come in order
+        if due >= as_of:
             break
-        start = inv.due + _ONE_DAY
+        start = due + _ONE_DAY
         if start > end:  # a gap: a new stretch begins
             since = start
-        stop = paid_on.get(inv.number, date.max)
-        end = max(end, stop)
+        end = max(end, paid_on.get(number, date.max))
     return since if end > as_of else None
+
+
+def disputed(
+    invoices: Iterable[InvoiceFacts], open_disputes: Iterable[Dispute], overdue: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Return the disputed overdue money and the money in dispute (under `MONEY_CONTEXT`).
+
+    Per open dispute, the overdue open amount of the invoices it names (or, for a dispute
+    naming no invoice, its amount), capped by the disputed amount; in all, capped by the
+    *overdue* total. The money in dispute is each dispute's amount, else its invoices' open.
+    """
+    by_number = {f.number: f for f in invoices}
+    disputed_overdue = dispute_amount = _ZERO
+    for d in open_disputes:
+        named = [by_number[n] for n in d.invoices if n in by_number]
+        named_open = sum((f.open.amount for f in named), _ZERO)
+        named_overdue = sum((f.open.amount for f in named if f.overdue), _ZERO)
+        amount = d.amount.amount if d.amount is not None else named_open
+        dispute_amount += amount
+        disputed_overdue += min(amount, named_overdue) if d.invoices else amount
+    return min(disputed_overdue, overdue), dispute_amount
 
 
 def _aging_label(low: int, high: int | None) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import bisect
 import decimal
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -58,11 +58,14 @@ from arcollect.facts import (
     AgingBucket,
     InvoiceFacts,
     PromiseFacts,
-    PromiseStatus,
     _dispute_order,
+    _Ledger,
     _payment_key,
+    _promise_facts,
     _promise_order,
     allocate,
+    delinquent_since,
+    disputed,
 )
 from arcollect.frame._tables import TABLES, Tables
 
@@ -224,74 +227,6 @@ def _replay(
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     unapplied, paid_on = allocate(events, [i[0] for i in items], open_amt, 0)
     return items, open_amt, unapplied, paid_on
-
-
-def _delinquent_since(
-    items: Sequence[tuple[Any, ...]], paid_on: dict[str, date], as_of: date
-) -> date | None:
-    """Return the first day of the unbroken stretch of overdue money *as_of* is in."""
-    spans = sorted(
-        (i[2] + timedelta(days=1), paid_on.get(i[0], date.max)) for i in items if i[2] < as_of
-    )
-    since: date | None = None
-    end = date.min
-    for start, stop in spans:
-        if start > end:
-            since = start
-        end = max(end, stop)
-    return since if end > as_of else None
-
-
-# -- promises, as arcollect.facts judges them ---------------------------------------------------
-
-
-class _Ledger:
-    """The account's payments by date, with running totals (see `arcollect.facts`)."""
-
-    __slots__ = ("dates", "totals")
-
-    def __init__(self, payments: Iterable[Payment]) -> None:
-        ordered = sorted(payments, key=_payment_key)
-        self.dates = [p.date for p in ordered]
-        self.totals = list(itertools.accumulate((p.amount.amount for p in ordered), initial=_ZERO))
-
-
-def _promise_facts(promise: Promise, ledger: _Ledger, as_of: date) -> PromiseFacts:
-    cur = promise.amount.currency
-    grace = timedelta(days=promise.grace_days)
-    deadline = promise.due + grace
-    totals, dates = ledger.totals, ledger.dates
-    lo = bisect.bisect_left(dates, promise.made_on)
-    hi = max(lo, bisect.bisect_right(dates, min(as_of, deadline)))
-    paid = totals[hi] - totals[lo]
-    status = PromiseStatus.OPEN
-    closed_on: date | None = None
-    reached = bisect.bisect_left(totals, totals[lo] + promise.amount.amount, lo + 1, hi + 1)
-    if reached <= hi:
-        status, closed_on = PromiseStatus.KEPT, dates[reached - 1]
-    if status is PromiseStatus.OPEN:
-        promised = _ZERO
-        for inst in promise.schedule():
-            promised += inst.amount.amount
-            inst_deadline = inst.due + grace
-            if as_of <= inst_deadline:
-                break
-            end = bisect.bisect_right(dates, inst_deadline)
-            by_then = totals[max(lo, min(hi, end))] - totals[lo]
-            if by_then < promised:
-                status = PromiseStatus.PARTIALLY_KEPT if by_then > 0 else PromiseStatus.BROKEN
-                closed_on = inst_deadline + timedelta(days=1)
-                break
-    return PromiseFacts(
-        made_on=promise.made_on,
-        amount=promise.amount,
-        due=promise.due,
-        deadline=deadline,
-        paid=Money._exact_sum(paid, cur),  # noqa: SLF001 - a difference of valid amounts
-        status=status,
-        closed_on=closed_on,
-        by=promise.by,
-    )
 
 
 # -- the work on one portfolio and date ---------------------------------------------------------
@@ -662,7 +597,7 @@ class _Work:
                             r[11],
                         )
                     )
-            episode = _delinquent_since(items, paid_on, as_of)
+            episode = delinquent_since(((i[2], i[0]) for i in items), paid_on, as_of)
         else:
             opens = self.open_rows.get(aid, [])
             episode = self.since.get(aid)
@@ -713,16 +648,7 @@ class _Work:
         over = money(overdue)
         undisputed, dispute_amount = over, Money.zero(cur)
         if open_disputes:
-            by_number_f = {f.number: f for f in invoices}
-            disputed_overdue = total = _ZERO
-            for d in open_disputes:
-                named = [by_number_f[n] for n in d.invoices if n in by_number_f]
-                named_open = sum((f.open.amount for f in named), _ZERO)
-                named_overdue = sum((f.open.amount for f in named if f.overdue), _ZERO)
-                amount_d = d.amount.amount if d.amount is not None else named_open
-                total += amount_d
-                disputed_overdue += min(amount_d, named_overdue) if d.invoices else amount_d
-            disputed_overdue = min(disputed_overdue, over.amount)
+            disputed_overdue, total = disputed(invoices, open_disputes, over.amount)
             undisputed = wrap(over.amount - disputed_overdue, cur)
             dispute_amount = wrap(total, cur)
 
