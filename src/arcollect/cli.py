@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"arcollect {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sized = argparse.ArgumentParser(add_help=False)
+    rated = argparse.ArgumentParser(add_help=False)
+    rated.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="rate tables (YAML, or CSV) that the policy's charges need",
+    )
     sized.add_argument(
         "--max-bytes",
         type=_size,
@@ -119,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         ("plan", "print the worklist: the actions due on a date, in order"),
         ("explain", "explain where one account stands and why"),
     ):
-        p = sub.add_parser(name, help=text, parents=[sized])
+        p = sub.add_parser(name, help=text, parents=[sized, rated])
         p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
         p.add_argument(
             "portfolio",
@@ -132,11 +138,6 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
         )
-        p.add_argument(
-            "--rates",
-            metavar="FILE",
-            help="rate tables (YAML, or CSV) that the policy's charges need",
-        )
         if name == "plan":
             p.add_argument("--format", choices=("table", "json", "csv"), default="table")
             p.add_argument("--collector", metavar="NAME", help="only this collector's accounts")
@@ -146,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--tier", metavar="TIER", help="only the actions of this tier")
 
     p = sub.add_parser(
-        "report", help="write one static HTML page: KPIs, worklist, letters", parents=[sized]
+        "report", help="write one static HTML page: KPIs, worklist, letters", parents=[sized, rated]
     )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument(
@@ -154,48 +155,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
-    p.add_argument(
-        "--rates",
-        metavar="FILE",
-        help="rate tables (YAML, or CSV) that the policy's charges need",
-    )
     p.add_argument("--period", type=int, default=90, metavar="DAYS", help="days (default: 90)")
     p.add_argument(
         "--currency", default=None, help="a CSV's currency (default: the policy's, else USD)"
     )
 
     p = sub.add_parser(
-        "letters", help="render the e-mails, letters and SMS of a plan", parents=[sized]
+        "letters", help="render the e-mails, letters and SMS of a plan", parents=[sized, rated]
     )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
     p.add_argument("--out", metavar="DIR", default=None, help="write files here (default: print)")
-    p.add_argument(
-        "--rates",
-        metavar="FILE",
-        help="rate tables (YAML, or CSV) that the policy's charges need",
-    )
 
     p = sub.add_parser(
-        "callsheet", help="print the call sheet and voicemail script of an account", parents=[sized]
+        "callsheet",
+        help="print the call sheet and voicemail script of an account",
+        parents=[sized, rated],
     )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument("portfolio", metavar="PORTFOLIO", help="accounts: .yaml or .json")
     p.add_argument("account", metavar="ACCOUNT", help="the account id")
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--templates", metavar="DIR", default=None, help="user templates first")
-    p.add_argument(
-        "--rates",
-        metavar="FILE",
-        help="rate tables (YAML, or CSV) that the policy's charges need",
-    )
 
     sub.add_parser("demo", help="plan the bundled policy on the bundled IBM sample")
 
     p = sub.add_parser(
-        "backtest", help="replay a portfolio's history day by day under a policy", parents=[sized]
+        "backtest",
+        help="replay a portfolio's history day by day under a policy",
+        parents=[sized, rated],
     )
     p.add_argument("policy", metavar="POLICY", help="a rule file (.arc, .yaml)")
     p.add_argument(
@@ -205,11 +195,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
     p.add_argument(
         "--currency", help="the CSV's currency (default: the policy's, else USD)", default=None
-    )
-    p.add_argument(
-        "--rates",
-        metavar="FILE",
-        help="rate tables (YAML, or CSV) that the policy's charges need",
     )
 
     p = sub.add_parser(
