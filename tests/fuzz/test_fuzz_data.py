@@ -35,6 +35,8 @@ from arcollect import (
     parse_portfolio,
     portfolio_from_dict,
 )
+from arcollect.convert import documents
+from arcollect.errors import DataError
 from fuzz.common import AS_OF, csv_sample, portfolio_text, rule_files
 from fuzz.mutate import HOSTILE_VALUES, mutate_text, mutate_tree
 from fuzz.oracle import Campaign, describe
@@ -87,6 +89,28 @@ def read(c: Campaign, text: str, fmt: str) -> None:
         use(c, accounts, standard(), repro)
 
 
+def streamed(c: Campaign, text: str) -> None:
+    """Read a JSON text one account at a time (as texts from `STREAM_FROM` are): the stream
+    either leaves it to the whole-text readers (None), or reads exactly what they read.
+    """
+
+    def repro() -> str:
+        return f"from arcollect.convert import documents\ndocuments._stream_json({text!r})"
+
+    def run() -> None:
+        got = documents._stream_json(text)
+        if got is None:
+            return
+        try:
+            whole = documents._parse_document(text, "json", "p.json", 1 << 30, fast=False)
+        except DataError as exc:
+            raise AssertionError(f"streamed what the detailed reader refuses: {exc}") from None
+        if got != whole:
+            raise AssertionError("streamed other records than the detailed reader read")
+
+    c.run(run, repro)
+
+
 @pytest.mark.fuzz_harness("data")
 class TestPortfolioTexts:
     def test_mutated_yaml_and_json_portfolios(self, campaign: Campaign, rng: random.Random) -> None:
@@ -111,6 +135,7 @@ class TestPortfolioTexts:
                 if choice == 3:
                     text = mutate_text(text, rng)
                 read(campaign, text, "json")
+                streamed(campaign, text)
         campaign.check()
 
     def test_duplicate_json_keys_are_refused(self, campaign: Campaign, rng: random.Random) -> None:
