@@ -546,6 +546,24 @@ class TestOptional:
         assert done.returncode == 0, done.stderr
         assert done.stdout == "reading tables needs polars: pip install 'arcollect[frame]'\n"
 
+    def test_importing_the_module_without_polars_says_what_to_install(self) -> None:
+        """`import arcollect.frame` without polars raises an ArcollectError, not ImportError."""
+        code = (
+            "import sys; sys.modules['polars'] = None\n"
+            "import arcollect\n"
+            "try:\n"
+            "    import arcollect.frame\n"
+            "except arcollect.ArcollectError as exc:\n"
+            "    print(type(exc).__name__, exc)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, encoding="utf-8", check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == (
+            "ArcollectError reading tables needs polars: pip install 'arcollect[frame]'\n"
+        )
+
 
 class TestCommandLine:
     def test_plan_reads_parquet_tables(self, tmp_path: Path) -> None:

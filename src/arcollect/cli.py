@@ -392,13 +392,9 @@ def _is_tables(name: str) -> bool:
 
 
 def _frame() -> ModuleType:
-    """Import `arcollect.frame`, which needs polars."""
-    try:
-        import arcollect.frame  # noqa: PLC0415 - optional: needs polars
-    except ImportError:
-        raise ArcollectError(
-            "reading tables needs polars: pip install 'arcollect[frame]'"
-        ) from None
+    """Import `arcollect.frame`; without polars it raises an `ArcollectError` saying so."""
+    import arcollect.frame  # noqa: PLC0415 - optional: needs polars
+
     return arcollect.frame
 
 
