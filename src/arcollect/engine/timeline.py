@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import assert_never
+from typing import Protocol, assert_never
 
 import attrs
 
@@ -133,7 +133,218 @@ def decide(
     tl: CompiledTimeline, f: AccountFacts, as_of: date, calendar: BusinessCalendar
 ) -> Position:
     """Decide the position of the account with facts *f* in timeline *tl* on *as_of*."""
+    if tl.plain:
+        found = _plain(tl, f, as_of, calendar)
+        if found is not None:
+            return found
     return _Decision(tl, f, as_of, calendar).position()
+
+
+class _Taken:
+    """The notes and the held-back steps of a plain decision (`_Noted`)."""
+
+    __slots__ = ("notes", "postponed")
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        self.postponed: list[tuple[str, date]] = []
+
+
+def _plain(
+    tl: CompiledTimeline, f: AccountFacts, as_of: date, calendar: BusinessCalendar
+) -> Position | None:
+    """`decide`, for a plain timeline (`CompiledTimeline.plain`); None: decide in full.
+
+    The decision `_Decision` makes, for what a plain timeline can hold: no sequence, no step per
+    invoice or required, every step dated from the due date. Accounts with snoozes, and those
+    a broken promise resumes, are left to `_Decision` (None). A property test holds the two
+    to the same `Position` on every account.
+    """
+    if f.account.snoozes:
+        return None
+    assert f.oldest_due is not None  # noqa: S101 - see `undecided` for accounts without
+    timeline = tl.timeline
+    oldest = f.oldest_due
+    day = (as_of - oldest).days
+    since = f.delinquent_since
+    anchor = oldest if timeline.by_oldest_invoice or since is None else since - _ONE_DAY
+    cycle_start = anchor - timedelta(days=tl.before_due)
+    if tl.resume_index is not None:
+        promise = f.promise
+        if (
+            promise is not None
+            and promise.status in _BROKEN
+            and promise.closed_on is not None
+            and promise.closed_on >= cycle_start
+        ):
+            return None  # resumed: a new episode, from the resume step
+    # The steps of the timeline logged: the last day each was done in the cycle, and how often.
+    name = tl.name
+    last_done: dict[str, date] = {}
+    times_done: dict[str, int] = {}
+    for a in f.activities:
+        step_name = a.step
+        if (
+            step_name
+            and a.invoice is None
+            and a.date >= cycle_start
+            and (a.timeline is None or a.timeline == name)
+        ):
+            last_done[step_name] = a.date
+            times_done[step_name] = times_done.get(step_name, 0) + 1
+    steps = tl.steps
+    done = tuple(s.name for s in steps if s.name in last_done)
+    values = tl.conditions(f)
+    ok = values.ok
+    paused = values.paused_by
+    out = _Taken()
+    notes = out.notes
+    if values.restarted_by and day > 0:
+        notes.append(f"episode over: restart when {values.restarted_by[0]}")
+        return Position(
+            tl, since, cycle_start, day, steps_done=done, paused_by=paused, notes=tuple(notes)
+        )
+
+    # The stage: the most advanced step due whose conditions hold.
+    top = -1
+    chosen: StepDue | None = None
+    for i in range(len(steps) - 1, -1, -1):
+        step = steps[i]
+        if step.day > day:
+            continue
+        if not ok[i]:
+            notes.append(f"{step.name}: not taken ({values.holds(i, step)[1]})")
+            continue
+        top = i
+        last = last_done.get(step.name)
+        if last is None:
+            reason = f"step {step.name} ({say_day(step.day)}) is the most advanced step due"
+            chosen = StepDue(i, step, reason)
+        else:
+            chosen = _repeat(i, step, last, as_of, day, times_done, notes)
+        break
+
+    def last_ever(step_name: str) -> date | None:  # in any episode (``at most every``)
+        return max(
+            (
+                a.date
+                for a in f.activities
+                if a.step == step_name and (a.timeline is None or a.timeline == name)
+            ),
+            default=None,
+        )
+
+    planned: tuple[StepDue, ...] = ()
+    if (
+        not paused
+        and chosen is not None
+        and _may_take(chosen, tl, f, as_of, calendar, last_ever, out)
+    ):
+        planned = (chosen,)
+
+    # The forecast (`_Decision.forecast_of`, `next_step`).
+    next_step: str | None = None
+    next_date: date | None = None
+    if paused:
+        notes.append(f"next: once the pause ends ({'; '.join(paused)})")
+    else:
+        taken = chosen if planned else None
+        gap = timeline.min_gap
+        floor: date | None = None
+        if gap is not None:
+            contact = f.last_contact
+            when_last = contact.date if contact is not None else None
+            if taken is not None and taken.step.action.is_contact:
+                when_last = as_of
+            if when_last is not None:
+                floor = _roll(calendar, when_last, gap)
+        best: tuple[date, int] | None = None
+        n = len(steps)
+        rest = top + 1
+        for j in range(n - 1, rest - 1, -1):  # behind the stage, a step whose date has come
+            s = steps[j]
+            if s.day <= day and ok[j]:
+                if s.name not in last_done:
+                    when = _roll(calendar, as_of, 1)
+                    if when is not None and floor is not None and s.action.is_contact:
+                        when = max(when, floor)
+                    best = (when, -j) if when is not None else (date.max, j)
+                    next_step, next_date = s.name, when
+                rest = j + 1
+                break
+        for j in range(rest, n):
+            s = steps[j]
+            if s.day <= day or s.name in last_done or not ok[j]:
+                continue
+            try:
+                raw: date | None = oldest + timedelta(days=s.day)
+            except OverflowError:
+                raw = None
+            when = _roll(calendar, raw, 0) if raw is not None else None
+            if when is not None and floor is not None and s.action.is_contact:
+                when = max(when, floor)
+            key = (when, -j) if when is not None else (date.max, j)
+            if best is None or key < best:
+                best, next_step, next_date = key, s.name, when
+        if top >= 0 and steps[top].every is not None:  # the stage may repeat first
+            step = steps[top]
+            every = step.every
+            today = taken is not None and taken.step is step
+            last = as_of if today else last_done.get(step.name) if taken is None else None
+            count = times_done.get(step.name, 0) + today
+            if (
+                last is not None
+                and every is not None
+                and (step.max_times is None or count < step.max_times)
+            ):
+                nxt = last + timedelta(days=every)
+                when = _roll(calendar, nxt, 0)
+                if when is not None and floor is not None and step.action.is_contact:
+                    when = max(when, floor)
+                sooner = next_step is None or next_date is None or (when and when < next_date)
+                if sooner and (step.until is None or (nxt - oldest).days <= step.until):
+                    next_step, next_date = step.name, when
+        if chosen is not None and taken is None and out.postponed:  # the stage held back
+            held, held_on = out.postponed[0]
+            held_date = _roll(calendar, held_on, 0)
+            if (
+                held == chosen.step.name
+                and held_date is not None
+                and (next_date is None or held_date < next_date)
+            ):
+                next_step, next_date = held, held_date
+
+    skipped: tuple[str, ...] = ()
+    if top >= 0:
+        chosen_name = chosen.step.name if chosen else None
+        skipped = tuple(
+            s.name
+            for i, s in enumerate(steps[:top])
+            if s.day <= day and s.name not in last_done and ok[i] and s.name != chosen_name
+        )
+    return Position(
+        tl,
+        since,
+        cycle_start,
+        day,
+        steps[top].name if top >= 0 else None,
+        done,
+        skipped,
+        paused,
+        next_step,
+        next_date,
+        planned,
+        tuple(notes),
+        tuple(out.postponed),
+    )
+
+
+def _roll(calendar: BusinessCalendar, start: date, days: int) -> date | None:
+    """Return the business day *days* after *start*; None beyond the calendar's end."""
+    try:
+        return calendar.roll_forward(start + timedelta(days=days))
+    except OverflowError:
+        return None
 
 
 def release_hold(tl: CompiledTimeline, f: AccountFacts) -> StepDue | None:
@@ -193,6 +404,7 @@ class _Decision:
         self.sequence = tl.timeline.in_sequence
         self.day = (as_of - f.oldest_due).days
         self.values: TimelineConditions = tl.conditions(f)
+        self.ok = self.values.ok  # per step: its conditions hold
         self.notes: list[str] = []
         self._first_invoice: InvoiceFacts | None = None  # f.invoices[0], when first needed
         # Snoozes: texts of those that pause the account-level steps, whether they pause the
@@ -434,7 +646,7 @@ class _Decision:
             return None
         idx = tl.resume_index
         step = tl.steps[idx]
-        if step.name in self.done_steps or not self.values.holds(idx, step)[0]:
+        if step.name in self.done_steps or not self.ok[idx]:
             return None
         reason = (
             f"promise of {promise.amount} due {promise.due} was "
@@ -450,9 +662,8 @@ class _Decision:
             step = steps[i]
             if step.per_invoice or not self.has_come(step):
                 continue
-            ok, why = self.values.holds(i, step)
-            if not ok:
-                self.notes.append(f"{step.name}: not taken ({why})")
+            if not self.ok[i]:
+                self.notes.append(f"{step.name}: not taken ({self.values.holds(i, step)[1]})")
                 continue
             last = self.last_done(step)
             if last is None:
@@ -469,9 +680,8 @@ class _Decision:
             step = steps[i]
             if step.per_invoice:
                 continue
-            ok, why = self.values.holds(i, step)
-            if not ok:
-                self.notes.append(f"{step.name}: passed over ({why})")
+            if not self.ok[i]:
+                self.notes.append(f"{step.name}: passed over ({self.values.holds(i, step)[1]})")
                 continue
             if step.name in self.done_steps:
                 last_done = i
@@ -483,7 +693,7 @@ class _Decision:
                 and s.name not in self.done_steps
                 and s.from_due
                 and self.has_come(s)
-                and self.values.holds(j, s)[0]
+                and self.ok[j]
             ]
             if waiting:
                 self.notes.append(
@@ -514,23 +724,7 @@ class _Decision:
 
     def repeat(self, i: int, step: CheckedStep, last: date) -> StepDue | None:
         """Return the repeat of the done *step* if its ``every`` has come again, else None."""
-        every = step.every
-        if every is not None and self.repeating(step) and (self.as_of - last).days >= every:
-            if self.exhausted(step):
-                self.notes.append(
-                    f"{step.name}: done {self.times_done.get(step.name, 0)} times "
-                    f"(at most {step.max_times})"
-                )
-                return None
-            until = f" until {say_day(step.until)}" if step.until is not None else ""
-            reason = f"step {step.name} repeats every {every} days{until}"
-            return StepDue(i, step, f"{reason}; last done {last}")
-        self.notes.append(f"{step.name}: done on {last}")
-        return None
-
-    def exhausted(self, step: CheckedStep) -> bool:
-        """Whether *step* was done as often as ``at most N times`` allows in the episode."""
-        return step.max_times is not None and self.times_done.get(step.name, 0) >= step.max_times
+        return _repeat(i, step, last, self.as_of, self.day, self.times_done, self.notes)
 
     def required(
         self, stage: tuple[int, CheckedStep], chosen: StepDue | None
@@ -567,7 +761,7 @@ class _Decision:
                 and not step.per_invoice
                 and step.name not in self.done_steps
                 and step.name != planned
-                and self.values.holds(i, step)[0]
+                and self.ok[i]
             ):
                 return i, step
         return None
@@ -580,9 +774,6 @@ class _Decision:
         """Return the last day the account-level *step* was done in this cycle."""
         return self._last_done.get(step.name)
 
-    def repeating(self, step: CheckedStep) -> bool:
-        return step.every is not None and (step.until is None or self.day <= step.until)
-
     def skipped(self, stage_index: int, chosen: StepDue | None) -> tuple[str, ...]:
         """Due steps before the stage that were never done (after a resume: from the resume)."""
         chosen_name = chosen.step.name if chosen else None
@@ -593,7 +784,7 @@ class _Decision:
             and not s.per_invoice
             and self.has_come(s)
             and s.name not in self.done_steps
-            and self.values.holds(i, s)[0]
+            and self.ok[i]
             and s.name != chosen_name
         )
 
@@ -651,7 +842,7 @@ class _Decision:
             for i, s in account_level:
                 if s.name in self.done_steps:
                     continue
-                if not self.values.holds(i, s)[0]:  # passed over: judged on today's facts
+                if not self.ok[i]:  # passed over: judged on today's facts
                     continue
                 if s.anchor == "step" and s.after == planned and planned is not None:
                     found = (s.name, at(s, self.roll(self.as_of, s.day)))
@@ -665,7 +856,7 @@ class _Decision:
             # Behind what is planned today (a resume, a required step), a step whose date has
             # come: tomorrow the most advanced of them is the stage, taken unless done.
             come = [(i, s) for i, s in account_level if self.has_come(s)]
-            come = [(i, s) for i, s in come if self.values.holds(i, s)[0]]
+            come = [(i, s) for i, s in come if self.ok[i]]
             best: tuple[date, int] | None = None
 
             def consider(i: int, s: CheckedStep, when: date | None) -> None:
@@ -685,7 +876,7 @@ class _Decision:
             for i, s in account_level:
                 if s.name in self.done_steps or self.has_come(s):
                     continue
-                if not self.values.holds(i, s)[0]:  # its conditions, judged on today's facts
+                if not self.ok[i]:  # its conditions, judged on today's facts
                     continue
                 if s.anchor == "step" and s.after == planned and planned is not None:
                     consider(i, s, self.roll(self.as_of, s.day))
@@ -833,11 +1024,7 @@ class _Decision:
         """Per open invoice, the step due for it (the mode's rule), unless done for it."""
         if not self.tl.has_per_invoice:
             return []
-        steps = [
-            (i, s)
-            for i, s in enumerate(self.tl.steps)
-            if s.per_invoice and self.values.holds(i, s)[0]
-        ]
+        steps = [(i, s) for i, s in enumerate(self.tl.steps) if s.per_invoice and self.ok[i]]
         if not steps:
             return []
         out = []
@@ -847,7 +1034,7 @@ class _Decision:
             mine = steps
             if tl.reads_invoice:  # conditions that read the invoice, decided for this one
                 here = tl.invoice_conditions(self.f, inv, values)
-                mine = [(i, s) for i, s in steps if here.holds(i, s)[0]]
+                mine = [(i, s) for i, s in steps if here.ok[i]]
             picked = self.invoice_step(inv, mine, done)
             if picked is None:
                 continue
@@ -897,34 +1084,7 @@ class _Decision:
 
     def may_take(self, due: StepDue) -> bool:
         """Apply ``at most every`` and ``min gap`` to a due step, noting why it waits."""
-        step, as_of = due.step, self.as_of
-        if step.min_interval is not None:
-            last = self.last_ever(step.name)
-            if last is not None and (as_of - last).days < step.min_interval:
-                self.notes.append(
-                    f"{step.name}: at most every {step.min_interval} days; last on {last}, "
-                    f"next from {last + timedelta(days=step.min_interval)}"
-                )
-                if due.invoice is None:
-                    self.postponed.append((step.name, last + timedelta(days=step.min_interval)))
-                return False
-        gap, last_contact = self.tl.timeline.min_gap, self.f.last_contact
-        too_soon = (
-            gap is not None
-            and step.action.is_contact
-            and last_contact is not None
-            and (as_of - last_contact.date).days < gap
-        )
-        if too_soon and gap is not None and last_contact is not None:
-            resume = self.calendar.roll_forward(last_contact.date + timedelta(days=gap))
-            self.notes.append(
-                f"{step.name}: postponed to {resume}: min gap {gap} days between "
-                f"contacts (last contact {last_contact.date}, {last_contact.channel.value})"
-            )
-            if due.invoice is None:
-                self.postponed.append((step.name, resume))
-            return False
-        return True
+        return _may_take(due, self.tl, self.f, self.as_of, self.calendar, self.last_ever, self)
 
     def last_ever(self, step_name: str) -> date | None:
         """Return the last day *step_name* was done, in any episode (``at most every``)."""
@@ -953,3 +1113,77 @@ class _Decision:
             )
         waiting = {id(d) for d in postponed}
         return [d for d in planned if id(d) not in waiting]
+
+
+def _repeat(  # noqa: PLR0917 - the decision's own values
+    i: int,
+    step: CheckedStep,
+    last: date,
+    as_of: date,
+    day: int,
+    times_done: dict[str, int],
+    notes: list[str],
+) -> StepDue | None:
+    """Return the repeat of the done *step* if its ``every`` has come again, else None."""
+    every = step.every
+    if (
+        every is not None
+        and (step.until is None or day <= step.until)
+        and (as_of - last).days >= every
+    ):
+        if step.max_times is not None and times_done.get(step.name, 0) >= step.max_times:
+            notes.append(
+                f"{step.name}: done {times_done.get(step.name, 0)} times (at most {step.max_times})"
+            )
+            return None
+        until = f" until {say_day(step.until)}" if step.until is not None else ""
+        reason = f"step {step.name} repeats every {every} days{until}"
+        return StepDue(i, step, f"{reason}; last done {last}")
+    notes.append(f"{step.name}: done on {last}")
+    return None
+
+
+class _Noted(Protocol):
+    """Where a decision takes its notes, and the steps it holds back."""
+
+    notes: list[str]
+    postponed: list[tuple[str, date]]
+
+
+def _may_take(  # noqa: PLR0917 - the decision's own values
+    due: StepDue,
+    tl: CompiledTimeline,
+    f: AccountFacts,
+    as_of: date,
+    calendar: BusinessCalendar,
+    last_ever: Callable[[str], date | None],
+    out: _Noted,
+) -> bool:
+    """Apply ``at most every`` and ``min gap`` to a due step, noting in *out* why it waits."""
+    step = due.step
+    if step.min_interval is not None:
+        last = last_ever(step.name)
+        if last is not None and (as_of - last).days < step.min_interval:
+            out.notes.append(
+                f"{step.name}: at most every {step.min_interval} days; last on {last}, "
+                f"next from {last + timedelta(days=step.min_interval)}"
+            )
+            if due.invoice is None:
+                out.postponed.append((step.name, last + timedelta(days=step.min_interval)))
+            return False
+    gap, last_contact = tl.timeline.min_gap, f.last_contact
+    if (
+        gap is not None
+        and last_contact is not None
+        and step.action.is_contact
+        and (as_of - last_contact.date).days < gap
+    ):
+        resume = calendar.roll_forward(last_contact.date + timedelta(days=gap))
+        out.notes.append(
+            f"{step.name}: postponed to {resume}: min gap {gap} days between "
+            f"contacts (last contact {last_contact.date}, {last_contact.channel.value})"
+        )
+        if due.invoice is None:
+            out.postponed.append((step.name, resume))
+        return False
+    return True

@@ -51,6 +51,10 @@ class TimelineConditions:
     restarted_by: tuple[str, ...]
     when: tuple[bool | None, ...]
     unless: tuple[bool | None, ...]
+    #: Per step, whether it may be taken: the first value of `holds`, worked out once.
+    ok: tuple[bool, ...] = attrs.field(
+        default=attrs.Factory(lambda self: _ok(self.when, self.unless), takes_self=True)
+    )
 
     def holds(self, index: int, step: CheckedStep) -> tuple[bool, str]:
         """Whether step *index* may be taken, and if not, why (``when ... is false``)."""
@@ -61,17 +65,47 @@ class TimelineConditions:
         return True, ""
 
 
-def _picker(slots: tuple[int | None, ...]) -> Callable[[tuple[Any, ...]], tuple[bool | None, ...]]:
-    """Return a function picking, per step, ``values[slot] is True`` (None where no slot).
+def _ok(when: tuple[bool | None, ...], unless: tuple[bool | None, ...]) -> tuple[bool, ...]:
+    """Per step: its ``when`` is not false and its ``unless`` not true (`holds`)."""
+    return tuple(w is not False and not u for w, u in zip(when, unless, strict=True))
 
-    Written out for the slots (the source holds nothing but the slots' integers): the timeline's
-    conditions are picked for every account.
+
+def _conditions_maker(
+    n_pause: int,
+    pause_texts: tuple[str, ...],
+    restart_texts: tuple[str, ...],
+    when_slots: tuple[int | None, ...],
+    unless_slots: tuple[int | None, ...],
+) -> Callable[[tuple[Any, ...]], TimelineConditions]:
+    """Return a function making a timeline's `TimelineConditions` from its values.
+
+    Written out for the timeline's slots (the source holds nothing but integers; the texts and
+    the class are bound by name): the conditions are made for every account.
     """
-    items = ", ".join("None" if i is None else f"V[{int(i)}] is True" for i in slots)
-    picked: Callable[[tuple[Any, ...]], tuple[bool | None, ...]] = eval(  # noqa: S307 - ints
-        f"lambda V: ({items}{',' if slots else ''})", {"__builtins__": {}}
+
+    def holding(texts: str, first: int, count: int) -> str:
+        # The texts of the conditions whose values are true, in order.
+        parts = [f"(({texts}[{k}],) if V[{first + k}] else ())" for k in range(count)]
+        return " + ".join(parts) or "()"
+
+    def picked(slots: tuple[int | None, ...]) -> str:
+        items = ", ".join("None" if i is None else f"V[{int(i)}] is True" for i in slots)
+        return f"({items}{',' if slots else ''})"
+
+    def may(w: int | None, u: int | None) -> str:
+        terms = [f"V[{int(w)}] is True"] if w is not None else []
+        terms += [f"V[{int(u)}] is not True"] if u is not None else []
+        return " and ".join(terms) or "True"
+
+    ok = ", ".join(may(w, u) for w, u in zip(when_slots, unless_slots, strict=True))
+    source = (
+        f"lambda V: C({holding('P', 0, len(pause_texts))}, "
+        f"{holding('R', n_pause, len(restart_texts))}, "
+        f"{picked(when_slots)}, {picked(unless_slots)}, ({ok}{',' if when_slots else ''}))"
     )
-    return picked
+    namespace = {"__builtins__": {}, "C": TimelineConditions, "P": pause_texts, "R": restart_texts}
+    made: Callable[[tuple[Any, ...]], TimelineConditions] = eval(source, namespace)  # noqa: S307
+    return made
 
 
 def _no_values(_facts: AccountFacts) -> tuple[Any, ...]:
@@ -104,11 +138,8 @@ class CompiledTimeline:
     )
     _invoice_when_slots: tuple[int | None, ...] = attrs.field(default=(), repr=False)
     _invoice_unless_slots: tuple[int | None, ...] = attrs.field(default=(), repr=False)
-    # Each step's value of its when / unless, picked from the values (None: no condition).
-    _pick_when: Callable[[tuple[Any, ...]], tuple[bool | None, ...]] = attrs.field(
-        init=False, repr=False, eq=False
-    )
-    _pick_unless: Callable[[tuple[Any, ...]], tuple[bool | None, ...]] = attrs.field(
+    # The values made into `TimelineConditions` (see `_conditions_maker`).
+    _make_conditions: Callable[[tuple[Any, ...]], TimelineConditions] = attrs.field(
         init=False, repr=False, eq=False
     )
 
@@ -119,15 +150,28 @@ class CompiledTimeline:
     )
     has_per_invoice: bool = attrs.field(init=False, repr=False, eq=False)
     has_required: bool = attrs.field(init=False, repr=False, eq=False)
+    #: Whether the timeline is *plain*: catch-up, every step account-level, none required, every
+    #: step dated from the due date (``N days past due``, ``N days before due``). The engine
+    #: decides the accounts of a plain timeline with a shorter function.
+    plain: bool = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         steps = self.timeline.steps
-        object.__setattr__(self, "_pick_when", _picker(self._when_slots))
-        object.__setattr__(self, "_pick_unless", _picker(self._unless_slots))
+        timeline = self.timeline
+        maker = _conditions_maker(
+            self._n_pause,
+            tuple(e.text for e in timeline.pause_while),
+            tuple(e.text for e in timeline.restart_when),
+            self._when_slots,
+            self._unless_slots,
+        )
+        object.__setattr__(self, "_make_conditions", maker)
         account_steps = tuple((i, s) for i, s in enumerate(steps) if not s.per_invoice)
         object.__setattr__(self, "account_steps", account_steps)
         object.__setattr__(self, "has_per_invoice", len(account_steps) < len(steps))
         object.__setattr__(self, "has_required", any(s.required for s in steps))
+        plain = not (timeline.in_sequence or self.has_per_invoice or self.has_required)
+        object.__setattr__(self, "plain", plain and all(s.anchor == "due" for s in steps))
 
     @classmethod
     def build(cls, timeline: CheckedTimeline, program: Program) -> CompiledTimeline:
@@ -192,16 +236,7 @@ class CompiledTimeline:
 
     def conditions(self, facts: AccountFacts) -> TimelineConditions:
         """Evaluate every condition of the timeline for *facts* (under `MONEY_CONTEXT`)."""
-        values = self._values(facts)
-        tl, n = self.timeline, self._n_pause
-        return TimelineConditions(
-            paused_by=tuple(e.text for e, v in zip(tl.pause_while, values, strict=False) if v),
-            restarted_by=tuple(
-                e.text for e, v in zip(tl.restart_when, values[n:], strict=False) if v
-            ),
-            when=self._pick_when(values),
-            unless=self._pick_unless(values),
-        )
+        return self._make_conditions(self._values(facts))
 
     def invoice_conditions(
         self, facts: AccountFacts, invoice: InvoiceFacts, account: TimelineConditions
@@ -222,11 +257,9 @@ class CompiledTimeline:
                 v if i is None else values[i] is True for v, i in zip(own, slots, strict=True)
             )
 
-        return attrs.evolve(
-            account,
-            when=merged(account.when, self._invoice_when_slots),
-            unless=merged(account.unless, self._invoice_unless_slots),
-        )
+        when = merged(account.when, self._invoice_when_slots)
+        unless = merged(account.unless, self._invoice_unless_slots)
+        return attrs.evolve(account, when=when, unless=unless, ok=_ok(when, unless))
 
 
 @attrs.frozen
