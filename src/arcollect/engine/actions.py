@@ -111,11 +111,16 @@ def dress(
     as_of: date,
     policy: CompiledPolicy,
     calendar: BusinessCalendar,
-    tracer: Tracer,
+    tracer: Tracer | None = None,
 ) -> list[Candidate]:
-    """Return the candidate actions of one account: its due steps, follow-ups and reviews."""
+    """Return the candidate actions of one account: its due steps, follow-ups and reviews.
+
+    *tracer* makes the traced parts of their explanations (by default, one for *f*).
+    """
     if not position.planned and not f.promises and not f.open_disputes:
         return []  # nothing to dress (most accounts on most days)
+    if tracer is None:
+        tracer = Tracer(policy.interpreter, f)
     dresser = _Dresser(f, as_of, policy, calendar, tracer)
     out = [c for due in position.planned for c in dresser.step(position, due)]
     out += dresser.promise_follow_up(position)

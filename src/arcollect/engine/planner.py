@@ -45,13 +45,12 @@ from arcollect.domain.account import Account
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.actions import Candidate, dress
 from arcollect.engine.calendar import BusinessCalendar
-from arcollect.engine.explain import Tracer
 from arcollect.engine.fees import Charging
 from arcollect.engine.model import AccountState, Plan
 from arcollect.engine.priority import Standing, order, standing, tiers
 from arcollect.engine.timeline import decide, undecided
 from arcollect.errors import CurrencyMismatchError, DataError, EvaluationError, Problem
-from arcollect.facts import AccountFacts, facts
+from arcollect.facts import DEFAULT_AGING_BOUNDS, AccountFacts, _facts
 from arcollect.lang.program import CompiledPolicy
 
 __all__ = ["PartialPlan", "Planner"]
@@ -117,7 +116,7 @@ class Planner:
         if any(a.id == b.id for a, b in itertools.pairwise(ordered)):
             _refuse_duplicates(sorted(enumerate(given), key=lambda ia: ia[1].id))
         with decimal.localcontext(MONEY_CONTEXT):
-            results = tuple(self.account(acct, as_of, charging) for acct in ordered)
+            results = tuple(self._planned(acct, as_of, charging) for acct in ordered)
         return PartialPlan(as_of, self.policy.checked.name, results)
 
     def combine(self, partials: Iterable[PartialPlan]) -> Plan:
@@ -165,9 +164,16 @@ class Planner:
         return Plan(as_of, self.policy.checked.name, actions, states)
 
     def account(self, acct: Account, as_of: date, charging: Charging | None = None) -> _AccountPlan:
-        """Run the per-account phase for *acct* (under `MONEY_CONTEXT`)."""
+        """Run the per-account phase for *acct*."""
+        if not isinstance(as_of, date):
+            raise DataError.at("as_of", f"expected a datetime.date, got {describe(as_of)}")
+        with decimal.localcontext(MONEY_CONTEXT):
+            return self._planned(acct, as_of, charging)
+
+    def _planned(self, acct: Account, as_of: date, charging: Charging | None) -> _AccountPlan:
+        # `account`, with *as_of* checked and under `MONEY_CONTEXT`: what `facts` would do.
         try:
-            f = facts(acct, as_of)
+            f = _facts(acct, as_of, DEFAULT_AGING_BOUNDS)
         except ArithmeticError as exc:  # dates beyond the calendar, in the account's data
             return _failed(acct, None, f"cannot work out the account's facts: {exc}")
         if charging is not None:
@@ -198,10 +204,7 @@ class Planner:
             position = undecided(tl, f)
         else:
             position = decide(tl, f, as_of, self.calendar)
-        tracer = Tracer(policy.interpreter, f)
-        candidates = dress(
-            position, f, as_of=as_of, policy=policy, calendar=self.calendar, tracer=tracer
-        )
+        candidates = dress(position, f, as_of=as_of, policy=policy, calendar=self.calendar)
         if charging is not None:
             candidates = charging.charge(candidates, f)
         state = AccountState(

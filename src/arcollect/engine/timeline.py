@@ -193,7 +193,7 @@ def _plain(
             last_done[step_name] = a.date
             times_done[step_name] = times_done.get(step_name, 0) + 1
     steps = tl.steps
-    done = tuple(s.name for s in steps if s.name in last_done)
+    done = tuple([s.name for s in steps if s.name in last_done]) if last_done else ()
     values = tl.conditions(f)
     ok = values.ok
     paused = values.paused_by
@@ -281,6 +281,10 @@ def _plain(
             except OverflowError:
                 raw = None
             when = _roll(calendar, raw, 0) if raw is not None else None
+            # The steps' own days only grow: once past the best day (or the calendar's end),
+            # no later step comes first, even lifted to the min gap's floor.
+            if best is not None and (when is None or when > best[0]):
+                break
             if when is not None and floor is not None and s.action.is_contact:
                 when = max(when, floor)
             key = (when, -j) if when is not None else (date.max, j)
@@ -315,12 +319,14 @@ def _plain(
                 next_step, next_date = held, held_date
 
     skipped: tuple[str, ...] = ()
-    if top >= 0:
+    if top > 0:
         chosen_name = chosen.step.name if chosen else None
         skipped = tuple(
-            s.name
-            for i, s in enumerate(steps[:top])
-            if s.day <= day and s.name not in last_done and ok[i] and s.name != chosen_name
+            [
+                s.name
+                for i, s in enumerate(steps[:top])
+                if s.day <= day and s.name not in last_done and ok[i] and s.name != chosen_name
+            ]
         )
     return Position(
         tl,
