@@ -442,6 +442,8 @@ class AccountFacts:
         return self.open_disputes[0].reason if self.open_disputes else None
 
     def _count(self, status: PromiseStatus) -> int:
+        if not self.promises:  # most accounts: no generator to make
+            return 0
         return sum(1 for p in self.promises if p.status is status)
 
     @property

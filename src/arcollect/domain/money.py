@@ -336,13 +336,15 @@ class Money:
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other, "add")
+        if self.currency != other.currency:
+            self._same(other, "add")
         return Money._exact_sum(MONEY_CONTEXT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other, "subtract")
+        if self.currency != other.currency:
+            self._same(other, "subtract")
         return Money._exact_sum(MONEY_CONTEXT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
@@ -367,7 +369,8 @@ class Money:
     def __truediv__(self, other: Money | Decimal | int) -> Money | Decimal:
         """Divide by a number (giving Money) or by Money of the same currency (giving a ratio)."""
         if isinstance(other, Money):
-            self._same(other, "divide")
+            if self.currency != other.currency:
+                self._same(other, "divide")
             return MONEY_CONTEXT.divide(self.amount, other.amount)
         dec = _to_decimal(other, "a money divisor")
         return Money._exact_sum(MONEY_CONTEXT.divide(self.amount, dec), self.currency)

@@ -112,7 +112,7 @@ def standing(policy: CompiledPolicy, f: AccountFacts) -> Standing:
         if policy.score is not None:
             notes = ("priority score absent (a fact it reads has no value here): counted as 0",)
     else:
-        score = Decimal(value)
+        score = value if type(value) is Decimal else Decimal(value)
     ties = policy.ties(f)
     key: tuple[Any, ...] = _sortable(score, descending=True)
     for v, d in zip(ties, policy.ties_descending, strict=True):
