@@ -35,6 +35,7 @@ WEIGHTS = {
     "constructors": 1.0,
     "csv": 1.0,
     "order": 1.0,
+    "frame": 1.0,
 }
 
 

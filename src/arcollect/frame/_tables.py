@@ -256,7 +256,7 @@ def _json_lists(series: pl.Series, want: pl.DataType, at: str) -> pl.Series:
             continue
         try:
             value = json.loads(cell)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the decoder's depth
             value = None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             table, column = at.rsplit(".", 1)
