@@ -353,8 +353,15 @@ class AccountFacts:
 
     @functools.cached_property
     def _disputed(self) -> tuple[Decimal, Decimal]:
+        # From the replay, without making the invoices' facts (a policy may read the disputed
+        # share of every account with a dispute, and nothing else of its invoices).
+        replay, as_of = self._ledger(), self.as_of
+        owed = replay.open
+        rows = [
+            (i.number, owed[i.number], i.due < as_of) for i in replay.items if owed[i.number] > 0
+        ]
         with decimal.localcontext(MONEY_CONTEXT):
-            return disputed(self.invoices, self.open_disputes, self.overdue.amount)
+            return _disputed_share(rows, self.open_disputes, self.overdue.amount)
 
     @functools.cached_property
     def undisputed_overdue(self) -> Money:
@@ -687,12 +694,22 @@ def disputed(
     naming no invoice, its amount), capped by the disputed amount; in all, capped by the
     *overdue* total. The money in dispute is each dispute's amount, else its invoices' open.
     """
-    by_number = {f.number: f for f in invoices}
+    rows = [(f.number, f.open.amount, f.overdue) for f in invoices]
+    return _disputed_share(rows, open_disputes, overdue)
+
+
+def _disputed_share(
+    invoices: Iterable[tuple[str, Decimal, bool]],
+    open_disputes: Iterable[Dispute],
+    overdue: Decimal,
+) -> tuple[Decimal, Decimal]:
+    """`disputed`, of the open invoices as ``(number, open amount, overdue)``."""
+    by_number = {number: (owed, late) for number, owed, late in invoices}
     disputed_overdue = dispute_amount = _ZERO
     for d in open_disputes:
         named = [by_number[n] for n in d.invoices if n in by_number]
-        named_open = sum((f.open.amount for f in named), _ZERO)
-        named_overdue = sum((f.open.amount for f in named if f.overdue), _ZERO)
+        named_open = sum((owed for owed, _ in named), _ZERO)
+        named_overdue = sum((owed for owed, late in named if late), _ZERO)
         amount = d.amount.amount if d.amount is not None else named_open
         dispute_amount += amount
         disputed_overdue += min(amount, named_overdue) if d.invoices else amount
