@@ -21,6 +21,7 @@ call on its deadline (due + grace), and open disputes get one ``review`` until o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -182,11 +183,7 @@ class _Dresser:
         tl = position.timeline
         assert tl is not None  # noqa: S101 - steps are only due in a timeline
         timeline, step, trace = tl.timeline, due.step, self.tracer.part
-        common: list[Part] = [due.reason]
-        common.append(
-            f"timeline {timeline.name}"
-            + (f" (segment {timeline.segment})" if timeline.segment else " (for all accounts)")
-        )
+        common: list[Part] = [due.reason, _applies(timeline.name, timeline.segment)]
         for label, expr in (("when", step.when), ("unless", step.unless)):
             if expr is not None:
                 common.append(trace(label, expr, invoice=due.invoice))
@@ -435,6 +432,18 @@ class _Dresser:
         return [Candidate(action, Source.DISPUTE)]
 
 
+@functools.lru_cache(maxsize=256)
+def _roles_tried(role: str | None) -> tuple[str, ...]:
+    """Return the roles `choose_contact` tries for a step naming *role* (None: none), in order."""
+    return tuple(dict.fromkeys(r for r in (role, *CONTACT_FALLBACK) if r is not None))
+
+
+@functools.lru_cache(maxsize=256)
+def _applies(name: str, segment: str | None) -> str:
+    """Say which accounts a timeline is for: ``timeline standard (for all accounts)``."""
+    return f"timeline {name}" + (f" (segment {segment})" if segment else " (for all accounts)")
+
+
 def _sorted_contacts(contacts: Sequence[Contact]) -> list[Contact]:
     return sorted(contacts, key=contact_order)
 
@@ -450,8 +459,7 @@ def choose_contact(
         for c in _sorted_contacts(f.account.contacts):
             if c.name == prefer:
                 return _ref(c, None), [*why, f"contact: {c.name}, who made the promise"]
-    order = list(dict.fromkeys(r for r in (role, *CONTACT_FALLBACK) if r is not None))
-    for r in order:
+    for r in _roles_tried(role):
         found = _sorted_contacts(f.contacts_with_role(r))
         if found:
             c = found[0]
