@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import total_ordering
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -41,6 +42,8 @@ from arcollect.lang.program import CompiledPolicy
 __all__ = ["Standing", "order", "standing", "tiers"]
 
 _ZERO = Decimal(0)
+_ACCOUNT = attrgetter("account")
+_MEASURE = attrgetter("measure")
 
 
 @total_ordering
@@ -139,8 +142,11 @@ def tiers(priority: CheckedPriority, standings: Sequence[Standing]) -> dict[str,
             by_currency[s.measure_currency].append(s)
     out: dict[str, str] = {}
     for group in by_currency.values():
-        ranked = sorted(group, key=lambda s: (-s.measure, s.account))
-        total = sum((max(s.measure, _ZERO) for s in ranked), _ZERO)
+        # By measure, highest first, then by account: two stable sorts (the planner gives the
+        # standings in account order already, which the first sort finds at once).
+        ranked = sorted(group, key=_ACCOUNT)
+        ranked.sort(key=_MEASURE, reverse=True)
+        total = sum([m for m in map(_MEASURE, ranked) if m > 0], _ZERO)
         # The share held by the accounts ranked above is before / total; it is below a bound
         # exactly when before < bound * total (exact: both sides fit MONEY_CONTEXT's digits,
         # and a share that is not the bound is farther from it than division rounds).
@@ -150,8 +156,11 @@ def tiers(priority: CheckedPriority, standings: Sequence[Standing]) -> dict[str,
             scaled = [(_ZERO if Decimal(1) >= bound else Decimal(1), n) for bound, n in bounds]
         last = bounds[-1][1]
         before = _ZERO  # the measure of the accounts ranked above
+        k, n_bounds = 0, len(scaled)  # the first bound above `before`: it only moves on
         for s in ranked:
-            out[s.account] = next((n for limit, n in scaled if before < limit), last)
+            while k < n_bounds and not before < scaled[k][0]:
+                k += 1
+            out[s.account] = scaled[k][1] if k < n_bounds else last
             if s.measure > 0:
                 before += s.measure
     return out
