@@ -890,8 +890,12 @@ def _facts(account: Account, as_of: date, bounds: tuple[int, ...]) -> AccountFac
         open_promises = [p for p in promises if p.active]
         promise = open_promises[-1] if open_promises else (promises[-1] if promises else None)
 
-    activities = _activities(account.activities, as_of)
-    last_contact = next((a for a in reversed(activities) if a.channel in _CONTACTS), None)
+    activities = _activities(account.activities, as_of) if account.activities else ()
+    last_contact = (
+        next((a for a in reversed(activities) if a.channel in _CONTACTS), None)
+        if activities
+        else None
+    )
 
     return AccountFacts(
         account=account,
