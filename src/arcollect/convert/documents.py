@@ -18,7 +18,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -27,7 +27,7 @@ import yaml
 
 from arcollect._describe import describe, shown
 from arcollect._yaml import MAX_DEPTH, Dumper, load_yaml
-from arcollect.convert.fast import FastReader
+from arcollect.convert.fast import CHUNK, FastReader
 from arcollect.convert.hooks import (
     _FieldError,
     _structure_str,
@@ -167,11 +167,10 @@ def _document_from_dict(
         raise DataError(problems)
     accounts: list[Account] = []
     ids: list[tuple[int, str]] = []
-    for i, item in enumerate(raw):
-        acct = None if fast is None else fast.account(item, currency)
-        if acct is not None:
-            accounts.append(acct)
-            ids.append((i, acct.id))
+    for i, item, read in _read_fast(raw, fast, currency):
+        if read is not None:
+            accounts.append(read)
+            ids.append((i, read.id))
             if bound is not None and isinstance(raw, list):  # the reader's own data: let it go
                 raw[i] = None
             continue
@@ -204,6 +203,20 @@ def _document_from_dict(
     if problems:
         raise DataError(problems)
     return Portfolio(tuple(accounts), company)
+
+
+def _read_fast(
+    raw: list[Any] | tuple[Any, ...], fast: FastReader | None, currency: Any
+) -> Iterator[tuple[int, Any, Account | None]]:
+    """Yield each index and item of *raw* with its account read by *fast* (None if it cannot).
+
+    The accounts are read `CHUNK` at a time, the items of the next chunk only once those
+    before have been dealt with (so that a reader that lets go of them can).
+    """
+    for start in range(0, len(raw), CHUNK):
+        chunk = list(raw[start : start + CHUNK])
+        built = [None] * len(chunk) if fast is None else fast.accounts(chunk, currency)
+        yield from zip(range(start, start + len(chunk)), chunk, built, strict=True)
 
 
 def _unknown_currency(code: str) -> str:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Final
+from itertools import chain, islice, repeat
+from typing import Any, Final, NamedTuple
 
 import attrs
 
@@ -181,6 +182,149 @@ class _Amounts:
         return money
 
 
+class _Columns:
+    """Builds the records of one class many at a time, a field (a column) at a time, unchecked.
+
+    The objects are made first, empty; then each field's slot is set on all of them by one
+    ``map`` over its slot's member descriptor (at C speed, no Python call per record). A field
+    with no column given is set to its default (immutable ones only: None, True, an empty
+    frozenset or tuple). As for `_constructor`, the values must be those the validated
+    constructor would store.
+    """
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+        self.fields: list[tuple[str, Callable[[Any, Any], None]]] = []
+        self.defaults: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            self.fields.append((field.name, cls.__dict__[field.name].__set__))
+            if field.default is not attrs.NOTHING and not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+                self.defaults[field.name] = field.default
+
+    def build(self, n: int, columns: Mapping[str, Sequence[Any]]) -> list[Any]:
+        """Return *n* records, field ``f`` of the i-th being ``columns[f][i]`` or its default."""
+        objs = list(map(_new, repeat(self.cls, n)))
+        for name, set_slot in self.fields:
+            column: Iterable[Any] | None = columns.get(name)
+            if column is None:
+                column = repeat(self.defaults[name], n)  # a KeyError for a required field
+            elif len(column) != n:  # type: ignore[arg-type] # a Sequence here
+                msg = f"the column {name!r} of {n} {self.cls.__name__} records is not {n} long"
+                raise ValueError(msg)
+            any(map(set_slot, objs, column))  # each call returns None: sets every slot
+        return objs
+
+
+_new: Final = object.__new__
+_INVOICES: Final = _Columns(Invoice)
+_PAYMENTS: Final = _Columns(Payment)
+_ACTIVITIES: Final = _Columns(Activity)
+_CONTACTS: Final = _Columns(Contact)
+
+#: How many accounts are read at once: enough to spread the cost of each pass over the
+#: records, few enough that the data of the accounts read is let go of soon.
+CHUNK: Final = 16
+
+_DICT_ONLY: Final = frozenset({dict})
+_LIST_ONLY: Final = frozenset({list})
+_STR_ONLY: Final = frozenset({str})
+_BOOL_ONLY: Final = frozenset({bool})
+_OPT_STR: Final = frozenset({str, type(None)})
+_NO_ITEMS: Final[list[Any]] = []  # a list not given (never changed)
+_INVOICE_REQUIRED_KEYS: Final = frozenset({"number", "issued", "due", "amount"})
+_OPT_CHANNELS: Final[dict[Any, Channel | None]] = {None: None, **_CHANNELS}
+_OPT_OUTCOMES: Final[dict[Any, Outcome | None]] = {None: None, **_OUTCOMES}
+
+
+def _column(items: list[dict[str, Any]], key: str) -> list[Any]:
+    """Return the values of *key* in *items* (a KeyError if one lacks it)."""
+    return list(map(dict.__getitem__, items, repeat(key)))
+
+
+def _optional(items: list[dict[str, Any]], key: str, default: Any = None) -> list[Any]:
+    return list(map(dict.get, items, repeat(key), repeat(default)))
+
+
+def _owners(counts: list[int]) -> list[int]:
+    """Return the index of the account of each record, listed account after account."""
+    return list(chain.from_iterable(map(repeat, range(len(counts)), counts)))
+
+
+def _plain_records(items: list[Any], known: frozenset[str]) -> set[str]:
+    """Check that *items* are mappings with keys of *known* only; return the keys they use."""
+    if not _DICT_ONLY.issuperset(map(type, items)):
+        raise _SlowError
+    keys = set(chain.from_iterable(items))
+    if not known.issuperset(keys):
+        raise _SlowError
+    return keys
+
+
+def _check_opt_str(values: list[Any]) -> list[Any]:
+    if not _OPT_STR.issuperset(map(type, values)):
+        raise _SlowError
+    return values
+
+
+def _string_lists(values: list[Any]) -> list[Any]:
+    """Check that *values* are lists of strings; return all their strings, in order."""
+    if not _LIST_ONLY.issuperset(map(type, values)):
+        raise _SlowError
+    flat = list(chain.from_iterable(values))
+    if not _STR_ONLY.issuperset(map(type, flat)):
+        raise _SlowError
+    return flat
+
+
+class _Head(NamedTuple):
+    """The fields of an account that are not record lists, read; and its key-value pairs."""
+
+    name: str | None
+    credit_limit: Money | None
+    terms: int | None
+    tags: frozenset[str]
+    risk: Decimal | None
+    country: str | None
+    locale: str | None
+    customer_since: date | None
+    collector: Collector | None
+    pairs: int  # those of the account's mapping and its collector's
+
+    def account(  # noqa: PLR0917 - the record lists of an account
+        self,
+        acct_id: str,
+        currency: str,
+        contacts: tuple[Contact, ...],
+        invoices: tuple[Invoice, ...],
+        payments: tuple[Payment, ...],
+        promises: tuple[Promise, ...],
+        disputes: tuple[Dispute, ...],
+        activities: tuple[Activity, ...],
+        snoozes: tuple[Snooze, ...],
+    ) -> Account:
+        """Return the account of these fields and record lists, unchecked."""
+        return _account(  # type: ignore[no-any-return]
+            acct_id,
+            currency,
+            self.name,
+            self.credit_limit,
+            self.terms,
+            self.tags,
+            self.risk,
+            self.country,
+            self.locale,
+            self.customer_since,
+            contacts,
+            invoices,
+            payments,
+            promises,
+            disputes,
+            activities,
+            self.collector,
+            snoozes,
+        )
+
+
 class FastReader:
     """Reads the accounts of one document by the fast path; its caches last for the document."""
 
@@ -189,6 +333,8 @@ class FastReader:
         self._amounts: dict[str, _Amounts] = {}
         self._amounts_seen: dict[str, Money] = {}  # those of the account's currency
         self._singles: dict[str, tuple[str]] = {}  # one-item tuples of invoice numbers
+        self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}  # one of each tuple read
+        self._sets: dict[frozenset[str], frozenset[str]] = {}  # one of each frozenset read
         self._account_id = ""  # the id of the account being read
         #: How many key-value pairs the mappings of the accounts read so far hold.
         self.pairs = 0
@@ -217,60 +363,315 @@ class FastReader:
         except (_SlowError, ArcollectError, ValueError, TypeError, KeyError, AttributeError):
             return None
 
-    def _account(self, data: Any, default_currency: str | None) -> Account:
-        if type(data) is not dict or not _ACCOUNT_KEYS.issuperset(data):
-            raise _SlowError
-        self._pairs = len(data)
+    def accounts(self, items: list[Any], default_currency: str | None) -> list[Account | None]:
+        """Return the account each of *items* describes, None where only the detailed path may.
+
+        `CHUNK` accounts at a time are read at once, their records a column at a time
+        (`batch`); a chunk with anything the fast path does not read (or that it refuses) is
+        read again account by account (`account`), so that only the accounts concerned are
+        None.
+        """
+        out: list[Account | None] = []
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start : start + CHUNK]
+            built = self.batch(chunk, default_currency)
+            if built is None:
+                out += [self.account(data, default_currency) for data in chunk]
+            else:
+                out += built
+        return out
+
+    def batch(self, items: list[Any], default_currency: str | None) -> list[Account] | None:
+        """Return the accounts *items* describe, all read at once; None unless all are plain.
+
+        The same accounts `account` returns for each (the tests hold it to that), and `pairs`
+        counts the same pairs; None if `account` would return None for any of them (or if
+        they are not all in one currency).
+        """
+        before = self.pairs
+        try:
+            return self._batch(items, default_currency)
+        except (_SlowError, ArcollectError, ValueError, TypeError, KeyError, AttributeError):
+            self.pairs = before
+            return None
+
+    def _batch(self, items: list[Any], default_currency: str | None) -> list[Account]:
+        heads: list[tuple[str, _Head]] = []
+        invoices: list[Any] = []
+        payments: list[Any] = []
+        activities: list[Any] = []
+        contacts: list[Any] = []
+        counts: list[list[int]] = [[], [], [], []]  # of each of those lists, account by account
+        rare: dict[int, tuple[tuple[Promise, ...], tuple[Dispute, ...], tuple[Snooze, ...]]] = {}
+        refs: list[tuple[int, str]] = []  # the invoices the disputes and snoozes name
+        currency: str | None = None
+        amounts: _Amounts | None = None
+        self._pairs = pairs = 0  # those of the promises, disputes and snoozes: counted there
+        for j, data in enumerate(items):
+            acct_id, acct_currency, acct_amounts, head = self._head(data, default_currency)
+            if currency is None:
+                currency, amounts = acct_currency, acct_amounts
+            elif acct_currency != currency:
+                raise _SlowError  # read account by account, each in its currency
+            heads.append((acct_id, head))
+            pairs += head.pairs
+            get = data.get
+            for key, into, count in zip(
+                ("invoices", "payments", "activities", "contacts"),
+                (invoices, payments, activities, contacts),
+                counts,
+                strict=True,
+            ):
+                raw = get(key, _NONE_GIVEN)
+                if type(raw) is not list and raw != ():
+                    raise _SlowError
+                into.extend(raw)
+                count.append(len(raw))
+            if "promises" in data or "disputes" in data or "snoozes" in data:
+                rare[j] = self._rare(data, acct_amounts.read, j, refs)
+        if currency is None or amounts is None:
+            return []
+        read = amounts.read
+        seen = amounts.seen
+        pairs += sum(map(len, invoices)) + sum(map(len, payments))
+        pairs += sum(map(len, activities)) + sum(map(len, contacts))
+        ids = [acct_id for acct_id, _ in heads]
+        inv_counts, pay_counts, act_counts, con_counts = counts
+        built_invoices, index = self._batch_invoices(invoices, _owners(inv_counts), ids, seen, read)
+        if not all(map(index.__contains__, refs)):
+            raise _SlowError  # a dispute or snooze naming an invoice not in its account
+        built_payments = self._batch_payments(payments, _owners(pay_counts), index, seen, read)
+        built_activities = self._batch_activities(activities, _owners(act_counts), index)
+        built_contacts = self._batch_contacts(contacts)
+        out = []
+        inv_it, pay_it = iter(built_invoices), iter(built_payments)
+        act_it, con_it = iter(built_activities), iter(built_contacts)
+        nothing = (_NONE_GIVEN, _NONE_GIVEN, _NONE_GIVEN)
+        for j, (acct_id, head) in enumerate(heads):
+            promises, disputes, snoozes = rare.get(j, nothing)
+            out.append(
+                head.account(
+                    acct_id,
+                    currency,
+                    tuple(islice(con_it, con_counts[j])),
+                    tuple(islice(inv_it, inv_counts[j])),
+                    tuple(islice(pay_it, pay_counts[j])),
+                    promises,
+                    disputes,
+                    tuple(islice(act_it, act_counts[j])),
+                    snoozes,
+                )
+            )
+        self.pairs += pairs + self._pairs
+        return out
+
+    def _rare(
+        self,
+        data: dict[str, Any],
+        read: Callable[[Any], Money],
+        j: int,
+        refs: list[tuple[int, str]],
+    ) -> tuple[tuple[Promise, ...], tuple[Dispute, ...], tuple[Snooze, ...]]:
+        """Read the promises, disputes and snoozes of account *j*; add what they name to *refs*."""
         get = data.get
-        acct_id = data["id"]
-        if type(acct_id) is not str or not acct_id.strip():
+        raw = get("promises", _NONE_GIVEN)
+        promises = _NONE_GIVEN if raw is _NONE_GIVEN else tuple(self._promises(raw, read))
+        raw = get("disputes", _NONE_GIVEN)
+        disputes = _NONE_GIVEN if raw is _NONE_GIVEN else tuple(self._disputes(raw, read))
+        raw = get("snoozes", _NONE_GIVEN)
+        snoozes = _NONE_GIVEN if raw is _NONE_GIVEN else tuple(self._snoozes(raw))
+        for record in (*disputes, *snoozes):
+            refs += zip(repeat(j), record.invoices)
+        return promises, disputes, snoozes
+
+    def _dates_column(self, values: Sequence[Any]) -> list[date]:
+        dates = self._dates
+        try:
+            return list(map(dates.__getitem__, values))
+        except KeyError:
+            for value in set(values).difference(dates):
+                if type(value) is date:  # from Python data: the date itself (not kept)
+                    return list(map(self._date, values))
+                self._date(value)  # kept in dates, or a _SlowError
+            return list(map(dates.__getitem__, values))
+
+    @staticmethod
+    def _money_column(
+        values: Sequence[Any], seen: dict[str, Money], read: Callable[[Any], Money]
+    ) -> list[Money]:
+        try:
+            return list(map(seen.__getitem__, values))
+        except KeyError:
+            for value in set(values).difference(seen):
+                read(value)  # kept in seen, or a _SlowError
+            return list(map(seen.__getitem__, values))
+
+    def _batch_invoices(
+        self,
+        items: list[Any],
+        owners: list[int],
+        ids: list[str],
+        seen: dict[str, Money],
+        read: Callable[[Any], Money],
+    ) -> tuple[list[Invoice], set[tuple[int, str]]]:
+        """Build the invoices of *items* (of the accounts *owners* says), as `_invoices` does.
+
+        Return them and the (account, number) of each.
+        """
+        if not items:
+            return [], set()
+        if not _DICT_ONLY.issuperset(map(type, items)):
             raise _SlowError
-        currency = get("currency", default_currency)
-        if type(currency) is not str:
+        keys: set[str] | frozenset[str]
+        numbers: Sequence[Any]
+        issued_: Sequence[Any]
+        due_: Sequence[Any]
+        amounts_: Sequence[Any]
+        if set(map(len, items)) == _FOUR:  # those four keys each (a KeyError if not), as most
+            keys = _INVOICE_REQUIRED_KEYS
+            numbers, issued_, due_, amounts_ = zip(*map(_INVOICE_FIELDS, items), strict=True)
+        else:
+            keys = _plain_records(items, _INVOICE_KEYS)
+            numbers, issued_, due_, amounts_ = (
+                _column(items, key) for key in ("number", "issued", "due", "amount")
+            )
+        if not _STR_ONLY.issuperset(map(type, numbers)) or not all(map(str.strip, numbers)):
             raise _SlowError
-        amounts = self._amounts.get(currency)
-        if amounts is None:
-            amounts = self._amounts[currency] = _Amounts.of(currency)
+        issued = self._dates_column(issued_)
+        due = self._dates_column(due_)
+        if not all(map(operator.le, issued, due)):
+            raise _SlowError
+        amounts = self._money_column(amounts_, seen, read)
+        if not all(map(_AMOUNT, amounts)):
+            raise _SlowError  # a zero amount
+        columns: dict[str, Sequence[Any]] = {
+            "number": numbers,
+            "issued": issued,
+            "due": due,
+            "amount": amounts,
+        }
+        column: Sequence[Any]
+        for key in keys - _INVOICE_REQUIRED_KEYS:
+            if key == "delivered":
+                column = _optional(items, key, True)  # noqa: FBT003 - the default
+                if not _BOOL_ONLY.issuperset(map(type, column)):
+                    raise _SlowError
+            elif key == "tags":
+                column = _optional(items, key, _NO_ITEMS)
+                _string_lists(column)
+                column = list(map(frozenset, column))
+            else:
+                column = _check_opt_str(_optional(items, key))
+            columns[key] = column
+        built: list[Invoice] = _INVOICES.build(len(items), columns)
+        index = set(zip(owners, numbers, strict=True))
+        if len(index) != len(built):
+            raise _SlowError  # a number twice in an account
+        for owner, acct in zip(owners, columns.get("account", ()), strict=False):
+            if acct is not None and acct != ids[owner]:
+                raise _SlowError
+        if "credits" in columns:
+            by_number = dict(zip(zip(owners, numbers, strict=True), built, strict=True))
+            for owner, inv, credited in zip(owners, built, columns["credits"], strict=True):
+                if credited is not None:
+                    target = by_number.get((owner, credited))
+                    if inv.amount.amount >= 0 or target is None or target.amount.amount < 0:
+                        raise _SlowError
+        return built, index
+
+    def _batch_payments(
+        self,
+        items: list[Any],
+        owners: list[int],
+        index: set[tuple[int, str]],
+        seen: dict[str, Money],
+        read: Callable[[Any], Money],
+    ) -> list[Payment]:
+        """Build the payments of *items*, as `_payments` does."""
+        if not items:
+            return []
+        keys = _plain_records(items, _PAYMENT_KEYS)
+        amounts = self._money_column(_column(items, "amount"), seen, read)
+        if min(map(_AMOUNT, amounts)) <= 0:
+            raise _SlowError
+        columns: dict[str, list[Any]] = {
+            "date": self._dates_column(_column(items, "date")),
+            "amount": amounts,
+        }
+        if "reference" in keys:
+            columns["reference"] = _check_opt_str(_optional(items, "reference"))
+        if "applies_to" in keys:
+            lists = _optional(items, "applies_to", _NO_ITEMS)
+            named = _string_lists(lists)
+            by = chain.from_iterable(map(repeat, owners, map(len, lists)))
+            if not all(map(index.__contains__, zip(by, named, strict=True))):
+                raise _SlowError  # an invoice not in the payment's account
+            tuples = list(map(tuple, lists))
+            columns["applies_to"] = list(map(self._tuples.setdefault, tuples, tuples))
+        built: list[Payment] = _PAYMENTS.build(len(items), columns)
+        return built
+
+    def _batch_activities(
+        self, items: list[Any], owners: list[int], index: set[tuple[int, str]]
+    ) -> list[Activity]:
+        """Build the activities of *items*, as `_activities` does."""
+        if not items:
+            return []
+        keys = _plain_records(items, _ACTIVITY_KEYS)
+        columns: dict[str, list[Any]] = {
+            "date": self._dates_column(_column(items, "date")),
+            "channel": list(map(_CHANNELS.__getitem__, _column(items, "channel"))),
+        }
+        for key in keys - {"date", "channel"}:
+            if key == "outcome":
+                columns[key] = list(map(_OPT_OUTCOMES.__getitem__, _optional(items, key)))
+                continue
+            column = columns[key] = _check_opt_str(_optional(items, key))
+            if key == "invoice":
+                named = [(o, ref) for o, ref in zip(owners, column, strict=True) if ref is not None]
+                if not all(map(index.__contains__, named)):
+                    raise _SlowError
+        built: list[Activity] = _ACTIVITIES.build(len(items), columns)
+        return built
+
+    def _batch_contacts(self, items: list[Any]) -> list[Contact]:
+        """Build the contacts of *items*, as `_contacts` does."""
+        if not items:
+            return []
+        keys = _plain_records(items, _CONTACT_KEYS)
+        names = _column(items, "name")
+        if not _STR_ONLY.issuperset(map(type, names)) or not all(map(str.strip, names)):
+            raise _SlowError
+        columns: dict[str, list[Any]] = {"name": names}
+        column: list[Any]
+        for key in keys - {"name"}:
+            if key == "roles":
+                lists = _optional(items, key, _NO_ITEMS)
+                for role in set(_string_lists(lists)) - _GOOD_ROLES:
+                    if not _IDENT.match(role):
+                        raise _SlowError
+                    if len(_GOOD_ROLES) < _KEPT:
+                        _GOOD_ROLES.add(role)
+                sets = list(map(frozenset, lists))
+                column = list(map(self._sets.setdefault, sets, sets))
+            elif key == "can_authorize_payment":
+                column = _optional(items, key, False)  # noqa: FBT003 - the default
+                if not _BOOL_ONLY.issuperset(map(type, column)):
+                    raise _SlowError
+            elif key == "preferred_channel":
+                column = list(map(_OPT_CHANNELS.__getitem__, _optional(items, key)))
+            else:
+                column = _check_opt_str(_optional(items, key))
+            columns[key] = column
+        built: list[Contact] = _CONTACTS.build(len(items), columns)
+        return built
+
+    def _account(self, data: Any, default_currency: str | None) -> Account:
+        acct_id, currency, amounts, head = self._head(data, default_currency)
+        self._pairs = head.pairs
         read = amounts.read
         self._amounts_seen = amounts.seen
-        day = self._date
-
-        credit_limit = get("credit_limit")
-        if credit_limit is not None:
-            credit_limit = read(credit_limit)
-        terms = data.get("terms", _MISSING)
-        if terms is _MISSING:
-            terms = None
-        elif type(terms) is str:
-            days = _TERMS.get(terms)
-            if days is None:
-                days = _structure_days(terms, int)
-                if len(_TERMS) < _KEPT:
-                    _TERMS[terms] = days
-            terms = days
-        else:
-            terms = _structure_days(terms, int)
-        tags = get("tags", _MISSING)
-        tags = _EMPTY if tags is _MISSING else frozenset(_strings(tags))
-        risk = get("risk")
-        if risk is not None:
-            risk = _risk(_structure_decimal(risk, Decimal))  # the hook, then the converter
-        locale = get("locale")
-        if locale is not None and locale not in _GOOD_LOCALES:
-            if type(locale) is not str:
-                raise _SlowError
-            _check_locale(None, None, locale)
-            if len(_GOOD_LOCALES) < _KEPT:
-                _GOOD_LOCALES.add(locale)
-        customer_since = get("customer_since")
-        if customer_since is not None:
-            customer_since = day(customer_since)
-        collector = get("collector")
-        if collector is not None:
-            if type(collector) is not dict:
-                raise _SlowError
-            self._pairs += len(collector)
-            collector = structure(collector, Collector)
+        get = data.get
 
         # Each list checks the references to invoices as it goes.
         numbers: dict[str, Invoice] = {}
@@ -299,28 +700,83 @@ class FastReader:
                 for ref in snooze.invoices:
                     if ref not in numbers:
                         raise _SlowError
+        self.pairs += self._pairs  # last: only the pairs of accounts read are counted
+        return head.account(
+            acct_id, currency, contacts, invoices, payments, promises, disputes, activities, snoozes
+        )
+
+    def _head(self, data: Any, default_currency: str | None) -> tuple[str, str, _Amounts, _Head]:
+        """Read the fields of account *data* that are not record lists, or raise `_SlowError`.
+
+        Return its id, its currency, how its amounts are read, and the rest (`_Head`).
+        """
+        if type(data) is not dict or not _ACCOUNT_KEYS.issuperset(data):
+            raise _SlowError
+        pairs = len(data)
+        get = data.get
+        acct_id = data["id"]
+        if type(acct_id) is not str or not acct_id.strip():
+            raise _SlowError
+        currency = get("currency", default_currency)
+        if type(currency) is not str:
+            raise _SlowError
+        amounts = self._amounts.get(currency)
+        if amounts is None:
+            amounts = self._amounts[currency] = _Amounts.of(currency)
+        credit_limit = get("credit_limit")
+        if credit_limit is not None:
+            credit_limit = amounts.read(credit_limit)
+        terms = data.get("terms", _MISSING)
+        if terms is _MISSING:
+            terms = None
+        elif type(terms) is str:
+            days = _TERMS.get(terms)
+            if days is None:
+                days = _structure_days(terms, int)
+                if len(_TERMS) < _KEPT:
+                    _TERMS[terms] = days
+            terms = days
+        else:
+            terms = _structure_days(terms, int)
+        tags = get("tags", _MISSING)
+        tags = _EMPTY if tags is _MISSING else frozenset(_strings(tags))
+        risk = get("risk")
+        if risk is not None:
+            risk = _risk(_structure_decimal(risk, Decimal))  # the hook, then the converter
+        locale = get("locale")
+        if locale is not None and locale not in _GOOD_LOCALES:
+            if type(locale) is not str:
+                raise _SlowError
+            _check_locale(None, None, locale)
+            if len(_GOOD_LOCALES) < _KEPT:
+                _GOOD_LOCALES.add(locale)
+        customer_since = get("customer_since")
+        if customer_since is not None:
+            customer_since = self._date(customer_since)
+        collector = get("collector")
+        if collector is not None:
+            if type(collector) is not dict:
+                raise _SlowError
+            pairs += len(collector)
+            collector = structure(collector, Collector)
         name = _opt_str(get("name"))
         country = _opt_str(get("country"))
-        self.pairs += self._pairs  # last: only the pairs of accounts read are counted
-        return _account(  # type: ignore[no-any-return]
+        return (
             acct_id,
             currency,
-            name,
-            credit_limit,
-            terms,
-            tags,
-            risk,
-            country,
-            locale,
-            customer_since,
-            contacts,
-            invoices,
-            payments,
-            promises,
-            disputes,
-            activities,
-            collector,
-            snoozes,
+            amounts,
+            _Head(
+                name,
+                credit_limit,
+                terms,
+                tags,
+                risk,
+                country,
+                locale,
+                customer_since,
+                collector,
+                pairs,
+            ),
         )
 
     # -- the record lists ----------------------------------------------------------------------
