@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import chain, islice, repeat
@@ -124,7 +124,7 @@ _KEPT: Final = 1024
 #: Locales already found valid (`_check_locale` asks Babel, which is slow).
 _GOOD_LOCALES: set[str] = set()
 #: Payment terms already read (``"30 days"``: 30).
-_TERMS: dict[str, int] = {}
+_TERMS: dict[Any, int | None] = {_MISSING: None}  # and terms not given: None
 #: Contact roles already found to be identifiers.
 _GOOD_ROLES: set[str] = set()
 
@@ -181,6 +181,55 @@ class _Amounts:
         money = self.seen[value] = _money(amount, self.currency)
         return money
 
+    def read_all(self, values: Iterable[Any]) -> None:
+        """Read each of *values* as `read` does, all at once, into `seen`; or raise `_SlowError`."""
+        values = list(values)
+        if not _STR_ONLY.issuperset(map(type, values)):
+            raise _SlowError
+        numbers, _, codes = zip(*map(str.partition, values, repeat(" ")), strict=True)
+        if set(codes) != {self.currency} or not all(map(self.shape, numbers)):
+            raise _SlowError
+        amounts = list(map(Decimal, numbers))
+        quantum = self.quantum
+        if quantum is not None and not all(map(operator.contains, numbers, repeat("."))):
+            amounts = [  # a whole amount: 12 is 12.00
+                amount if "." in number else amount.quantize(quantum, context=MONEY_CONTEXT)
+                for number, amount in zip(numbers, amounts, strict=True)
+            ]
+        if not all(amounts):
+            amounts = [amount or amount.copy_abs() for amount in amounts]  # no negative zero
+        currencies = [self.currency] * len(amounts)
+        built = _MONEYS.build(len(amounts), {"amount": amounts, "currency": currencies})
+        self.seen.update(zip(values, built, strict=True))
+
+
+def _terms(value: Any) -> int | None:
+    """Return the payment terms *value* gives (``"30 days"``: 30), as the detailed path does."""
+    if type(value) is not str:
+        return _structure_days(value, int)
+    days = _TERMS.get(value)
+    if days is None:
+        days = _structure_days(value, int)
+        if len(_TERMS) < _KEPT:
+            _TERMS[value] = days
+    return days
+
+
+def _locale(value: Any) -> None:
+    """Check the locale *value* (None, or one Babel knows), or raise."""
+    if value is not None:
+        if type(value) is not str:
+            raise _SlowError
+        _check_locale(None, None, value)
+        if len(_GOOD_LOCALES) < _KEPT:
+            _GOOD_LOCALES.add(value)
+
+
+def _collector(value: Any) -> Collector:
+    if type(value) is not dict:
+        raise _SlowError
+    return structure(value, Collector)
+
 
 class _Columns:
     """Builds the records of one class many at a time, a field (a column) at a time, unchecked.
@@ -216,6 +265,8 @@ class _Columns:
 
 
 _new: Final = object.__new__
+_ACCOUNTS: Final = _Columns(Account)
+_MONEYS: Final = _Columns(Money)
 _INVOICES: Final = _Columns(Invoice)
 _PAYMENTS: Final = _Columns(Payment)
 _ACTIVITIES: Final = _Columns(Activity)
@@ -231,7 +282,16 @@ _STR_ONLY: Final = frozenset({str})
 _BOOL_ONLY: Final = frozenset({bool})
 _OPT_STR: Final = frozenset({str, type(None)})
 _NO_ITEMS: Final[list[Any]] = []  # a list not given (never changed)
+_NONE: Final = (None,)
+_NO_NUMBERS: Final[frozenset[str | None]] = frozenset(_NONE)
 _INVOICE_REQUIRED_KEYS: Final = frozenset({"number", "issued", "due", "amount"})
+#: The fields of an account that are not record lists (but its id and currency).
+_HEAD_KEYS: Final = frozenset(
+    {"name", "credit_limit", "terms", "tags", "risk", "country", "locale", "customer_since"}
+    | {"collector"}
+)
+_LIST_KEYS: Final = ("invoices", "payments", "activities", "contacts")
+_RARE_KEYS: Final = frozenset({"promises", "disputes", "snoozes"})
 _OPT_CHANNELS: Final[dict[Any, Channel | None]] = {None: None, **_CHANNELS}
 _OPT_OUTCOMES: Final[dict[Any, Outcome | None]] = {None: None, **_OUTCOMES}
 
@@ -332,8 +392,8 @@ class FastReader:
         self._dates: dict[str, date] = {}
         self._amounts: dict[str, _Amounts] = {}
         self._amounts_seen: dict[str, Money] = {}  # those of the account's currency
-        self._singles: dict[str, tuple[str]] = {}  # one-item tuples of invoice numbers
-        self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}  # one of each tuple read
+        #: One-item tuples of invoice numbers (and None: the empty tuple).
+        self._singles: dict[str | None, tuple[str, ...]] = {None: ()}
         self._sets: dict[frozenset[str], frozenset[str]] = {}  # one of each frozenset read
         self._account_id = ""  # the id of the account being read
         #: How many key-value pairs the mappings of the accounts read so far hold.
@@ -396,74 +456,102 @@ class FastReader:
             return None
 
     def _batch(self, items: list[Any], default_currency: str | None) -> list[Account]:
-        heads: list[tuple[str, _Head]] = []
-        invoices: list[Any] = []
-        payments: list[Any] = []
-        activities: list[Any] = []
-        contacts: list[Any] = []
-        counts: list[list[int]] = [[], [], [], []]  # of each of those lists, account by account
-        rare: dict[int, tuple[tuple[Promise, ...], tuple[Dispute, ...], tuple[Snooze, ...]]] = {}
-        refs: list[tuple[int, str]] = []  # the invoices the disputes and snoozes name
-        currency: str | None = None
-        amounts: _Amounts | None = None
-        self._pairs = pairs = 0  # those of the promises, disputes and snoozes: counted there
-        for j, data in enumerate(items):
-            acct_id, acct_currency, acct_amounts, head = self._head(data, default_currency)
-            if currency is None:
-                currency, amounts = acct_currency, acct_amounts
-            elif acct_currency != currency:
-                raise _SlowError  # read account by account, each in its currency
-            heads.append((acct_id, head))
-            pairs += head.pairs
-            get = data.get
-            for key, into, count in zip(
-                ("invoices", "payments", "activities", "contacts"),
-                (invoices, payments, activities, contacts),
-                counts,
-                strict=True,
-            ):
-                raw = get(key, _NONE_GIVEN)
-                if type(raw) is not list and raw != ():
-                    raise _SlowError
-                into.extend(raw)
-                count.append(len(raw))
-            if "promises" in data or "disputes" in data or "snoozes" in data:
-                rare[j] = self._rare(data, acct_amounts.read, j, refs)
-        if currency is None or amounts is None:
+        """Read the accounts of *items*, as `_account` reads each, a field at a time."""
+        if not items:
             return []
+        keys = _plain_records(items, _ACCOUNT_KEYS)
+        n = len(items)
+        ids = _column(items, "id")
+        if not _STR_ONLY.issuperset(map(type, ids)) or not all(map(str.strip, ids)):
+            raise _SlowError
+        currencies = set(_optional(items, "currency", default_currency))
+        if len(currencies) != 1:
+            raise _SlowError  # read account by account, each in its currency
+        (currency,) = currencies
+        if type(currency) is not str:
+            raise _SlowError
+        amounts = self._amounts.get(currency)
+        if amounts is None:
+            amounts = self._amounts[currency] = _Amounts.of(currency)
         read = amounts.read
-        seen = amounts.seen
-        pairs += sum(map(len, invoices)) + sum(map(len, payments))
-        pairs += sum(map(len, activities)) + sum(map(len, contacts))
-        ids = [acct_id for acct_id, _ in heads]
-        inv_counts, pay_counts, act_counts, con_counts = counts
-        built_invoices, index = self._batch_invoices(invoices, _owners(inv_counts), ids, seen, read)
-        if not all(map(index.__contains__, refs)):
+        pairs = sum(map(len, items))
+        columns: dict[str, Sequence[Any]] = {"id": ids, "currency": [currency] * n}
+        for key in keys & _HEAD_KEYS:
+            values = _optional(items, key)
+            if key in {"name", "country"}:
+                column = _check_opt_str(values)
+            elif key == "credit_limit":
+                column = self._opt_money_column(values, amounts)
+            elif key == "terms":
+                values = _optional(items, key, _MISSING)
+                try:
+                    column = list(map(_TERMS.__getitem__, values))
+                except (KeyError, TypeError):
+                    column = [None if value is _MISSING else _terms(value) for value in values]
+            elif key == "tags":
+                values = _optional(items, key, _NO_ITEMS)
+                _string_lists(values)
+                column = list(map(frozenset, values))
+            elif key == "risk":
+                column = [
+                    None if value is None else _risk(_structure_decimal(value, Decimal))
+                    for value in values
+                ]
+            elif key == "locale":
+                column = values
+                for value in set(values).difference(_GOOD_LOCALES):
+                    _locale(value)
+            elif key == "customer_since":
+                column = self._opt_dates_column(values)
+            else:  # collector
+                column = [None if value is None else _collector(value) for value in values]
+                pairs += sum(len(value) for value in values if value is not None)
+            columns[key] = column
+        records: list[list[Any]] = []
+        counted: dict[str, list[int]] = {}  # how many records each account has, by list
+        for key in _LIST_KEYS:
+            if key in keys:
+                lists = _optional(items, key, _NO_ITEMS)
+                if not _LIST_ONLY.issuperset(map(type, lists)):
+                    for raw in lists:  # as `_invoices` and the others: a list, or nothing
+                        if type(raw) is not list and raw != ():
+                            raise _SlowError
+                counts = list(map(len, lists))
+                flat = list(chain.from_iterable(lists))
+                pairs += sum(map(len, flat))
+                records.append(flat)
+                counted[key] = counts
+            else:
+                records.append([])
+        self._pairs = 0  # those of the promises, disputes and snoozes: counted there
+        refs: list[tuple[int, str]] = []  # the invoices the disputes and snoozes name
+        if not keys.isdisjoint(_RARE_KEYS):
+            nothing = (_NONE_GIVEN, _NONE_GIVEN, _NONE_GIVEN)
+            rare = [
+                nothing if _RARE_KEYS.isdisjoint(data) else self._rare(data, read, j, refs)
+                for j, data in enumerate(items)
+            ]
+            columns["promises"], columns["disputes"], columns["snoozes"] = zip(*rare, strict=True)
+        nothing_counted = [0] * n
+        inv_counts = counted.get("invoices", nothing_counted)
+        invoices, numbers = self._batch_invoices(records[0], inv_counts, ids, amounts)
+        if any(ref not in numbers[j] for j, ref in refs):
             raise _SlowError  # a dispute or snooze naming an invoice not in its account
-        built_payments = self._batch_payments(payments, _owners(pay_counts), index, seen, read)
-        built_activities = self._batch_activities(activities, _owners(act_counts), index)
-        built_contacts = self._batch_contacts(contacts)
-        out = []
-        inv_it, pay_it = iter(built_invoices), iter(built_payments)
-        act_it, con_it = iter(built_activities), iter(built_contacts)
-        nothing = (_NONE_GIVEN, _NONE_GIVEN, _NONE_GIVEN)
-        for j, (acct_id, head) in enumerate(heads):
-            promises, disputes, snoozes = rare.get(j, nothing)
-            out.append(
-                head.account(
-                    acct_id,
-                    currency,
-                    tuple(islice(con_it, con_counts[j])),
-                    tuple(islice(inv_it, inv_counts[j])),
-                    tuple(islice(pay_it, pay_counts[j])),
-                    promises,
-                    disputes,
-                    tuple(islice(act_it, act_counts[j])),
-                    snoozes,
-                )
-            )
+        built: tuple[list[Any], ...] = (
+            invoices,
+            self._batch_payments(
+                records[1], numbers, counted.get("payments", nothing_counted), amounts
+            ),
+            self._batch_activities(records[2], numbers, counted.get("activities", nothing_counted)),
+            self._batch_contacts(records[3]),
+        )
+        for key, made in zip(_LIST_KEYS, built, strict=True):
+            if key in counted:
+                records_of = repeat(iter(made))
+                columns[key] = list(map(tuple, map(islice, records_of, counted[key])))
+        accounts: list[Account] = _ACCOUNTS.build(n, columns)
         self.pairs += pairs + self._pairs
-        return out
+        return accounts
 
     def _rare(
         self,
@@ -495,31 +583,41 @@ class FastReader:
                 self._date(value)  # kept in dates, or a _SlowError
             return list(map(dates.__getitem__, values))
 
+    def _opt_dates_column(self, values: list[Any]) -> list[date | None]:
+        if None in values:
+            day = self._date
+            return [None if value is None else day(value) for value in values]
+        return self._dates_column(values)  # type: ignore[return-value] # dates are dates or None
+
+    @classmethod
+    def _opt_money_column(cls, values: list[Any], amounts: _Amounts) -> list[Money | None]:
+        if None in values:
+            read = amounts.read
+            return [None if value is None else read(value) for value in values]
+        return cls._money_column(values, amounts)  # type: ignore[return-value] # as above
+
     @staticmethod
-    def _money_column(
-        values: Sequence[Any], seen: dict[str, Money], read: Callable[[Any], Money]
-    ) -> list[Money]:
+    def _money_column(values: Sequence[Any], amounts: _Amounts) -> list[Money]:
+        seen = amounts.seen
         try:
             return list(map(seen.__getitem__, values))
         except KeyError:
-            for value in set(values).difference(seen):
-                read(value)  # kept in seen, or a _SlowError
+            amounts.read_all(set(values).difference(seen))
             return list(map(seen.__getitem__, values))
 
     def _batch_invoices(
         self,
         items: list[Any],
-        owners: list[int],
+        counts: list[int],
         ids: list[str],
-        seen: dict[str, Money],
-        read: Callable[[Any], Money],
-    ) -> tuple[list[Invoice], set[tuple[int, str]]]:
-        """Build the invoices of *items* (of the accounts *owners* says), as `_invoices` does.
+        money: _Amounts,
+    ) -> tuple[list[Invoice], list[Container[str | None]]]:
+        """Build the invoices of *items* (*counts* of each account), as `_invoices` does.
 
-        Return them and the (account, number) of each.
+        Return them and the invoice numbers of each account (each with None: no invoice).
         """
         if not items:
-            return [], set()
+            return [], [_NO_NUMBERS] * len(counts)
         if not _DICT_ONLY.issuperset(map(type, items)):
             raise _SlowError
         keys: set[str] | frozenset[str]
@@ -541,7 +639,7 @@ class FastReader:
         due = self._dates_column(due_)
         if not all(map(operator.le, issued, due)):
             raise _SlowError
-        amounts = self._money_column(amounts_, seen, read)
+        amounts = self._money_column(amounts_, money)
         if not all(map(_AMOUNT, amounts)):
             raise _SlowError  # a zero amount
         columns: dict[str, Sequence[Any]] = {
@@ -564,34 +662,41 @@ class FastReader:
                 column = _check_opt_str(_optional(items, key))
             columns[key] = column
         built: list[Invoice] = _INVOICES.build(len(items), columns)
-        index = set(zip(owners, numbers, strict=True))
-        if len(index) != len(built):
+        numbers_of: list[Container[str | None]] = list(
+            map(set, map(chain, map(islice, repeat(iter(numbers)), counts), repeat(_NONE)))
+        )
+        if sum(map(len, numbers_of)) != len(built) + len(counts):  # type: ignore[arg-type]
             raise _SlowError  # a number twice in an account
-        for owner, acct in zip(owners, columns.get("account", ()), strict=False):
-            if acct is not None and acct != ids[owner]:
-                raise _SlowError
+        if "account" in columns:
+            by = chain.from_iterable(map(repeat, ids, counts))
+            for acct_id, acct in zip(by, columns["account"], strict=True):
+                if acct is not None and acct != acct_id:
+                    raise _SlowError
         if "credits" in columns:
+            owners = _owners(counts)
             by_number = dict(zip(zip(owners, numbers, strict=True), built, strict=True))
             for owner, inv, credited in zip(owners, built, columns["credits"], strict=True):
                 if credited is not None:
                     target = by_number.get((owner, credited))
                     if inv.amount.amount >= 0 or target is None or target.amount.amount < 0:
                         raise _SlowError
-        return built, index
+        return built, numbers_of
 
     def _batch_payments(
         self,
         items: list[Any],
-        owners: list[int],
-        index: set[tuple[int, str]],
-        seen: dict[str, Money],
-        read: Callable[[Any], Money],
+        numbers: list[Container[str | None]],
+        counts: list[int],
+        money: _Amounts,
     ) -> list[Payment]:
-        """Build the payments of *items*, as `_payments` does."""
+        """Build the payments of *items* (*counts* of each account), as `_payments` does.
+
+        *numbers* are the invoice numbers of each account.
+        """
         if not items:
             return []
         keys = _plain_records(items, _PAYMENT_KEYS)
-        amounts = self._money_column(_column(items, "amount"), seen, read)
+        amounts = self._money_column(_column(items, "amount"), money)
         if min(map(_AMOUNT, amounts)) <= 0:
             raise _SlowError
         columns: dict[str, list[Any]] = {
@@ -603,18 +708,29 @@ class FastReader:
         if "applies_to" in keys:
             lists = _optional(items, "applies_to", _NO_ITEMS)
             named = _string_lists(lists)
-            by = chain.from_iterable(map(repeat, owners, map(len, lists)))
-            if not all(map(index.__contains__, zip(by, named, strict=True))):
-                raise _SlowError  # an invoice not in the payment's account
-            tuples = list(map(tuple, lists))
-            columns["applies_to"] = list(map(self._tuples.setdefault, tuples, tuples))
+            lengths = list(map(len, lists))
+            of_payment = chain.from_iterable(map(repeat, numbers, counts))
+            if max(lengths) > 1:
+                by = chain.from_iterable(map(repeat, of_payment, lengths))
+                if not all(map(operator.contains, by, named)):
+                    raise _SlowError  # an invoice not in the payment's account
+                columns["applies_to"] = list(map(tuple, lists))
+            else:  # one invoice each, or none, as most: one tuple per number
+                firsts = list(map(next, map(iter, lists), repeat(None)))
+                if not all(map(operator.contains, of_payment, firsts)):
+                    raise _SlowError  # as above (None, no invoice, is in each)
+                singles = self._singles
+                for one in set(firsts).difference(singles):
+                    if one is not None:  # (it is there)
+                        singles[one] = (one,)
+                columns["applies_to"] = list(map(singles.__getitem__, firsts))
         built: list[Payment] = _PAYMENTS.build(len(items), columns)
         return built
 
     def _batch_activities(
-        self, items: list[Any], owners: list[int], index: set[tuple[int, str]]
+        self, items: list[Any], numbers: list[Container[str | None]], counts: list[int]
     ) -> list[Activity]:
-        """Build the activities of *items*, as `_activities` does."""
+        """Build the activities of *items* (*counts* of each account), as `_activities` does."""
         if not items:
             return []
         keys = _plain_records(items, _ACTIVITY_KEYS)
@@ -628,8 +744,10 @@ class FastReader:
                 continue
             column = columns[key] = _check_opt_str(_optional(items, key))
             if key == "invoice":
-                named = [(o, ref) for o, ref in zip(owners, column, strict=True) if ref is not None]
-                if not all(map(index.__contains__, named)):
+                by = chain.from_iterable(map(repeat, numbers, counts))
+                if any(
+                    ref is not None and ref not in of for of, ref in zip(by, column, strict=True)
+                ):
                     raise _SlowError
         built: list[Activity] = _ACTIVITIES.build(len(items), columns)
         return built
@@ -727,38 +845,22 @@ class FastReader:
         if credit_limit is not None:
             credit_limit = amounts.read(credit_limit)
         terms = data.get("terms", _MISSING)
-        if terms is _MISSING:
-            terms = None
-        elif type(terms) is str:
-            days = _TERMS.get(terms)
-            if days is None:
-                days = _structure_days(terms, int)
-                if len(_TERMS) < _KEPT:
-                    _TERMS[terms] = days
-            terms = days
-        else:
-            terms = _structure_days(terms, int)
+        terms = None if terms is _MISSING else _terms(terms)
         tags = get("tags", _MISSING)
         tags = _EMPTY if tags is _MISSING else frozenset(_strings(tags))
         risk = get("risk")
         if risk is not None:
             risk = _risk(_structure_decimal(risk, Decimal))  # the hook, then the converter
         locale = get("locale")
-        if locale is not None and locale not in _GOOD_LOCALES:
-            if type(locale) is not str:
-                raise _SlowError
-            _check_locale(None, None, locale)
-            if len(_GOOD_LOCALES) < _KEPT:
-                _GOOD_LOCALES.add(locale)
+        if locale not in _GOOD_LOCALES:
+            _locale(locale)
         customer_since = get("customer_since")
         if customer_since is not None:
             customer_since = self._date(customer_since)
         collector = get("collector")
         if collector is not None:
-            if type(collector) is not dict:
-                raise _SlowError
             pairs += len(collector)
-            collector = structure(collector, Collector)
+            collector = _collector(collector)
         name = _opt_str(get("name"))
         country = _opt_str(get("country"))
         return (
