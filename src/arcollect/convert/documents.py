@@ -331,7 +331,7 @@ def _fast_json(text: str) -> Portfolio | None:
             return None
         if hooked or (
             reader.pairs + bound.pairs + bound.colons == text.count(":")
-            and "\\u003" not in text  # no colon written as an escape
+            and ("\\" not in text or "\\u003" not in text)  # no colon written as an escape
         ):
             return doc
     return None  # pragma: no cover - the hooked pass returns
@@ -613,18 +613,11 @@ def _stream_json(text: str) -> Portfolio | None:
                 if not isinstance(currency, str | None) or text[pos : pos + 1] != "[":
                     return None
                 pos = _space(text, pos + 1)
+                chunk = _Chunk(text, reader, currency)
                 while text[pos : pos + 1] != "]":
-                    start, before = pos, reader.pairs
+                    start = pos
                     item, pos = decode(text, pos)
-                    acct = reader.account(item, currency)
-                    if acct is None or acct.id in ids:
-                        return None
-                    if text.count(":", start, pos) != reader.pairs - before and (
-                        _plain_json(text[start:pos], hooked=True) is None
-                    ):
-                        return None  # a key twice (or not JSON the hook accepts)
-                    ids.add(acct.id)
-                    accounts.append(acct)
+                    chunk.add(item, start, pos)
                     pos = _space(text, pos)
                     if text[pos : pos + 1] == ",":
                         pos = _space(text, pos + 1)
@@ -632,6 +625,10 @@ def _stream_json(text: str) -> Portfolio | None:
                             return None  # a trailing comma: not JSON
                     elif text[pos : pos + 1] != "]":
                         return None
+                    if len(chunk.items) == CHUNK and not chunk.read(ids, accounts):
+                        return None
+                if not chunk.read(ids, accounts):
+                    return None
                 pos += 1
             else:
                 if key == "currency" and "accounts" in top:
@@ -659,6 +656,52 @@ def _stream_json(text: str) -> Portfolio | None:
     except (_TooDeepError, DataError):
         return None
     return Portfolio(tuple(accounts), head.company)
+
+
+class _Chunk:
+    """Accounts of a JSON text decoded one by one, to be read together (by `_stream_json`)."""
+
+    def __init__(self, text: str, reader: FastReader, currency: str | None) -> None:
+        self.text, self.reader, self.currency = text, reader, currency
+        self.items: list[Any] = []
+        self.spans: list[tuple[int, int]] = []  # where each item is written in the text
+
+    def add(self, item: Any, start: int, end: int) -> None:
+        """Add the account *item*, written from *start* to *end* in the text."""
+        self.items.append(item)
+        self.spans.append((start, end))
+
+    def read(self, ids: set[str], accounts: list[Account]) -> bool:
+        """Read the accounts added, onto *accounts*; False if any is not plain (or its id seen).
+
+        Their colons are counted as `_fast_json` counts them: as many as the pairs read
+        (only spaces and commas lie between them), else each account is read again with its
+        own count, and decoded again with the hook that finds duplicate keys.
+        """
+        if not self.items:
+            return True
+        text, reader, spans = self.text, self.reader, self.spans
+        before = reader.pairs
+        built = reader.batch(self.items, self.currency)
+        if built is None or text.count(":", spans[0][0], spans[-1][1]) != reader.pairs - before:
+            built = []
+            for item, (start, end) in zip(self.items, spans, strict=True):
+                before = reader.pairs
+                acct = reader.account(item, self.currency)
+                if acct is None:
+                    return False
+                if text.count(":", start, end) != reader.pairs - before and (
+                    _plain_json(text[start:end], hooked=True) is None
+                ):
+                    return False  # a key twice (or not JSON the hook accepts)
+                built.append(acct)
+        for acct in built:
+            if acct.id in ids:
+                return False
+            ids.add(acct.id)
+        accounts += built
+        self.items, self.spans = [], []
+        return True
 
 
 _STREAM_DECODER: Final = json.JSONDecoder(parse_float=WrittenNumber, parse_int=_json_int)

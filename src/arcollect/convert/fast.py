@@ -94,6 +94,7 @@ _plain_invoice: Final = _constructor(Invoice, "number", "issued", "due", "amount
 _payment: Final = _constructor(Payment)
 _activity: Final = _constructor(Activity)
 _contact: Final = _constructor(Contact)
+_promise: Final = _constructor(Promise)
 _account: Final = _constructor(Account)
 
 _EMPTY: Final[frozenset[str]] = frozenset()  # the default of tags and roles
@@ -155,6 +156,8 @@ class _Amounts:
     quantum: Decimal | None
     shape: Callable[[str], object]
     seen: dict[str, Money] = attrs.Factory(dict)
+    #: Whether any amount in `seen` is zero or below (else none is: nothing to check).
+    any_not_positive: bool = False
 
     @classmethod
     def of(cls, currency: str) -> _Amounts:
@@ -178,12 +181,16 @@ class _Amounts:
             amount = amount.quantize(self.quantum, context=MONEY_CONTEXT)
         if not amount:
             amount = amount.copy_abs()  # no negative zero
+        if amount <= 0:
+            self.any_not_positive = True
         money = self.seen[value] = _money(amount, self.currency)
         return money
 
     def read_all(self, values: Iterable[Any]) -> None:
         """Read each of *values* as `read` does, all at once, into `seen`; or raise `_SlowError`."""
         values = list(values)
+        if not values:
+            return
         if not _STR_ONLY.issuperset(map(type, values)):
             raise _SlowError
         numbers, _, codes = zip(*map(str.partition, values, repeat(" ")), strict=True)
@@ -198,6 +205,8 @@ class _Amounts:
             ]
         if not all(amounts):
             amounts = [amount or amount.copy_abs() for amount in amounts]  # no negative zero
+        if min(amounts) <= 0:
+            self.any_not_positive = True
         currencies = [self.currency] * len(amounts)
         built = _MONEYS.build(len(amounts), {"amount": amounts, "currency": currencies})
         self.seen.update(zip(values, built, strict=True))
@@ -640,7 +649,7 @@ class FastReader:
         if not all(map(operator.le, issued, due)):
             raise _SlowError
         amounts = self._money_column(amounts_, money)
-        if not all(map(_AMOUNT, amounts)):
+        if money.any_not_positive and not all(map(_AMOUNT, amounts)):
             raise _SlowError  # a zero amount
         columns: dict[str, Sequence[Any]] = {
             "number": numbers,
@@ -697,7 +706,7 @@ class FastReader:
             return []
         keys = _plain_records(items, _PAYMENT_KEYS)
         amounts = self._money_column(_column(items, "amount"), money)
-        if min(map(_AMOUNT, amounts)) <= 0:
+        if money.any_not_positive and min(map(_AMOUNT, amounts)) <= 0:
             raise _SlowError
         columns: dict[str, list[Any]] = {
             "date": self._dates_column(_column(items, "date")),
@@ -1130,17 +1139,15 @@ class FastReader:
             grace = get("grace_days", 0)
             if type(grace) is not int:
                 raise _SlowError
-            out.append(
-                Promise(
-                    day(d["made_on"]),
-                    read(d["amount"]),
-                    day(d["due"]),
-                    _opt_str(get("by")),
-                    installments,
-                    grace,
-                    _opt_str(get("note")),
-                )
-            )
+            made_on, amount, due = day(d["made_on"]), read(d["amount"]), day(d["due"])
+            by, note = _opt_str(get("by")), _opt_str(get("note"))
+            if installments:
+                out.append(Promise(made_on, amount, due, by, installments, grace, note))
+                continue
+            # Without installments, what the constructor checks is checked here.
+            if amount.amount <= 0 or due < made_on or not 0 <= grace <= (date.max - due).days:
+                raise _SlowError
+            out.append(_promise(made_on, amount, due, by, _NONE_GIVEN, grace, note))
         return out
 
     def _disputes(self, items: Any, read: Callable[[Any], Money]) -> list[Dispute]:
