@@ -267,7 +267,7 @@ class _Columns:
             if column is None:
                 column = repeat(self.defaults[name], n)  # a KeyError for a required field
             elif len(column) != n:  # type: ignore[arg-type] # a Sequence here
-                msg = f"the column {name!r} of {n} {self.cls.__name__} records is not {n} long"
+                msg = f"{len(column)} values of {name!r} for {n} {self.cls.__name__} records"  # type: ignore[arg-type]
                 raise ValueError(msg)
             any(map(set_slot, objs, column))  # each call returns None: sets every slot
         return objs
