@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import json
 import textwrap
 from collections.abc import Callable, Iterator
@@ -809,6 +810,25 @@ class TestBatch:
         assert [acct.id for acct in read if acct is not None] == [
             item["id"] for item in items if "colour" not in item
         ]
+
+    @pytest.mark.parametrize(("invoices", "chunk"), [(0, CHUNK), (4, 42), (200, 2), (900, 1)])
+    def test_the_chunk_follows_the_size_of_the_accounts(self, invoices: int, chunk: int) -> None:
+        """After a batch, as many accounts are read at once as make about 3/5 of the
+        collector's threshold of new objects (700 by default), at most `CHUNK`, at least one.
+        """
+        if gc.get_threshold()[0] != 700:
+            pytest.skip("the figures are those of the default threshold")  # pragma: no cover
+        reader = FastReader()
+        item = {
+            "id": "A",
+            "currency": "EUR",
+            "invoices": [
+                {"number": f"I-{k}", "issued": "2026-01-01", "due": "2026-02-01", "amount": "5 EUR"}
+                for k in range(invoices)
+            ],
+        }
+        assert reader.batch([item], None) is not None
+        assert reader.chunk == chunk
 
 
 class TestPlainPromise:

@@ -210,13 +210,15 @@ def _read_fast(
 ) -> Iterator[tuple[int, Any, Account | None]]:
     """Yield each index and item of *raw* with its account read by *fast* (None if it cannot).
 
-    The accounts are read `CHUNK` at a time, the items of the next chunk only once those
-    before have been dealt with (so that a reader that lets go of them can).
+    The accounts are read a chunk at a time (`FastReader.chunk`), the items of the next chunk
+    only once those before have been dealt with (so that a reader that lets go of them can).
     """
-    for start in range(0, len(raw), CHUNK):
-        chunk = list(raw[start : start + CHUNK])
+    start = 0
+    while start < len(raw):
+        chunk = list(raw[start : start + (CHUNK if fast is None else fast.chunk)])
         built = [None] * len(chunk) if fast is None else fast.accounts(chunk, currency)
         yield from zip(range(start, start + len(chunk)), chunk, built, strict=True)
+        start += len(chunk)
 
 
 def _unknown_currency(code: str) -> str:
@@ -625,7 +627,7 @@ def _stream_json(text: str) -> Portfolio | None:
                             return None  # a trailing comma: not JSON
                     elif text[pos : pos + 1] != "]":
                         return None
-                    if len(chunk.items) == CHUNK and not chunk.read(ids, accounts):
+                    if len(chunk.items) >= reader.chunk and not chunk.read(ids, accounts):
                         return None
                 if not chunk.read(ids, accounts):
                     return None

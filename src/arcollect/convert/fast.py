@@ -17,6 +17,7 @@ A document the fast path accepts is at most 7 collections deep (the shape of an 
 
 from __future__ import annotations
 
+import gc
 import operator
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -130,6 +131,9 @@ _TERMS: dict[Any, int | None] = {_MISSING: None}  # and terms not given: None
 _GOOD_ROLES: set[str] = set()
 
 _fromisoformat: Final = date.fromisoformat
+_TEN: Final = {10}
+_DASHES: Final = operator.itemgetter(4, 7)
+_TWO_DASHES: Final = {("-", "-")}
 
 
 def _opt_str(value: object) -> Any:
@@ -281,9 +285,12 @@ _PAYMENTS: Final = _Columns(Payment)
 _ACTIVITIES: Final = _Columns(Activity)
 _CONTACTS: Final = _Columns(Contact)
 
-#: How many accounts are read at once: enough to spread the cost of each pass over the
-#: records, few enough that the data of the accounts read is let go of soon.
-CHUNK: Final = 16
+#: At most how many accounts are read at once (`FastReader.chunk`): enough to spread the cost
+#: of each pass over many records.
+CHUNK: Final = 64
+#: About how many objects the collector tracks each account adds besides its records (the
+#: account, the tuples of its records).
+_PER_ACCOUNT: Final = 6
 
 _DICT_ONLY: Final = frozenset({dict})
 _LIST_ONLY: Final = frozenset({list})
@@ -408,6 +415,11 @@ class FastReader:
         #: How many key-value pairs the mappings of the accounts read so far hold.
         self.pairs = 0
         self._pairs = 0  # those of the account being read
+        #: How many accounts to read at once (`batch`): at first 16, then as many as make
+        #: about 3/5 of the collector's threshold of new objects (records and their tuples),
+        #: judged by the accounts read so far. When each chunk's parsed data is let go of
+        #: before the next is read, the collector then has next to nothing to do.
+        self.chunk = 16
 
     def _date(self, value: Any) -> date:
         day = self._dates.get(value)
@@ -435,14 +447,16 @@ class FastReader:
     def accounts(self, items: list[Any], default_currency: str | None) -> list[Account | None]:
         """Return the account each of *items* describes, None where only the detailed path may.
 
-        `CHUNK` accounts at a time are read at once, their records a column at a time
+        `chunk` accounts at a time are read at once, their records a column at a time
         (`batch`); a chunk with anything the fast path does not read (or that it refuses) is
         read again account by account (`account`), so that only the accounts concerned are
         None.
         """
         out: list[Account | None] = []
-        for start in range(0, len(items), CHUNK):
-            chunk = items[start : start + CHUNK]
+        start = 0
+        while start < len(items):
+            chunk = items[start : start + self.chunk]
+            start += len(chunk)
             built = self.batch(chunk, default_currency)
             if built is None:
                 out += [self.account(data, default_currency) for data in chunk]
@@ -560,6 +574,8 @@ class FastReader:
                 columns[key] = list(map(tuple, map(islice, records_of, counted[key])))
         accounts: list[Account] = _ACCOUNTS.build(n, columns)
         self.pairs += pairs + self._pairs
+        tracked = sum(map(len, built)) + _PER_ACCOUNT * n  # new objects the collector tracks
+        self.chunk = max(1, min(CHUNK, n * 3 * (gc.get_threshold()[0] or 1000) // (5 * tracked)))
         return accounts
 
     def _rare(
@@ -586,10 +602,18 @@ class FastReader:
         try:
             return list(map(dates.__getitem__, values))
         except KeyError:
-            for value in set(values).difference(dates):
-                if type(value) is date:  # from Python data: the date itself (not kept)
-                    return list(map(self._date, values))
-                self._date(value)  # kept in dates, or a _SlowError
+            new = list(set(values).difference(dates))
+            if (  # as `_date` checks each: a string of the shape YYYY-MM-DD
+                _STR_ONLY.issuperset(map(type, new))
+                and set(map(len, new)) == _TEN
+                and set(map(_DASHES, new)) == _TWO_DASHES
+            ):
+                dates.update(zip(new, map(_fromisoformat, new), strict=True))
+            else:
+                for value in new:
+                    if type(value) is date:  # from Python data: the date itself (not kept)
+                        return list(map(self._date, values))
+                    self._date(value)  # kept in dates, or a _SlowError
             return list(map(dates.__getitem__, values))
 
     def _opt_dates_column(self, values: list[Any]) -> list[date | None]:
