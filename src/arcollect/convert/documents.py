@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextvars
 import itertools
 import json
+import operator
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -66,6 +68,8 @@ class Portfolio:
 
 
 _TOP_KEYS: Final = ("currency", "company", "accounts")
+_ID: Final = operator.attrgetter("id")
+_SECOND: Final = operator.itemgetter(1)
 
 
 def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
@@ -167,31 +171,48 @@ def _document_from_dict(
         raise DataError(problems)
     accounts: list[Account] = []
     ids: list[tuple[int, str]] = []
-    for i, item, read in _read_fast(raw, fast, currency):
-        if read is not None:
-            accounts.append(read)
-            ids.append((i, read.id))
-            if bound is not None and isinstance(raw, list):  # the reader's own data: let it go
-                raw[i] = None
+    # The reader's own parsed data, let go of as it is read:
+    own = raw if bound is not None and isinstance(raw, list) else None
+    start = 0
+    while start < len(raw):
+        # A chunk at a time (`FastReader.chunk`): the parsed data of each let go of (when the
+        # reader's own) before the next is read, so that the collector has little to do.
+        chunk = list(raw[start : start + (CHUNK if fast is None else fast.chunk)])
+        built = [None] * len(chunk) if fast is None else fast.accounts(chunk, currency)
+        start += len(chunk)
+        if not any(map(operator.is_, built, repeat(None))):  # all read fast, as most
+            accounts += built  # type: ignore[arg-type] # (no None)
+            ids += zip(range(start - len(built), start), map(_ID, built), strict=True)
+            if own is not None:
+                own[start - len(built) : start] = [None] * len(built)
             continue
-        if bound is not None:
-            bound(item, 2)
-        try:
-            acct = structure(item, Account, currency=currency)
-        except DataError as exc:
-            found = exc.problems
-            if bad_currency is not None and not (isinstance(item, Mapping) and "currency" in item):
-                repeated = _unknown_currency(bad_currency)  # said once, at `currency`
-                found = tuple(p for p in found if p.message != repeated)
-            problems += [p.under(f"accounts[{i}]") for p in found]
-            acct_id = item.get("id") if isinstance(item, Mapping) else None
-            if isinstance(acct_id, str) and acct_id.strip():
-                ids.append((i, acct_id))
-        else:
-            accounts.append(acct)
-            ids.append((i, acct.id))
+        for i, item, read in zip(range(start - len(chunk), start), chunk, built, strict=True):
+            if read is not None:
+                accounts.append(read)
+                ids.append((i, read.id))
+                if own is not None:
+                    own[i] = None
+                continue
+            if bound is not None:
+                bound(item, 2)
+            try:
+                acct = structure(item, Account, currency=currency)
+            except DataError as exc:
+                found = exc.problems
+                if bad_currency is not None and not (
+                    isinstance(item, Mapping) and "currency" in item
+                ):
+                    repeated = _unknown_currency(bad_currency)  # said once, at `currency`
+                    found = tuple(p for p in found if p.message != repeated)
+                problems += [p.under(f"accounts[{i}]") for p in found]
+                acct_id = item.get("id") if isinstance(item, Mapping) else None
+                if isinstance(acct_id, str) and acct_id.strip():
+                    ids.append((i, acct_id))
+            else:
+                accounts.append(acct)
+                ids.append((i, acct.id))
     seen: dict[str, int] = {}
-    for i, acct_id in ids:
+    for i, acct_id in ids if len(set(map(_SECOND, ids))) < len(ids) else ():
         if acct_id in seen:
             problems.append(
                 Problem(
@@ -203,22 +224,6 @@ def _document_from_dict(
     if problems:
         raise DataError(problems)
     return Portfolio(tuple(accounts), company)
-
-
-def _read_fast(
-    raw: list[Any] | tuple[Any, ...], fast: FastReader | None, currency: Any
-) -> Iterator[tuple[int, Any, Account | None]]:
-    """Yield each index and item of *raw* with its account read by *fast* (None if it cannot).
-
-    The accounts are read a chunk at a time (`FastReader.chunk`), the items of the next chunk
-    only once those before have been dealt with (so that a reader that lets go of them can).
-    """
-    start = 0
-    while start < len(raw):
-        chunk = list(raw[start : start + (CHUNK if fast is None else fast.chunk)])
-        built = [None] * len(chunk) if fast is None else fast.accounts(chunk, currency)
-        yield from zip(range(start, start + len(chunk)), chunk, built, strict=True)
-        start += len(chunk)
 
 
 def _unknown_currency(code: str) -> str:
