@@ -933,3 +933,29 @@ class TestAmounts:
         assert strict(at_once.seen) == strict(expected)
         assert at_once.any_not_positive == any(m.amount <= 0 for m in expected.values())
         assert at_once.any_not_positive == one_by_one.any_not_positive
+
+
+class TestSize:
+    @pytest.mark.parametrize(
+        ("text", "refused"),
+        [
+            ("a" * 50, False),
+            ("a" * 51, True),
+            ("é" * 25, False),
+            ("é" * 26, True),
+            ("é" * 13, False),
+        ],
+    )
+    def test_the_bound_is_in_utf8_bytes(self, text: str, refused: bool) -> None:
+        """Text is measured in UTF-8 bytes: ASCII a byte per character (known without
+        encoding it), "é" two.
+        """
+        if not refused:
+            documents.check_size(text, "p", 50)
+            return
+        with pytest.raises(DataError) as exc:
+            documents.check_size(text, "p", 50)
+        assert str(exc.value) == (
+            f"p: 1 problem\n  the data is {len(text.encode())} bytes, more than the 50 bytes "
+            "allowed; pass a larger max_bytes= to read it"
+        )

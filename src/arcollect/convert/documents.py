@@ -384,7 +384,9 @@ def _too_big(size: int, max_bytes: int) -> str:
 
 def check_size(text: str, source: str, max_bytes: int) -> None:
     """Refuse *text* of more than *max_bytes* UTF-8 bytes."""
-    if len(text) > max_bytes or (4 * len(text) > max_bytes and len(text.encode()) > max_bytes):
+    if len(text) > max_bytes or (  # ASCII text (known at once) has a byte per character
+        4 * len(text) > max_bytes and not text.isascii() and len(text.encode()) > max_bytes
+    ):
         raise DataError([Problem("", _too_big(len(text.encode()), max_bytes))], source)
 
 
