@@ -1,10 +1,14 @@
 """The fast path of portfolio reading: accounts built straight from plain, well-formed data.
 
-`fast_account` builds the `Account` that the detailed path (`arcollect.convert.hooks`) would
-build from the same data, with tight code specialised to the plain well-formed case: exact
+`FastReader.account` builds the `Account` that the detailed path (`arcollect.convert.hooks`)
+would build from the same data, with tight code specialised to the plain well-formed case: exact
 types (``type(v) is str``), dates of the shape ``YYYY-MM-DD``, amounts written
 ``"1200.00 EUR"`` in the account's currency with exactly its minor unit (or none), known keys
 only. Records are then made without running again the checks the fast path has just made.
+`FastReader.batch` reads a chunk of accounts the same way, a field (a column) at a time: each
+check and each record's construction is a pass at C speed over all the chunk's records of a
+kind (`_Columns`), with no Python call per record; `FastReader.accounts` reads a list of
+accounts by chunks, account by account where a chunk is not plain.
 
 The moment anything else shows (an unknown key, another type, a value the detailed path would
 convert, normalise, warn about or refuse), it gives up and returns None: the caller then runs
