@@ -959,3 +959,38 @@ class TestSize:
             f"p: 1 problem\n  the data is {len(text.encode())} bytes, more than the 50 bytes "
             "allowed; pass a larger max_bytes= to read it"
         )
+
+
+class TestSharedTuples:
+    def test_one_tuple_per_invoice_paid(self) -> None:
+        """Payments of one invoice each share one ``applies_to`` tuple per number, also in a
+        batch where another payment pays two.
+        """
+        invoices = [
+            {"number": n, "issued": "2026-01-01", "due": "2026-02-01", "amount": "5.00 EUR"}
+            for n in ("I-1", "I-2")
+        ]
+
+        def pay(*numbers: str) -> dict[str, Any]:
+            return {"date": "2026-01-05", "amount": "1.00 EUR", "applies_to": list(numbers)}
+
+        items = [
+            {
+                "id": "A",
+                "currency": "EUR",
+                "invoices": invoices,
+                "payments": [pay("I-1"), pay("I-1", "I-2")],
+            },
+            {"id": "B", "currency": "EUR", "invoices": invoices, "payments": [pay("I-1"), pay()]},
+        ]
+        built, _ = _batched(copy.deepcopy(items))
+        assert built is not None
+        assert built == _account_by_account(items)[0]
+        (a1, a2), (b1, b2) = (acct.payments for acct in built)
+        assert (a1.applies_to, a2.applies_to, b1.applies_to, b2.applies_to) == (
+            ("I-1",),
+            ("I-1", "I-2"),
+            ("I-1",),
+            (),
+        )
+        assert a1.applies_to is b1.applies_to

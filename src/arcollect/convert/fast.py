@@ -747,20 +747,24 @@ class FastReader:
             named = _string_lists(lists)
             lengths = list(map(len, lists))
             of_payment = chain.from_iterable(map(repeat, numbers, counts))
-            if max(lengths) > 1:
+            longest = max(lengths)
+            if longest > 1:
                 by = chain.from_iterable(map(repeat, of_payment, lengths))
                 if not all(map(operator.contains, by, named)):
                     raise _SlowError  # an invoice not in the payment's account
-                columns["applies_to"] = list(map(tuple, lists))
-            else:  # one invoice each, or none, as most: one tuple per number
-                firsts = list(map(next, map(iter, lists), repeat(None)))
-                if not all(map(operator.contains, of_payment, firsts)):
-                    raise _SlowError  # as above (None, no invoice, is in each)
-                singles = self._singles
-                for one in set(firsts).difference(singles):
-                    if one is not None:  # (it is there)
-                        singles[one] = (one,)
-                columns["applies_to"] = list(map(singles.__getitem__, firsts))
+            # One invoice each, or none, as most: one tuple per number, shared.
+            firsts = list(map(next, map(iter, lists), repeat(None)))
+            if longest <= 1 and not all(map(operator.contains, of_payment, firsts)):
+                raise _SlowError  # as above (None, no invoice, is in each)
+            singles = self._singles
+            for one in set(firsts).difference(singles):
+                if one is not None:  # (it is there)
+                    singles[one] = (one,)
+            column = columns["applies_to"] = list(map(singles.__getitem__, firsts))
+            if longest > 1:  # the payments of several invoices: a tuple each
+                for k, length in enumerate(lengths):
+                    if length > 1:
+                        column[k] = tuple(lists[k])
         built: list[Payment] = _PAYMENTS.build(len(items), columns)
         return built
 
