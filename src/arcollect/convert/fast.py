@@ -518,7 +518,8 @@ class FastReader:
             elif key == "tags":
                 values = _optional(items, key, _NO_ITEMS)
                 _string_lists(values)
-                column = list(map(frozenset, values))
+                sets = list(map(frozenset, values))
+                column = list(map(self._sets.setdefault, sets, sets))  # one of each set
             elif key == "risk":
                 column = [
                     None if value is None else _risk(_structure_decimal(value, Decimal))
