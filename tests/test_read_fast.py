@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from arcollect import (
@@ -740,6 +740,26 @@ class TestBatch:
         assert built == accts
         assert (built, pairs) == _account_by_account(items)
         assert [strict(a) for a in built] == [strict(a) for a in accts]
+
+    @given(_one_currency(), st.data())
+    @settings(max_examples=60, deadline=None)
+    def test_a_field_made_wrong_in_a_batch(self, accts: list[Account], data: st.DataObject) -> None:
+        """Generated accounts of one currency with one field replaced read, as a batch, to the
+        detailed path's records, or not at all; and as account by account when they do.
+        """
+        doc = json.loads(json.dumps({"accounts": [unstructure(a) for a in accts]}))
+        path = data.draw(st.sampled_from(list(leaves(doc))))
+        holder = doc
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = data.draw(st.sampled_from(VALUES))
+        items = doc.get("accounts")
+        assume(isinstance(items, list))  # not the accounts list itself replaced
+        built, pairs = _batched(copy.deepcopy(items))
+        if built is not None:
+            detailed = documents._detailed_document_from_dict({**doc, "currency": "EUR"})
+            assert strict(tuple(built)) == strict(detailed.accounts)
+            assert (built, pairs) == _account_by_account(copy.deepcopy(items))
 
     def test_every_mutation_batches_right_or_not_at_all(self) -> None:
         """For each one-field mutation of the rich document, a batch of its four accounts
