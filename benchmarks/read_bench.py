@@ -8,6 +8,9 @@ turns with the garbage collector on:
   fast path, which falls back to the detailed one for anything not plainly well formed);
 - ``json.load(f)``: the same file to plain dicts and lists, nothing checked: the floor any reader
   of JSON pays;
+- the fast path account by account (``FastReader.batch`` switched off: each account read
+  by `FastReader.account`, as `read_portfolio` did before accounts were read in chunks, a field
+  at a time);
 - the detailed path alone (``documents._read_document(path, fast=False)``, what
   `read_portfolio` did before the fast path), so that before and after are measured in one run.
 
@@ -15,27 +18,47 @@ The accounts read back are checked (untimed) to equal the generated ones, both w
 report gives the ratios (the target is at most 2x) and the peak memory each allocates
 (tracemalloc, an extra untimed turn; ``--no-memory`` skips it). ``--yaml`` also reads the same
 portfolio written in YAML, by the C loader and the fast path, and by the detailed path (the
-Python loader); ``--no-detailed`` skips the detailed path.
+Python loader); ``--no-detailed`` skips the detailed path, ``--no-before`` the fast path account
+by account.
 
-Usage: ``python benchmarks/read_bench.py [ACCOUNTS] [--no-memory] [--no-detailed] [--yaml]``.
+Usage: ``python benchmarks/read_bench.py [ACCOUNTS] [--no-memory] [--no-detailed] [--no-before]
+[--yaml]``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from _timing import interleaved
 from plan_bench import generate
 
 from arcollect import Account, dump_portfolio, read_portfolio
 from arcollect.convert import documents
+from arcollect.convert.fast import FastReader
+
+
+@contextlib.contextmanager
+def account_by_account() -> Iterator[None]:
+    """Switch off reading accounts in chunks: each is read by `FastReader.account` alone."""
+    batch = FastReader.batch
+
+    def no_batch(_self: FastReader, _items: list[Any], _currency: str | None) -> None:
+        return None
+
+    FastReader.batch = no_batch  # type: ignore[assignment, method-assign]
+    try:
+        yield
+    finally:
+        FastReader.batch = batch  # type: ignore[method-assign]
 
 
 def traced_peak(fn: Callable[[], object]) -> float:
@@ -55,6 +78,7 @@ def main(argv: Sequence[str]) -> None:
     args = [a for a in argv if not a.startswith("-")]
     n = int(args[0]) if args else 20_000
     detailed = "--no-detailed" not in argv
+    before = "--no-before" not in argv
     runs = 3
     start = time.perf_counter()
     accounts = generate(n)
@@ -70,6 +94,10 @@ def main(argv: Sequence[str]) -> None:
         def arcollect_read() -> tuple[Account, ...]:
             return read_portfolio(path, max_bytes=limit)
 
+        def by_account_read() -> tuple[Account, ...]:
+            with account_by_account():
+                return read_portfolio(path, max_bytes=limit)
+
         def detailed_read() -> tuple[Account, ...]:
             return documents._read_document(path, limit, fast=False).accounts  # noqa: SLF001 - the path before the fast one
 
@@ -79,10 +107,15 @@ def main(argv: Sequence[str]) -> None:
 
         if arcollect_read() != tuple(accounts):
             raise SystemExit("read_portfolio did not give back the accounts written")
+        if before and by_account_read() != tuple(accounts):
+            raise SystemExit("reading account by account did not give back the accounts written")
         if detailed and detailed_read() != tuple(accounts):
             raise SystemExit("the detailed path did not give back the accounts written")
-        fns = [arcollect_read, json_load] + ([detailed_read] if detailed else [])
-        t_read, t_json, *t_detailed = interleaved(runs, *fns)
+        fns = [arcollect_read, json_load]
+        fns += ([by_account_read] if before else []) + ([detailed_read] if detailed else [])
+        t_read, t_json, *t_others = interleaved(runs, *fns)
+        t_before = t_others.pop(0) if before else None
+        t_detailed = t_others
         memory = "--no-memory" not in argv
         if memory:
             m_read, m_json = traced_peak(arcollect_read), traced_peak(json_load)
@@ -94,6 +127,11 @@ def main(argv: Sequence[str]) -> None:
     print(f"  json.load:      {t_json:.2f} s (best of {runs}, taking turns, GC on)")
     print(f"  read_portfolio: {t_read:.2f} s")
     print(f"  ratio read_portfolio / json.load: {t_read / t_json:.2f}x (target: at most 2x)")
+    if t_before is not None:
+        print(
+            f"  account by account (before chunks): {t_before:.2f} s, {t_before / t_json:.2f}x"
+            f" json.load (read_portfolio is {t_before / t_read:.2f}x faster)"
+        )
     if t_detailed:
         print(
             f"  detailed path alone: {t_detailed[0]:.2f} s, {t_detailed[0] / t_json:.2f}x"

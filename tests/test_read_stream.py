@@ -8,6 +8,7 @@ records whenever it answers, never a wrong answer, and None for every unusual sh
 
 from __future__ import annotations
 
+import copy
 import json
 import tracemalloc
 from typing import Any
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 
 from arcollect import Account, dump_portfolio
 from arcollect.convert import documents
+from arcollect.convert.fast import CHUNK
 from test_read_fast import MUTATIONS, RICH, _portfolios, both_ways, outcome, strict
 
 
@@ -117,6 +119,57 @@ class TestUnusual:
         what is wrong, with the same messages as ever.
         """
         assert documents._stream_json(text) is None, name
+
+
+SIMPLE_INVOICES: list[dict[str, str]] = [
+    {"number": "I-1", "issued": "2026-09-01", "due": "2026-10-01", "amount": "100.00 EUR"}
+]
+
+
+def _many(**changes: Any) -> list[dict[str, Any]]:
+    """Return 2 * CHUNK + 3 plain accounts; *changes* maps an index to what its account adds."""
+    out: list[dict[str, Any]] = [
+        {
+            "id": f"C-{i}",
+            "name": f"Customer {i}",
+            "invoices": copy.deepcopy(SIMPLE_INVOICES),
+        }
+        for i in range(2 * CHUNK + 3)
+    ]
+    for where, change in changes.items():
+        out[int(where.removeprefix("at_"))].update(change)
+    return out
+
+
+class TestChunks:
+    def test_accounts_past_the_first_chunk_stream(self) -> None:
+        """Accounts read in chunks stream to the detailed path's records, a colon in the free
+        text of an account of the second chunk included.
+        """
+        text = _text(accounts=_many(**{f"at_{CHUNK + 2}": {"name": "Open 9:00-17:30"}}))
+        streamed = documents._stream_json(text)
+        assert streamed is not None
+        assert ("ok", strict(streamed)) == detailed(text)
+        assert len(streamed.accounts) == 2 * CHUNK + 3
+
+    @pytest.mark.parametrize(
+        ("name", "change"),
+        [
+            ("a key twice", {"name": "x"}),
+            ("an account the fast path gives up", {"colour": "red"}),
+        ],
+    )
+    def test_a_bad_account_in_a_later_chunk(self, name: str, change: dict[str, Any]) -> None:
+        """An unusual account of the last chunk leaves the whole text to the other readers."""
+        text = _text(accounts=_many(**{f"at_{2 * CHUNK + 1}": change}))
+        if name == "a key twice":
+            text = text.replace('"name": "x"', '"name": "x", "name": "y"')
+        assert documents._stream_json(text) is None, name
+
+    def test_an_id_seen_in_an_earlier_chunk(self) -> None:
+        """An account id of the first chunk again in the last is left to the other readers."""
+        text = _text(accounts=_many(**{f"at_{2 * CHUNK + 2}": {"id": "C-1"}}))
+        assert documents._stream_json(text) is None
 
 
 class TestTheReader:

@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextvars
 import itertools
 import json
+import operator
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -27,7 +29,7 @@ import yaml
 
 from arcollect._describe import describe, shown
 from arcollect._yaml import MAX_DEPTH, Dumper, load_yaml
-from arcollect.convert.fast import FastReader
+from arcollect.convert.fast import CHUNK, FastReader
 from arcollect.convert.hooks import (
     _FieldError,
     _structure_str,
@@ -66,6 +68,8 @@ class Portfolio:
 
 
 _TOP_KEYS: Final = ("currency", "company", "accounts")
+_ID: Final = operator.attrgetter("id")
+_SECOND: Final = operator.itemgetter(1)
 
 
 def portfolio_from_dict(data: Any) -> tuple[Account, ...]:
@@ -167,32 +171,48 @@ def _document_from_dict(
         raise DataError(problems)
     accounts: list[Account] = []
     ids: list[tuple[int, str]] = []
-    for i, item in enumerate(raw):
-        acct = None if fast is None else fast.account(item, currency)
-        if acct is not None:
-            accounts.append(acct)
-            ids.append((i, acct.id))
-            if bound is not None and isinstance(raw, list):  # the reader's own data: let it go
-                raw[i] = None
+    # The reader's own parsed data, let go of as it is read:
+    own = raw if bound is not None and isinstance(raw, list) else None
+    start = 0
+    while start < len(raw):
+        # A chunk at a time (`FastReader.chunk`): the parsed data of each let go of (when the
+        # reader's own) before the next is read, so that the collector has little to do.
+        chunk = list(raw[start : start + (CHUNK if fast is None else fast.chunk)])
+        built = [None] * len(chunk) if fast is None else fast.accounts(chunk, currency)
+        start += len(chunk)
+        if not any(map(operator.is_, built, repeat(None))):  # all read fast, as most
+            accounts += built  # type: ignore[arg-type] # (no None)
+            ids += zip(range(start - len(built), start), map(_ID, built), strict=True)
+            if own is not None:
+                own[start - len(built) : start] = [None] * len(built)
             continue
-        if bound is not None:
-            bound(item, 2)
-        try:
-            acct = structure(item, Account, currency=currency)
-        except DataError as exc:
-            found = exc.problems
-            if bad_currency is not None and not (isinstance(item, Mapping) and "currency" in item):
-                repeated = _unknown_currency(bad_currency)  # said once, at `currency`
-                found = tuple(p for p in found if p.message != repeated)
-            problems += [p.under(f"accounts[{i}]") for p in found]
-            acct_id = item.get("id") if isinstance(item, Mapping) else None
-            if isinstance(acct_id, str) and acct_id.strip():
-                ids.append((i, acct_id))
-        else:
-            accounts.append(acct)
-            ids.append((i, acct.id))
+        for i, item, read in zip(range(start - len(chunk), start), chunk, built, strict=True):
+            if read is not None:
+                accounts.append(read)
+                ids.append((i, read.id))
+                if own is not None:
+                    own[i] = None
+                continue
+            if bound is not None:
+                bound(item, 2)
+            try:
+                acct = structure(item, Account, currency=currency)
+            except DataError as exc:
+                found = exc.problems
+                if bad_currency is not None and not (
+                    isinstance(item, Mapping) and "currency" in item
+                ):
+                    repeated = _unknown_currency(bad_currency)  # said once, at `currency`
+                    found = tuple(p for p in found if p.message != repeated)
+                problems += [p.under(f"accounts[{i}]") for p in found]
+                acct_id = item.get("id") if isinstance(item, Mapping) else None
+                if isinstance(acct_id, str) and acct_id.strip():
+                    ids.append((i, acct_id))
+            else:
+                accounts.append(acct)
+                ids.append((i, acct.id))
     seen: dict[str, int] = {}
-    for i, acct_id in ids:
+    for i, acct_id in ids if len(set(map(_SECOND, ids))) < len(ids) else ():
         if acct_id in seen:
             problems.append(
                 Problem(
@@ -318,7 +338,7 @@ def _fast_json(text: str) -> Portfolio | None:
             return None
         if hooked or (
             reader.pairs + bound.pairs + bound.colons == text.count(":")
-            and "\\u003" not in text  # no colon written as an escape
+            and ("\\" not in text or "\\u003" not in text)  # no colon written as an escape
         ):
             return doc
     return None  # pragma: no cover - the hooked pass returns
@@ -364,7 +384,9 @@ def _too_big(size: int, max_bytes: int) -> str:
 
 def check_size(text: str, source: str, max_bytes: int) -> None:
     """Refuse *text* of more than *max_bytes* UTF-8 bytes."""
-    if len(text) > max_bytes or (4 * len(text) > max_bytes and len(text.encode()) > max_bytes):
+    if len(text) > max_bytes or (  # ASCII text (known at once) has a byte per character
+        4 * len(text) > max_bytes and not text.isascii() and len(text.encode()) > max_bytes
+    ):
         raise DataError([Problem("", _too_big(len(text.encode()), max_bytes))], source)
 
 
@@ -600,18 +622,11 @@ def _stream_json(text: str) -> Portfolio | None:
                 if not isinstance(currency, str | None) or text[pos : pos + 1] != "[":
                     return None
                 pos = _space(text, pos + 1)
+                chunk = _Chunk(text, reader, currency)
                 while text[pos : pos + 1] != "]":
-                    start, before = pos, reader.pairs
+                    start = pos
                     item, pos = decode(text, pos)
-                    acct = reader.account(item, currency)
-                    if acct is None or acct.id in ids:
-                        return None
-                    if text.count(":", start, pos) != reader.pairs - before and (
-                        _plain_json(text[start:pos], hooked=True) is None
-                    ):
-                        return None  # a key twice (or not JSON the hook accepts)
-                    ids.add(acct.id)
-                    accounts.append(acct)
+                    chunk.add(item, start, pos)
                     pos = _space(text, pos)
                     if text[pos : pos + 1] == ",":
                         pos = _space(text, pos + 1)
@@ -619,6 +634,10 @@ def _stream_json(text: str) -> Portfolio | None:
                             return None  # a trailing comma: not JSON
                     elif text[pos : pos + 1] != "]":
                         return None
+                    if len(chunk.items) >= reader.chunk and not chunk.read(ids, accounts):
+                        return None
+                if not chunk.read(ids, accounts):
+                    return None
                 pos += 1
             else:
                 if key == "currency" and "accounts" in top:
@@ -646,6 +665,52 @@ def _stream_json(text: str) -> Portfolio | None:
     except (_TooDeepError, DataError):
         return None
     return Portfolio(tuple(accounts), head.company)
+
+
+class _Chunk:
+    """Accounts of a JSON text decoded one by one, to be read together (by `_stream_json`)."""
+
+    def __init__(self, text: str, reader: FastReader, currency: str | None) -> None:
+        self.text, self.reader, self.currency = text, reader, currency
+        self.items: list[Any] = []
+        self.spans: list[tuple[int, int]] = []  # where each item is written in the text
+
+    def add(self, item: Any, start: int, end: int) -> None:
+        """Add the account *item*, written from *start* to *end* in the text."""
+        self.items.append(item)
+        self.spans.append((start, end))
+
+    def read(self, ids: set[str], accounts: list[Account]) -> bool:
+        """Read the accounts added, onto *accounts*; False if any is not plain (or its id seen).
+
+        Their colons are counted as `_fast_json` counts them: as many as the pairs read
+        (only spaces and commas lie between them), else each account is read again with its
+        own count, and decoded again with the hook that finds duplicate keys.
+        """
+        if not self.items:
+            return True
+        text, reader, spans = self.text, self.reader, self.spans
+        before = reader.pairs
+        built = reader.batch(self.items, self.currency)
+        if built is None or text.count(":", spans[0][0], spans[-1][1]) != reader.pairs - before:
+            built = []
+            for item, (start, end) in zip(self.items, spans, strict=True):
+                before = reader.pairs
+                acct = reader.account(item, self.currency)
+                if acct is None:
+                    return False
+                if text.count(":", start, end) != reader.pairs - before and (
+                    _plain_json(text[start:end], hooked=True) is None
+                ):
+                    return False  # a key twice (or not JSON the hook accepts)
+                built.append(acct)
+        for acct in built:
+            if acct.id in ids:
+                return False
+            ids.add(acct.id)
+        accounts += built
+        self.items, self.spans = [], []
+        return True
 
 
 _STREAM_DECODER: Final = json.JSONDecoder(parse_float=WrittenNumber, parse_int=_json_int)
