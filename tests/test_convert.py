@@ -24,6 +24,7 @@ from arcollect import (
     Money,
     Payment,
     Promise,
+    TooLargeError,
     dump_portfolio,
     parse_ibm_csv,
     parse_portfolio,
@@ -779,10 +780,16 @@ class TestBounds:
             f"<string>: 1 problem\n  the data is {len(text)} bytes, more than the 50 bytes "
             "allowed; pass a larger max_bytes= to read it"
         )
+        assert isinstance(exc.value, TooLargeError)
+        assert (exc.value.size, exc.value.limit) == (len(text), 50)
         path = tmp_path / "p.yaml"
         path.write_text(text)
-        with pytest.raises(DataError):
+        with pytest.raises(TooLargeError) as too_large:
             read_portfolio(path, max_bytes=50)
+        assert str(too_large.value.hinted("say so")) == (
+            f"{path}: 1 problem\n  the data is {len(text)} bytes, more than the 50 bytes "
+            "allowed; say so"
+        )
         assert len(read_portfolio(path, max_bytes=len(text))) == 1
 
     def test_a_generous_bound_asks_for_no_buffer_of_its_size(self, tmp_path: Path) -> None:

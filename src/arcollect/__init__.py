@@ -53,6 +53,7 @@ from arcollect.errors import (
     InexactAmountError,
     PolicyError,
     Problem,
+    TooLargeError,
     UnknownAccountError,
     UnknownInvoiceError,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "RateTable",
     "Snooze",
     "TemplateError",
+    "TooLargeError",
     "UnknownAccountError",
     "UnknownInvoiceError",
     "WorkItem",

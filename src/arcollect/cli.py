@@ -32,7 +32,7 @@ from arcollect.domain.account import Account
 from arcollect.domain.actions import PlanChannel
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.model import Plan, PlannedAction
-from arcollect.errors import ArcollectError, PolicyError
+from arcollect.errors import ArcollectError, PolicyError, TooLargeError
 from arcollect.expect import run_expects
 from arcollect.facts import facts
 from arcollect.lang.formatter import format_policy
@@ -270,9 +270,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_error(exc: ArcollectError) -> None:
+    if isinstance(exc, TooLargeError):  # the readers' hint speaks to Python callers
+        exc = exc.hinted("pass a larger --max-bytes")
     text = exc.render() if isinstance(exc, PolicyError) else str(exc)
-    # The readers' hint speaks to Python callers; here the option says it.
-    text = text.replace("pass a larger max_bytes= to read it", "pass a larger --max-bytes")
     print(text, file=sys.stderr)
 
 

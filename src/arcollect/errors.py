@@ -37,6 +37,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "Span",
+    "TooLargeError",
     "UnknownAccountError",
     "UnknownInvoiceError",
 ]
@@ -169,6 +170,34 @@ class DataError(ArcollectError, ValueError):
         if self.omitted:
             lines.append(f"  ... and {self.omitted} more problems")
         return "\n".join(lines)
+
+
+class TooLargeError(DataError):
+    """Data of *size* bytes, more than the *limit* a reader was given.
+
+    The message ends with *hint*, which says how to lift the limit: by default to a Python
+    caller (``max_bytes=``); the command line says its ``--max-bytes`` instead (`hinted`).
+    """
+
+    #: The hint of a reader called from Python.
+    HINT = "pass a larger max_bytes= to read it"
+
+    size: int
+    limit: int
+    hint: str
+
+    def __init__(self, size: int, limit: int, source: str | None = None, hint: str = HINT) -> None:
+        self.size, self.limit, self.hint = size, limit, hint
+        message = f"the data is {size} bytes, more than the {limit} bytes allowed; {hint}"
+        super().__init__([Problem("", message)], source)
+
+    def hinted(self, hint: str) -> TooLargeError:
+        """Return the same error, its message ending with *hint*."""
+        return TooLargeError(self.size, self.limit, self.source, hint)
+
+    def with_source(self, source: str) -> TooLargeError:
+        """Return the same error, attributed to *source* (a file name)."""
+        return TooLargeError(self.size, self.limit, source, self.hint)
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from arcollect.convert.hooks import (
 from arcollect.domain.account import Account
 from arcollect.domain.money import WrittenNumber, currency_exponent
 from arcollect.domain.records import Company
-from arcollect.errors import CurrencyError, DataError, Problem
+from arcollect.errors import CurrencyError, DataError, Problem, TooLargeError
 
 __all__ = [
     "Portfolio",
@@ -375,19 +375,12 @@ def capped(problems: Sequence[Problem], source: str) -> DataError:
     return DataError(problems[:MAX_PROBLEMS], source, len(problems) - MAX_PROBLEMS)
 
 
-def _too_big(size: int, max_bytes: int) -> str:
-    return (
-        f"the data is {size} bytes, more than the {max_bytes} bytes allowed; "
-        "pass a larger max_bytes= to read it"
-    )
-
-
 def check_size(text: str, source: str, max_bytes: int) -> None:
     """Refuse *text* of more than *max_bytes* UTF-8 bytes."""
     if len(text) > max_bytes or (  # ASCII text (known at once) has a byte per character
         4 * len(text) > max_bytes and not text.isascii() and len(text.encode()) > max_bytes
     ):
-        raise DataError([Problem("", _too_big(len(text.encode()), max_bytes))], source)
+        raise TooLargeError(len(text.encode()), max_bytes, source)
 
 
 def read_text(path: Path, max_bytes: int) -> str:
@@ -397,7 +390,7 @@ def read_text(path: Path, max_bytes: int) -> str:
             data = _read_at_most(f, max_bytes + 1)
         if len(data) > max_bytes:
             size = max(path.stat().st_size, len(data))
-            raise DataError([Problem("", _too_big(size, max_bytes))], str(path))
+            raise TooLargeError(size, max_bytes, str(path))
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(
