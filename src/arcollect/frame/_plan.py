@@ -65,6 +65,7 @@ from arcollect.facts import (
     _Replay,
     allocate,
 )
+from arcollect.frame._build import constructor, minor_units, null_item, paused_gc
 from arcollect.frame._tables import SCHEMAS, TABLES, Tables
 
 if TYPE_CHECKING:
@@ -75,8 +76,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Split", "partition", "plan", "split"]
 
-#: Amounts the first two paths read: digits, a point, at most the minor unit's decimals.
-_AMOUNT: Final = r"^-?\d{1,15}(\.\d+)?$"
 _EPOCH: Final = date(1970, 1, 1)
 _EPOCH_ORDINAL: Final = _EPOCH.toordinal()
 _DAY_MAX: Final = (date.max - _EPOCH).days
@@ -186,17 +185,6 @@ def _run(planner: Planner, f: AccountFacts, as_of: date) -> _AccountPlan:
         )
 
 
-def _minor(amount: pl.Expr, exponent: pl.Expr) -> pl.Expr:
-    """Return the amount text as integer minor units (null: not read exactly here)."""
-    negative = amount.str.starts_with("-")
-    whole = amount.str.extract(r"^-?(\d+)", 1).cast(pl.Int64)
-    frac = amount.str.extract(r"\.(\d+)$", 1).fill_null("")
-    fits = amount.str.contains(_AMOUNT) & (frac.str.len_chars() <= exponent)
-    padded = (frac + pl.lit("000000")).str.slice(0, exponent).replace("", "0").cast(pl.Int64)
-    units = whole * pl.lit(10, dtype=pl.Int64).pow(exponent) + padded
-    return pl.when(~fits).then(None).when(negative).then(-units).otherwise(units)
-
-
 def _ids(frame: pl.DataFrame) -> pl.Series:
     return frame.get_column("account_id")
 
@@ -215,11 +203,6 @@ def _names(one: str | None, every: list[str] | None) -> tuple[str, ...]:
     if every is not None:
         return tuple(every)
     return () if one is None else (one,)
-
-
-def _null_item(column: str) -> pl.Expr:
-    """Whether the list in *column* holds a null (the records refuse it)."""
-    return pl.col(column).list.eval(pl.element().is_null()).list.any()
 
 
 # -- how arcollect.facts orders records (the same keys, on the rows' values) --------------------
@@ -280,6 +263,10 @@ class _Work:
     """The facts of one portfolio on one date, and which accounts take which path."""
 
     def __init__(self, tables: Tables, as_of: date) -> None:
+        with paused_gc():  # the rows of every account, made Python values at once
+            self._prepare(tables, as_of)
+
+    def _prepare(self, tables: Tables, as_of: date) -> None:
         self.tables, self.as_of = tables, as_of
         day = (as_of - _EPOCH).days
         acc = tables.accounts.select("account_id", pl.col("currency").alias("acct_currency"))
@@ -297,7 +284,7 @@ class _Work:
         inv = (
             tables.invoices.join(acc, on="account_id", how="inner")
             .with_columns(
-                _minor(pl.col("amount"), pl.col("exp")).alias("minor"),
+                minor_units(pl.col("amount"), pl.col("exp")).alias("minor"),
                 pl.col("due").cast(pl.Int32).alias("due_d"),
             )
             .with_columns(pl.struct("account_id", "number").is_duplicated().alias("dup"))
@@ -332,7 +319,7 @@ class _Work:
         pay = (
             tables.payments.with_row_index("_prow")
             .join(acc, on="account_id", how="inner")
-            .with_columns(_minor(pl.col("amount"), pl.col("exp")).alias("minor"))
+            .with_columns(minor_units(pl.col("amount"), pl.col("exp")).alias("minor"))
         )
         bad.append(_ids(pay.filter(pl.col("minor").is_null() | (pl.col("minor") <= 0) | other)))
         named = (
@@ -448,15 +435,15 @@ class _Work:
                 accounts.filter(
                     (pl.col("account_id").str.strip_chars() == "")
                     | (pl.col("terms") < 0)
-                    | _null_item("tags")
+                    | null_item("tags")
                 )
             )
         )
         locales = accounts.get_column("locale").drop_nulls().unique().to_list()
         refused = [v for v in locales if not _good_locale(v)]
         bad.append(_ids(accounts.filter(pl.col("locale").is_in(refused))))
-        bad.append(_ids(inv.filter(_null_item("tags"))))
-        bad.append(_ids(pay.filter(_null_item("applies_to"))))
+        bad.append(_ids(inv.filter(null_item("tags"))))
+        bad.append(_ids(pay.filter(null_item("applies_to"))))
 
         self.fallback: set[str] = set(pl.concat(bad).unique().to_list())
         self.replay: set[str] = set(pl.concat(replay).unique().to_list()) - self.fallback
@@ -612,25 +599,26 @@ class _Work:
         """Yield the facts of the accounts kept; an account whose records fail falls back."""
         as_of, rows, fallback = self.as_of, self.rows, self.fallback
         day = (as_of - _EPOCH).days
-        columns = [self.head.get_column(c).to_list() for c in _HEAD]
-        contacts = self._contacts(rows["contacts"])
-        act_cols = self.columns["acts"]
-        acts = list(
-            map(
-                _activity,
-                act_cols[0],
-                map(_CHANNELS.__getitem__, act_cols[1]),
-                act_cols[2],
-                map(_OUTCOMES.get, act_cols[3]),
-                *act_cols[4:],
+        with paused_gc():  # the records of every account, built at once
+            columns = [self.head.get_column(c).to_list() for c in _HEAD]
+            contacts = self._contacts(rows["contacts"])
+            act_cols = self.columns["acts"]
+            acts = list(
+                map(
+                    _activity,
+                    act_cols[0],
+                    map(_CHANNELS.__getitem__, act_cols[1]),
+                    act_cols[2],
+                    map(_OUTCOMES.get, act_cols[3]),
+                    *act_cols[4:],
+                )
             )
-        )
-        r_inv = list(zip(*self.columns["r_inv"], strict=True))
-        r_pay = [
-            (d, ref, m, _names(one, every))
-            for d, ref, m, one, every in zip(*self.columns["r_pay"], strict=True)
-        ]
-        last_pays = list(map(self._payment, *self.columns["last_pay"]))
+            r_inv = list(zip(*self.columns["r_inv"], strict=True))
+            r_pay = [
+                (d, ref, m, _names(one, every))
+                for d, ref, m, one, every in zip(*self.columns["r_pay"], strict=True)
+            ]
+            last_pays = list(map(self._payment, *self.columns["last_pay"]))
         promises, ledger, disputes = rows["promises"], rows["ledger"], rows["disputes"]
         collectors: dict[tuple[Any, ...], Collector] = {}
         for (
@@ -897,33 +885,6 @@ def _ledger(
     return book
 
 
-def _constructor(cls: type[Any], *given: str, slots: type[Any] | None = None) -> Callable[..., Any]:
-    """Return a function building a *cls* from the values of fields *given*, in order, unchecked.
-
-    The other fields take their defaults (immutable ones). The values must be those the
-    validated constructor would store: the tables have been checked for what it refuses.
-    Frozen slotted attrs classes store each field in a slot (of the class *slots*, the class
-    itself by default); the function sets the slots directly, as attrs' own ``__init__`` does.
-    """
-    owner = slots or cls
-    fields = attrs.fields(owner)
-    names = list(given) or [a.name for a in fields]
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    lines = [f"def build({', '.join(n.lstrip('_') for n in names)}):", "    self = new(cls)"]
-    for field in fields:
-        name = field.name
-        namespace[f"set{name}"] = owner.__dict__[name].__set__  # the slot's member descriptor
-        if name in names:
-            lines.append(f"    set{name}(self, {name.lstrip('_')})")
-        else:
-            namespace[f"default{name}"] = field.default
-            lines.append(f"    set{name}(self, default{name})")
-    lines.append("    return self")
-    exec("\n".join(lines), namespace)  # noqa: S102 - the source above, made of field names
-    build: Callable[..., Any] = namespace["build"]
-    return build
-
-
 class _TableFacts(AccountFacts):
     """Facts worked out from the tables: what is derived on first read comes from their rows.
 
@@ -1036,12 +997,12 @@ class _Pending(_Replay):
         )
 
 
-_invoice: Final = _constructor(
+_invoice: Final = constructor(
     Invoice, "number", "issued", "due", "amount", "po_number", "delivered", "tags"
 )
-_payment: Final = _constructor(Payment)
-_activity: Final = _constructor(Activity)
-_account: Final = _constructor(
+_payment: Final = constructor(Payment)
+_activity: Final = constructor(Activity)
+_account: Final = constructor(
     Account,
     "id",
     "currency",
@@ -1056,7 +1017,7 @@ _account: Final = _constructor(
     "contacts",
     "collector",
 )
-_new_facts: Final = _constructor(_TableFacts, slots=AccountFacts)
+_new_facts: Final = constructor(_TableFacts, slots=AccountFacts)
 _set_last_payment: Final = AccountFacts.__dict__["last_payment"].__set__
 _KEPT: Final = 1024
 
