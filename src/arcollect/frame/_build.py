@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["constructor", "fast_accounts", "minor_units", "null_item", "paused_gc"]
 
 #: Amounts read here: digits, a point, at most the minor unit's decimals (others: `Money`).
-AMOUNT: Final = rf"^-?\d{{1,{min(15, MAX_AMOUNT_DIGITS)}}}(\.\d+)?$"
+AMOUNT: Final = rf"^(-?)(\d{{1,{min(15, MAX_AMOUNT_DIGITS)}}})(?:\.(\d+))?$"
 _EMPTY: Final[frozenset[str]] = frozenset()
 _CHANNELS: Final = {c.value: c for c in Channel}
 _OUTCOMES: Final = {o.value: o for o in Outcome}
@@ -95,10 +95,11 @@ def constructor(cls: type[Any], *given: str, slots: type[Any] | None = None) -> 
 
 def minor_units(amount: pl.Expr, exponent: pl.Expr) -> pl.Expr:
     """Return the amount text as integer minor units (null: not read exactly here)."""
-    negative = amount.str.starts_with("-")
-    whole = amount.str.extract(r"^-?(\d+)", 1).cast(pl.Int64)
-    frac = amount.str.extract(r"\.(\d+)$", 1).fill_null("")
-    fits = amount.str.contains(AMOUNT) & (frac.str.len_chars() <= exponent)
+    parts = amount.str.extract_groups(AMOUNT)  # one pass: sign, whole, decimals
+    negative = parts.struct.field("1") == "-"
+    whole = parts.struct.field("2").cast(pl.Int64)
+    frac = parts.struct.field("3").fill_null("")
+    fits = whole.is_not_null() & (frac.str.len_chars() <= exponent)
     padded = (frac + pl.lit("000000")).str.slice(0, exponent).replace("", "0").cast(pl.Int64)
     units = whole * pl.lit(10, dtype=pl.Int64).pow(exponent) + padded
     return pl.when(~fits).then(None).when(negative).then(-units).otherwise(units)

@@ -541,6 +541,7 @@ class _Work:
             ),
             "r_pay": paid.filter(keep)
             .join(replayed, on="account_id", how="semi")
+            .sort("account_id", "date", pl.col("reference").fill_null(""), "minor")
             .select(
                 "account_id",
                 pl.col("date").cast(pl.Int32),
