@@ -14,13 +14,29 @@ The per-account phase has three paths; `split` says which account takes which:
   then the row engine's, located at the table, row and column. Under a policy with
   ``charges``, every account.
 
-On the first two paths the account's `AccountFacts` are built from those results (promises and
-disputes judged as `arcollect.facts` judges them, from their rows), with an `Account` that holds
-the account's own fields and contacts but not its invoices, payments, promises, disputes or
-activities (the facts hold what the engine reads of them); the row engine's decision stage
-(segments, timeline, channel, contacts, score, explanations) runs on those facts. So the
-vectorised and replayed accounts give the `_AccountPlan`s the row engine gives, and
-`Planner.combine` makes the same `Plan`.
+On the first two paths the account's `AccountFacts` are built from those results in one pass
+over the accounts (`_Work.facts`): every table is sorted by account in polars, and each
+account's rows are found by the offsets polars computed, in column lists converted once;
+polars also works out per account what it can (overdue and current money, the oldest open due
+date, the episode, where the last contact is among the activities, the last payment's date).
+Records are made once, from the columns (activities and payments unchecked: the checks that
+decide the paths prove what their validators would refuse; contacts and collectors once per
+distinct row). Promises and disputes are judged as `arcollect.facts` judges them, from their
+rows. The `Account` holds the account's own fields and contacts but not its invoices,
+payments, promises, disputes or activities (the facts hold what the engine reads of them).
+
+What `AccountFacts` derives on first read (the open invoices one by one, aging, balance,
+current and unapplied money, the disputed share) is derived from the account's open invoices
+as rows, kept in polars (`_Store`) until a fact asks: `_TableFacts` keeps those rows where the
+row engine's facts keep their replay (there are no records to replay again), and the last
+payment is given. The row engine's decision stage (segments, timeline, channel, contacts,
+score, explanations) runs on those facts. So the vectorised and replayed accounts give the
+`_AccountPlan`s the row engine gives, and `Planner.combine` makes the same `Plan`.
+
+Where a vectorised decision stage would plug in: `_Work.head` is one row per account (sorted
+by id) with the account's columns and the figures above; a decision translated into polars
+expressions would read that frame (and the per-account tables it was joined from) instead of
+`_TableFacts`, and hand the per-account results to the global phase.
 """
 
 from __future__ import annotations
