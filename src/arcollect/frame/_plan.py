@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import decimal
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -572,7 +572,7 @@ class _Work:
             "ledger": pay.filter(keep)
             .join(with_promises, on="account_id", how="semi")
             .sort("account_id", "date", maintain_order=True)
-            .select("account_id", "date", "amount"),
+            .select("account_id", "date", "minor"),
             "disputes": disputes.filter(keep),
             "contacts": tables.contacts.filter(keep),
             "acts": acts.drop("_pos"),
@@ -598,9 +598,12 @@ class _Work:
             ),
             *(e.alias(f"e_{p}") for e, p in zip(ends, _PARTS, strict=True)),
         )
+        # Contacts are made from the frame when the facts are: their rows (with lists of
+        # roles) are not kept as Python values, which the collector would scan meanwhile.
+        self.contact_rows = parts["contacts"]
         self.rows = {  # record by record: records built once per distinct row, or rarely
             name: _rows(parts[name], 0 if name != "ledger" else 1)
-            for name in ("contacts", "promises", "disputes", "ledger")
+            for name in ("promises", "disputes", "ledger")
         }
         self.columns = {  # column by column, without the account
             name: [parts[name].get_column(c).to_list() for c in parts[name].columns[1:]]
@@ -618,7 +621,7 @@ class _Work:
         day = (as_of - _EPOCH).days
         with paused_gc():  # the records of every account, built at once
             columns = [self.head.get_column(c).to_list() for c in _HEAD]
-            contacts = self._contacts(rows["contacts"])
+            contacts = self._contacts(self.contact_rows)
             act_cols = self.columns["acts"]
             acts = list(
                 map(
@@ -638,6 +641,7 @@ class _Work:
             last_pays = list(map(self._payment, *self.columns["last_pay"]))
         promises, ledger, disputes = rows["promises"], rows["ledger"], rows["disputes"]
         collectors: dict[tuple[Any, ...], Collector] = {}
+        exps: dict[str, int] = {}
         for (
             aid, cur, name, limit, terms, tags, risk, country, locale, since,
             c_name, c_title, c_phone, c_email,
@@ -668,7 +672,9 @@ class _Work:
                     tuple(contacts[s_con:e_con]),
                     collector,
                 )
-                exp = currency_exponent(cur)
+                exp = exps.get(cur)
+                if exp is None:
+                    exp = exps[cur] = currency_exponent(cur)
                 if replayed:
                     items, open_amt, unapplied, paid_on = _replay(
                         r_inv[s_rinv:e_rinv], r_pay[s_rpay:e_rpay]
@@ -688,8 +694,15 @@ class _Work:
                                 first = i[2]
                     oldest = None if first is None else _day(first)
                     episode = _episode(items, paid_on, day) if overdue_m else None
-                    pending = _Pending(
-                        self.replay_items, s_rinv, e_rinv, picks, cur, exp, unapplied, current_m
+                    pending = _Pending(  # picks a tuple of tuples of ints: untracked
+                        self.replay_items,
+                        s_rinv,
+                        e_rinv,
+                        tuple(picks),
+                        cur,
+                        exp,
+                        unapplied,
+                        current_m,
                     )
                 else:
                     overdue_m, oldest, episode = v_overdue or 0, v_oldest, v_since
@@ -706,7 +719,7 @@ class _Work:
                 made: tuple[PromiseFacts, ...] = ()
                 promise = None
                 if e_pro > s_pro:
-                    book = _ledger(ledger[s_led:e_led], cur, self._money)
+                    book = _ledger(ledger[s_led:e_led], exp)
                     ordered = sorted(
                         [self._promise(r) for r in promises[s_pro:e_pro]], key=_promise_order
                     )
@@ -747,11 +760,11 @@ class _Work:
                 continue
             yield f
 
-    def _contacts(self, rows: list[tuple[Any, ...]]) -> list[Contact | None]:
+    def _contacts(self, frame: pl.DataFrame) -> list[Contact | None]:
         """Return the contact of each row, each distinct one built once; a bad one falls back."""
         known: dict[tuple[Any, ...], Contact] = {}
         out: list[Contact | None] = []
-        for row in rows:
+        for row in zip(*(frame.get_column(c).to_list() for c in frame.columns), strict=True):
             aid, name, title, roles, can_pay, phone, email, channel, language = row
             key = (name, title, tuple(roles), can_pay, phone, email, channel, language)
             found = known.get(key)
@@ -886,19 +899,16 @@ def _rows(frame: pl.DataFrame, first: int) -> list[tuple[Any, ...]]:
     return list(zip(*(frame.get_column(c).to_list() for c in columns), strict=True))
 
 
-def _ledger(
-    rows: Sequence[tuple[Any, ...]], currency: str, money: Callable[[str, str], Money]
-) -> _Ledger:
-    """Return the ledger of payment rows ``(date, amount)`` in *currency*, sorted by date.
+def _ledger(rows: Sequence[tuple[Any, ...]], exp: int) -> _Ledger:
+    """Return the ledger of payment rows ``(date, minor units)`` sorted by date.
 
     The payments' order within one date changes nothing a promise reads (the running totals
-    at each date's bounds, and the date a total is reached).
+    at each date's bounds, and the date a total is reached). *exp* is the currency's minor unit.
     """
     book = object.__new__(_Ledger)
     book.dates = [r[0] for r in rows]
-    book.totals = list(
-        itertools.accumulate([money(r[1], currency).amount for r in rows], initial=_ZERO)
-    )
+    totals = itertools.accumulate([r[1] for r in rows], initial=0)
+    book.totals = [Decimal(t).scaleb(-exp, MONEY_CONTEXT) for t in totals]
     return book
 
 
@@ -979,7 +989,7 @@ class _Pending(_Replay):
         store: _Store,
         start: int,
         end: int,
-        picks: list[tuple[int, int]] | None,
+        picks: tuple[tuple[int, int], ...] | None,
         currency: str,
         exp: int,
         unapplied: int,
