@@ -621,6 +621,7 @@ class _Work:
         day = (as_of - _EPOCH).days
         with paused_gc():  # the records of every account, built at once
             columns = [self.head.get_column(c).to_list() for c in _HEAD]
+            columns[_HEAD.index("tags")] = _tag_sets(columns[_HEAD.index("tags")])
             contacts = self._contacts(self.contact_rows)
             act_cols = self.columns["acts"]
             acts = list(
@@ -664,7 +665,7 @@ class _Work:
                     name,
                     None if limit is None else self._money(limit, cur),
                     terms,
-                    frozenset(tags) if tags else _EMPTY,
+                    tags,
                     None if risk is None else _risk(risk),
                     country,
                     locale,
@@ -786,21 +787,29 @@ class _Work:
         return out
 
     def _money(self, text: str, currency: str) -> Money:
+        """Return `Money` of *text*, the first `_SHARED` amounts read made once only.
+
+        The caches are bounded: every amount they keep stays alive, for the collector to scan.
+        """
         key = (text, currency)
         found = self._amounts.get(key)
         if found is None:
-            found = self._amounts[key] = Money(text, currency)
+            found = Money(text, currency)
+            if len(self._amounts) < _SHARED:
+                self._amounts[key] = found
         return found
 
     def _minor(self, currency: str, exp: int, minor: int) -> Money:
-        """Return the Money of *minor* units of *currency*, each amount built once."""
+        """Return the Money of *minor* units of *currency* (the first `_SHARED` made once)."""
         known = self._minor_money.get(currency)
         if known is None:
             known = self._minor_money[currency] = {}
         found = known.get(minor)
         if found is None:
             amount = Decimal(minor).scaleb(-exp, MONEY_CONTEXT)
-            found = known[minor] = Money._exact_sum(amount, currency)  # noqa: SLF001 - exact
+            found = Money._exact_sum(amount, currency)  # noqa: SLF001 - exact
+            if len(known) < _SHARED:
+                known[minor] = found
         return found
 
     def _payment(  # noqa: PLR0917 - a row's columns
@@ -868,6 +877,22 @@ _EMPTY: Final[frozenset[str]] = frozenset()
 _CHANNELS: Final = {c.value: c for c in Channel}
 _OUTCOMES: Final = {o.value: o for o in Outcome}
 _RISKS: dict[str, Decimal] = {}
+
+
+def _tag_sets(tags: list[list[str]]) -> list[frozenset[str]]:
+    """Return each list of tags as a frozenset, equal ones the same object."""
+    known: dict[tuple[str, ...], frozenset[str]] = {}
+    out = []
+    for names in tags:
+        if not names:
+            out.append(_EMPTY)
+            continue
+        key = tuple(names)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = frozenset(names)
+        out.append(found)
+    return out
 
 
 def _risk(text: str) -> Decimal:
@@ -1047,6 +1072,8 @@ _account: Final = constructor(
 _new_facts: Final = constructor(_TableFacts, slots=AccountFacts)
 _set_last_payment: Final = AccountFacts.__dict__["last_payment"].__set__
 _KEPT: Final = 1024
+#: How many amounts `_Work` makes once and shares, per cache.
+_SHARED: Final = 2048
 
 
 def _dispute(r: tuple[Any, ...]) -> Dispute:
