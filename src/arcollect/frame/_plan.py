@@ -14,29 +14,45 @@ The per-account phase has three paths; `split` says which account takes which:
   then the row engine's, located at the table, row and column. Under a policy with
   ``charges``, every account.
 
-On the first two paths the account's `AccountFacts` are built from those results (promises and
-disputes judged as `arcollect.facts` judges them, from their rows), with an `Account` that holds
-the account's own fields and contacts but not its invoices, payments, promises, disputes or
-activities (the facts hold what the engine reads of them); the row engine's decision stage
-(segments, timeline, channel, contacts, score, explanations) runs on those facts. So the
-vectorised and replayed accounts give the `_AccountPlan`s the row engine gives, and
-`Planner.combine` makes the same `Plan`.
+On the first two paths the account's `AccountFacts` are built from those results in one pass
+over the accounts (`_Work.facts`): every table is sorted by account in polars, and each
+account's rows are found by the offsets polars computed, in column lists converted once;
+polars also works out per account what it can (overdue and current money, the oldest open due
+date, the episode, where the last contact is among the activities, the last payment's date).
+Records are made once, from the columns (activities and payments unchecked: the checks that
+decide the paths prove what their validators would refuse; contacts and collectors once per
+distinct row). Promises and disputes are judged as `arcollect.facts` judges them, from their
+rows. The `Account` holds the account's own fields and contacts but not its invoices,
+payments, promises, disputes or activities (the facts hold what the engine reads of them).
+
+What `AccountFacts` derives on first read (the open invoices one by one, aging, balance,
+current and unapplied money, the disputed share) is derived from the account's open invoices
+as rows, kept in polars (`_Store`) until a fact asks: `_TableFacts` keeps those rows where the
+row engine's facts keep their replay (there are no records to replay again), and the last
+payment is given. The row engine's decision stage (segments, timeline, channel, contacts,
+score, explanations) runs on those facts. So the vectorised and replayed accounts give the
+`_AccountPlan`s the row engine gives, and `Planner.combine` makes the same `Plan`.
+
+Where a vectorised decision stage would plug in: `_Work.head` is one row per account (sorted
+by id) with the account's columns and the figures above; a decision translated into polars
+expressions would read that frame (and the per-account tables it was joined from) instead of
+`_TableFacts`, and hand the per-account results to the global phase.
 """
 
 from __future__ import annotations
 
-import bisect
 import decimal
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import attrs
 import polars as pl
 
 from arcollect.domain.account import Account
+from arcollect.domain.actions import CONTACT_CHANNELS
 from arcollect.domain.money import MONEY_CONTEXT, Money, currency_exponent, is_currency
 from arcollect.domain.records import (
     Activity,
@@ -45,6 +61,7 @@ from arcollect.domain.records import (
     Contact,
     Dispute,
     Installment,
+    Invoice,
     Outcome,
     Payment,
     Promise,
@@ -55,19 +72,17 @@ from arcollect.facts import (
     _CONTACT_RANK,
     DEFAULT_AGING_BOUNDS,
     AccountFacts,
-    AgingBucket,
-    InvoiceFacts,
     PromiseFacts,
     _dispute_order,
     _Ledger,
     _payment_key,
     _promise_facts,
     _promise_order,
+    _Replay,
     allocate,
-    delinquent_since,
-    disputed,
 )
-from arcollect.frame._tables import TABLES, Tables
+from arcollect.frame._build import constructor, minor_units, null_item, paused_gc
+from arcollect.frame._tables import SCHEMAS, TABLES, Tables
 
 if TYPE_CHECKING:
     from arcollect.charges import RateTable
@@ -77,9 +92,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Split", "partition", "plan", "split"]
 
-#: Amounts the first two paths read: digits, a point, at most the minor unit's decimals.
-_AMOUNT: Final = r"^-?\d{1,15}(\.\d+)?$"
 _EPOCH: Final = date(1970, 1, 1)
+_EPOCH_ORDINAL: Final = _EPOCH.toordinal()
 _DAY_MAX: Final = (date.max - _EPOCH).days
 _ZERO: Final = Decimal(0)
 
@@ -187,19 +201,24 @@ def _run(planner: Planner, f: AccountFacts, as_of: date) -> _AccountPlan:
         )
 
 
-def _minor(amount: pl.Expr, exponent: pl.Expr) -> pl.Expr:
-    """Return the amount text as integer minor units (null: not read exactly here)."""
-    negative = amount.str.starts_with("-")
-    whole = amount.str.extract(r"^-?(\d+)", 1).cast(pl.Int64)
-    frac = amount.str.extract(r"\.(\d+)$", 1).fill_null("")
-    fits = amount.str.contains(_AMOUNT) & (frac.str.len_chars() <= exponent)
-    padded = (frac + pl.lit("000000")).str.slice(0, exponent).replace("", "0").cast(pl.Int64)
-    units = whole * pl.lit(10, dtype=pl.Int64).pow(exponent) + padded
-    return pl.when(~fits).then(None).when(negative).then(-units).otherwise(units)
-
-
 def _ids(frame: pl.DataFrame) -> pl.Series:
     return frame.get_column("account_id")
+
+
+def _targets() -> tuple[pl.Expr, pl.Expr]:
+    """Return ``applies_to`` as its first name and, when it has more, the whole list.
+
+    Most payments name one invoice or none: a list column costs more to read than two.
+    """
+    names = pl.col("applies_to")
+    return names.list.first().alias("one"), pl.when(names.list.len() > 1).then(names).alias("all")
+
+
+def _names(one: str | None, every: list[str] | None) -> tuple[str, ...]:
+    """Return the names `_targets` split, as a tuple."""
+    if every is not None:
+        return tuple(every)
+    return () if one is None else (one,)
 
 
 # -- how arcollect.facts orders records (the same keys, on the rows' values) --------------------
@@ -210,23 +229,47 @@ def _ids(frame: pl.DataFrame) -> pl.Series:
 
 def _replay(
     invoices: Sequence[tuple[Any, ...]], payments: Sequence[tuple[Any, ...]]
-) -> tuple[list[tuple[Any, ...]], dict[str, int], int, dict[str, date]]:
+) -> tuple[list[tuple[Any, ...]], dict[str, int], int, dict[str, int]]:
     """Replay payments and credit notes as `arcollect.facts` does, in minor units.
 
-    *invoices* are ``(number, issued, due, minor, credits, row)`` issued by the date (credit
-    notes have a negative *minor*), *payments* ``(date, reference, minor, applies_to)`` made by
-    then. Return the invoices oldest due first, their open amounts, the unapplied credit, and the
-    day each fully paid invoice was paid off.
+    *invoices* are ``(number, issued, due, minor, credits, row)`` issued by the date, oldest
+    due first (then issued, number; credit notes have a negative *minor*), *payments*
+    ``(date, reference, minor, applies_to)`` made by then (references "" for none); dates are
+    days since 1970. Return the invoices (not the credit notes), their open amounts, the
+    unapplied credit, and the day each fully paid invoice was paid off.
     """
-    items = sorted((i for i in invoices if i[3] > 0), key=lambda i: (i[2], i[1], i[0]))
+    items = [i for i in invoices if i[3] > 0]
     open_amt = {i[0]: i[3] for i in items}
-    events: list[tuple[date, int, tuple[object, ...], int, tuple[str, ...]]] = [
+    events: list[Any] = [  # `allocate`'s events, with days for dates
         (i[1], 0, (i[0],), -i[3], (i[4],) if i[4] else ()) for i in invoices if i[3] < 0
     ]
-    events += [(d, 1, (d, ref or "", m, tuple(to)), m, tuple(to)) for d, ref, m, to in payments]
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    events += [(d, 1, (d, ref, m, to), m, to) for d, ref, m, to in payments]
+    events.sort()  # by date, kind, key: the key is unique but for payments equal in every field
     unapplied, paid_on = allocate(events, [i[0] for i in items], open_amt, 0)
-    return items, open_amt, unapplied, paid_on
+    return items, open_amt, unapplied, cast("dict[str, int]", paid_on)
+
+
+def _episode(items: Sequence[tuple[Any, ...]], paid_on: dict[str, int], day: int) -> date | None:
+    """Return the first day of the delinquency episode on day *day* (`delinquent_since`).
+
+    *items* are ``(number, issued, due, ...)`` oldest due first, *paid_on* the day each fully
+    paid one was paid off; days are counted from 1970-01-01.
+    """
+    since: int | None = None
+    end = -_DAY_MAX  # before any day
+    for i in items:
+        due = i[2]
+        if due >= day:
+            break
+        if due + 1 > end:  # a gap: a new stretch begins
+            since = due + 1
+        end = max(end, paid_on.get(i[0], _DAY_MAX))
+    return _day(since) if since is not None and end > day else None
+
+
+def _day(days: int) -> date:
+    """Return the date *days* after 1970-01-01."""
+    return date.fromordinal(_EPOCH_ORDINAL + days)
 
 
 # -- the work on one portfolio and date ---------------------------------------------------------
@@ -236,6 +279,10 @@ class _Work:
     """The facts of one portfolio on one date, and which accounts take which path."""
 
     def __init__(self, tables: Tables, as_of: date) -> None:
+        with paused_gc():  # the rows of every account, made Python values at once
+            self._prepare(tables, as_of)
+
+    def _prepare(self, tables: Tables, as_of: date) -> None:
         self.tables, self.as_of = tables, as_of
         day = (as_of - _EPOCH).days
         acc = tables.accounts.select("account_id", pl.col("currency").alias("acct_currency"))
@@ -253,7 +300,7 @@ class _Work:
         inv = (
             tables.invoices.join(acc, on="account_id", how="inner")
             .with_columns(
-                _minor(pl.col("amount"), pl.col("exp")).alias("minor"),
+                minor_units(pl.col("amount"), pl.col("exp")).alias("minor"),
                 pl.col("due").cast(pl.Int32).alias("due_d"),
             )
             .with_columns(pl.struct("account_id", "number").is_duplicated().alias("dup"))
@@ -288,15 +335,17 @@ class _Work:
         pay = (
             tables.payments.with_row_index("_prow")
             .join(acc, on="account_id", how="inner")
-            .with_columns(_minor(pl.col("amount"), pl.col("exp")).alias("minor"))
+            .with_columns(minor_units(pl.col("amount"), pl.col("exp")).alias("minor"))
         )
         bad.append(_ids(pay.filter(pl.col("minor").is_null() | (pl.col("minor") <= 0) | other)))
         named = (
             pay.select("_prow", "account_id", "date", "minor", "applies_to")
-            .with_columns(pl.col("applies_to").list.len().alias("n_named"))
-            .explode("applies_to")
+            .with_columns(
+                pl.col("applies_to").list.len().alias("n_named"),
+                pl.int_ranges(0, pl.col("applies_to").list.len(), dtype=pl.Int64).alias("pos"),
+            )
+            .explode("applies_to", "pos")
             .rename({"applies_to": "number", "minor": "pay_minor"})
-            .with_columns(pl.int_range(pl.len()).over("_prow").alias("pos"))
             .filter(pl.col("number").is_not_null())
         )
         known = numbers.select("account_id", "number")
@@ -359,24 +408,31 @@ class _Work:
             )
         )
         # One payment naming several invoices pays them in order, up to each one's amount.
-        alloc = alloc.sort("_prow", "pos").with_columns(
-            (pl.col("inv_minor").cum_sum().over("_prow") - pl.col("inv_minor")).alias("before")
-        )
-        alloc = alloc.with_columns(
-            pl.when(pl.col("n_named") > 1)
-            .then(
+        several = (
+            alloc.filter(pl.col("n_named") > 1)
+            .sort("_prow", "pos")
+            .with_columns(
+                (pl.col("inv_minor").cum_sum().over("_prow") - pl.col("inv_minor")).alias("before")
+            )
+            .with_columns(
                 pl.min_horizontal(
                     pl.col("inv_minor"),
                     pl.max_horizontal(pl.col("pay_minor") - pl.col("before"), pl.lit(0)),
-                )
+                ).alias("take")
             )
-            .otherwise(pl.col("pay_minor"))
-            .alias("take")
+            .drop("before")
+        )
+        alloc = pl.concat(
+            [
+                alloc.filter(pl.col("n_named") <= 1).with_columns(
+                    pl.col("pay_minor").alias("take")
+                ),
+                several,
+            ]
         )
         replay.append(
             _ids(
-                alloc.filter(pl.col("n_named") > 1)
-                .group_by("_prow", "account_id")
+                several.group_by("_prow", "account_id")
                 .agg(pl.col("take").sum(), pl.col("pay_minor").first())
                 .filter(pl.col("take") < pl.col("pay_minor"))
             )
@@ -388,14 +444,29 @@ class _Work:
         )
         replay.append(_ids(taken.filter(pl.col("paid") > pl.col("inv_minor"))))
 
+        # What the light records (built unchecked) would refuse: the row engine reports it.
+        accounts = tables.accounts
+        bad.append(
+            _ids(
+                accounts.filter(
+                    (pl.col("account_id").str.strip_chars() == "")
+                    | (pl.col("terms") < 0)
+                    | null_item("tags")
+                )
+            )
+        )
+        locales = accounts.get_column("locale").drop_nulls().unique().to_list()
+        refused = [v for v in locales if not _good_locale(v)]
+        bad.append(_ids(accounts.filter(pl.col("locale").is_in(refused))))
+        bad.append(_ids(inv.filter(null_item("tags"))))
+        bad.append(_ids(pay.filter(null_item("applies_to"))))
+
         self.fallback: set[str] = set(pl.concat(bad).unique().to_list())
         self.replay: set[str] = set(pl.concat(replay).unique().to_list()) - self.fallback
         kept = acc.filter(~pl.col("account_id").is_in(list(self.fallback)))
         self.kept = kept.select("account_id")
         simple = kept.filter(~pl.col("account_id").is_in(list(self.replay))).select("account_id")
         replayed = kept.filter(pl.col("account_id").is_in(list(self.replay))).select("account_id")
-        invoice_cols = ("exp", "issued", "due", "delivered", "po_number", "tags")
-        open_cols = ("account_id", "number", "amount", "currency", "open", *invoice_cols)
 
         # The vectorised path: open amounts and the delinquency episode, with polars.
         live = (
@@ -429,61 +500,25 @@ class _Work:
                 pl.col("start").filter(pl.col("new")).max().alias("since"),
                 pl.col("stop").max().alias("end"),
             )
+            .filter(pl.col("end") > day)
+            .select("account_id", pl.col("since").cast(pl.Date))
         )
-        self.since: dict[str, date] = {
-            aid: _EPOCH + timedelta(days=since)
-            for aid, since, end in spans.iter_rows()
-            if end > day
-        }
-        self.open_rows = _by_account(
-            live.filter(pl.col("open") > 0)
-            .sort("account_id", "due", "issued", "number")
-            .select(open_cols)
+        opened = live.filter(pl.col("open") > 0).sort("account_id", "due", "issued", "number")
+        summary = opened.group_by("account_id").agg(
+            pl.col("open").filter(pl.col("due_d") < day).sum().alias("overdue"),
+            pl.col("open").filter(pl.col("due_d") >= day).sum().alias("current"),
+            pl.col("due").min().alias("oldest"),
         )
-        # The replayed path: the rows it replays.
-        self.replay_invoices = _by_account(
-            inv.filter(pl.col("issued") <= as_of)
-            .join(replayed, on="account_id", how="semi")
-            .select(
-                "account_id",
-                "number",
-                "issued",
-                "due",
-                "minor",
-                "credits",
-                "amount",
-                "currency",
-                "exp",
-                "delivered",
-                "po_number",
-                "tags",
-            )
-        )
-        self.replay_payments = _by_account(
-            paid.join(replayed, on="account_id", how="semi").select(
-                "account_id", "date", "reference", "minor", "applies_to"
-            )
-        )
-        # What every kept account needs.
-        self.last_pays = _by_account(
-            paid.join(self.kept, on="account_id", how="semi")
-            .filter(pl.col("date") == pl.col("date").max().over("account_id"))
-            .select("account_id", "date", "amount", "currency", "reference", "applies_to")
-        )
-        self.promises = _by_account(promises.join(self.kept, on="account_id", how="semi"))
-        self.all_payments = _by_account(
-            pay.join(promises.select("account_id").unique(), on="account_id", how="semi")
-            .join(self.kept, on="account_id", how="semi")
-            .select("account_id", "date", "amount", "currency", "reference", "applies_to")
-        )
-        self.disputes = _by_account(disputes.join(self.kept, on="account_id", how="semi"))
-        self.contacts = _by_account(tables.contacts.join(self.kept, on="account_id", how="semi"))
+
+        # Every table's rows of the accounts kept, grouped by account (`account_id` sorted,
+        # stable: each account's rows in their order), and how many rows each account has.
+        keep = pl.col("account_id").is_in(self.kept.get_column("account_id"))
         rank = {c.value: r for c, r in _CONTACT_RANK.items()}
         text = ("step", "outcome", "contact", "timeline", "invoice", "notes")
-        self.activities = _by_account(  # in the order of arcollect.facts (`_activity_key`)
-            activities.filter(pl.col("date") <= as_of)
-            .join(self.kept, on="account_id", how="semi")
-            .sort(
+        contact_values = [c.value for c in CONTACT_CHANNELS]
+        acts = (
+            activities.filter(keep & (pl.col("date") <= as_of))
+            .sort(  # in the order of arcollect.facts (`_activity_key`)
                 "account_id",
                 "date",
                 pl.col("channel").replace_strict(rank, default=-1, return_dtype=pl.Int64),
@@ -491,243 +526,312 @@ class _Work:
                 *(pl.col(c).fill_null("") for c in text),
                 maintain_order=True,
             )
+            .with_columns(pl.int_range(pl.len()).over("account_id").alias("_pos"))
         )
-        self._objects: dict[tuple[Any, ...], Any] = {}
+        last_contact = acts.group_by("account_id").agg(
+            pl.col("_pos").filter(pl.col("channel").is_in(contact_values)).max().alias("last_c")
+        )
+        with_promises = promises.select("account_id").unique()
+        replay_rows = (
+            inv.filter(keep & (pl.col("issued") <= as_of))
+            .join(replayed, on="account_id", how="semi")
+            .sort("account_id", "due", "issued", "number")
+            .with_row_index("_i")
+        )
+        item_cols = ("number", "amount", "issued", "due", "delivered", "po_number", "tags")
+        # The open invoices' other columns become Python values only if a fact reads them.
+        self.open_items = _Store(
+            opened.sort("account_id", maintain_order=True), (*item_cols, "open")
+        )
+        self.replay_items = _Store(replay_rows, item_cols)
+        parts: dict[str, pl.DataFrame] = {
+            "open": opened.select("account_id"),
+            "r_inv": replay_rows.select(  # dates as days (since 1970): compared, never shown
+                "account_id",
+                "number",
+                pl.col("issued").cast(pl.Int32),
+                "due_d",
+                "minor",
+                "credits",
+                "_i",
+            ),
+            "r_pay": paid.filter(keep)
+            .join(replayed, on="account_id", how="semi")
+            .sort("account_id", "date", pl.col("reference").fill_null(""), "minor")
+            .select(
+                "account_id",
+                pl.col("date").cast(pl.Int32),
+                pl.col("reference").fill_null(""),
+                "minor",
+                *_targets(),
+            ),
+            "last_pay": paid.filter(keep)
+            .filter(pl.col("date") == pl.col("date").max().over("account_id"))
+            .select("account_id", "date", "amount", "currency", "reference", *_targets()),
+            "promises": promises.filter(keep),
+            "ledger": pay.filter(keep)
+            .join(with_promises, on="account_id", how="semi")
+            .sort("account_id", "date", maintain_order=True)
+            .select("account_id", "date", "minor"),
+            "disputes": disputes.filter(keep),
+            "contacts": tables.contacts.filter(keep),
+            "acts": acts.drop("_pos"),
+        }
+        parts = {
+            name: frame.sort("account_id", maintain_order=True) for name, frame in parts.items()
+        }
+        head = (
+            tables.accounts.filter(keep)
+            .join(summary, on="account_id", how="left")
+            .join(spans, on="account_id", how="left")
+            .join(last_contact, on="account_id", how="left")
+            .with_columns(pl.col("account_id").is_in(replayed.get_column("account_id")).alias("r"))
+        )
+        for name, frame in parts.items():
+            counts = frame.group_by("account_id").agg(pl.len().cast(pl.Int64).alias(name))
+            head = head.join(counts, on="account_id", how="left")
+        ends = [pl.col(p).fill_null(0).cum_sum() for p in _PARTS]
+        self.head = head.sort("account_id").with_columns(
+            *(
+                (e - pl.col(p).fill_null(0)).alias(f"s_{p}")
+                for e, p in zip(ends, _PARTS, strict=True)
+            ),
+            *(e.alias(f"e_{p}") for e, p in zip(ends, _PARTS, strict=True)),
+        )
+        # Contacts are made from the frame when the facts are: their rows (with lists of
+        # roles) are not kept as Python values, which the collector would scan meanwhile.
+        self.contact_rows = parts["contacts"]
+        self.rows = {  # record by record: records built once per distinct row, or rarely
+            name: _rows(parts[name], 0 if name != "ledger" else 1)
+            for name in ("promises", "disputes", "ledger")
+        }
+        self.columns = {  # column by column, without the account
+            name: [parts[name].get_column(c).to_list() for c in parts[name].columns[1:]]
+            for name in ("acts", "r_inv", "r_pay")
+        }
+        self.columns["last_pay"] = [
+            parts["last_pay"].get_column(c).to_list() for c in parts["last_pay"].columns
+        ]
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
 
     def facts(self) -> Iterator[AccountFacts]:
         """Yield the facts of the accounts kept; an account whose records fail falls back."""
-        accounts = self.tables.accounts.join(self.kept, on="account_id", how="semi")
-        for row in accounts.iter_rows():
+        as_of, rows, fallback = self.as_of, self.rows, self.fallback
+        day = (as_of - _EPOCH).days
+        with paused_gc():  # the records of every account, built at once
+            columns = [self.head.get_column(c).to_list() for c in _HEAD]
+            columns[_HEAD.index("tags")] = _tag_sets(columns[_HEAD.index("tags")])
+            contacts = self._contacts(self.contact_rows)
+            act_cols = self.columns["acts"]
+            acts = list(
+                map(
+                    _activity,
+                    act_cols[0],
+                    map(_CHANNELS.__getitem__, act_cols[1]),
+                    act_cols[2],
+                    map(_OUTCOMES.get, act_cols[3]),
+                    *act_cols[4:],
+                )
+            )
+            r_inv = list(zip(*self.columns["r_inv"], strict=True))
+            r_pay = [
+                (d, ref, m, _names(one, every))
+                for d, ref, m, one, every in zip(*self.columns["r_pay"], strict=True)
+            ]
+            last_pays = list(map(self._payment, *self.columns["last_pay"]))
+        promises, ledger, disputes = rows["promises"], rows["ledger"], rows["disputes"]
+        collectors: dict[tuple[Any, ...], Collector] = {}
+        exps: dict[str, int] = {}
+        for (
+            aid, cur, name, limit, terms, tags, risk, country, locale, since,
+            c_name, c_title, c_phone, c_email,
+            v_overdue, v_current, v_oldest, v_since, last_c, replayed,
+            s_open, e_open, s_rinv, e_rinv, s_rpay, e_rpay, s_lp, e_lp, s_pro, e_pro,
+            s_led, e_led, s_dis, e_dis, s_con, e_con, s_act, e_act,
+        ) in zip(*columns, strict=True):  # fmt: skip
+            if aid in fallback:
+                continue
             try:
-                f = self._facts(row)
+                collector = None
+                if c_name is not None:
+                    key = (c_name, c_title, c_phone, c_email)
+                    collector = collectors.get(key)
+                    if collector is None:
+                        collector = collectors[key] = Collector(*key)
+                account = _account(
+                    aid,
+                    cur,
+                    name,
+                    None if limit is None else self._money(limit, cur),
+                    terms,
+                    tags,
+                    None if risk is None else _risk(risk),
+                    country,
+                    locale,
+                    since,
+                    tuple(contacts[s_con:e_con]),
+                    collector,
+                )
+                exp = exps.get(cur)
+                if exp is None:
+                    exp = exps[cur] = currency_exponent(cur)
+                if replayed:
+                    items, open_amt, unapplied, paid_on = _replay(
+                        r_inv[s_rinv:e_rinv], r_pay[s_rpay:e_rpay]
+                    )
+                    picks = []
+                    overdue_m = current_m = 0
+                    first = None
+                    for i in items:
+                        owed = open_amt[i[0]]
+                        if owed > 0:
+                            picks.append((i[5], owed))
+                            if i[2] < day:
+                                overdue_m += owed
+                            else:
+                                current_m += owed
+                            if first is None:
+                                first = i[2]
+                    oldest = None if first is None else _day(first)
+                    episode = _episode(items, paid_on, day) if overdue_m else None
+                    pending = _Pending(  # picks a tuple of tuples of ints: untracked
+                        self.replay_items,
+                        s_rinv,
+                        e_rinv,
+                        tuple(picks),
+                        cur,
+                        exp,
+                        unapplied,
+                        current_m,
+                    )
+                else:
+                    overdue_m, oldest, episode = v_overdue or 0, v_oldest, v_since
+                    pending = _Pending(
+                        self.open_items, s_open, e_open, None, cur, exp, 0, v_current or 0
+                    )
+
+                open_disputes: tuple[Dispute, ...] = ()
+                if e_dis > s_dis:
+                    found = [_dispute(r) for r in disputes[s_dis:e_dis]]
+                    open_disputes = tuple(
+                        sorted([d for d in found if d.is_open(as_of)], key=_dispute_order)
+                    )
+                made: tuple[PromiseFacts, ...] = ()
+                promise = None
+                if e_pro > s_pro:
+                    book = _ledger(ledger[s_led:e_led], exp)
+                    ordered = sorted(
+                        [self._promise(r) for r in promises[s_pro:e_pro]], key=_promise_order
+                    )
+                    made = tuple(
+                        [_promise_facts(p, book, as_of) for p in ordered if p.made_on <= as_of]
+                    )
+                    if made:
+                        active = [p for p in made if p.active]
+                        promise = active[-1] if active else made[-1]
+                last_payment = None
+                if e_lp == s_lp + 1:
+                    last_payment = last_pays[s_lp]
+                elif e_lp > s_lp:
+                    last_payment = max(last_pays[s_lp:e_lp], key=_payment_key)  # type: ignore[arg-type]
+                activities = tuple(acts[s_act:e_act])
+                contact = None if last_c is None else activities[last_c]
+                f = _new_facts(
+                    account,
+                    as_of,
+                    self._minor(cur, exp, overdue_m),
+                    (as_of - oldest).days if overdue_m > 0 and oldest else 0,
+                    oldest,
+                    episode if overdue_m > 0 else None,
+                    made,
+                    promise,
+                    open_disputes,
+                    activities,
+                    contact,
+                    None if contact is None else (as_of - contact.date).days,
+                    None,
+                    (),
+                    DEFAULT_AGING_BOUNDS,
+                    pending,
+                )
+                _set_last_payment(f, last_payment)
             except (ArcollectError, ValueError, TypeError, ArithmeticError):
-                self.fallback.add(row[0])
+                fallback.add(aid)
                 continue
             yield f
 
-    def _shared(self, kind: type[Any], row: tuple[Any, ...], build: Any) -> Any:
-        """Return the record of *kind* for *row* (hashable), built once: records are immutable."""
-        key = (kind, row)
-        found = self._objects.get(key)
-        if found is None:
-            found = self._objects[key] = build()
-        return found
+    def _contacts(self, frame: pl.DataFrame) -> list[Contact | None]:
+        """Return the contact of each row, each distinct one built once; a bad one falls back."""
+        known: dict[tuple[Any, ...], Contact] = {}
+        out: list[Contact | None] = []
+        for row in zip(*(frame.get_column(c).to_list() for c in frame.columns), strict=True):
+            aid, name, title, roles, can_pay, phone, email, channel, language = row
+            key = (name, title, tuple(roles), can_pay, phone, email, channel, language)
+            found = known.get(key)
+            if found is None:
+                try:
+                    found = known[key] = Contact(
+                        name,
+                        title=title,
+                        roles=roles,
+                        can_authorize_payment=can_pay,
+                        phone=phone,
+                        email=email,
+                        preferred_channel=channel,
+                        language=language,
+                    )
+                except (ArcollectError, ValueError, TypeError):
+                    self.fallback.add(aid)
+            out.append(found)
+        return out
 
     def _money(self, text: str, currency: str) -> Money:
+        """Return `Money` of *text*, the first `_SHARED` amounts read made once only.
+
+        The caches are bounded: every amount they keep stays alive, for the collector to scan.
+        """
         key = (text, currency)
         found = self._amounts.get(key)
         if found is None:
-            found = self._amounts[key] = Money(text, currency)
+            found = Money(text, currency)
+            if len(self._amounts) < _SHARED:
+                self._amounts[key] = found
         return found
 
-    def _facts(self, row: tuple[Any, ...]) -> AccountFacts:
-        as_of, shared = self.as_of, self._shared
-        (aid, cur, name, limit, terms, tags, risk, country, locale, since, *collector) = row
-        contacts = [
-            shared(
-                Contact,
-                (*r[1:3], tuple(r[3]), *r[4:]),
-                lambda r=r: Contact(
-                    r[1],
-                    title=r[2],
-                    roles=r[3],
-                    can_authorize_payment=r[4],
-                    phone=r[5],
-                    email=r[6],
-                    preferred_channel=r[7],
-                    language=r[8],
-                ),
-            )
-            for r in self.contacts.get(aid, ())
-        ]
-        account = Account(
-            aid,
-            cur,
-            name=name,
-            credit_limit=None if limit is None else self._money(limit, cur),
-            terms=terms,
-            tags=tags,
-            risk=None if risk is None else Decimal(risk.strip()),
-            country=country,
-            locale=locale,
-            customer_since=since,
-            contacts=contacts,
-            collector=shared(Collector, tuple(collector), lambda: Collector(*collector))
-            if collector[0] is not None
-            else None,
-        )
-        exp = currency_exponent(cur)
-        wrap = Money._exact_sum  # noqa: SLF001 - amounts valid in the currency
-
-        known = self._minor_money.setdefault(cur, {})
-
-        def money(minor: int) -> Money:
-            found = known.get(minor)
-            if found is None:
-                found = known[minor] = wrap(Decimal(minor).scaleb(-exp), cur)
-            return found
-
-        # Open invoices (oldest due first), unapplied credit and the delinquency episode.
-        unapplied = 0
-        if aid in self.replay:
-            rows = self.replay_invoices.get(aid, [])
-            items, open_amt, unapplied, paid_on = _replay(
-                [r[1:6] for r in rows],
-                [r[1:] for r in self.replay_payments.get(aid, ())],
-            )
-            by_number = {r[1]: r for r in rows}
-            opens = []
-            for i in items:
-                if open_amt[i[0]] > 0:
-                    r = by_number[i[0]]
-                    opens.append(
-                        (
-                            aid,
-                            r[1],
-                            r[6],
-                            r[7],
-                            open_amt[r[1]],
-                            r[8],
-                            r[2],
-                            r[3],
-                            r[9],
-                            r[10],
-                            r[11],
-                        )
-                    )
-            episode = delinquent_since(((i[2], i[0]) for i in items), paid_on, as_of)
-        else:
-            opens = self.open_rows.get(aid, [])
-            episode = self.since.get(aid)
-
-        open_disputes = tuple(
-            sorted(
-                (d for d in (_dispute(r) for r in self.disputes.get(aid, ())) if d.is_open(as_of)),
-                key=_dispute_order,
-            )
-        )
-        disputed_numbers = {n for d in open_disputes for n in d.invoices}
-
-        invoices: list[InvoiceFacts] = []
-        overdue = current = 0
-        edges = (0, *DEFAULT_AGING_BOUNDS)
-        amounts = [0] * (len(edges) + 1)
-        counts = [0] * (len(edges) + 1)
-        for _, number, amount, _c, open_minor, _e, issued, due, delivered, po, itags in opens:
-            dpd = max((as_of - due).days, 0)
-            if dpd > 0:
-                overdue += open_minor
-            else:
-                current += open_minor
-            slot = bisect.bisect_left(edges, dpd)  # the first bucket whose bound is >= dpd
-            amounts[slot] += open_minor
-            counts[slot] += 1
-            invoices.append(
-                InvoiceFacts(
-                    number=number,
-                    amount=self._money(amount, cur),
-                    open=money(open_minor),
-                    issued=issued,
-                    due=due,
-                    days_past_due=dpd,
-                    disputed=number in disputed_numbers,
-                    delivered=delivered,
-                    po_number=po,
-                    tags=frozenset(itags),
-                )
-            )
-        aging = tuple(
-            self._bucket(k, cur, money(amounts[k]), counts[k])
-            if counts[k]
-            else self._bucket(k, cur)
-            for k in range(len(edges) + 1)
-        )
-
-        over = money(overdue)
-        undisputed, dispute_amount = over, Money.zero(cur)
-        if open_disputes:
-            disputed_overdue, total = disputed(invoices, open_disputes, over.amount)
-            undisputed = wrap(over.amount - disputed_overdue, cur)
-            dispute_amount = wrap(total, cur)
-
-        promise_rows = self.promises.get(aid, ())
-        promises: tuple[PromiseFacts, ...] = ()
-        if promise_rows:
-            ledger = _Ledger(self._payment(r) for r in self.all_payments.get(aid, ()))
-            made = sorted((self._promise(r) for r in promise_rows), key=_promise_order)
-            promises = tuple(_promise_facts(p, ledger, as_of) for p in made if p.made_on <= as_of)
-        open_promises = [p for p in promises if p.active]
-        promise = open_promises[-1] if open_promises else (promises[-1] if promises else None)
-
-        payments = [
-            shared(Payment, (*r[1:5], tuple(r[5])), lambda r=r: self._payment(r))
-            for r in self.last_pays.get(aid, ())
-        ]
-        last_payment = max(payments, key=_payment_key) if payments else None
-        activities = tuple(
-            shared(
-                Activity,
-                r[1:],
-                lambda r=r: Activity(
-                    r[1],
-                    r[2],
-                    step=r[3],
-                    outcome=r[4],
-                    contact=r[5],
-                    timeline=r[6],
-                    invoice=r[7],
-                    notes=r[8],
-                ),
-            )
-            for r in self.activities.get(aid, ())
-        )
-        last_contact = next((a for a in reversed(activities) if a.channel.is_contact), None)
-        oldest_due = invoices[0].due if invoices else None
-        return AccountFacts.of(
-            account=account,
-            as_of=as_of,
-            invoices=tuple(invoices),
-            balance=money(overdue + current - unapplied),
-            overdue=over,
-            current=money(current),
-            unapplied=money(unapplied),
-            undisputed_overdue=undisputed,
-            days_past_due=(as_of - oldest_due).days if overdue > 0 and oldest_due else 0,
-            oldest_due=oldest_due,
-            delinquent_since=episode if overdue > 0 else None,
-            aging=aging,
-            promises=promises,
-            promise=promise,
-            open_disputes=open_disputes,
-            dispute_amount=dispute_amount,
-            last_payment=last_payment,
-            activities=activities,
-            last_contact=last_contact,
-            days_since_contact=(as_of - last_contact.date).days if last_contact else None,
-            has_decision_maker=any(c.is_decision_maker for c in account.contacts),
-        )
-
-    def _bucket(self, k: int, cur: str, amount: Money | None = None, count: int = 0) -> AgingBucket:
-        """Return aging bucket *k* holding *count* invoices, *amount* (None: empty, built once)."""
-        edges = (0, *DEFAULT_AGING_BOUNDS)
-        low = edges[k - 1] + 1 if k else 0
-        high = edges[k] if k < len(edges) else None
-        label = "current" if not k else f"over {low - 1}" if high is None else f"{low}-{high}"
-        if amount is not None:
-            return AgingBucket(label, low, high, amount, count)
-        key = (AgingBucket, (k, cur))
-        found = self._objects.get(key)
+    def _minor(self, currency: str, exp: int, minor: int) -> Money:
+        """Return the Money of *minor* units of *currency* (the first `_SHARED` made once)."""
+        known = self._minor_money.get(currency)
+        if known is None:
+            known = self._minor_money[currency] = {}
+        found = known.get(minor)
         if found is None:
-            found = self._objects[key] = AgingBucket(label, low, high, Money.zero(cur), 0)
+            amount = Decimal(minor).scaleb(-exp, MONEY_CONTEXT)
+            found = Money._exact_sum(amount, currency)  # noqa: SLF001 - exact
+            if len(known) < _SHARED:
+                known[minor] = found
         return found
 
-    def _payment(self, r: tuple[Any, ...]) -> Payment:
-        _, on, amount, currency, reference, applies_to = r
-        return Payment(
-            on, self._money(amount, currency), reference=reference, applies_to=applies_to
-        )
+    def _payment(  # noqa: PLR0917 - a row's columns
+        self,
+        aid: str,
+        on: date,
+        amount: str,
+        currency: str,
+        reference: str | None,
+        one: str | None,
+        every: list[str] | None,
+    ) -> Payment | None:
+        """Return the payment of a row the tables checked (a positive amount, names), or None.
+
+        None: the amount is refused, and the account falls back.
+        """
+        try:
+            money = self._money(amount, currency)
+        except ArcollectError:
+            self.fallback.add(aid)
+            return None
+        return _payment(on, money, reference, _names(one, every))  # type: ignore[no-any-return]
 
     def _promise(self, r: tuple[Any, ...]) -> Promise:
         _, made_on, amount, currency, due, by, grace, note, dues, parts = r[:10]
@@ -746,6 +850,232 @@ class _Work:
         )
 
 
+#: The columns of `_Work.head` the facts read, in order: the account's, then its figures and
+#: how many rows each of its tables has (`_PARTS`).
+_PARTS: Final = (
+    "open",
+    "r_inv",
+    "r_pay",
+    "last_pay",
+    "promises",
+    "ledger",
+    "disputes",
+    "contacts",
+    "acts",
+)
+_HEAD: Final = (
+    *(c.name for c in SCHEMAS["accounts"]),
+    "overdue",
+    "current",
+    "oldest",
+    "since",
+    "last_c",
+    "r",
+    *(f"{end}_{p}" for p in _PARTS for end in "se"),
+)
+_EMPTY: Final[frozenset[str]] = frozenset()
+_CHANNELS: Final = {c.value: c for c in Channel}
+_OUTCOMES: Final = {o.value: o for o in Outcome}
+_RISKS: dict[str, Decimal] = {}
+
+
+def _tag_sets(tags: list[list[str]]) -> list[frozenset[str]]:
+    """Return each list of tags as a frozenset, equal ones the same object."""
+    known: dict[tuple[str, ...], frozenset[str]] = {}
+    out = []
+    for names in tags:
+        if not names:
+            out.append(_EMPTY)
+            continue
+        key = tuple(names)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = frozenset(names)
+        out.append(found)
+    return out
+
+
+def _risk(text: str) -> Decimal:
+    """Return the risk score of *text*, as `Account` converts it (refusing what it refuses)."""
+    found = _RISKS.get(text)
+    if found is None:
+        found = Decimal(text.strip())
+        if not found.is_finite():
+            raise DataError.at("risk", f"expected a finite number, got {text!r}")
+        if len(_RISKS) < _KEPT:
+            _RISKS[text] = found
+    return found
+
+
+def _good_locale(value: str) -> bool:
+    """Whether `Account` accepts the locale *value*."""
+    try:
+        Account("-", "EUR", locale=value)
+    except ArcollectError:
+        return False
+    return True
+
+
+def _rows(frame: pl.DataFrame, first: int) -> list[tuple[Any, ...]]:
+    """Return the rows of *frame* from column *first* on as tuples, a column at a time."""
+    if not frame.height:
+        return []
+    columns = frame.columns[first:]
+    return list(zip(*(frame.get_column(c).to_list() for c in columns), strict=True))
+
+
+def _ledger(rows: Sequence[tuple[Any, ...]], exp: int) -> _Ledger:
+    """Return the ledger of payment rows ``(date, minor units)`` sorted by date.
+
+    The payments' order within one date changes nothing a promise reads (the running totals
+    at each date's bounds, and the date a total is reached). *exp* is the currency's minor unit.
+    """
+    book = object.__new__(_Ledger)
+    book.dates = [r[0] for r in rows]
+    totals = itertools.accumulate([r[1] for r in rows], initial=0)
+    book.totals = [Decimal(t).scaleb(-exp, MONEY_CONTEXT) for t in totals]
+    return book
+
+
+class _TableFacts(AccountFacts):
+    """Facts worked out from the tables: what is derived on first read comes from their rows.
+
+    The light account holds no invoices or payments to replay, so the rows stay with the facts
+    (`forget_replay` keeps them) and the last payment is given.
+    """
+
+    __slots__ = ()
+
+    def forget_replay(self) -> None:
+        """Keep the rows: the account has no records to derive the facts again from."""
+
+    def _ledger(self) -> _Replay:
+        replay = self._replay
+        if isinstance(replay, _Pending):
+            replay = replay.replay()
+            object.__setattr__(self, "_replay", replay)
+        assert replay is not None  # noqa: S101 - made with its rows
+        return replay
+
+
+class _Store:
+    """Rows of a table kept in polars: the rows an account asks for become Python values then.
+
+    The first accounts to ask get their own rows sliced off (tens of microseconds each); once
+    as many have asked as would make converting the whole table cheaper, it is converted at
+    once (a policy reading the open invoices of many accounts).
+    """
+
+    __slots__ = ("frame", "reads", "rows", "sliced")
+
+    def __init__(self, frame: pl.DataFrame, columns: Sequence[str]) -> None:
+        tags = pl.col("tags")  # mostly empty: nulls are cheaper to convert than empty lists
+        self.frame = frame.select(columns).with_columns(
+            pl.when(tags.list.len() > 0).then(tags).alias("tags")
+        )
+        self.rows: list[tuple[Any, ...]] | None = None
+        self.reads = 0
+        self.sliced = max(_SLICED, frame.height // 16)
+
+    def get(self, start: int, end: int) -> list[tuple[Any, ...]]:
+        """Return rows *start* to *end* (excluded) as tuples of the columns."""
+        if self.rows is None:
+            self.reads += 1
+            if self.reads <= self.sliced:
+                return self.frame.slice(start, end - start).rows()
+            self.rows = _rows(self.frame, 0)
+        return self.rows[start:end]
+
+
+#: How many accounts a `_Store` slices their rows for, at least, before it converts them all.
+_SLICED: Final = 64
+
+
+class _Pending(_Replay):
+    """An account's open invoices as rows of a `_Store`, made a `_Replay` when first read.
+
+    *picks* are the rows' indexes and open amounts (None: every row in ``start..end``, its open
+    amount in its last column); amounts are in minor units.
+    """
+
+    __slots__ = (
+        "currency",
+        "current_minor",
+        "end",
+        "exp",
+        "picks",
+        "start",
+        "store",
+        "unapplied_minor",
+    )
+
+    def __init__(  # noqa: PLR0917 - the replay's parts, from the one caller
+        self,
+        store: _Store,
+        start: int,
+        end: int,
+        picks: tuple[tuple[int, int], ...] | None,
+        currency: str,
+        exp: int,
+        unapplied: int,
+        current: int,
+    ) -> None:
+        # Not `_Replay.__init__`: its parts are made by `replay`.
+        self.store, self.start, self.end, self.picks = store, start, end, picks
+        self.currency, self.exp = currency, exp
+        self.unapplied_minor, self.current_minor = unapplied, current
+
+    def replay(self) -> _Replay:
+        """Return the `_Replay` of the open invoices: items oldest due first, open amounts."""
+        cur, exp, ctx, start = self.currency, self.exp, MONEY_CONTEXT, self.start
+        rows = self.store.get(start, self.end)
+        if self.picks is None:
+            pairs = [(r, r[7]) for r in rows]
+        else:
+            pairs = [(rows[k - start], owed) for k, owed in self.picks]
+        items: list[Invoice] = []
+        open_amt: dict[str, Decimal] = {}
+        for (number, amount, issued, due, delivered, po, tags, *_), owed in pairs:
+            total = Money(amount, cur)
+            fs = frozenset(tags) if tags else _EMPTY
+            items.append(_invoice(number, issued, due, total, po, delivered, fs))
+            open_amt[number] = Decimal(owed).scaleb(-exp, ctx)
+        return _Replay(
+            items,
+            open_amt,
+            Decimal(self.unapplied_minor).scaleb(-exp, ctx),
+            Decimal(self.current_minor).scaleb(-exp, ctx),
+            DEFAULT_AGING_BOUNDS,
+        )
+
+
+_invoice: Final = constructor(
+    Invoice, "number", "issued", "due", "amount", "po_number", "delivered", "tags"
+)
+_payment: Final = constructor(Payment)
+_activity: Final = constructor(Activity)
+_account: Final = constructor(
+    Account,
+    "id",
+    "currency",
+    "name",
+    "credit_limit",
+    "terms",
+    "tags",
+    "risk",
+    "country",
+    "locale",
+    "customer_since",
+    "contacts",
+    "collector",
+)
+_new_facts: Final = constructor(_TableFacts, slots=AccountFacts)
+_set_last_payment: Final = AccountFacts.__dict__["last_payment"].__set__
+_KEPT: Final = 1024
+#: How many amounts `_Work` makes once and shares, per cache.
+_SHARED: Final = 2048
+
+
 def _dispute(r: tuple[Any, ...]) -> Dispute:
     _, opened, reason, invoices, amount, currency, resolved, owner, did, notes = r[:10]
     return Dispute(
@@ -758,19 +1088,3 @@ def _dispute(r: tuple[Any, ...]) -> Dispute:
         id=did,
         notes=notes,
     )
-
-
-def _by_account(frame: pl.DataFrame) -> dict[str, list[tuple[Any, ...]]]:
-    """Group the rows of *frame* by their first column (``account_id``), keeping their order."""
-    if not frame.height:
-        return {}
-    frame = frame.sort("account_id", maintain_order=True)  # stable: each account's rows in order
-    rows = list(zip(*(frame.get_column(c).to_list() for c in frame.columns), strict=True))
-    runs = frame.get_column("account_id").rle()
-    ends = itertools.accumulate(runs.struct.field("len").to_list())
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    start = 0
-    for aid, end in zip(runs.struct.field("value").to_list(), ends, strict=True):
-        out[aid] = rows[start:end]
-        start = end
-    return out
