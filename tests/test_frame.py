@@ -392,6 +392,26 @@ class TestErrors:
             "  invoices.csv[0].due: expected a date such as 2026-11-23, got '01/10/2026'"
         )
 
+    def test_a_list_cell_nested_past_the_decoders_depth(self, tmp_path: Path) -> None:
+        """A list cell nested deeper than JSON can decode is refused like any other bad cell.
+
+        Found by the tables fuzz harness: it escaped as a RecursionError.
+        """
+        Tables.from_accounts([account(invoice("10 EUR", due="2026-10-01"))]).write(
+            tmp_path, format="csv"
+        )
+        path = tmp_path / "invoices.csv"
+        deep = "[" * 100_000 + "]" * 100_000
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[1] = lines[1].rsplit(",", 1)[0] + "," + deep
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with pytest.raises(DataError) as exc:
+            read_tables(tmp_path)
+        assert str(exc.value).startswith(
+            f"{tmp_path}: 1 problem\n  invoices.csv[0].tags: expected a JSON array of text such "
+            'as ["INV-1", "INV-2"], got '
+        )
+
     def test_not_a_table_file(self, tmp_path: Path) -> None:
         """A file that is not one of the tables is refused, naming the files expected."""
         path = tmp_path / "portfolio.parquet"
