@@ -52,7 +52,7 @@ from arcollect.domain.records import (
 )
 from arcollect.errors import ArcollectError
 
-__all__ = ["FastReader"]
+__all__ = ["FastReader", "constructor"]
 
 #: How deep the collections of an account the fast path accepts may nest (its own mapping
 #: included): account, promises, a promise, installments, an installment.
@@ -63,24 +63,26 @@ class _SlowError(Exception):
     """The data is not the plain well-formed case: the detailed path must read it."""
 
 
-def _constructor(cls: type[Any], *given: str) -> Callable[..., Any]:
+def constructor(cls: type[Any], *given: str, slots: type[Any] | None = None) -> Callable[..., Any]:
     """Return a function building a *cls* from all its field values in order, unchecked.
 
     With *given* field names, the function takes only those, and the other fields are their
     defaults (immutable ones: None, True, an empty frozenset). The values must be those the
-    validated constructor would store (after its converters): the fast path has checked them
-    already. Frozen slotted attrs classes store each field in a slot; the function sets the
-    slots directly, as attrs' own ``__init__`` does.
+    validated constructor would store (after its converters): the caller has checked them
+    already. Frozen slotted attrs classes store each field in a slot (of the class *slots*, the
+    class itself by default); the function sets the slots directly, as attrs' own ``__init__``
+    does. A private field ``_x`` is the parameter ``x``.
     """
-    fields = attrs.fields(cls)
+    owner = slots or cls
+    fields = attrs.fields(owner)
     names = list(given) or [a.name for a in fields]
     namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    lines = [f"def build({', '.join(names)}):", "    self = new(cls)"]
+    lines = [f"def build({', '.join(n.lstrip('_') for n in names)}):", "    self = new(cls)"]
     for field in fields:
         name = field.name
-        namespace[f"set_{name}"] = cls.__dict__[name].__set__  # the slot's member descriptor
+        namespace[f"set_{name}"] = owner.__dict__[name].__set__  # the slot's member descriptor
         if name in names:
-            lines.append(f"    set_{name}(self, {name})")
+            lines.append(f"    set_{name}(self, {name.lstrip('_')})")
         else:
             if field.default is attrs.NOTHING or isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
                 msg = f"{cls.__name__}.{name} has no default to build with"
@@ -93,14 +95,14 @@ def _constructor(cls: type[Any], *given: str) -> Callable[..., Any]:
     return build
 
 
-_money: Final = _constructor(Money)
-_invoice: Final = _constructor(Invoice)
-_plain_invoice: Final = _constructor(Invoice, "number", "issued", "due", "amount")
-_payment: Final = _constructor(Payment)
-_activity: Final = _constructor(Activity)
-_contact: Final = _constructor(Contact)
-_promise: Final = _constructor(Promise)
-_account: Final = _constructor(Account)
+_money: Final = constructor(Money)
+_invoice: Final = constructor(Invoice)
+_plain_invoice: Final = constructor(Invoice, "number", "issued", "due", "amount")
+_payment: Final = constructor(Payment)
+_activity: Final = constructor(Activity)
+_contact: Final = constructor(Contact)
+_promise: Final = constructor(Promise)
+_account: Final = constructor(Account)
 
 _EMPTY: Final[frozenset[str]] = frozenset()  # the default of tags and roles
 _INVOICE_REQUIRED: Final = 4  # number, issued, due, amount

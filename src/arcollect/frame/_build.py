@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import polars as pl
 
+from arcollect.convert.fast import constructor
 from arcollect.domain.account import Account
 from arcollect.domain.money import (
     MAX_AMOUNT_DIGITS,
@@ -47,7 +48,7 @@ from arcollect.errors import ArcollectError
 if TYPE_CHECKING:
     from arcollect.frame._tables import Tables
 
-__all__ = ["constructor", "fast_accounts", "minor_units", "null_item", "paused_gc"]
+__all__ = ["fast_accounts", "minor_units", "null_item", "paused_gc"]
 
 #: Amounts read here: digits, a point, at most the minor unit's decimals (others: `Money`).
 AMOUNT: Final = rf"^(-?)(\d{{1,{min(15, MAX_AMOUNT_DIGITS)}}})(?:\.(\d+))?$"
@@ -64,33 +65,6 @@ _OTHERS: Final = (
     "activities",
     "snoozes",
 )
-
-
-def constructor(cls: type[Any], *given: str, slots: type[Any] | None = None) -> Callable[..., Any]:
-    """Return a function building a *cls* from the values of fields *given*, in order, unchecked.
-
-    The other fields take their defaults (immutable ones). The values must be those the
-    validated constructor would store (after its converters): the caller has checked them.
-    Frozen slotted attrs classes store each field in a slot (of the class *slots*, the class
-    itself by default); the function sets the slots directly, as attrs' own ``__init__`` does.
-    """
-    owner = slots or cls
-    fields = attrs.fields(owner)
-    names = list(given) or [a.name for a in fields]
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    lines = [f"def build({', '.join(n.lstrip('_') for n in names)}):", "    self = new(cls)"]
-    for field in fields:
-        name = field.name
-        namespace[f"set{name}"] = owner.__dict__[name].__set__  # the slot's member descriptor
-        if name in names:
-            lines.append(f"    set{name}(self, {name.lstrip('_')})")
-        else:
-            namespace[f"default{name}"] = field.default
-            lines.append(f"    set{name}(self, default{name})")
-    lines.append("    return self")
-    exec("\n".join(lines), namespace)  # noqa: S102 - the source above, made of field names
-    build: Callable[..., Any] = namespace["build"]
-    return build
 
 
 def minor_units(amount: pl.Expr, exponent: pl.Expr) -> pl.Expr:

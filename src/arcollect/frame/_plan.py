@@ -51,11 +51,11 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import attrs
 import polars as pl
 
+from arcollect.convert.fast import constructor
 from arcollect.domain.account import Account
 from arcollect.domain.actions import CONTACT_CHANNELS
 from arcollect.domain.money import MONEY_CONTEXT, Money, currency_exponent, is_currency
 from arcollect.domain.records import (
-    Activity,
     Channel,
     Collector,
     Contact,
@@ -81,7 +81,7 @@ from arcollect.facts import (
     _Replay,
     allocate,
 )
-from arcollect.frame._build import constructor, minor_units, null_item, paused_gc
+from arcollect.frame._build import _activity, _payment, minor_units, null_item, paused_gc
 from arcollect.frame._tables import SCHEMAS, TABLES, Tables
 
 if TYPE_CHECKING:
@@ -1052,8 +1052,6 @@ class _Pending(_Replay):
 _invoice: Final = constructor(
     Invoice, "number", "issued", "due", "amount", "po_number", "delivered", "tags"
 )
-_payment: Final = constructor(Payment)
-_activity: Final = constructor(Activity)
 _account: Final = constructor(
     Account,
     "id",
