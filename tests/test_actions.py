@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 from typing import Any
 
@@ -139,3 +140,31 @@ class TestContact:
             None,
             ["no contact on file: find one before contacting"],
         )
+
+
+class TestExplanationParts:
+    def test_a_condition_is_one_part_for_every_account_traced_with_each_ones_values(
+        self,
+    ) -> None:
+        """Two accounts share the channel rule's part; each explanation shows its own values.
+
+        The part is the policy's (one per condition shown), the tracer the account's: a large
+        plan keeps no traced part per action.
+        """
+        big = account(contact("Ann", "billing"), invoice("6000 EUR", due="2026-11-10"))
+        bigger = account(contact("Bo", "billing"), invoice("7000 EUR", due="2026-11-10"))
+        (a,), (b,) = candidates(big), candidates(bigger)
+        rule = POLICY.compiled.channel_rules[0].condition
+        assert rule is not None
+        assert Tracer.part("channel call", rule, joined=True) is Tracer.part(
+            "channel call", rule, joined=True
+        )
+        assert "channel call: sum(invoices.open) = 6000.00 EUR >= 5,000 EUR" in a.action.explanation
+        assert "channel call: sum(invoices.open) = 7000.00 EUR >= 5,000 EUR" in b.action.explanation
+
+    def test_a_pickled_action_carries_its_traced_lines(self) -> None:
+        """Pickling renders the explanation with the account's tracer: the lines travel as text."""
+        (c,) = candidates(account(contact("Ann", "billing"), invoice("6000 EUR", due="2026-11-10")))
+        copy = pickle.loads(pickle.dumps(c.action))
+        assert copy.explanation == c.action.explanation
+        assert "channel call: sum(invoices.open) = 6000.00 EUR >= 5,000 EUR" in copy.explanation

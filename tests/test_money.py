@@ -193,6 +193,16 @@ class TestArithmetic:
         with pytest.raises(CurrencyMismatchError):
             Money.sum([Money(1, "EUR")], "USD")
 
+    def test_zero_results_are_one_unsigned_zero_per_currency(self) -> None:
+        """Sums that come to zero share one zero per currency: unsigned, at the minor unit."""
+        exact = Money._exact_sum
+        eur = exact(Decimal("-0.001"), "EUR")
+        assert eur is exact(Decimal(0), "EUR") is exact(Decimal("0.004"), "EUR")
+        assert (str(eur), eur.amount.is_signed()) == ("0.00 EUR", False)
+        assert eur == Money.zero("EUR")
+        assert str(exact(Decimal("-0"), "JPY")) == "0 JPY"
+        assert exact(Decimal("0.01"), "EUR") is not exact(Decimal("0.01"), "EUR")
+
     @given(currencies.flatmap(lambda c: st.tuples(money(c), money(c), money(c))))
     def test_addition_is_exact_and_associative(self, abc: tuple[Money, Money, Money]) -> None:
         """Sums are exact: associative, and subtraction undoes addition."""

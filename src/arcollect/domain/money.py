@@ -79,6 +79,10 @@ def currency_exponent(code: str) -> int:
     return int(babel.numbers.get_currency_precision(code))
 
 
+#: The zero of each currency `Money._exact_sum` has made: shared, as a Money never changes.
+_ZEROS: dict[str, Money] = {}
+
+
 @functools.cache
 def _quantum(code: str) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(code))
@@ -242,8 +246,18 @@ class Money:
         unit, which is exact for sums and differences.
         """
         amount = amount.quantize(_quantum(currency), context=MONEY_CONTEXT)
-        if not amount:
-            amount = abs(amount)  # no negative zero
+        if not amount:  # one zero per currency (never negative): many results are zero
+            zero = _ZEROS.get(currency)
+            if zero is None:
+                zero = _ZEROS[currency] = cls._made(abs(amount), currency)
+            return zero
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
+    def _made(cls, amount: Decimal, currency: str) -> Money:
         money = object.__new__(cls)
         object.__setattr__(money, "amount", amount)
         object.__setattr__(money, "currency", currency)

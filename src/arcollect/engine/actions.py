@@ -33,7 +33,7 @@ import attrs
 from arcollect.domain.actions import ActionKind, Channel, PlanChannel
 from arcollect.domain.records import Contact
 from arcollect.engine.calendar import BusinessCalendar
-from arcollect.engine.explain import Part, Tracer
+from arcollect.engine.explain import Explanation, Part, Tracer
 from arcollect.engine.model import ContactRef, PlannedAction
 from arcollect.engine.timeline import Position, StepDue
 from arcollect.facts import CONTACT_FALLBACK, AccountFacts, PromiseStatus, contact_order
@@ -274,7 +274,7 @@ class _Dresser:
             needs_approval=step.approval,
             deferred=False,
             invoice=due.invoice,
-            explanation=why,
+            explanation=Explanation(why, self.tracer),
             channel_rule=channel_rule,
             owner=self.owner,
             cc=cc,
@@ -370,13 +370,16 @@ class _Dresser:
             needs_approval=None,
             deferred=False,
             invoice=None,
-            explanation=[
-                *why,
-                "channel call: follow up a promise by phone",
-                *contact_why,
-                *reach_why,
-                *self.owner_why,
-            ],
+            explanation=Explanation(
+                [
+                    *why,
+                    "channel call: follow up a promise by phone",
+                    *contact_why,
+                    *reach_why,
+                    *self.owner_why,
+                ],
+                self.tracer,
+            ),
             owner=self.owner,
             owner_rule=self.owner_rule,
         )
@@ -425,7 +428,7 @@ class _Dresser:
             needs_approval=None,
             deferred=False,
             invoice=only[0] if len(only) == 1 else None,
-            explanation=[*why, *self.owner_why],
+            explanation=Explanation([*why, *self.owner_why], self.tracer),
             owner=self.owner,
             owner_rule=self.owner_rule,
         )

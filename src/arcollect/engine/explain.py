@@ -2,16 +2,17 @@
 
 Tracing a condition (walking it with the interpreter to record each value that decided it)
 costs more than evaluating it, and most explanations of a large plan are never read. So an
-`Explanation` holds *parts*: plain lines, and functions that trace a condition when the
-explanation is first read. A `Tracer` makes those functions for one account, and traces each
-condition once however many actions of the account show it (a per-invoice step on 3,000
-invoices shows the same ``when``).
+`Explanation` holds *parts*: plain lines, and conditions to trace when the explanation is first
+read, with the account's `Tracer`. The parts are shared by every account (one per condition and
+label); the tracer traces each condition once however many actions of the account show it (a
+per-invoice step on 3,000 invoices shows the same ``when``).
 """
 
 from __future__ import annotations
 
 import decimal
 from collections.abc import Callable, Iterable
+from typing import TypeAlias
 
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.errors import EvaluationError
@@ -21,18 +22,29 @@ from arcollect.lang.ir import TExpr, reads_invoice
 
 __all__ = ["Explanation", "Part", "Tracer"]
 
-#: A line of an explanation, or a function computing some lines when first needed.
-Part = str | Callable[[], list[str]]
+#: A line of an explanation, or what computes some lines when first needed: a condition to
+#: trace (made by `Tracer.part`, traced with the explanation's tracer) or a function.
+Part: TypeAlias = "str | _Traced | Callable[[], list[str]]"
 
 
 class Explanation:
-    """Explanation lines, some computed on first use."""
+    """Explanation lines, some computed on first use.
 
-    __slots__ = ("_lines", "_parts")
+    *tracer* traces the parts `Tracer.part` made (the tracer of the account explained); it is
+    kept only while a part needs it.
+    """
 
-    def __init__(self, parts: Iterable[Part]) -> None:
+    __slots__ = ("_lines", "_parts", "_tracer")
+
+    def __init__(self, parts: Iterable[Part], tracer: Tracer | None = None) -> None:
         self._parts: list[Part] = list(parts)
         self._lines: tuple[str, ...] | None = None
+        # Kept only if a part needs it: the tracer keeps the account's facts alive.
+        self._tracer = (
+            tracer
+            if tracer is not None and any(isinstance(p, _Traced) for p in self._parts)
+            else None
+        )
 
     @classmethod
     def of(cls, value: Iterable[Part] | Explanation) -> Explanation:
@@ -42,7 +54,7 @@ class Explanation:
     def extended(self, parts: Iterable[Part]) -> Explanation:
         """Return a new explanation: these lines, then *parts*."""
         head: list[Part] = list(self._lines) if self._lines is not None else list(self._parts)
-        return Explanation([*head, *parts])
+        return Explanation([*head, *parts], self._tracer)
 
     def extend(self, parts: Iterable[Part]) -> None:
         """Add *parts* after these lines, in place (see `PlannedAction.ordered`)."""
@@ -58,15 +70,30 @@ class Explanation:
         """Return the lines, tracing what was left to trace."""
         if self._lines is None:
             out: list[str] = []
+            tracer = self._tracer
             with decimal.localcontext(MONEY_CONTEXT):
                 for part in self._parts:
-                    out += [part] if isinstance(part, str) else part()
-            self._lines, self._parts = tuple(out), []
+                    if isinstance(part, str):
+                        out.append(part)
+                    elif isinstance(part, _Traced):
+                        if tracer is None:  # pragma: no cover - `Tracer.part`'s parts come with one
+                            raise TypeError("a traced part in an explanation without a tracer")
+                        out += part.lines(tracer)
+                    else:
+                        out += part()
+            self._lines, self._parts, self._tracer = tuple(out), [], None
         return self._lines
 
 
+#: The parts `Tracer.part` made, by label, condition (its id: the part holds it, so the id is
+#: not reused while the part is here), joined: one per condition shown, shared by every
+#: account's explanations. Cleared when it grows past `_PARTS_KEPT` (policies come and go).
+_PARTS: dict[tuple[str, int, bool], _Traced] = {}
+_PARTS_KEPT = 4096
+
+
 class Tracer:
-    """Makes the traced parts of one account's explanations; each condition traced once."""
+    """Traces the conditions of one account's explanations; each condition traced once."""
 
     __slots__ = ("_cache", "_facts", "_interpreter")
 
@@ -75,15 +102,25 @@ class Tracer:
         self._facts = facts
         self._cache: dict[tuple[int, str | None], list[str]] = {}
 
+    @staticmethod
     def part(
-        self, label: str, expr: TExpr, *, joined: bool = False, invoice: str | None = None
-    ) -> Callable[[], list[str]]:
+        label: str, expr: TExpr, *, joined: bool = False, invoice: str | None = None
+    ) -> _Traced:
         """Return a part giving the lines of *expr*, labelled: ``when: overdue = ... >= ...``.
 
         *joined* puts all of the condition's values on one line (``not paused: ...; ...``);
-        *invoice* names the invoice of a per-invoice step, which ``invoice.FIELD`` reads.
+        *invoice* names the invoice of a per-invoice step, which ``invoice.FIELD`` reads. The
+        part is traced with the tracer of the explanation it is in.
         """
-        return _Traced(self, label, expr, joined, invoice)
+        if invoice is not None:
+            return _Traced(label, expr, joined, invoice)
+        key = (label, id(expr), joined)
+        found = _PARTS.get(key)
+        if found is None:
+            if len(_PARTS) >= _PARTS_KEPT:
+                _PARTS.clear()
+            found = _PARTS[key] = _Traced(label, expr, joined, None)
+        return found
 
     def _trace(self, expr: TExpr, invoice: str | None = None) -> list[str]:
         # A condition that reads the invoice is traced per invoice; any other, once.
@@ -103,21 +140,21 @@ class Tracer:
 class _Traced:
     """A traced part: the lines of one condition, labelled, traced when first read.
 
-    One small object rather than a closure (a function and a cell per variable): a large plan
-    keeps one per condition shown, and every object kept is one the garbage collector walks.
+    One small object rather than a closure, and one per condition rather than per account
+    (the tracer is the explanation's): a large plan keeps its explanations, and every object
+    kept is one the garbage collector walks.
     """
 
-    __slots__ = ("expr", "invoice", "joined", "label", "tracer")
+    __slots__ = ("expr", "invoice", "joined", "label")
 
-    def __init__(
-        self, tracer: Tracer, label: str, expr: TExpr, joined: bool, invoice: str | None
-    ) -> None:
-        self.tracer, self.label, self.expr = tracer, label, expr
+    def __init__(self, label: str, expr: TExpr, joined: bool, invoice: str | None) -> None:
+        self.label, self.expr = label, expr
         self.joined, self.invoice = joined, invoice
 
-    def __call__(self) -> list[str]:
+    def lines(self, tracer: Tracer) -> list[str]:
+        """Return the part's lines, traced by *tracer* (the account's)."""
         label, expr = self.label, self.expr
-        trace = self.tracer._trace(expr, self.invoice)  # noqa: SLF001 - the tracer's own part
+        trace = tracer._trace(expr, self.invoice)  # noqa: SLF001 - the tracer's own part
         if self.joined:
             return [f"{label}: " + ("; ".join(trace) if trace else f"{expr.text} is false")]
         return [f"{label}: {t}" for t in trace] or [f"{label}: {expr.text}"]

@@ -3,7 +3,7 @@
 For each account, on its own (the per-account phase, which could run partitioned):
 
 1. `arcollect.facts` derives what the policy may read, as of the date;
-2. `priority.standing` evaluates the score, the ``ties by`` keys and the tier measure;
+2. `priority.standing_fields` evaluates the score, the ``ties by`` keys and the tier measure;
 3. the account's timeline is the first whose segment holds (``for all`` timelines last), and
    `timeline.decide` works out its `Position`: stage, steps done and skipped, pause, next step,
    and the steps due today;
@@ -47,7 +47,7 @@ from arcollect.engine.actions import Candidate, dress
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.fees import Charging
 from arcollect.engine.model import AccountState, Plan
-from arcollect.engine.priority import Standing, order, standing, tiers
+from arcollect.engine.priority import Standing, order, standing_fields, tiers
 from arcollect.engine.timeline import decide, undecided
 from arcollect.errors import CurrencyMismatchError, DataError, EvaluationError, Problem
 from arcollect.facts import DEFAULT_AGING_BOUNDS, AccountFacts, _facts
@@ -59,12 +59,15 @@ _ID: Final = attrgetter("id")
 
 
 @attrs.frozen
-class _AccountPlan:
-    """The per-account phase's result: state, candidate actions and standing."""
+class _AccountPlan(Standing):
+    """The per-account phase's result: its standing, with its state and candidate actions.
 
-    state: AccountState
-    candidates: tuple[Candidate, ...]
-    standing: Standing
+    One object rather than three: a large plan keeps one per account until the global phase,
+    and each object kept is one more the garbage collector walks.
+    """
+
+    state: AccountState = attrs.field(kw_only=True)
+    candidates: tuple[Candidate, ...] = attrs.field(kw_only=True)
 
 
 @attrs.frozen
@@ -146,12 +149,11 @@ class Planner:
         if twice:
             raise DataError.at("partials", f"accounts in more than one partition: {twice}")
         with decimal.localcontext(MONEY_CONTEXT):
-            standings = [r.standing for r in results]
-            tier_of = tiers(self.policy.checked.priority, standings)
+            tier_of = tiers(self.policy.checked.priority, results)
             actions = order(
                 self.policy.checked.priority,
                 self.calendar,
-                [(r.standing, c) for r in results for c in r.candidates],
+                [(r, c) for r in results for c in r.candidates],
                 tier_of,
                 in_place=in_place,
             )
@@ -198,7 +200,7 @@ class Planner:
                 "convert the amounts or use a policy in the account's currency",
                 account=acct.id,
             )
-        st = standing(policy, f)
+        fields = standing_fields(policy, f)
         tl = policy.timeline_for(f)
         if tl is None or f.oldest_due is None:
             position = undecided(tl, f)
@@ -218,21 +220,21 @@ class Planner:
             paused_by=position.paused_by,
             next_step=position.next_step,
             next_date=position.next_date,
-            priority=st.score,
+            priority=fields[1],
             tier=None,
             overdue=f.overdue,
-            notes=position.notes + st.notes,
+            notes=position.notes + fields[6],
             cycle_start=position.cycle_start,
             charges=f.charges,
         )
         # What the explanations trace later is derived again from the account if they need it:
         # a large plan keeps one replay less per account with actions.
         f.forget_replay()
-        return _AccountPlan(state, tuple(candidates), st)
+        return _AccountPlan(*fields, state=state, candidates=tuple(candidates))
 
 
 def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan:
-    standing = Standing.unranked(acct.id, acct.currency)
+    unranked = Standing.unranked(acct.id, acct.currency)
     state = AccountState(
         account=acct.id,
         timeline=None,
@@ -244,12 +246,12 @@ def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan
         paused_by=(),
         next_step=None,
         next_date=None,
-        priority=standing.score,
+        priority=unranked.score,
         tier=None,
         overdue=f.overdue if f is not None else acct.zero(),
         error=message,
     )
-    return _AccountPlan(state, (), standing)
+    return _AccountPlan(*attrs.astuple(unranked, recurse=False), state=state, candidates=())
 
 
 def _refuse_duplicates(ordered: list[tuple[int, Account]]) -> None:

@@ -1,7 +1,8 @@
 """Priorities: the score of each account, its tier, and the one order of the plan.
 
-The per-account part (`standing`) evaluates the policy's ``score`` and ``ties by`` keys and reads
-the tier measure; it needs nothing but the account. The portfolio part (`order`) needs them all:
+The per-account part (`standing_fields`) evaluates the policy's ``score`` and ``ties by`` keys
+and reads the tier measure; it needs nothing but the account. The portfolio part (`order`)
+needs them all:
 
 - **tiers** by share of the measure (``tiers by share of overdue: A 80%, B 15%, C 5%``): accounts
   ranked by the measure, each in the tier its predecessors' share falls in; within a currency,
@@ -39,7 +40,7 @@ from arcollect.facts import AccountFacts
 from arcollect.lang.ir import CheckedPriority
 from arcollect.lang.program import CompiledPolicy
 
-__all__ = ["Standing", "order", "standing", "tiers"]
+__all__ = ["Standing", "order", "standing_fields", "tiers"]
 
 _ZERO = Decimal(0)
 _ACCOUNT = attrgetter("account")
@@ -105,8 +106,14 @@ class Standing:
         return cls(account, _ZERO, (False, -_ZERO, account), currency, _ZERO, ranked=False)
 
 
-def standing(policy: CompiledPolicy, f: AccountFacts) -> Standing:
-    """Evaluate the priority of the account with facts *f* (under `MONEY_CONTEXT`)."""
+def standing_fields(
+    policy: CompiledPolicy, f: AccountFacts
+) -> tuple[str, Decimal, tuple[Any, ...], str, Decimal, bool, tuple[str, ...]]:
+    """Evaluate the priority of the account with facts *f* (under `MONEY_CONTEXT`).
+
+    Return the fields of its `Standing`, in their order: the planner's per-account result is
+    a `Standing` that carries more, made from them without a `Standing` made first.
+    """
     acct = f.account
     notes: tuple[str, ...] = ()
     value = None if policy.score is None else policy.score(f)
@@ -123,8 +130,8 @@ def standing(policy: CompiledPolicy, f: AccountFacts) -> Standing:
     key += (acct.id,)
     measure = policy.measure(f)
     if isinstance(measure, Money):
-        return Standing(acct.id, score, key, measure.currency, measure.amount, notes=notes)
-    return Standing(acct.id, score, key, acct.currency, _ZERO, notes=notes)
+        return (acct.id, score, key, measure.currency, measure.amount, True, notes)
+    return (acct.id, score, key, acct.currency, _ZERO, True, notes)
 
 
 def tiers(priority: CheckedPriority, standings: Sequence[Standing]) -> dict[str, str]:
