@@ -30,7 +30,7 @@ from arcollect import frame  # noqa: E402 - needs polars
 from arcollect.domain.money import MONEY_CONTEXT  # noqa: E402 - after the skip
 from arcollect.facts import facts  # noqa: E402 - after the skip
 from arcollect.frame import Tables, read_tables  # noqa: E402 - needs polars
-from arcollect.frame._build import fast_accounts  # noqa: E402 - needs polars
+from arcollect.frame._build import fast_accounts, minor_units  # noqa: E402 - needs polars
 from arcollect.frame._plan import _Work  # noqa: E402 - needs polars
 
 ROOT = Path(__file__).parent.parent
@@ -544,6 +544,42 @@ class TestFastRecords:
         tables = _mutated("invoices", "amount", " 1E2 ")
         assert fast_accounts(tables, None) == ["C-1", tables._detailed({"C-2"})[0]]
         assert tables.to_accounts()[0].invoices[0].amount == Money("100.00", "EUR")
+
+
+class TestMinorUnits:
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.one_of(
+                    st.from_regex(r"\A-?[0-9]{1,17}(\.[0-9]{0,6})?\Z"),
+                    st.text("0123456789.-+ e", max_size=8),
+                ),
+                st.sampled_from([0, 2, 3, 4]),
+            ),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    def test_amounts_are_read_exactly_or_not_at_all(self, rows: list[tuple[str, int]]) -> None:
+        """An amount text is its exact value in minor units: digits, at most 15 before the point
+        and no more decimals than the exponent, the whole at most 18 digits (Int64 never
+        overflows); anything else is null, for the detailed path to read."""
+        texts, exps = zip(*rows, strict=True)
+        got = (
+            pl.DataFrame({"a": texts, "e": exps}, schema={"a": pl.String, "e": pl.Int64})
+            .select(minor_units(pl.col("a"), pl.col("e")))
+            .to_series()
+            .to_list()
+        )
+        for text, exp, units in zip(texts, exps, got, strict=True):
+            m = re.fullmatch(r"(-?)([0-9]{1,15})(?:\.([0-9]+))?", text)
+            decimals = len(m.group(3) or "") if m else 0
+            digits = len(m.group(2)) + exp if m else 0
+            if m is None or decimals > exp or digits > 18:  # the Int64 bound
+                assert units is None, text
+            else:
+                assert units == int(Decimal(text).scaleb(exp)), text
 
 
 # -- plans -----------------------------------------------------------------------------------------
