@@ -567,7 +567,7 @@ class _Work:
             ),
             "last_pay": paid.filter(keep)
             .filter(pl.col("date") == pl.col("date").max().over("account_id"))
-            .select("account_id", "date", "amount", "currency", "reference", *_targets()),
+            .select("account_id", "date", "minor", "currency", "exp", "reference", *_targets()),
             "promises": promises.filter(keep),
             "ledger": pay.filter(keep)
             .join(with_promises, on="account_id", how="semi")
@@ -585,7 +585,11 @@ class _Work:
             .join(summary, on="account_id", how="left")
             .join(spans, on="account_id", how="left")
             .join(last_contact, on="account_id", how="left")
-            .with_columns(pl.col("account_id").is_in(replayed.get_column("account_id")).alias("r"))
+            .join(acc.select("account_id", "exp"), on="account_id", how="left")
+            .with_columns(
+                pl.col("account_id").is_in(replayed.get_column("account_id")).alias("r"),
+                minor_units(pl.col("credit_limit"), pl.col("exp")).alias("limit_m"),
+            )
         )
         for name, frame in parts.items():
             counts = frame.group_by("account_id").agg(pl.len().cast(pl.Int64).alias(name))
@@ -610,7 +614,7 @@ class _Work:
             for name in ("acts", "r_inv", "r_pay")
         }
         self.columns["last_pay"] = [
-            parts["last_pay"].get_column(c).to_list() for c in parts["last_pay"].columns
+            parts["last_pay"].get_column(c).to_list() for c in parts["last_pay"].columns[1:]
         ]
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
@@ -646,7 +650,7 @@ class _Work:
         for (
             aid, cur, name, limit, terms, tags, risk, country, locale, since,
             c_name, c_title, c_phone, c_email,
-            v_overdue, v_current, v_oldest, v_since, last_c, replayed,
+            v_overdue, v_current, v_oldest, v_since, last_c, replayed, limit_m,
             s_open, e_open, s_rinv, e_rinv, s_rpay, e_rpay, s_lp, e_lp, s_pro, e_pro,
             s_led, e_led, s_dis, e_dis, s_con, e_con, s_act, e_act,
         ) in zip(*columns, strict=True):  # fmt: skip
@@ -659,11 +663,18 @@ class _Work:
                     collector = collectors.get(key)
                     if collector is None:
                         collector = collectors[key] = Collector(*key)
+                exp = exps.get(cur)
+                if exp is None:
+                    exp = exps[cur] = currency_exponent(cur)
                 account = _account(
                     aid,
                     cur,
                     name,
-                    None if limit is None else self._money(limit, cur),
+                    None
+                    if limit is None
+                    else self._money(limit, cur)  # read as Money reads it (rounded)
+                    if limit_m is None
+                    else self._minor(cur, exp, limit_m),
                     terms,
                     tags,
                     None if risk is None else _risk(risk),
@@ -673,9 +684,6 @@ class _Work:
                     tuple(contacts[s_con:e_con]),
                     collector,
                 )
-                exp = exps.get(cur)
-                if exp is None:
-                    exp = exps[cur] = currency_exponent(cur)
                 if replayed:
                     items, open_amt, unapplied, paid_on = _replay(
                         r_inv[s_rinv:e_rinv], r_pay[s_rpay:e_rpay]
@@ -734,7 +742,7 @@ class _Work:
                 if e_lp == s_lp + 1:
                     last_payment = last_pays[s_lp]
                 elif e_lp > s_lp:
-                    last_payment = max(last_pays[s_lp:e_lp], key=_payment_key)  # type: ignore[arg-type]
+                    last_payment = max(last_pays[s_lp:e_lp], key=_payment_key)
                 activities = tuple(acts[s_act:e_act])
                 contact = None if last_c is None else activities[last_c]
                 f = _new_facts(
@@ -814,23 +822,19 @@ class _Work:
 
     def _payment(  # noqa: PLR0917 - a row's columns
         self,
-        aid: str,
         on: date,
-        amount: str,
+        minor: int,
         currency: str,
+        exp: int,
         reference: str | None,
         one: str | None,
         every: list[str] | None,
-    ) -> Payment | None:
-        """Return the payment of a row the tables checked (a positive amount, names), or None.
+    ) -> Payment:
+        """Return the payment of a row the tables checked.
 
-        None: the amount is refused, and the account falls back.
+        Its amount is positive, in minor units of the account's currency; its names are known.
         """
-        try:
-            money = self._money(amount, currency)
-        except ArcollectError:
-            self.fallback.add(aid)
-            return None
+        money = self._minor(currency, exp, minor)
         return _payment(on, money, reference, _names(one, every))  # type: ignore[no-any-return]
 
     def _promise(self, r: tuple[Any, ...]) -> Promise:
@@ -871,6 +875,7 @@ _HEAD: Final = (
     "since",
     "last_c",
     "r",
+    "limit_m",
     *(f"{end}_{p}" for p in _PARTS for end in "se"),
 )
 _EMPTY: Final[frozenset[str]] = frozenset()
