@@ -231,6 +231,16 @@ def assert_same_plan(policy: Policy, accts: list[Account], as_of: date) -> None:
 # -- tables ---------------------------------------------------------------------------------------
 
 
+class TestTableNames:
+    def test_the_names_known_without_polars_are_the_schemas(self) -> None:
+        """The table names the command line knows without polars are the tables' schemas, in
+        their order."""
+        from arcollect._table_names import TABLE_NAMES  # noqa: PLC0415 - the one test of it
+        from arcollect.frame._tables import SCHEMAS  # noqa: PLC0415 - the one test of it
+
+        assert tuple(SCHEMAS) == TABLE_NAMES == frame.TABLES
+
+
 class TestRoundTrip:
     @settings(max_examples=40, deadline=None)
     @given(st.lists(accounts(max_invoices=4), max_size=4).map(_unique))

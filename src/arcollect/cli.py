@@ -24,6 +24,7 @@ from babel.dates import format_date
 
 from arcollect import __version__, kpi
 from arcollect._suggest import did_you_mean
+from arcollect._table_names import TABLE_NAMES
 from arcollect.charges import RateTable, parse_rates
 from arcollect.convert import parse_ibm_csv, read_ibm_csv, read_portfolio
 from arcollect.convert.documents import read_text
@@ -366,18 +367,7 @@ def _accounts(
     return read_portfolio(name, max_bytes=max_bytes)
 
 
-_TABLE_NAMES = frozenset(
-    (
-        "accounts",
-        "contacts",
-        "invoices",
-        "payments",
-        "promises",
-        "disputes",
-        "activities",
-        "snoozes",
-    )
-)
+_TABLE_NAMES = frozenset(TABLE_NAMES)
 
 
 def _is_tables(name: str) -> bool:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import polars as pl
 
+from arcollect._table_names import TABLE_NAMES
 from arcollect.convert.fast import constructor
 from arcollect.domain.account import Account
 from arcollect.domain.money import (
@@ -58,15 +59,7 @@ _EMPTY: Final[frozenset[str]] = frozenset()
 _CHANNELS: Final = {c.value: c for c in Channel}
 _OUTCOMES: Final = {o.value: o for o in Outcome}
 _ROLE: Final = r"^[a-z][a-z0-9_]*$"
-_OTHERS: Final = (
-    "contacts",
-    "invoices",
-    "payments",
-    "promises",
-    "disputes",
-    "activities",
-    "snoozes",
-)
+_OTHERS: Final = TABLE_NAMES[1:]  # the tables of the accounts' records
 
 
 def minor_units(amount: pl.Expr, exponent: pl.Expr) -> pl.Expr:

@@ -23,6 +23,7 @@ import polars as pl
 
 from arcollect._describe import shown
 from arcollect._suggest import did_you_mean
+from arcollect._table_names import TABLE_NAMES
 from arcollect.domain.account import Account
 from arcollect.domain.money import Money
 from arcollect.domain.records import (
@@ -161,7 +162,7 @@ SCHEMAS: Final[Mapping[str, tuple[Column, ...]]] = {
 }
 
 #: The tables of a portfolio, in order; only ``accounts`` is required.
-TABLES: Final = tuple(SCHEMAS)
+TABLES: Final = TABLE_NAMES  # the schemas' order (a test holds them to it)
 
 
 def _dtype_name(dtype: pl.DataType) -> str:
