@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -19,7 +20,7 @@ from arcollect.domain import currency_exponent
 from arcollect.errors import PolicyError
 from arcollect.facts import AccountFacts, facts
 from arcollect.lang.ir import TExpr
-from arcollect.policy import Policy, parse_policy
+from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.testing import account, activity, contact, invoice, payment, promise
 from strategies import accounts
 
@@ -164,8 +165,13 @@ def leaves(kind: str, cur: str, refs: bool) -> st.SearchStrategy[G]:
 
 
 @functools.cache
-def expressions(kind: str, cur: str, depth: int, *, refs: bool = True) -> st.SearchStrategy[G]:
-    """Expressions of *kind* at most *depth* operators deep, money literals in *cur*."""
+def expressions(
+    kind: str, cur: str, depth: int, *, refs: bool = True, leafy: bool = True
+) -> st.SearchStrategy[G]:
+    """Expressions of *kind* at most *depth* operators deep, money literals in *cur*.
+
+    *leafy*: or a bare fact or literal (else at least one operator).
+    """
     leaf = leaves(kind, cur, refs)
     if depth == 0:
         return leaf
@@ -182,7 +188,8 @@ def expressions(kind: str, cur: str, depth: int, *, refs: bool = True) -> st.Sea
         )
 
     cond = "({} if {} else {})"
-    options: list[st.SearchStrategy[G]] = [leaf, build(cond, kind, "bool", kind)]
+    options: list[st.SearchStrategy[G]] = [leaf] if leafy else []
+    options.append(build(cond, kind, "bool", kind))
     if kind == "number":
         options += [
             build("({} + {})", "number", "number"),
@@ -269,6 +276,25 @@ def expressions(kind: str, cur: str, depth: int, *, refs: bool = True) -> st.Sea
     return st.one_of(*options)
 
 
+def money_conditions(cur: str) -> st.SearchStrategy[G]:
+    """Conditions on money: comparisons, ``between`` and lists of amounts, joined by and/or."""
+    money = expressions("money", cur, 2)
+    op = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+    compare = st.tuples(money, op, money).map(lambda p: _join(f"({{}} {p[1]} {{}})", p[0], p[2]))
+    between = st.tuples(money, money, money).map(lambda p: _join("({} between {} and {})", *p))
+    listed = st.tuples(money, st.lists(money, min_size=1, max_size=3)).map(
+        lambda p: G(
+            f"({p[0].text} in [{', '.join(i.text for i in p[1])}])",
+            p[0].ok and all(i.ok for i in p[1]),
+        )
+    )
+    one = st.one_of(compare, between, listed)
+    joined = st.tuples(one, st.sampled_from(["and", "or"]), one).map(
+        lambda p: _join(f"({{}} {p[1]} {{}})", p[0], p[2])
+    )
+    return st.one_of(one, joined)
+
+
 @attrs.frozen
 class Case:
     """A generated policy with one expression ``x`` to translate, and accounts to run it on."""
@@ -282,20 +308,28 @@ class Case:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> Case:
+def cases(draw: st.DrawFn, *, mixed: bool = False) -> Case:
     """Draw a policy (lets ``n0``, ``m0``, segment ``s0``, let ``x``) and accounts of one currency.
 
     Money literals are in one currency; the header names it or no currency; the accounts are
-    mostly in it, sometimes in another (so money meets two currencies when evaluated).
+    mostly in it, sometimes in another (so money meets two currencies when evaluated); if
+    *mixed*, always in another, and the expression a condition or money.
     """
     cur = draw(st.sampled_from(["EUR", "JPY", "KWD", "USD"]))
     header = draw(st.sampled_from([f"  currency {cur}\n", ""]))
-    acct_cur = draw(st.sampled_from([cur, cur, cur, "EUR", "GBP"]))
-    kind = draw(st.sampled_from(KINDS))
+    if mixed:
+        acct_cur = "GBP"
+        kind = draw(st.sampled_from(["bool", "money"]))
+    else:
+        acct_cur = draw(st.sampled_from([cur, cur, cur, "EUR", "GBP"]))
+        kind = draw(st.sampled_from(KINDS))
     n0 = draw(expressions("number", cur, 1, refs=False))
     m0 = draw(expressions("money", cur, 1, refs=False))
     s0 = draw(expressions("bool", cur, 1, refs=False))
-    x = draw(expressions(kind, cur, 3))
+    if mixed and kind == "bool":
+        x = draw(money_conditions(cur))
+    else:
+        x = draw(expressions(kind, cur, 3, leafy=False))
     text = f'policy "t"\n{header}let n0 = {n0.text}\nlet m0 = {m0.text}\n'
     text += f"segment s0 when {s0.text}\nlet x = {x.text}\n"
     try:
@@ -375,6 +409,52 @@ class TestProperty:
     def test_matches_row_engine(self, case: Case) -> None:
         """Each account's translated value is the row engine's; where it raises, a fallback."""
         check_case(case)
+
+    @settings(
+        max_examples=300,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(cases(mixed=True))
+    def test_two_currencies(self, case: Case) -> None:
+        """Accounts in another currency than the literals': where the row engine raises."""
+        check_case(case)
+
+
+STANDARD = load_policy(Path(__file__).parent.parent / "rules" / "standard.arc")
+STANDARD_EXPRS = [
+    *(s.when for t in STANDARD.checked.timelines for s in t.steps if s.when is not None),
+    *(s.unless for t in STANDARD.checked.timelines for s in t.steps if s.unless is not None),
+    *(p for t in STANDARD.checked.timelines for p in t.pause_while),
+    *(p for t in STANDARD.checked.timelines for p in t.restart_when),
+    *(r.condition for r in STANDARD.checked.channel if r.condition is not None),
+    *STANDARD.checked.segments.values(),
+    *([STANDARD.checked.priority.score] if STANDARD.checked.priority.score is not None else []),
+]
+
+
+class TestStandardPolicy:
+    def test_every_condition_and_the_score_translate(self) -> None:
+        """rules/standard.arc's conditions and score are all translated, none declined."""
+        assert len(STANDARD_EXPRS) == 12
+        for e in STANDARD_EXPRS:
+            assert translate(e, STANDARD.checked, currency="EUR") is not None, e.text
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        st.lists(accounts(currency="EUR", max_invoices=4), min_size=1, max_size=4),
+        st.integers(0, 500),
+    )
+    def test_values_match_row_engine(self, accts: list[Account], day: int) -> None:
+        """On generated accounts, each condition and the score equal the row engine's values."""
+        fs = [facts(a, date(2026, 1, 1) + timedelta(days=day)) for a in accts]
+        for e in STANDARD_EXPRS:
+            t = translate(e, STANDARD.checked, currency="EUR")
+            assert t is not None
+            want = [row_value(STANDARD, e, f) for f in fs]
+            assert [same(g, w) for g, w in zip(frame_values(t, fs), want, strict=True)] == [
+                True
+            ] * len(fs), e.text
 
 
 # -- worked cases ----------------------------------------------------------------------------
@@ -513,6 +593,12 @@ class TestCurrencies:
         assert run("overdue >= 100 EUR", [usd, none], header="") == [FALLBACK, FALLBACK]
         assert run("account.credit_limit >= 100 EUR", [usd], header="") == [False]
         assert run("promise.active and overdue > 1 EUR", [usd], header="") == [False]
+
+    def test_absent_amounts_of_two_currencies_are_equal_in_a_list(self) -> None:
+        """An absent sum is in a list holding an absent amount, whatever the currencies."""
+        none = account(id="U-2", currency="USD")
+        text = "(account.credit_limit + 0 EUR) in [account.credit_limit]"
+        assert run(text, [none], header="") == [True]
 
     def test_round_of_huge_money_falls_back(self) -> None:
         """``round`` of money past 10**18, which `Money` refuses, falls back."""

@@ -668,7 +668,9 @@ class _Translator:
         tests: list[pl.Expr] = []
         for element in collection.items:
             if item.kind in _NUMERIC and element.currency != item.currency:
-                continue  # Money of two currencies are unequal in a set
+                # amounts of two currencies are unequal in a set; two absent values are equal
+                tests.append(item.expr.is_null() & element.expr.is_null())
+                continue
             x, y = self.comparable(item, element)
             tests.append(x.expr.eq_missing(y.expr))
         found = pl.any_horizontal(tests) if tests else pl.lit(value=False)
