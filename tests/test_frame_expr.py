@@ -20,6 +20,7 @@ from arcollect.domain import currency_exponent
 from arcollect.errors import PolicyError
 from arcollect.facts import AccountFacts, facts
 from arcollect.lang.ir import TExpr
+from arcollect.lang.types import Kind
 from arcollect.policy import Policy, load_policy, parse_policy
 from arcollect.testing import account, activity, contact, invoice, payment, promise
 from strategies import accounts
@@ -397,6 +398,9 @@ def check_case(case: Case) -> None:
             assert any(s in case.text for s in _TOLERANT_OF_FALLBACK), case.text
         else:
             assert same(value, want), (case.text, f.account.id, value, want)
+            if t.exact_text and t.type.kind in (Kind.NUMBER, Kind.MONEY):
+                event("printed as the row engine prints it")
+                assert str(value) == str(want), (case.text, f.account.id, value, want)
 
 
 class TestProperty:
@@ -452,9 +456,10 @@ class TestStandardPolicy:
             t = translate(e, STANDARD.checked, currency="EUR")
             assert t is not None
             want = [row_value(STANDARD, e, f) for f in fs]
-            assert [same(g, w) for g, w in zip(frame_values(t, fs), want, strict=True)] == [
-                True
-            ] * len(fs), e.text
+            got = frame_values(t, fs)
+            assert [same(g, w) for g, w in zip(got, want, strict=True)] == [True] * len(fs)
+            assert t.exact_text
+            assert [str(g) for g in got] == [str(w) for w in want], e.text
 
 
 # -- worked cases ----------------------------------------------------------------------------
@@ -553,6 +558,39 @@ class TestScales:
             assert translate(typed, policy.checked, currency="EUR") is None
 
 
+class TestPrinted:
+    @pytest.mark.parametrize(
+        ("text", "shown"),
+        [
+            ("1000 / 0.5", ["2.00E+3", "2.00E+3"]),
+            ("days_past_due / 4", ["13.25", "0"]),
+            ("overdue / 1,000 EUR * 10", ["100", "0"]),
+            ("2.50 * 4", ["10.00", "10.00"]),
+            ("(-days_past_due) * 0", ["-0", "0"]),
+            ("round(-0.4)", ["-0", "-0"]),
+            ("(1.0 - 1.0) * -1 - 0", ["-0.0", "-0.0"]),
+            ("max(1.0, 1)", ["1.0", "1.0"]),
+            ("min(1, 1.0)", ["1", "1"]),
+            ("(days_past_due if true else 1.5)", ["53", "0"]),
+            ("overdue * 10%", ["1000.00 EUR", "0.00 EUR"]),
+        ],
+    )
+    def test_numbers_print_as_the_row_engine_prints_them(self, text: str, shown: list[str]) -> None:
+        """Each value has the row engine's Decimal exponent and sign of zero, so prints alike."""
+        assert [str(v) for v in run(text)] == shown
+
+    def test_the_standard_score(self) -> None:
+        """rules/standard.arc's score prints as the row engine prints it."""
+        score = STANDARD.checked.priority.score
+        assert score is not None
+        t = translate(score, STANDARD.checked, currency="EUR")
+        assert t is not None
+        assert t.exact_text
+        fs = [facts(ACCOUNT, AS_OF), facts(EMPTY, AS_OF)]
+        assert [str(v) for v in frame_values(t, fs)] == ["271", "0"]
+        assert [str(row_value(STANDARD, score, f)) for f in fs] == ["271", "0"]
+
+
 class TestSetsAndTags:
     def test_tags(self) -> None:
         """``contains`` and ``in`` read the list of tags."""
@@ -610,6 +648,16 @@ class TestCurrencies:
             "(overdue if key else 5 EUR) > 1 EUR", header="", extra="let key = true\n"
         )
         assert translate(typed, policy.checked, currency="USD") is None
+
+
+class TestEvaluation:
+    def test_literal_subexpressions_keep_the_frame_height(self) -> None:
+        """An expression polars' subexpression elimination sized as one row has one per account."""
+        text = (
+            "(balance if (537 in [(days_past_due if contact.email else 0)])"
+            " else (round(0.00 EUR) / 2))"
+        )
+        assert run(text) == [eur("0"), eur("0")]
 
 
 class TestDeclined:

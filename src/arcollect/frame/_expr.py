@@ -56,7 +56,9 @@ What a translation gives (`Translation.value`): a condition is Boolean, never nu
 Int128 at `Translation.scale`; money Int128 minor units of `Translation.currency`; a duration
 Int64 days; a date Date; a string or enumeration String. `Translation.values` reads it back as
 the row engine's Python values (Decimal, Money, timedelta, date, enumeration members), with
-`FALLBACK` on the rows to fall back.
+`FALLBACK` on the rows to fall back. (Evaluate the expressions without polars'
+common-subexpression elimination, as `Translation.values` does: polars 2.1 sizes some
+subexpressions of literals alone as a single row when it is on.)
 
 >>> from arcollect import parse_policy
 >>> policy = parse_policy(
@@ -206,6 +208,66 @@ class _V:
     bound: int = 0
     currency: str | None = None
     items: tuple[_V, ...] | None = None
+    #: NUMBER, as the row engine holds it: its Decimal's exponent (an int where the same on
+    #: every row, an Int64 expression, None where not followed), whether it is a negative zero
+    #: (None: never) and whether it is a Python int (None: on some rows).
+    exp: int | pl.Expr | None = None
+    neg0: pl.Expr | None = None
+    pyint: bool | None = False
+
+
+Exp = int | pl.Expr | None
+
+
+def _exp_expr(e: int | pl.Expr) -> pl.Expr:
+    return _i64(e) if isinstance(e, int) else e
+
+
+def _emin(a: Exp, b: Exp) -> Exp:
+    """Return the exponent of an exact sum: the smaller one."""
+    if a is None or b is None:
+        return None
+    if isinstance(a, int) and isinstance(b, int):
+        return min(a, b)
+    return pl.min_horizontal(_exp_expr(a), _exp_expr(b))
+
+
+def _eplus(a: Exp, b: Exp) -> Exp:
+    """Return the exponent of an exact product: the sum."""
+    if a is None or b is None:
+        return None
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    return _exp_expr(a) + _exp_expr(b)
+
+
+def _ewhen(cond: pl.Expr, a: Exp, b: Exp) -> Exp:
+    if a is None or b is None:
+        return None
+    if isinstance(a, int) and isinstance(b, int) and a == b:
+        return a
+    return pl.when(cond).then(_exp_expr(a)).otherwise(_exp_expr(b))
+
+
+def _zwhen(cond: pl.Expr, a: pl.Expr | None, b: pl.Expr | None) -> pl.Expr | None:
+    if a is None and b is None:
+        return None
+    no = pl.lit(value=False)
+    return pl.when(cond).then(no if a is None else a).otherwise(no if b is None else b)
+
+
+def _signbit(v: _V) -> pl.Expr:
+    """Whether the row engine's Decimal has its sign set (negative, or a negative zero)."""
+    negative = v.expr < _i128(0)
+    return negative if v.neg0 is None else negative | v.neg0
+
+
+def _both_int(*vs: _V) -> bool | None:
+    if all(v.pyint is True for v in vs):
+        return True
+    if any(v.pyint is None for v in vs):
+        return None
+    return False
 
 
 def _cap(v: _V, cap: int) -> tuple[pl.Expr | None, int]:
@@ -269,7 +331,27 @@ def _number(value: Decimal | int) -> _V:
     d = Decimal(value)
     scale = _decimals(d)
     n = _scaled(d, scale)
-    return _V(Kind.NUMBER, _i128(n), scale=scale, bound=abs(n))
+    exponent = d.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101 - finite
+    return _V(Kind.NUMBER, _i128(n), scale=scale, bound=abs(n), exp=exponent)
+
+
+def _quotient_exp(out: pl.Expr, scale: int, ea: Exp, eb: int) -> Exp:
+    """Return the exponent of Python's exact quotient ``out / 10**scale`` (operands *ea*, *eb*).
+
+    Decimal gives the ideal exponent ``ea - eb`` where the quotient has that many decimals or
+    fewer (a zero, too), else just as many decimals as the quotient needs.
+    """
+    if not isinstance(ea, int):
+        return None
+    ideal = ea - eb
+    need = scale + ideal  # how many trailing zeros of *out* move it to the ideal exponent
+    if need <= 0:
+        return ideal
+    if need > 38:
+        return None
+    zeros = [(out % _i128(10**j) == _i128(0)).cast(pl.Int64) for j in range(1, need + 1)]
+    return _i64(-scale) + pl.sum_horizontal(zeros)
 
 
 def _days(expr: pl.Expr) -> pl.Expr:
@@ -318,6 +400,12 @@ class Translation:
     value it does not give, to evaluate with the row engine; *reads* names the frame's columns
     it needs. *type* is the expression's type, *scale* the number of decimals of a number's
     integer and *currency* the currency of money (minor units).
+
+    A number also has the exponent of the row engine's Decimal (*exponent*, Int64, or None
+    where the translation does not follow it) and whether it is a negative zero
+    (*negative_zero*, None: never); *whole*: the row engine's value is a Python int (None: on
+    some rows). With them `values` gives Decimals that print as the row engine's do
+    (``0.25``, ``2.00E+3``, ``-0``); `exact_text` says whether they are followed.
     """
 
     value: pl.Expr
@@ -326,23 +414,52 @@ class Translation:
     reads: frozenset[str]
     scale: int = 0
     currency: str | None = None
+    exponent: pl.Expr | None = None
+    negative_zero: pl.Expr | None = None
+    whole: bool | None = False
+
+    @property
+    def exact_text(self) -> bool:
+        """Whether `values` prints as the row engine's values (always, but for some numbers)."""
+        return self.type.kind is not Kind.NUMBER or self.exponent is not None
 
     def values(self, frame: pl.DataFrame) -> list[Any]:
         """Evaluate over *frame*: the row engine's Python value per row, or `FALLBACK`."""
         # with_columns: a constant expression is one value per row of the frame, not one value
-        out = frame.with_columns(self.value.alias("_value"), self.fallback.alias("_fallback"))
-        out = out.select(value="_value", fallback="_fallback")
+        no = pl.lit(None, dtype=pl.Int64)
+        lazy = frame.lazy().with_columns(
+            self.value.alias("_value"),
+            self.fallback.alias("_fallback"),
+            (no if self.exponent is None else self.exponent).alias("_exp"),
+            (pl.lit(value=False) if self.negative_zero is None else self.negative_zero)
+            .fill_null(value=False)
+            .alias("_neg0"),
+        )
+        # polars 2.1's common-subexpression elimination sizes some subexpressions of literals
+        # alone as one row ("length 1 doesn't match the DataFrame height"): collect without it
+        out = lazy.select("_value", "_fallback", "_exp", "_neg0").collect(
+            optimizations=pl.QueryOptFlags(comm_subexpr_elim=False)
+        )
+        if self.type.kind is Kind.NUMBER:
+            number = self._number
+            return [FALLBACK if fb else number(v, e, z) for v, fb, e, z in out.iter_rows()]
         convert = self._converter()
-        return [
-            FALLBACK if fb else convert(v)
-            for v, fb in zip(out["value"].to_list(), out["fallback"].to_list(), strict=True)
-        ]
+        return [FALLBACK if fb else convert(v) for v, fb, _, _ in out.iter_rows()]
+
+    def _number(self, v: int | None, exp: int | None, neg0: bool) -> int | Decimal | None:
+        if v is None:
+            return None
+        if self.whole is True:
+            return int(v // 10**self.scale)
+        if exp is None:
+            return Decimal(f"{v}E-{self.scale}")
+        shift = self.scale + exp
+        coefficient = abs(v) // 10**shift if shift >= 0 else abs(v) * 10**-shift
+        digits = tuple(int(c) for c in str(coefficient))
+        return Decimal((1 if v < 0 or neg0 else 0, digits, exp))
 
     def _converter(self) -> Callable[[Any], Any]:
         kind = self.type.kind
-        if kind is Kind.NUMBER:
-            scale = self.scale
-            return lambda v: None if v is None else Decimal(f"{v}E-{scale}")
         if kind is Kind.MONEY:
             cur = self.currency
             assert cur is not None  # noqa: S101 - money always has its currency
@@ -384,6 +501,9 @@ def translate(expr: TExpr, policy: CheckedPolicy, *, currency: str) -> Translati
         reads=frozenset(tr.reads),
         scale=v.scale,
         currency=v.currency,
+        exponent=None if v.exp is None else _exp_expr(v.exp),
+        negative_zero=v.neg0,
+        whole=v.pyint,
     )
 
 
@@ -415,7 +535,7 @@ class _Translator:
             case TUnary():
                 v = self.tr(node.operand)  # (polars cannot negate an Int128: 0 - x)
                 zero = _i128(0) if v.kind in _NUMERIC else _i64(0)
-                return attrs.evolve(v, expr=zero - v.expr)
+                return attrs.evolve(v, expr=zero - v.expr, neg0=None)  # -0 is 0 in Decimal
             case TBinary():
                 return self.binary(node)
             case TCompare():
@@ -496,8 +616,8 @@ class _Translator:
                 bound=_I64_BOUND,
                 currency=self.currency,
             )
-        if kind is Kind.NUMBER:
-            return _V(kind, col.cast(pl.Int128), bound=_I64_BOUND)
+        if kind is Kind.NUMBER:  # the row engine reads an int
+            return _V(kind, col.cast(pl.Int128), bound=_I64_BOUND, exp=0, pyint=True)
         if kind is Kind.DURATION:  # the row engine's timedelta refuses more days
             col = col.cast(pl.Int64)
             return _V(kind, col, _outside(col, -_TD_MAX, _TD_MAX))
@@ -543,6 +663,13 @@ class _Translator:
             gb, bb = _cap(b, LIMIT // 2)
             guards += [ga, gb]
         out = a.expr + b.expr if sign > 0 else a.expr - b.expr
+        # an exact zero is negative only as -0 + -0, or -0 - 0 (Decimal, not int)
+        if a.neg0 is None:
+            neg0 = None
+        elif sign > 0:
+            neg0 = None if b.neg0 is None else a.neg0 & b.neg0
+        else:
+            neg0 = a.neg0 & (b.expr == _i128(0)) & ~_signbit(b)
         return _V(
             a.kind,
             out,
@@ -550,6 +677,9 @@ class _Translator:
             scale=a.scale,
             bound=ba + bb,
             currency=a.currency,
+            exp=_emin(a.exp, b.exp),
+            neg0=neg0,
+            pyint=_both_int(a, b),
         )
 
     def mismatch(self, a: _V, b: _V) -> pl.Expr | None:
@@ -565,7 +695,19 @@ class _Translator:
             raise _Declined
         if a.kind is Kind.NUMBER:
             out, fails, bound = _product(a, b)
-            return _V(Kind.NUMBER, out, fails, scale=a.scale + b.scale, bound=bound)
+            pyint = _both_int(a, b)
+            exp = None if pyint is None else _eplus(a.exp, b.exp)
+            neg0 = (out == _i128(0)) & (_signbit(a) ^ _signbit(b)) if pyint is False else None
+            return _V(
+                Kind.NUMBER,
+                out,
+                fails,
+                scale=a.scale + b.scale,
+                bound=bound,
+                exp=exp,
+                neg0=neg0,
+                pyint=pyint,
+            )
         if a.kind is Kind.MONEY:  # rounded half to even to the minor unit, as `Money` does
             out, fails, bound = _product(a, b)
             divisor = 10**b.scale
@@ -593,12 +735,13 @@ class _Translator:
             if a.kind is not Kind.MONEY:  # pragma: no cover - the checker refuses it
                 raise _Declined
             fails = _or(a.fails, a.expr.is_not_null() if divisor.currency != a.currency else None)
-            a = _V(Kind.NUMBER, a.expr, fails, scale=a.scale, bound=a.bound)
+            a = _V(Kind.NUMBER, a.expr, fails, scale=a.scale, bound=a.bound, exp=-a.scale)
             divisor = divisor.amount
         elif isinstance(divisor, timedelta):
-            a = _V(Kind.NUMBER, a.expr.cast(pl.Int128), a.fails, bound=_TD_MAX)
+            a = _V(Kind.NUMBER, a.expr.cast(pl.Int128), a.fails, bound=_TD_MAX, exp=0)
             divisor = Decimal(divisor.days)
-        multiplier, extra, sign = _terminating(Decimal(divisor))
+        divisor = Decimal(divisor)
+        multiplier, extra, sign = _terminating(divisor)
         factor = _number(multiplier * sign)
         out, fails, bound = _product(a, factor)
         scale = a.scale + extra
@@ -606,7 +749,18 @@ class _Translator:
             v = _rescale(_V(Kind.NUMBER, out, fails, scale=scale, bound=bound), 0)
             out, fails, bound, scale = v.expr, v.fails, v.bound, 0
         if a.kind is Kind.NUMBER or a.currency is None:
-            return _V(Kind.NUMBER, out, fails, scale=scale, bound=bound)
+            exponent = divisor.as_tuple().exponent
+            assert isinstance(exponent, int)  # noqa: S101 - finite
+            negative = pl.lit(value=sign < 0)
+            return _V(
+                Kind.NUMBER,
+                out,
+                fails,
+                scale=scale,
+                bound=bound,
+                exp=_quotient_exp(out, scale, a.exp, exponent),
+                neg0=(out == _i128(0)) & (_signbit(a) ^ negative),
+            )
         # money by a number: Python's quotient is exact, then rounded to the minor unit
         v = _rescale(_V(Kind.NUMBER, out, fails, scale=scale, bound=bound), max(scale, a.scale))
         divisor_units = 10 ** (v.scale - a.scale)
@@ -689,6 +843,9 @@ class _Translator:
             scale=then.scale,
             bound=max(then.bound, other.bound),
             currency=then.currency,
+            exp=_ewhen(cond.expr, then.exp, other.exp),
+            neg0=_zwhen(cond.expr, then.neg0, other.neg0),
+            pyint=then.pyint if then.pyint == other.pyint else None,
         )
 
     # -- functions ---------------------------------------------------------------------------
@@ -705,14 +862,14 @@ class _Translator:
             return self.extreme(node.func, args, fails)
         (a,) = args
         if node.func == "abs":
-            return attrs.evolve(a, expr=a.expr.abs())
+            return attrs.evolve(a, expr=a.expr.abs(), neg0=None)
         if node.func == "days":
-            return _V(Kind.NUMBER, a.expr.cast(pl.Int128), fails, bound=_TD_MAX)
+            return _V(Kind.NUMBER, a.expr.cast(pl.Int128), fails, bound=_TD_MAX, exp=0)
         day = _days(a.expr)
         if node.func == "day_of_month":
-            return _V(Kind.NUMBER, day.dt.day().cast(pl.Int128), fails, bound=31)
+            return _V(Kind.NUMBER, day.dt.day().cast(pl.Int128), fails, bound=31, exp=0)
         if node.func == "weekday":
-            return _V(Kind.NUMBER, day.dt.weekday().cast(pl.Int128), fails, bound=7)
+            return _V(Kind.NUMBER, day.dt.weekday().cast(pl.Int128), fails, bound=7, exp=0)
         # end_of_month: the row engine steps to the 28th plus 4 days: past 9999-12 it overflows
         last_month = (date(9999, 12, 1) - _EPOCH).days
         eom = day.dt.month_end().cast(pl.Int32).cast(pl.Int64)
@@ -724,18 +881,34 @@ class _Translator:
             out = pl.when(present).then(args[0].expr)
             return attrs.evolve(args[0], expr=out, fails=_or(fails, present))
         vs = self.comparable(*args)
-        pick = pl.max_horizontal if func == "max" else pl.min_horizontal
-        out = pl.when(present).then(pick(*(v.expr for v in vs)))
-        return attrs.evolve(vs[0], expr=out, fails=fails, bound=max(v.bound for v in vs))
+        # Python's max and min keep the first of equal values: its exponent, its zero's sign
+        best, exp, neg0 = vs[0].expr, vs[0].exp, vs[0].neg0
+        for v in vs[1:]:
+            better = (v.expr > best) if func == "max" else (v.expr < best)
+            better = better.fill_null(value=False)
+            exp, neg0 = _ewhen(better, v.exp, exp), _zwhen(better, v.neg0, neg0)
+            best = pl.when(better).then(v.expr).otherwise(best)
+        return attrs.evolve(
+            vs[0],
+            expr=pl.when(present).then(best),
+            fails=fails,
+            bound=max(v.bound for v in vs),
+            exp=exp,
+            neg0=neg0,
+            pyint=_both_int(*vs),
+        )
 
     def round(self, a: _V, places: int) -> _V:
-        if a.kind is Kind.NUMBER:
+        if a.kind is Kind.NUMBER:  # quantize keeps the sign of a zero
             if places >= a.scale:
-                return _rescale(a, places)
-            step = 10 ** (a.scale - places)
-            return attrs.evolve(
-                a, expr=_round_div(a.expr, step), scale=places, bound=a.bound // step + 1
-            )
+                v = _rescale(a, places)
+            else:
+                step = 10 ** (a.scale - places)
+                v = attrs.evolve(
+                    a, expr=_round_div(a.expr, step), scale=places, bound=a.bound // step + 1
+                )
+            neg0 = (v.expr == _i128(0)) & _signbit(a)
+            return attrs.evolve(v, exp=-places, neg0=neg0, pyint=False)
         # money: to at most its currency's decimals, then `Money` refuses 10**18 or more
         step = 10 ** (a.scale - min(places, a.scale))
         out = _round_div(a.expr, step) * _i128(step)
