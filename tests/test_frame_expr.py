@@ -652,7 +652,7 @@ class TestCurrencies:
 
 class TestEvaluation:
     def test_literal_subexpressions_keep_the_frame_height(self) -> None:
-        """An expression polars' subexpression elimination sized as one row has one per account."""
+        """An expression polars' eager engine sized as one row has one value per account."""
         text = (
             "(balance if (537 in [(days_past_due if contact.email else 0)])"
             " else (round(0.00 EUR) / 2))"

@@ -56,9 +56,8 @@ What a translation gives (`Translation.value`): a condition is Boolean, never nu
 Int128 at `Translation.scale`; money Int128 minor units of `Translation.currency`; a duration
 Int64 days; a date Date; a string or enumeration String. `Translation.values` reads it back as
 the row engine's Python values (Decimal, Money, timedelta, date, enumeration members), with
-`FALLBACK` on the rows to fall back. (Evaluate the expressions without polars'
-common-subexpression elimination, as `Translation.values` does: polars 2.1 sizes some
-subexpressions of literals alone as a single row when it is on.)
+`FALLBACK` on the rows to fall back. (Evaluate the expressions lazily, as `Translation.values`
+does: polars 2.1's eager ``DataFrame.with_columns`` sizes some of them as a single row.)
 
 >>> from arcollect import parse_policy
 >>> policy = parse_policy(
@@ -435,11 +434,9 @@ class Translation:
             .fill_null(value=False)
             .alias("_neg0"),
         )
-        # polars 2.1's common-subexpression elimination sizes some subexpressions of literals
-        # alone as one row ("length 1 doesn't match the DataFrame height"): collect without it
-        out = lazy.select("_value", "_fallback", "_exp", "_neg0").collect(
-            optimizations=pl.QueryOptFlags(comm_subexpr_elim=False)
-        )
+        # lazily: polars 2.1's eager with_columns sizes some expressions as one row ("length 1
+        # doesn't match the DataFrame height"); its lazy engine does not
+        out = lazy.select("_value", "_fallback", "_exp", "_neg0").collect()
         if self.type.kind is Kind.NUMBER:
             number = self._number
             return [FALLBACK if fb else number(v, e, z) for v, fb, e, z in out.iter_rows()]
