@@ -37,6 +37,12 @@ Where a vectorised decision stage would plug in: `_Work.head` is one row per acc
 by id) with the account's columns and the figures above; a decision translated into polars
 expressions would read that frame (and the per-account tables it was joined from) instead of
 `_TableFacts`, and hand the per-account results to the global phase.
+
+The first building block is there: `arcollect.frame._expr.translate` turns a checked
+expression (a segment, a step's ``when``/``unless``, ``pause while``, a channel rule, the score)
+into exact polars expressions over a facts frame (its docstring gives the frame's columns),
+with a mark for the rows to evaluate with the row engine; what it cannot make exact it
+declines. It is not yet wired into the plan.
 """
 
 from __future__ import annotations
