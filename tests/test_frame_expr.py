@@ -367,8 +367,8 @@ def same(got: Any, want: Any) -> bool:
     return bool(got == want)
 
 
-#: Which property `TestProperty.test_matches_row_engine` checks; a test flips it to show that
-#: the property catches a broken translation.
+#: The constructs whose bounds checks may fall back on rows the row engine evaluates (a value
+#: beyond 2**126 in between); elsewhere a fallback must be a row the row engine refuses.
 _TOLERANT_OF_FALLBACK = ("*", "/", "round(", "days(")
 
 

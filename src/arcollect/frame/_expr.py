@@ -52,12 +52,16 @@ share one currency, the ``currency`` given to `translate`; `facts_frame` refuses
 currencies (`CurrencyMismatchError`: make one frame per currency) and an amount beyond Int64's range
 in minor units (`DataError`, at the account and fact).
 
-What a translation gives (`Translation.value`): a condition is Boolean, never null; a number
-Int128 at `Translation.scale`; money Int128 minor units of `Translation.currency`; a duration
-Int64 days; a date Date; a string or enumeration String. `Translation.values` reads it back as
-the row engine's Python values (Decimal, Money, timedelta, date, enumeration members), with
-`FALLBACK` on the rows to fall back. (Evaluate the expressions lazily, as `Translation.values`
-does: polars 2.1's eager ``DataFrame.with_columns`` sizes some of them as a single row.)
+What a translation gives (`Translation.value`): a condition is Boolean, never null; a number Int128
+at `Translation.scale`; money Int128 minor units of `Translation.currency`; a duration Int64 days; a
+date Date; a string or enumeration String. A number also carries, per row, the exponent and the sign
+of zero of the row engine's Decimal (`Translation.exponent`, `Translation.negative_zero`), so that
+it prints alike (``0.25``, ``2.00E+3``, ``-0``; the plan prints scores), except where
+`Translation.exact_text` says it is not followed (an ``if ... else`` between an int and a Decimal,
+then multiplied; a quotient of such a value). `Translation.values` reads it back as the row engine's
+Python values (Decimal, Money, timedelta, date, enumeration members), with `FALLBACK` on the rows to
+fall back. (Evaluate the expressions lazily, as `Translation.values` does: polars 2.1's eager
+``DataFrame.with_columns`` sizes some of them as a single row.)
 
 >>> from arcollect import parse_policy
 >>> policy = parse_policy(
