@@ -683,10 +683,12 @@ class TestDeclined:
             "account.risk > 5",
             "promises.kept_rate > 50%",
             "days_past_due / 7 > 1",
+            "account.tags == account.tags",
+            '(account.tags if promise.active else account.tags) contains "key"',
         ],
     )
     def test_declined(self, text: str) -> None:
-        """Aggregates, times, inexact facts and rounding divisions are declined (None)."""
+        """Aggregates, times, inexact facts, rounding divisions and sets compared or chosen."""
         extra = 'timeline t for all\n  step reminder 1 day past due email "r"\n'
         policy = parse_policy(f'policy "t"\n  currency EUR\nlet x = {text}\n{extra}', name="t.arc")
         assert translate(policy.checked.lets["x"], policy.checked, currency="EUR") is None
