@@ -548,6 +548,19 @@ class TestFastRecords:
         assert built is not None
         assert "C-2" in [a.id for a in built if not isinstance(a, str)] or table == "snoozes"
 
+    def test_digits_of_another_script_are_read_by_money_not_raised(self) -> None:
+        """An amount in Arabic-Indic digits (which regular expressions call digits) is read by
+        the detailed path as `Money` reads it; polars' failed cast escaped before."""
+        tables = _mutated("invoices", "amount", "\u0663")  # ARABIC-INDIC DIGIT THREE
+        assert tables.to_accounts()[0].invoices[0].amount == Money("\u0663", "EUR")
+        plan = frame.plan(POLICIES["standard.arc"], tables, date(2026, 11, 23))
+        assert (
+            plan.to_json()
+            == POLICIES["standard.arc"]
+            .plan(tables.to_accounts(), as_of=date(2026, 11, 23))
+            .to_json()
+        )
+
     def test_amounts_written_otherwise_are_read_by_money(self) -> None:
         """An amount written otherwise than plain digits is not read fast: its account is read
         by the detailed path, as `Money` reads it."""
