@@ -260,19 +260,9 @@ def _plain(
                 floor = _roll(calendar, when_last, gap)
         best: tuple[date, int] | None = None
         n = len(steps)
-        rest = top + 1
-        for j in range(n - 1, rest - 1, -1):  # behind the stage, a step whose date has come
-            s = steps[j]
-            if s.day <= day and ok[j]:
-                if s.name not in last_done:
-                    when = _roll(calendar, as_of, 1)
-                    if when is not None and floor is not None and s.action.is_contact:
-                        when = max(when, floor)
-                    best = (when, -j) if when is not None else (date.max, j)
-                    next_step, next_date = s.name, when
-                rest = j + 1
-                break
-        for j in range(rest, n):
+        # Only steps after the stage: none of them has its date come with its conditions
+        # holding (the stage is the most advanced such step).
+        for j in range(top + 1, n):
             s = steps[j]
             if s.day <= day or s.name in last_done or not ok[j]:
                 continue
