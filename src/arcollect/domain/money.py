@@ -249,15 +249,8 @@ class Money:
         if not amount:  # one zero per currency (never negative): many results are zero
             zero = _ZEROS.get(currency)
             if zero is None:
-                zero = _ZEROS[currency] = cls._made(abs(amount), currency)
+                zero = _ZEROS[currency] = cls.zero(currency)
             return zero
-        money = object.__new__(cls)
-        object.__setattr__(money, "amount", amount)
-        object.__setattr__(money, "currency", currency)
-        return money
-
-    @classmethod
-    def _made(cls, amount: Decimal, currency: str) -> Money:
         money = object.__new__(cls)
         object.__setattr__(money, "amount", amount)
         object.__setattr__(money, "currency", currency)

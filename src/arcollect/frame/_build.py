@@ -96,6 +96,7 @@ _account: Final = constructor(Account)
 
 
 def _good_locale(value: str) -> bool:
+    """Whether `Account` accepts the locale *value*."""
     try:
         Account("-", "EUR", locale=value)
     except ArcollectError:
@@ -460,6 +461,7 @@ def _tags(value: list[str] | None) -> frozenset[str]:
 
 
 def _names(one: str | None, every: list[str] | None) -> tuple[str, ...]:
+    """Return the invoices a payment names: from its first name, or its whole list if longer."""
     if every is not None:
         return tuple(every)
     return () if one is None else (one,)

@@ -91,7 +91,16 @@ from arcollect.facts import (
     _Replay,
     allocate,
 )
-from arcollect.frame._build import _activity, _payment, minor_units, null_item, paused_gc
+from arcollect.frame._build import (
+    _activity,
+    _good_locale,
+    _ids,
+    _names,
+    _payment,
+    minor_units,
+    null_item,
+    paused_gc,
+)
 from arcollect.frame._tables import SCHEMAS, TABLES, Tables
 
 if TYPE_CHECKING:
@@ -211,10 +220,6 @@ def _run(planner: Planner, f: AccountFacts, as_of: date) -> _AccountPlan:
         )
 
 
-def _ids(frame: pl.DataFrame) -> pl.Series:
-    return frame.get_column("account_id")
-
-
 def _targets() -> tuple[pl.Expr, pl.Expr]:
     """Return ``applies_to`` as its first name and, when it has more, the whole list.
 
@@ -222,13 +227,6 @@ def _targets() -> tuple[pl.Expr, pl.Expr]:
     """
     names = pl.col("applies_to")
     return names.list.first().alias("one"), pl.when(names.list.len() > 1).then(names).alias("all")
-
-
-def _names(one: str | None, every: list[str] | None) -> tuple[str, ...]:
-    """Return the names `_targets` split, as a tuple."""
-    if every is not None:
-        return tuple(every)
-    return () if one is None else (one,)
 
 
 # -- how arcollect.facts orders records (the same keys, on the rows' values) --------------------
@@ -920,15 +918,6 @@ def _risk(text: str) -> Decimal:
         if len(_RISKS) < _KEPT:
             _RISKS[text] = found
     return found
-
-
-def _good_locale(value: str) -> bool:
-    """Whether `Account` accepts the locale *value*."""
-    try:
-        Account("-", "EUR", locale=value)
-    except ArcollectError:
-        return False
-    return True
 
 
 def _rows(frame: pl.DataFrame, first: int) -> list[tuple[Any, ...]]:

@@ -35,10 +35,9 @@ from arcollect.domain.records import (
     Invoice,
     Payment,
     Promise,
-    Snooze,
 )
 from arcollect.errors import ArcollectError, DataError, Problem
-from arcollect.frame._build import fast_accounts
+from arcollect.frame._build import _snooze, fast_accounts
 
 __all__ = ["SCHEMAS", "TABLES", "Column", "Tables", "read_tables"]
 
@@ -788,10 +787,6 @@ def _activity(r: dict[str, Any]) -> Activity:
         invoice=r["invoice"],
         notes=r["notes"],
     )
-
-
-def _snooze(r: dict[str, Any]) -> Snooze:
-    return Snooze(r["until"], r["reason"], r["by"], r["invoices"], since=r["since"])
 
 
 # -- files -----------------------------------------------------------------------------------

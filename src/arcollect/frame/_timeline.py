@@ -41,6 +41,7 @@ import polars as pl
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.model import say_day
 from arcollect.engine.timeline import Position, StepDue
+from arcollect.engine.timeline import _roll as _roll_day
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledTimeline
 
@@ -217,8 +218,7 @@ def plain_positions(
     # Dates the calendar rolls: each distinct one once.
     raw: dict[str, pl.Expr] = {}
     if gap is not None:
-        raw["gap_resume"] = lc + pl.duration(days=gap)
-        raw["floor_contact"] = lc + pl.duration(days=gap)
+        raw["gap_resume"] = lc + pl.duration(days=gap)  # also the floor after that contact
         raw["floor_today"] = pl.lit(as_of + timedelta(days=gap), dtype=pl.Date)
     for i, s in enumerate(steps):
         raw[f"at_{i}"] = oldest + pl.duration(days=s.day)
@@ -241,7 +241,7 @@ def plain_positions(
                 & _pick(at_top, [pl.lit(s.action.is_contact) for s in steps], pl.lit(value=False))
             )
             .then(rolled["floor_today"])
-            .otherwise(rolled["floor_contact"])
+            .otherwise(rolled["gap_resume"])
         )
         frame = frame.with_columns(floor.alias("floor"))
         floor = pl.col("floor")
@@ -589,7 +589,7 @@ def _roll(frame: pl.DataFrame, columns: Iterable[str], calendar: BusinessCalenda
     days: set[date] = set()
     for name in names:
         days.update(d for d in frame.get_column(name).drop_nulls().unique().to_list())
-    rolled: Mapping[Any, Any] = {d: _rolled(calendar, d) for d in days}
+    rolled: Mapping[Any, Any] = {d: _roll_day(calendar, d, 0) for d in days}
     return frame.with_columns(
         *(
             pl.col(name)
@@ -598,10 +598,3 @@ def _roll(frame: pl.DataFrame, columns: Iterable[str], calendar: BusinessCalenda
             for name in names
         )
     )
-
-
-def _rolled(calendar: BusinessCalendar, day: date) -> date | None:
-    try:
-        return calendar.roll_forward(day)
-    except OverflowError:
-        return None
