@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import decimal
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -101,6 +101,7 @@ from arcollect.frame._build import (
     null_item,
     paused_gc,
 )
+from arcollect.frame._decide import quiet
 from arcollect.frame._tables import SCHEMAS, TABLES, Tables
 
 if TYPE_CHECKING:
@@ -160,8 +161,11 @@ def partition(
     if _policy_outside(policy) is not None:
         return policy.plan_partition(tables.to_accounts(), as_of=as_of, rates=rates)
     work = _Work(tables, as_of)
+    planner = policy.planner
+    decided = quiet(planner.policy, planner.calendar, work, as_of)
     with decimal.localcontext(MONEY_CONTEXT):
-        results = [_run(policy.planner, f, as_of) for f in work.facts()]
+        results = [_run(planner, f, as_of) for f in work.facts(decided)]
+    results += [r for aid, r in decided.items() if aid not in work.fallback]
     if work.fallback:
         accounts = tables.build(work.fallback)
         results += policy.plan_partition(accounts, as_of=as_of, rates=rates).accounts
@@ -536,6 +540,7 @@ class _Work:
             )
             .with_columns(pl.int_range(pl.len()).over("account_id").alias("_pos"))
         )
+        self.acts = acts  # the activities dated by the plan's date, with each one's place
         last_contact = acts.group_by("account_id").agg(
             pl.col("_pos").filter(pl.col("channel").is_in(contact_values)).max().alias("last_c")
         )
@@ -627,8 +632,12 @@ class _Work:
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
 
-    def facts(self) -> Iterator[AccountFacts]:
-        """Yield the facts of the accounts kept; an account whose records fail falls back."""
+    def facts(self, decided: Container[str] = frozenset()) -> Iterator[AccountFacts]:
+        """Yield the facts of the accounts kept; an account whose records fail falls back.
+
+        The accounts in *decided* (decided in columns) have their records checked, as their
+        facts would check them, and no facts made: one whose records fail falls back too.
+        """
         as_of, rows, fallback = self.as_of, self.rows, self.fallback
         day = (as_of - _EPOCH).days
         with paused_gc():  # the records of every account, built at once
@@ -674,6 +683,12 @@ class _Work:
                 exp = exps.get(cur)
                 if exp is None:
                     exp = exps[cur] = currency_exponent(cur)
+                if aid in decided:  # what making its account would refuse
+                    if limit is not None and limit_m is None:
+                        self._money(limit, cur)
+                    if risk is not None:
+                        _risk(risk)
+                    continue
                 account = _account(
                     aid,
                     cur,

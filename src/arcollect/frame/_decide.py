@@ -1,0 +1,479 @@
+"""The decision stage in columns, for the accounts that have nothing to dress today.
+
+Most accounts on most days get no action: nothing is due, or the next step is some days off.
+For them the row engine's decision stage (`Planner._account`) makes an `AccountState` and a
+`Standing`, and nothing else. `quiet` makes those from the tables, in polars, for every
+account it can prove quiet, and leaves the others to the row engine (`frame.plan` runs the
+row decision for them, and only for them):
+
+1. the **facts frame** (`facts_frame`): one row per account, a column per fact the policy
+   reads (`FRAME_FACTS`), worked out from `_Work.head`, for the accounts on the vectorised
+   path without promises or disputes (their promise and dispute facts are the absent ones);
+2. every expression the decision evaluates (segments, each timeline's ``pause while``,
+   ``restart when`` and step conditions, the score and the ``ties by`` keys) translated by
+   `arcollect.frame._expr.translate`; a policy with an expression it declines, a fact
+   outside `FRAME_FACTS`, or a timeline that is not plain is decided row by row, whole;
+   an account for which any translation marks its fallback row is left to the row engine;
+3. the timeline of each account (the first whose segment holds), and its position by
+   `arcollect.frame._timeline.plain_positions`, or the undecided position of an account
+   without open invoices or without a timeline;
+4. the quiet accounts: decided in columns, nothing planned today (an account under ``on paid
+   release hold`` without open invoices but with activities is left to the row engine,
+   which looks for a hold to release). Their `Standing` fields and `AccountState` are made
+   from the columns, as `Planner._account` and `standing_fields` make them.
+
+The accounts planned here are the row engine's, field for field; the property tests of
+`frame.plan` (the same `Plan` as the row engine) run through this path.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+import polars as pl
+
+from arcollect.domain.money import MONEY_CONTEXT, currency_exponent
+from arcollect.engine.model import AccountState
+from arcollect.engine.planner import _AccountPlan
+from arcollect.engine.priority import _sortable
+from arcollect.frame._expr import Translation, translate
+from arcollect.frame._timeline import plain_positions
+from arcollect.lang.schema import FACTS
+from arcollect.lang.types import Kind
+
+if TYPE_CHECKING:
+    from arcollect.engine.calendar import BusinessCalendar
+    from arcollect.frame._plan import _Work
+    from arcollect.lang.program import CompiledPolicy, CompiledTimeline
+
+__all__ = ["FRAME_FACTS", "facts_frame", "quiet"]
+
+_ZERO: Final = Decimal(0)
+_NO_TIMELINE: Final = ("no timeline applies to this account",)
+_NO_INVOICES: Final = ("no open invoices",)
+_ABSENT_SCORE: Final = ("priority score absent (a fact it reads has no value here): counted as 0",)
+_DAYS: Final = pl.Int64
+
+
+def _since(name: str, today: pl.Expr) -> pl.Expr:
+    return (today - pl.col(name)).dt.total_days().cast(_DAYS)
+
+
+def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
+    """Return the facts `facts_frame` gives, as expressions over its input."""
+    today = pl.lit(as_of, dtype=pl.Date)
+    overdue = pl.col("overdue").fill_null(0)
+    current = pl.col("current").fill_null(0)
+    none_m, none_d = pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.Date)
+    return {
+        "today": today,
+        "account.id": pl.col("account_id"),
+        "account.name": pl.col("name"),
+        "account.tags": pl.col("tags").fill_null([]).list.unique().list.sort(),
+        "account.currency": pl.col("currency"),
+        "account.collector": pl.col("collector_name"),
+        "account.credit_limit": pl.col("limit_m"),
+        "account.terms": pl.col("terms"),
+        "account.country": pl.col("country"),
+        "account.locale": pl.col("locale"),
+        "account.customer_since": pl.col("customer_since"),
+        "balance": overdue + current,
+        "overdue": overdue,
+        "current": current,
+        "undisputed_overdue": overdue,
+        "unapplied": pl.lit(0, dtype=pl.Int64),
+        "days_past_due": pl.when(overdue > 0)
+        .then(_since("oldest", today))
+        .otherwise(0)
+        .fill_null(0),
+        "oldest_due": pl.col("oldest"),
+        "promise.active": pl.lit(value=False),
+        "promise.broken": pl.lit(value=False),
+        "promise.amount": none_m,
+        "promise.paid": none_m,
+        "promise.due": none_d,
+        "promise.made_on": none_d,
+        "promises.kept": pl.lit(0, dtype=pl.Int64),
+        "promises.broken": pl.lit(0, dtype=pl.Int64),
+        "promises.partially_kept": pl.lit(0, dtype=pl.Int64),
+        "dispute.open": pl.lit(value=False),
+        "dispute.amount": pl.lit(0, dtype=pl.Int64),
+        "dispute.reason": pl.lit(None, dtype=pl.String),
+        "snoozed": pl.lit(value=False),
+        "last_contact.date": pl.col("lc_date"),
+        "last_contact.channel": pl.col("lc_channel"),
+        "last_contact.outcome": pl.col("lc_outcome"),
+        "days_since_contact": _since("lc_date", today),
+    }
+
+
+#: The facts a facts frame of `facts_frame` has: a policy reading another is decided row by row.
+FRAME_FACTS: Final = frozenset(_frame_columns(date(2000, 1, 1)))
+
+
+def eligible(work: _Work, currency: str | None) -> pl.DataFrame:
+    """Return the rows of `_Work.head` a facts frame can be made for, with the last contact.
+
+    Accounts on the vectorised path (not replayed), without promises or disputes, in
+    *currency* (None: any), whose credit limit (if any) was read into minor units; with the
+    columns ``lc_date``, ``lc_channel`` and ``lc_outcome`` of their last contact.
+    """
+    head = work.head
+    keep = (
+        ~pl.col("r")
+        & pl.col("promises").is_null()
+        & pl.col("disputes").is_null()
+        & (pl.col("credit_limit").is_null() | pl.col("limit_m").is_not_null())
+    )
+    if currency is not None:
+        keep &= pl.col("currency") == currency
+    rows = head.filter(keep)
+    last = (
+        work.acts.join(rows.select("account_id", "last_c"), on="account_id", how="inner")
+        .filter(pl.col("_pos") == pl.col("last_c"))
+        .select(
+            "account_id",
+            pl.col("date").alias("lc_date"),
+            pl.col("channel").alias("lc_channel"),
+            pl.col("outcome").alias("lc_outcome"),
+        )
+    )
+    return rows.join(last, on="account_id", how="left", maintain_order="left")
+
+
+def facts_frame(rows: pl.DataFrame, as_of: date, names: frozenset[str]) -> pl.DataFrame:
+    """Return the facts frame of *rows* (from `eligible`) on *as_of*, with the facts *names*.
+
+    The columns and their types are those of `arcollect.frame._expr.facts_frame` of the
+    accounts' row-engine facts (a test holds them equal); ``account.id`` is always there.
+    """
+    columns = _frame_columns(as_of)
+    wanted = sorted({"account.id", "overdue", *names})
+    return rows.lazy().select(*(columns[n].alias(n) for n in wanted)).collect()
+
+
+class _Translated:
+    """The policy's expressions translated for one currency (None where the policy has none)."""
+
+    def __init__(self, policy: CompiledPolicy, currency: str) -> None:
+        checked = policy.checked
+        self.ok = False
+        self.reads: set[str] = set()
+        self.segments: list[Translation | None] = []
+        self.conditions: list[_Conditions] = []
+
+        def tr(expr: Any) -> Translation:
+            t = translate(expr, checked, currency=currency)
+            if t is None:
+                raise _Unfit
+            self.reads |= t.reads
+            return t
+
+        if not all(tl.plain for tl in policy.timelines):
+            return
+        try:
+            for tl in policy.timelines:
+                segment = tl.timeline.segment
+                self.segments.append(None if segment is None else tr(checked.segments[segment]))
+                self.conditions.append(_Conditions(tl, tr))
+            score = checked.priority.score
+            self.score = None if score is None else tr(score)
+            self.ties = [tr(e) for e, _ in checked.priority.ties]
+        except _Unfit:
+            return
+        if self.score is not None and not self.score.exact_text:
+            return  # its values would not print as the row engine's
+        measure = FACTS.get(checked.priority.tier_measure or "overdue", FACTS["overdue"])
+        self.measure = measure.name if measure.type.kind is Kind.MONEY else None
+        if self.measure is not None:
+            self.reads.add(self.measure)
+        self.ok = self.reads <= FRAME_FACTS
+
+    def all(self) -> list[Translation]:
+        """Every translation, in no particular order."""
+        out = [t for t in self.segments if t is not None]
+        for c in self.conditions:
+            out += [*c.pause, *c.restart]
+            out += [t for t in (*c.when, *c.unless) if t is not None]
+        if self.score is not None:
+            out.append(self.score)
+        return out + self.ties
+
+
+class _Unfit(Exception):  # noqa: N818 - a signal, caught in `_Translated`
+    """An expression the facts frame cannot decide: the policy is decided row by row."""
+
+
+class _Conditions:
+    """A timeline's conditions, translated."""
+
+    def __init__(self, tl: CompiledTimeline, tr: Any) -> None:
+        timeline = tl.timeline
+        self.pause: list[Translation] = [tr(e) for e in timeline.pause_while]
+        self.restart: list[Translation] = [tr(e) for e in timeline.restart_when]
+        self.pause_texts = [e.text for e in timeline.pause_while]
+        self.restart_texts = [e.text for e in timeline.restart_when]
+        self.when = [None if s.when is None else tr(s.when) for s in timeline.steps]
+        self.unless = [None if s.unless is None else tr(s.unless) for s in timeline.steps]
+
+
+#: Translations made, by policy (kept with it, so that the id is not reused) and currency.
+_CACHE: dict[tuple[int, str], tuple[CompiledPolicy, _Translated]] = {}
+_CACHED: Final = 32
+
+
+def _translated(policy: CompiledPolicy, currency: str) -> _Translated:
+    key = (id(policy), currency)
+    found = _CACHE.get(key)
+    if found is not None and found[0] is policy:
+        return found[1]
+    if len(_CACHE) >= _CACHED:
+        _CACHE.clear()
+    made = _Translated(policy, currency)
+    _CACHE[key] = (policy, made)
+    return made
+
+
+def _listed(values: list[pl.Expr], texts: list[str]) -> pl.Expr:
+    """Return the texts whose conditions hold, in order, as a list (empty: none)."""
+    if not values:
+        return pl.lit([], dtype=pl.List(pl.String))
+    items = [pl.when(v).then(pl.lit(t)) for v, t in zip(values, texts, strict=True)]
+    return pl.concat_list(items).list.drop_nulls()
+
+
+def quiet(
+    policy: CompiledPolicy, calendar: BusinessCalendar, work: _Work, as_of: date
+) -> dict[str, _AccountPlan]:
+    """Return the per-account results of the accounts decided quiet in columns, by account.
+
+    Each is what `Planner._account` returns for the account: no candidate actions. The
+    caller leaves the others to the row engine (and drops any of these whose records turn out
+    to be refused, as it would their facts).
+    """
+    fixed = policy.checked.currency
+    rows = eligible(work, fixed)
+    if not rows.height:
+        return {}
+    out: dict[str, _AccountPlan] = {}
+    currencies = [fixed] if fixed is not None else rows.get_column("currency").unique().sort()
+    for cur in currencies:
+        t = _translated(policy, cur)
+        if not t.ok:
+            continue
+        mine = rows if fixed is not None else rows.filter(pl.col("currency") == cur)
+        with decimal.localcontext(MONEY_CONTEXT):
+            out.update(_decide(policy, calendar, work, t, mine, as_of, cur))
+    return out
+
+
+def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
+    policy: CompiledPolicy,
+    calendar: BusinessCalendar,
+    work: _Work,
+    t: _Translated,
+    rows: pl.DataFrame,
+    as_of: date,
+    currency: str,
+) -> Mapping[str, _AccountPlan]:
+    frame = facts_frame(rows, as_of, frozenset(t.reads))
+    # Every condition's value, and which accounts any translation leaves to the row engine.
+    values: dict[int, pl.Expr] = {}
+    named: list[pl.Expr] = []
+    for k, tr in enumerate(t.all()):
+        values[id(tr)] = pl.col(f"_v{k}")
+        named.append(tr.value.alias(f"_v{k}"))
+    fallback = pl.any_horizontal([tr.fallback for tr in t.all()] or [pl.lit(value=False)])
+    chosen: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for k in reversed(range(len(t.segments))):
+        seg = t.segments[k]
+        holds = pl.lit(value=True) if seg is None else values[id(seg)]
+        chosen = pl.when(holds).then(pl.lit(k, dtype=pl.Int64)).otherwise(chosen)
+    conds = (
+        frame.lazy()
+        .with_columns(*named, fallback.alias("_fallback"))
+        .with_columns(chosen.alias("_tl"))
+        .collect()
+    )
+    inputs = conds.hstack(
+        rows.select(
+            "account_id",
+            "oldest",
+            pl.when(pl.col("overdue").fill_null(0) > 0).then(pl.col("since")).alias("since"),
+            "lc_date",
+            "lc_channel",
+            (pl.col("e_acts") > pl.col("s_acts")).alias("_acts"),
+        )
+    ).filter(~pl.col("_fallback"))
+    plans: dict[str, _AccountPlan] = {}
+    acts = work.acts.select("account_id", "date", "step", "invoice", "timeline")
+    for k, tl in enumerate(policy.timelines):
+        mine = inputs.filter(pl.col("_tl") == k)
+        if not mine.height:
+            continue
+        c = t.conditions[k]
+        decided = mine.filter(pl.col("oldest").is_not_null())
+        if decided.height:
+            table = decided.select(
+                "account_id",
+                "oldest",
+                "since",
+                _listed([values[id(p)] for p in c.pause], c.pause_texts).alias("paused"),
+                _listed([values[id(r)] for r in c.restart], c.restart_texts).alias("restarted"),
+                pl.col("lc_date").alias("last_contact"),
+                pl.col("lc_channel").alias("last_contact_channel"),
+                pl.lit(None, dtype=pl.Date).alias("broken_on"),
+                pl.lit(value=False).alias("snoozed"),
+                *(
+                    (pl.lit(None, dtype=pl.Boolean) if w is None else values[id(w)]).alias(
+                        f"when_{i}"
+                    )
+                    for i, w in enumerate(c.when)
+                ),
+                *(
+                    (pl.lit(None, dtype=pl.Boolean) if u is None else values[id(u)]).alias(
+                        f"unless_{i}"
+                    )
+                    for i, u in enumerate(c.unless)
+                ),
+            )
+            mine_acts = acts.join(table.select("account_id"), on="account_id", how="semi")
+            positions = plain_positions(tl, table, mine_acts, as_of, calendar)
+            positions = positions.filter(~pl.col("fallback") & pl.col("planned").is_null())
+            plans.update(_made(policy, work, t, tl, frame, positions, currency))
+        undecided = mine.filter(pl.col("oldest").is_null())
+        if tl.timeline.release_on_paid:  # the row engine looks for a hold to release
+            undecided = undecided.filter(~pl.col("_acts"))
+        if undecided.height:
+            plans.update(_made(policy, work, t, tl, frame, _undecided(undecided), currency))
+    nowhere = inputs.filter(pl.col("_tl").is_null())
+    if nowhere.height:
+        plans.update(_made(policy, work, t, None, frame, _undecided(nowhere), currency))
+    return plans
+
+
+def _undecided(rows: pl.DataFrame) -> pl.DataFrame:
+    """Return the position of accounts without open invoices or a timeline (`undecided`)."""
+    return rows.select("account_id", pl.col("since").alias("episode_start"))
+
+
+_POSITION: Final = (
+    "cycle_start",
+    "day",
+    "stage",
+    "steps_done",
+    "steps_skipped",
+    "paused_by",
+    "next_step",
+    "next_date",
+    "notes",
+)
+
+
+def _made(  # noqa: PLR0917 - from `_decide`
+    policy: CompiledPolicy,
+    work: _Work,
+    t: _Translated,
+    tl: CompiledTimeline | None,
+    frame: pl.DataFrame,
+    positions: pl.DataFrame,
+    currency: str,
+) -> dict[str, _AccountPlan]:
+    """Make the results of the accounts of *positions* (decided quiet), as `_account` does."""
+    if not positions.height:
+        return {}
+    facts = frame.join(
+        positions.select("account_id"), left_on="account.id", right_on="account_id", how="semi"
+    )
+    # both in account order: the facts frame is, and the positions are filtered from it
+    facts = facts.sort("account.id")
+    positions = positions.sort("account_id")
+    ids = positions.get_column("account_id").to_list()
+    n = len(ids)
+    score = t.score.values(facts) if t.score is not None else [None] * n
+    ties = [tr.values(facts) for tr in t.ties]
+    overdue = facts.get_column("overdue").to_list()
+    measure = facts.get_column(t.measure).to_list() if t.measure is not None else [None] * n
+    exp = currency_exponent(currency)
+    if tl is None:
+        decided: list[list[Any]] = [
+            positions.get_column("episode_start").to_list(),
+            *([None] * n for _ in _POSITION),
+        ]
+        notes: list[Any] = [_NO_TIMELINE] * n
+    elif "stage" not in positions.columns:
+        decided = [
+            positions.get_column("episode_start").to_list(),
+            *([None] * n for _ in _POSITION),
+        ]
+        notes = [_NO_INVOICES] * n
+    else:
+        decided = [positions.get_column(c).to_list() for c in ("episode_start", *_POSITION)]
+        notes = [tuple(x) for x in decided[-1]]
+    name = tl.name if tl is not None else None
+    descending = policy.ties_descending
+    out: dict[str, _AccountPlan] = {}
+    minor = work._minor  # noqa: SLF001 - the package's own amounts
+    rows = zip(ids, score, overdue, measure, *decided[:-1], notes, *ties, strict=True)
+    for (
+        aid,
+        value,
+        due_m,
+        m,
+        start,
+        cycle,
+        day,
+        stage,
+        done,
+        skipped,
+        paused,
+        nxt,
+        when,
+        *rest,
+    ) in rows:
+        said, tie_values = rest[0], rest[1:]
+        standing_notes: tuple[str, ...] = ()
+        if value is None:
+            s = _ZERO
+            if t.score is not None:
+                standing_notes = _ABSENT_SCORE
+        else:
+            s = value if type(value) is Decimal else Decimal(value)
+        key: tuple[Any, ...] = _sortable(s, descending=True)
+        for v, d in zip(tie_values, descending, strict=True):
+            key += _sortable(v, d)
+        key += (aid,)
+        measured = _ZERO if m is None else minor(currency, exp, m).amount
+        state = AccountState(
+            account=aid,
+            timeline=name,
+            episode_start=start,
+            day=day,
+            step_reached=stage,
+            steps_done=() if done is None else tuple(done),
+            steps_skipped=() if skipped is None else tuple(skipped),
+            paused_by=() if paused is None else tuple(paused),
+            next_step=nxt,
+            next_date=when,
+            priority=s,
+            tier=None,
+            overdue=minor(currency, exp, due_m or 0),
+            notes=said + standing_notes,
+            cycle_start=cycle,
+        )
+        out[aid] = _AccountPlan(
+            aid,
+            s,
+            key,
+            currency,
+            measured,
+            ranked=True,
+            notes=standing_notes,
+            state=state,
+            candidates=(),
+        )
+    return out

@@ -1,0 +1,180 @@
+"""The columnar decision of quiet accounts (`arcollect.frame._decide`).
+
+The end-to-end proof is `test_frame.TestSamePlan` (the columnar plan is the row plan over
+generated portfolios and the policies of the repository and the language reference, four of
+which this path decides); these tests hold each piece to the row engine on its own.
+"""
+
+from __future__ import annotations
+
+import decimal
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arcollect import Account, DataError, Money, Policy, parse_ibm_csv
+from arcollect.data import ibm_csv_text
+from arcollect.domain.money import MONEY_CONTEXT
+from arcollect.facts import facts
+from arcollect.lang.schema import FACTS
+from arcollect.testing import account, activity, contact, invoice, payment
+
+pl = pytest.importorskip("polars")
+
+from polars.testing import assert_frame_equal  # noqa: E402 - after the skip
+
+from arcollect import frame  # noqa: E402 - needs polars
+from arcollect.frame import Tables  # noqa: E402
+from arcollect.frame import _expr as expr_frame  # noqa: E402
+from arcollect.frame._decide import FRAME_FACTS, _translated, eligible, facts_frame, quiet  # noqa: E402
+from arcollect.frame._plan import _Work  # noqa: E402
+from test_frame import AS_OFS, POLICIES, _unique, complex_accounts, plain_accounts  # noqa: E402
+
+AS_OF = date(2026, 11, 23)
+#: The policies whose every expression the facts frame decides (the others: row by row).
+DECIDED = ("standard.arc", "standard.yaml", "language.md[0]", "language.md[1]")
+
+
+def _decided(policy: Policy, accts: list[Account], as_of: date) -> dict[str, object]:
+    work = _Work(Tables.from_accounts(accts), as_of)
+    planner = policy.planner
+    return dict(quiet(planner.policy, planner.calendar, work, as_of))
+
+
+class TestFactsFrame:
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(plain_accounts(), max_size=5).map(_unique),
+        st.lists(complex_accounts(), max_size=3).map(_unique),
+        AS_OFS,
+    )
+    def test_the_frame_is_that_of_the_row_facts(
+        self, plain: list[Account], complex_: list[Account], as_of: date
+    ) -> None:
+        """Every fact of the frame built from the tables equals the column
+        `_expr.facts_frame` makes of `arcollect.facts` of the records, for exactly the
+        accounts on the vectorised path without promises or disputes."""
+        accts = {a.id: a for a in _unique(plain + complex_)}
+        work = _Work(Tables.from_accounts(list(accts.values())), as_of)
+        rows = eligible(work, "EUR")
+        ids = rows.get_column("account_id").to_list()
+        expected_ids = sorted(
+            a.id
+            for a in accts.values()
+            if a.id not in work.fallback
+            and a.id not in work.replay
+            and not a.promises
+            and not a.disputes
+        )
+        assert ids == expected_ids
+        got = facts_frame(rows, as_of, FRAME_FACTS)
+        with decimal.localcontext(MONEY_CONTEXT):
+            row_facts = [facts(accts[i], as_of) for i in ids]
+        expected = expr_frame.facts_frame(row_facts, FRAME_FACTS)
+        assert_frame_equal(got, expected.select(got.columns))
+
+    def test_every_fact_it_has_is_a_fact(self) -> None:
+        """The frame names only facts of the language, and none the translator declines."""
+        assert set(FACTS) >= FRAME_FACTS
+        assert "promises.kept_rate" not in FRAME_FACTS
+        assert "account.risk" not in FRAME_FACTS
+
+
+class TestQuiet:
+    @pytest.mark.parametrize("name", DECIDED)
+    @settings(max_examples=30, deadline=None)
+    @given(
+        st.lists(plain_accounts(), max_size=6).map(_unique),
+        st.lists(complex_accounts(), max_size=2).map(_unique),
+        AS_OFS,
+    )
+    def test_each_result_is_the_row_engines(
+        self, name: str, plain: list[Account], complex_: list[Account], as_of: date
+    ) -> None:
+        """Each account decided in columns has the row engine's per-account result, field for
+        field: standing (score, sort key, tier measure, notes), state, and no actions."""
+        policy = POLICIES[name]
+        accts = {a.id: a for a in _unique(plain + complex_)}
+        got = _decided(policy, list(accts.values()), as_of)
+        for aid, result in got.items():
+            expected = policy.planner.account(accts[aid], as_of)
+            assert expected.candidates == ()
+            assert result == expected
+
+    @pytest.mark.parametrize("name", DECIDED)
+    def test_the_policies_are_decided_in_columns(self, name: str) -> None:
+        """The four policies translate whole, and decide in columns every quiet account of
+        the IBM sample that the facts frame has, as the row engine does."""
+        policy = POLICIES[name]
+        assert _translated(policy.planner.policy, "EUR").ok
+        accts = list(parse_ibm_csv(ibm_csv_text(), currency="EUR"))
+        as_of = date(2013, 6, 3)
+        got = _decided(policy, accts, as_of)
+        work = _Work(Tables.from_accounts(accts), as_of)
+        framed = set(eligible(work, "EUR").get_column("account_id").to_list())
+        expected = {
+            a.id: r
+            for a in accts
+            if a.id in framed and not (r := policy.planner.account(a, as_of)).candidates
+        }
+        assert len(expected) > len(accts) // 5
+        assert got == expected
+
+    def test_a_policy_it_cannot_translate_is_decided_row_by_row(self) -> None:
+        """A policy reading a fact the frame does not have (``has ROLE``) decides nothing in
+        columns, and plans as the row engine does."""
+        policy = POLICIES["key_accounts.arc"]
+        accts = [account(invoice("900 EUR", due="2026-12-20"), id="C-1")]
+        assert not _translated(policy.planner.policy, "EUR").ok
+        assert _decided(policy, accts, AS_OF) == {}
+
+    def test_accounts_with_actions_are_left_to_the_row_engine(self) -> None:
+        """An account with a step due today, a promise or a dispute is not decided here."""
+        due = account(invoice("900 EUR", due="2026-11-22"), id="C-1")  # reminder today
+        later = account(invoice("900 EUR", due="2026-12-20"), id="C-2")  # nothing yet
+        paid = account(
+            invoice("900 EUR", due="2026-10-01", number="I-1"),
+            payment("900 EUR", on="2026-10-20", to=["I-1"]),
+            activity("2026-10-02", "email", step="reminder"),
+            id="C-3",
+        )
+        got = _decided(POLICIES["standard.arc"], [due, later, paid], AS_OF)
+        assert sorted(got) == ["C-2", "C-3"]
+        assert got["C-3"] == POLICIES["standard.arc"].planner.account(paid, AS_OF)
+
+    @pytest.mark.parametrize(
+        ("column", "value"),
+        [
+            ("risk", "high"),
+            ("credit_limit", "5,00"),
+            ("collector_name", " "),
+            ("locale", "xx_QQ"),
+        ],
+    )
+    def test_a_refused_record_of_a_quiet_account_is_the_row_engines_error(
+        self, column: str, value: object
+    ) -> None:
+        """A quiet account whose record the row engine refuses is not planned in columns: the
+        plan raises the located error `to_accounts` raises."""
+        quiet_one = account(
+            invoice("900 EUR", due="2026-12-20"),
+            contact("Ana", "billing"),
+            id="C-1",
+            risk=Decimal("0.5"),
+            credit_limit=Money(5000, "EUR"),
+        )
+        tables = Tables.from_accounts([quiet_one])
+        assert sorted(_decided(POLICIES["standard.arc"], [quiet_one], AS_OF)) == ["C-1"]
+        frames = tables.frames
+        rows = frames["accounts"].to_dicts()
+        rows[0][column] = value
+        frames["accounts"] = pl.DataFrame(rows, schema=frames["accounts"].schema)
+        bad = Tables.of(**frames)
+        with pytest.raises(DataError) as expected:
+            bad.to_accounts()
+        with pytest.raises(DataError) as planned:
+            frame.plan(POLICIES["standard.arc"], bad, AS_OF)
+        assert str(planned.value) == str(expected.value)
