@@ -7,8 +7,9 @@ account it can prove quiet, and leaves the others to the row engine (`frame.plan
 row decision for them, and only for them):
 
 1. the **facts frame** (`facts_frame`): one row per account, a column per fact the policy
-   reads (`FRAME_FACTS`), worked out from `_Work.head`, for the accounts on the vectorised
-   path without promises or disputes (their promise and dispute facts are the absent ones);
+   reads (`FRAME_FACTS`), worked out from `_Work.head` (and, for the replayed accounts, their
+   replay), for the accounts without promises or disputes (their promise and dispute facts
+   are the absent ones);
 2. every expression the decision evaluates (segments, each timeline's ``pause while``,
    ``restart when`` and step conditions, the score and the ``ties by`` keys) translated by
    `arcollect.frame._expr.translate`; a policy with an expression it declines, a fact
@@ -81,11 +82,11 @@ def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
         "account.country": pl.col("country"),
         "account.locale": pl.col("locale"),
         "account.customer_since": pl.col("customer_since"),
-        "balance": overdue + current,
+        "balance": overdue + current - pl.col("unapplied"),
         "overdue": overdue,
         "current": current,
         "undisputed_overdue": overdue,
-        "unapplied": pl.lit(0, dtype=pl.Int64),
+        "unapplied": pl.col("unapplied"),
         "days_past_due": pl.when(overdue > 0)
         .then(_since("oldest", today))
         .otherwise(0)
@@ -115,23 +116,35 @@ def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
 FRAME_FACTS: Final = frozenset(_frame_columns(date(2000, 1, 1)))
 
 
+#: The figures of a replayed account its replay gives (`_Work.replay_frame`).
+_REPLAYED: Final = ("overdue", "current", "oldest", "since")
+
+
 def eligible(work: _Work, currency: str | None) -> pl.DataFrame:
     """Return the rows of `_Work.head` a facts frame can be made for, with the last contact.
 
-    Accounts on the vectorised path (not replayed), without promises or disputes, in
-    *currency* (None: any), whose credit limit (if any) was read into minor units; with the
-    columns ``lc_date``, ``lc_channel`` and ``lc_outcome`` of their last contact.
+    Accounts on the vectorised and the replayed paths, without promises or disputes, in
+    *currency* (None: any), whose credit limit (if any) was read into minor units; the
+    replayed accounts' figures are their replay's (`_Work.replays`), and every account has its
+    ``unapplied`` credit and the ``lc_date``, ``lc_channel`` and ``lc_outcome`` of its last
+    contact.
     """
     head = work.head
     keep = (
-        ~pl.col("r")
-        & pl.col("promises").is_null()
+        pl.col("promises").is_null()
         & pl.col("disputes").is_null()
         & (pl.col("credit_limit").is_null() | pl.col("limit_m").is_not_null())
     )
     if currency is not None:
         keep &= pl.col("currency") == currency
     rows = head.filter(keep)
+    replayed = work.replay_frame().rename(lambda c: c if c == "account_id" else f"_{c}")
+    rows = rows.join(replayed, on="account_id", how="left", maintain_order="left")
+    r = pl.col("r")
+    rows = rows.filter(~r | pl.col("_overdue").is_not_null()).with_columns(  # replay failed
+        *(pl.when(r).then(pl.col(f"_{c}")).otherwise(pl.col(c)).alias(c) for c in _REPLAYED),
+        pl.when(r).then(pl.col("_unapplied")).otherwise(0).alias("unapplied"),
+    )
     last = (
         work.acts.join(rows.select("account_id", "last_c"), on="account_id", how="inner")
         .filter(pl.col("_pos") == pl.col("last_c"))

@@ -56,7 +56,7 @@ import itertools
 from collections.abc import Container, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
 import attrs
 import polars as pl
@@ -66,6 +66,7 @@ from arcollect.domain.account import Account
 from arcollect.domain.actions import CONTACT_CHANNELS
 from arcollect.domain.money import MONEY_CONTEXT, Money, currency_exponent, is_currency
 from arcollect.domain.records import (
+    Activity,
     Channel,
     Collector,
     Contact,
@@ -629,8 +630,82 @@ class _Work:
         self.columns["last_pay"] = [
             parts["last_pay"].get_column(c).to_list() for c in parts["last_pay"].columns[1:]
         ]
+        self._replays: dict[str, _Replayed] | None = None
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
+
+    def replays(self) -> dict[str, _Replayed]:
+        """Return the replay of each replayed account (`_Replayed`), worked out once.
+
+        An account whose replay fails falls back.
+        """
+        if self._replays is not None:
+            return self._replays
+        day = (self.as_of - _EPOCH).days
+        out: dict[str, _Replayed] = {}
+        head = self.head.filter(pl.col("r"))
+        with paused_gc():
+            r_inv = list(zip(*self.columns["r_inv"], strict=True))
+            r_pay = [
+                (d, ref, m, _names(one, every))
+                for d, ref, m, one, every in zip(*self.columns["r_pay"], strict=True)
+            ]
+            spans = zip(
+                *(head.get_column(c).to_list() for c in ("account_id", *_REPLAY_SPANS)),
+                strict=True,
+            )
+            for aid, s_rinv, e_rinv, s_rpay, e_rpay in spans:
+                try:
+                    items, open_amt, unapplied, paid_on = _replay(
+                        r_inv[s_rinv:e_rinv], r_pay[s_rpay:e_rpay]
+                    )
+                except (ArcollectError, ValueError, TypeError, ArithmeticError):
+                    self.fallback.add(aid)
+                    continue
+                picks = []
+                overdue_m = current_m = 0
+                first = None
+                for i in items:
+                    owed = open_amt[i[0]]
+                    if owed > 0:
+                        picks.append((i[5], owed))
+                        if i[2] < day:
+                            overdue_m += owed
+                        else:
+                            current_m += owed
+                        if first is None:
+                            first = i[2]
+                oldest = None if first is None else _day(first)
+                episode = _episode(items, paid_on, day) if overdue_m else None
+                out[aid] = (tuple(picks), overdue_m, current_m, oldest, episode, unapplied)
+        self._replays = out
+        return out
+
+    def replay_frame(self) -> pl.DataFrame:
+        """Return the replayed accounts' figures, a row each (see `_Replayed`).
+
+        Columns ``account_id``, ``overdue``, ``current`` and ``unapplied`` (minor units),
+        ``oldest`` (the oldest open due date) and ``since`` (the episode).
+        """
+        replays = self.replays()
+        return pl.DataFrame(
+            {
+                "account_id": list(replays),
+                "overdue": [r[1] for r in replays.values()],
+                "current": [r[2] for r in replays.values()],
+                "oldest": [r[3] for r in replays.values()],
+                "since": [r[4] for r in replays.values()],
+                "unapplied": [r[5] for r in replays.values()],
+            },
+            schema={
+                "account_id": pl.String,
+                "overdue": pl.Int64,
+                "current": pl.Int64,
+                "oldest": pl.Date,
+                "since": pl.Date,
+                "unapplied": pl.Int64,
+            },
+        )
 
     def facts(self, decided: Container[str] = frozenset()) -> Iterator[AccountFacts]:
         """Yield the facts of the accounts kept; an account whose records fail falls back.
@@ -639,28 +714,17 @@ class _Work:
         facts would check them, and no facts made: one whose records fail falls back too.
         """
         as_of, rows, fallback = self.as_of, self.rows, self.fallback
-        day = (as_of - _EPOCH).days
+        replays = self.replays()
         with paused_gc():  # the records of every account, built at once
             columns = [self.head.get_column(c).to_list() for c in _HEAD]
             columns[_HEAD.index("tags")] = _tag_sets(columns[_HEAD.index("tags")])
             contacts = self._contacts(self.contact_rows)
-            act_cols = self.columns["acts"]
-            acts = list(
-                map(
-                    _activity,
-                    act_cols[0],
-                    map(_CHANNELS.__getitem__, act_cols[1]),
-                    act_cols[2],
-                    map(_OUTCOMES.get, act_cols[3]),
-                    *act_cols[4:],
-                )
-            )
-            r_inv = list(zip(*self.columns["r_inv"], strict=True))
-            r_pay = [
-                (d, ref, m, _names(one, every))
-                for d, ref, m, one, every in zip(*self.columns["r_pay"], strict=True)
-            ]
-            last_pays = list(map(self._payment, *self.columns["last_pay"]))
+            # The activities and last payments are made account by account, for the accounts
+            # whose facts are made (not those decided in columns).
+            act_cols = list(self.columns["acts"])
+            act_cols[1] = list(map(_CHANNELS.__getitem__, act_cols[1]))
+            act_cols[3] = list(map(_OUTCOMES.get, act_cols[3]))
+            pay_cols = self.columns["last_pay"]
         promises, ledger, disputes = rows["promises"], rows["ledger"], rows["disputes"]
         collectors: dict[tuple[Any, ...], Collector] = {}
         exps: dict[str, int] = {}
@@ -668,7 +732,7 @@ class _Work:
             aid, cur, name, limit, terms, tags, risk, country, locale, since,
             c_name, c_title, c_phone, c_email,
             v_overdue, v_current, v_oldest, v_since, last_c, replayed, limit_m,
-            s_open, e_open, s_rinv, e_rinv, s_rpay, e_rpay, s_lp, e_lp, s_pro, e_pro,
+            s_open, e_open, s_rinv, e_rinv, _s_rpay, _e_rpay, s_lp, e_lp, s_pro, e_pro,
             s_led, e_led, s_dis, e_dis, s_con, e_con, s_act, e_act,
         ) in zip(*columns, strict=True):  # fmt: skip
             if aid in fallback:
@@ -708,29 +772,12 @@ class _Work:
                     collector,
                 )
                 if replayed:
-                    items, open_amt, unapplied, paid_on = _replay(
-                        r_inv[s_rinv:e_rinv], r_pay[s_rpay:e_rpay]
-                    )
-                    picks = []
-                    overdue_m = current_m = 0
-                    first = None
-                    for i in items:
-                        owed = open_amt[i[0]]
-                        if owed > 0:
-                            picks.append((i[5], owed))
-                            if i[2] < day:
-                                overdue_m += owed
-                            else:
-                                current_m += owed
-                            if first is None:
-                                first = i[2]
-                    oldest = None if first is None else _day(first)
-                    episode = _episode(items, paid_on, day) if overdue_m else None
+                    picks, overdue_m, current_m, oldest, episode, unapplied = replays[aid]
                     pending = _Pending(  # picks a tuple of tuples of ints: untracked
                         self.replay_items,
                         s_rinv,
                         e_rinv,
-                        tuple(picks),
+                        picks,
                         cur,
                         exp,
                         unapplied,
@@ -763,10 +810,13 @@ class _Work:
                         promise = active[-1] if active else made[-1]
                 last_payment = None
                 if e_lp == s_lp + 1:
-                    last_payment = last_pays[s_lp]
+                    last_payment = self._payment(*[c[s_lp] for c in pay_cols])
                 elif e_lp > s_lp:
-                    last_payment = max(last_pays[s_lp:e_lp], key=_payment_key)
-                activities = tuple(acts[s_act:e_act])
+                    last_pays = map(self._payment, *[c[s_lp:e_lp] for c in pay_cols])
+                    last_payment = max(last_pays, key=_payment_key)
+                activities: tuple[Activity, ...] = ()
+                if e_act > s_act:
+                    activities = tuple(map(_activity, *[c[s_act:e_act] for c in act_cols]))
                 contact = None if last_c is None else activities[last_c]
                 f = _new_facts(
                     account,
@@ -901,6 +951,10 @@ _HEAD: Final = (
     "limit_m",
     *(f"{end}_{p}" for p in _PARTS for end in "se"),
 )
+#: A replayed account's open invoices (`_Pending`'s picks), overdue and current money in
+#: minor units, oldest open due date, delinquency episode and unapplied credit (minor units).
+_Replayed: TypeAlias = tuple[tuple[tuple[int, int], ...], int, int, date | None, date | None, int]
+_REPLAY_SPANS: Final = ("s_r_inv", "e_r_inv", "s_r_pay", "e_r_pay")
 _EMPTY: Final[frozenset[str]] = frozenset()
 _CHANNELS: Final = {c.value: c for c in Channel}
 _OUTCOMES: Final = {o.value: o for o in Outcome}
