@@ -1,7 +1,7 @@
 """The columnar decision of quiet accounts (`arcollect.frame._decide`).
 
 The end-to-end proof is `test_frame.TestSamePlan` (the columnar plan is the row plan over
-generated portfolios and the policies of the repository and the language reference, four of
+generated portfolios and the policies of the repository and the language reference, five of
 which this path decides); these tests hold each piece to the row engine on its own.
 """
 
@@ -20,6 +20,7 @@ from arcollect.data import ibm_csv_text
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.facts import facts
 from arcollect.lang.schema import FACTS
+from arcollect.policy import parse_policy
 from arcollect.testing import account, activity, contact, invoice, payment
 
 pl = pytest.importorskip("polars")
@@ -34,8 +35,31 @@ from arcollect.frame._plan import _Work  # noqa: E402
 from test_frame import AS_OFS, POLICIES, _unique, complex_accounts, plain_accounts  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
+#: The roles the generated contacts have, and one none has.
+ROLES = ("billing", "decision_maker", "executive", "accounts_payable", "buchhaltung")
 #: The policies whose every expression the facts frame decides (the others: row by row).
-DECIDED = ("standard.arc", "standard.yaml", "language.md[0]", "language.md[1]")
+#: A policy that reads contacts' roles and the facts a frame has beyond `rules/standard.arc`.
+ROLES_POLICY = """\
+policy "Roles" version 1
+  currency EUR
+timeline careful for segment staffed
+  pause while balance <= 0 EUR
+  step remind 2 days past due email "r" to billing unless has executive
+  step call   9 days past due call to decision_maker when current < unapplied + 500 EUR
+  step hold  30 days past due hold shipments when account.terms > 20 days
+timeline rest for all
+  step remind 4 days past due email "r"
+segment staffed when has billing or has decision_maker
+priority
+  score days_past_due + days_since_contact
+  ties by balance desc, account.id
+"""
+#: The policies whose every expression the facts frame decides (the others: row by row).
+DECIDED: dict[str, Policy] = {
+    **{n: POLICIES[n] for n in ("standard.arc", "standard.yaml", "language.md[0]")},
+    "language.md[1]": POLICIES["language.md[1]"],
+    "roles": parse_policy(ROLES_POLICY, name="roles.arc"),
+}
 
 
 def _decided(policy: Policy, accts: list[Account], as_of: date) -> dict[str, object]:
@@ -67,10 +91,11 @@ class TestFactsFrame:
             if a.id not in work.fallback and not a.promises and not a.disputes
         )
         assert ids == expected_ids
-        got = facts_frame(rows, as_of, FRAME_FACTS)
+        names = FRAME_FACTS | {f"has {r}" for r in ROLES}
+        got = facts_frame(rows, as_of, names, work.contact_rows)
         with decimal.localcontext(MONEY_CONTEXT):
             row_facts = [facts(accts[i], as_of) for i in ids]
-        expected = expr_frame.facts_frame(row_facts, FRAME_FACTS)
+        expected = expr_frame.facts_frame(row_facts, names)
         assert_frame_equal(got, expected.select(got.columns))
 
     def test_every_fact_it_has_is_a_fact(self) -> None:
@@ -81,7 +106,7 @@ class TestFactsFrame:
 
 
 class TestQuiet:
-    @pytest.mark.parametrize("name", DECIDED)
+    @pytest.mark.parametrize("name", sorted(DECIDED))
     @settings(max_examples=30, deadline=None)
     @given(
         st.lists(plain_accounts(), max_size=6).map(_unique),
@@ -93,7 +118,7 @@ class TestQuiet:
     ) -> None:
         """Each account decided in columns has the row engine's per-account result, field for
         field: standing (score, sort key, tier measure, notes), state, and no actions."""
-        policy = POLICIES[name]
+        policy = DECIDED[name]
         accts = {a.id: a for a in _unique(plain + complex_)}
         got = _decided(policy, list(accts.values()), as_of)
         for aid, result in got.items():
@@ -101,11 +126,11 @@ class TestQuiet:
             assert expected.candidates == ()
             assert result == expected
 
-    @pytest.mark.parametrize("name", DECIDED)
+    @pytest.mark.parametrize("name", sorted(DECIDED))
     def test_the_policies_are_decided_in_columns(self, name: str) -> None:
-        """The four policies translate whole, and decide in columns every quiet account of
+        """The five policies translate whole, and decide in columns every quiet account of
         the IBM sample that the facts frame has, as the row engine does."""
-        policy = POLICIES[name]
+        policy = DECIDED[name]
         assert _translated(policy.planner.policy, "EUR").ok
         accts = list(parse_ibm_csv(ibm_csv_text(), currency="EUR"))
         as_of = date(2013, 6, 3)
@@ -121,9 +146,13 @@ class TestQuiet:
         assert got == expected
 
     def test_a_policy_it_cannot_translate_is_decided_row_by_row(self) -> None:
-        """A policy reading a fact the frame does not have (``has ROLE``) decides nothing in
-        columns, and plans as the row engine does."""
-        policy = POLICIES["key_accounts.arc"]
+        """A policy reading a fact the frame does not have (``contact.email``) decides
+        nothing in columns."""
+        policy = parse_policy(
+            'policy "P"\n  currency EUR\ntimeline t for all\n'
+            '  step remind 5 days past due email "r" when contact.email\n',
+            name="p.arc",
+        )
         accts = [account(invoice("900 EUR", due="2026-12-20"), id="C-1")]
         assert not _translated(policy.planner.policy, "EUR").ok
         assert _decided(policy, accts, AS_OF) == {}

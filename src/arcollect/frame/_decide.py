@@ -7,13 +7,14 @@ account it can prove quiet, and leaves the others to the row engine (`frame.plan
 row decision for them, and only for them):
 
 1. the **facts frame** (`facts_frame`): one row per account, a column per fact the policy
-   reads (`FRAME_FACTS`), worked out from `_Work.head` (and, for the replayed accounts, their
-   replay), for the accounts without promises or disputes (their promise and dispute facts
-   are the absent ones);
+   reads (`FRAME_FACTS`, and ``has ROLE``), worked out from `_Work.head` (and, for the
+   replayed accounts, their replay), for the accounts without promises or disputes (their
+   promise and dispute facts are the absent ones);
 2. every expression the decision evaluates (segments, each timeline's ``pause while``,
    ``restart when`` and step conditions, the score and the ``ties by`` keys) translated by
-   `arcollect.frame._expr.translate`; a policy with an expression it declines, a fact
-   outside `FRAME_FACTS`, or a timeline that is not plain is decided row by row, whole;
+   `arcollect.frame._expr.translate`; a policy with an expression it declines, another
+   fact (``contact.email``, ``last_payment.date``, ...), or a timeline that is not plain
+   is decided row by row, whole;
    an account for which any translation marks its fallback row is left to the row engine;
 3. the timeline of each account (the first whose segment holds), and its position by
    `arcollect.frame._timeline.plain_positions`, or the undecided position of an account
@@ -158,15 +159,50 @@ def eligible(work: _Work, currency: str | None) -> pl.DataFrame:
     return rows.join(last, on="account_id", how="left", maintain_order="left")
 
 
-def facts_frame(rows: pl.DataFrame, as_of: date, names: frozenset[str]) -> pl.DataFrame:
+def facts_frame(
+    rows: pl.DataFrame, as_of: date, names: frozenset[str], contacts: pl.DataFrame
+) -> pl.DataFrame:
     """Return the facts frame of *rows* (from `eligible`) on *as_of*, with the facts *names*.
 
-    The columns and their types are those of `arcollect.frame._expr.facts_frame` of the
-    accounts' row-engine facts (a test holds them equal); ``account.id`` is always there.
+    *names* are facts of `FRAME_FACTS` and ``has ROLE`` (read from *contacts*, the contacts
+    table: whether a contact of the account has the role; a decision maker is also one who
+    can authorize payment). The columns and their types are those of
+    `arcollect.frame._expr.facts_frame` of the accounts' row-engine facts (a test holds them
+    equal); ``account.id`` is always there.
     """
     columns = _frame_columns(as_of)
     wanted = sorted({"account.id", "overdue", *names})
-    return rows.lazy().select(*(columns[n].alias(n) for n in wanted)).collect()
+    facts = [n for n in wanted if not n.startswith(_HAS)]
+    frame = rows.lazy().select(*(columns[n].alias(n) for n in facts))
+    roles = [n.removeprefix(_HAS) for n in wanted if n.startswith(_HAS)]
+    if roles:
+        has = (
+            contacts.lazy()
+            .group_by("account_id")
+            .agg(
+                *(
+                    (
+                        pl.col("roles").list.contains(role)
+                        | (pl.col("can_authorize_payment") if role == "decision_maker" else False)
+                    )
+                    .any()
+                    .alias(_HAS + role)
+                    for role in roles
+                )
+            )
+        )
+        frame = frame.join(
+            has, left_on="account.id", right_on="account_id", how="left", maintain_order="left"
+        ).with_columns(pl.col(_HAS + r).fill_null(value=False) for r in roles)
+    return frame.select(wanted).collect()
+
+
+def _frame_has(names: set[str]) -> bool:
+    """Whether a facts frame has every column of *names* (`FRAME_FACTS` and ``has ROLE``)."""
+    return all(n in FRAME_FACTS or n.startswith(_HAS) for n in names)
+
+
+_HAS: Final = "has "
 
 
 class _Translated:
@@ -204,7 +240,7 @@ class _Translated:
         self.measure = measure.name if measure.type.kind is Kind.MONEY else None
         if self.measure is not None:
             self.reads.add(self.measure)
-        self.ok = self.reads <= FRAME_FACTS
+        self.ok = _frame_has(self.reads)
 
     def all(self) -> list[Translation]:
         """Every translation, in no particular order."""
@@ -293,7 +329,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
     as_of: date,
     currency: str,
 ) -> Mapping[str, _AccountPlan]:
-    frame = facts_frame(rows, as_of, frozenset(t.reads))
+    frame = facts_frame(rows, as_of, frozenset(t.reads), work.contact_rows)
     # Every condition's value, and which accounts any translation leaves to the row engine.
     values: dict[int, pl.Expr] = {}
     named: list[pl.Expr] = []
