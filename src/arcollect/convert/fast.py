@@ -70,8 +70,8 @@ def constructor(cls: type[Any], *given: str, slots: type[Any] | None = None) -> 
     defaults (immutable ones: None, True, an empty frozenset). The values must be those the
     validated constructor would store (after its converters): the caller has checked them
     already. Frozen slotted attrs classes store each field in a slot (of the class *slots*, the
-    class itself by default); the function sets the slots directly, as attrs' own ``__init__``
-    does. A private field ``_x`` is the parameter ``x``.
+    class itself by default, or the base class that declares it); the function sets the slots
+    directly, as attrs' own ``__init__`` does. A private field ``_x`` is the parameter ``x``.
     """
     owner = slots or cls
     fields = attrs.fields(owner)
@@ -80,7 +80,9 @@ def constructor(cls: type[Any], *given: str, slots: type[Any] | None = None) -> 
     lines = [f"def build({', '.join(n.lstrip('_') for n in names)}):", "    self = new(cls)"]
     for field in fields:
         name = field.name
-        namespace[f"set_{name}"] = owner.__dict__[name].__set__  # the slot's member descriptor
+        # the slot's member descriptor, in the class that declares the field
+        slot = next(k.__dict__[name] for k in owner.__mro__ if name in k.__dict__)
+        namespace[f"set_{name}"] = slot.__set__
         if name in names:
             lines.append(f"    set_{name}(self, {name.lstrip('_')})")
         else:

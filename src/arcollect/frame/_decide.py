@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from arcollect.convert.fast import constructor
 from arcollect.domain.money import MONEY_CONTEXT, currency_exponent
 from arcollect.engine.model import AccountState
 from arcollect.engine.planner import _AccountPlan
@@ -405,6 +406,21 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
     return plans
 
 
+def _tie_keys(tr: Translation, descending: bool, facts: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """Return the sort key parts (`priority._sortable`) of a ``ties by`` key, row by row.
+
+    Amounts go into the key as their currency and number, as `_sortable` puts them, without
+    a `Money` made per account first.
+    """
+    if tr.type.kind is not Kind.MONEY:
+        return [_sortable(v, descending) for v in tr.values(facts)]
+    cur = tr.currency
+    assert cur is not None  # noqa: S101 - money always has its currency
+    exp, sign = currency_exponent(cur), -1 if descending else 1
+    raw = facts.lazy().select(tr.value).collect().to_series().to_list()
+    return [(True, 0) if v is None else (False, cur, Decimal(sign * v).scaleb(-exp)) for v in raw]
+
+
 def _undecided(rows: pl.DataFrame) -> pl.DataFrame:
     """Return the position of accounts without open invoices or a timeline (`undecided`)."""
     return rows.select("account_id", pl.col("since").alias("episode_start"))
@@ -444,7 +460,8 @@ def _made(  # noqa: PLR0917 - from `_decide`
     ids = positions.get_column("account_id").to_list()
     n = len(ids)
     score = t.score.values(facts) if t.score is not None else [None] * n
-    ties = [tr.values(facts) for tr in t.ties]
+    descending = policy.ties_descending
+    ties = [_tie_keys(tr, d, facts) for tr, d in zip(t.ties, descending, strict=True)]
     overdue = facts.get_column("overdue").to_list()
     measure = facts.get_column(t.measure).to_list() if t.measure is not None else [None] * n
     exp = currency_exponent(currency)
@@ -464,7 +481,6 @@ def _made(  # noqa: PLR0917 - from `_decide`
         decided = [positions.get_column(c).to_list() for c in ("episode_start", *_POSITION)]
         notes = [tuple(x) for x in decided[-1]]
     name = tl.name if tl is not None else None
-    descending = policy.ties_descending
     out: dict[str, _AccountPlan] = {}
     minor = work._minor  # noqa: SLF001 - the package's own amounts
     rows = zip(ids, score, overdue, measure, *decided[:-1], notes, *ties, strict=True)
@@ -493,36 +509,33 @@ def _made(  # noqa: PLR0917 - from `_decide`
         else:
             s = value if type(value) is Decimal else Decimal(value)
         key: tuple[Any, ...] = _sortable(s, descending=True)
-        for v, d in zip(tie_values, descending, strict=True):
-            key += _sortable(v, d)
+        for part in tie_values:
+            key += part
         key += (aid,)
         measured = _ZERO if m is None else minor(currency, exp, m).amount
-        state = AccountState(
-            account=aid,
-            timeline=name,
-            episode_start=start,
-            day=day,
-            step_reached=stage,
-            steps_done=() if done is None else tuple(done),
-            steps_skipped=() if skipped is None else tuple(skipped),
-            paused_by=() if paused is None else tuple(paused),
-            next_step=nxt,
-            next_date=when,
-            priority=s,
-            tier=None,
-            overdue=minor(currency, exp, due_m or 0),
-            notes=said + standing_notes,
-            cycle_start=cycle,
-        )
-        out[aid] = _AccountPlan(
+        state = _state(
             aid,
+            name,
+            start,
+            day,
+            stage,
+            () if done is None else tuple(done),
+            () if skipped is None else tuple(skipped),
+            () if paused is None else tuple(paused),
+            nxt,
+            when,
             s,
-            key,
-            currency,
-            measured,
-            ranked=True,
-            notes=standing_notes,
-            state=state,
-            candidates=(),
+            None,
+            minor(currency, exp, due_m or 0),
+            said + standing_notes,
+            None,
+            cycle,
+            None,
         )
+        out[aid] = _result(aid, s, key, currency, measured, True, standing_notes, state, ())  # noqa: FBT003 - ranked
     return out
+
+
+# Unchecked: the values are those the validated constructors would store.
+_state: Final = constructor(AccountState)
+_result: Final = constructor(_AccountPlan)
