@@ -204,3 +204,56 @@ class TestQuiet:
         with pytest.raises(DataError) as planned:
             frame.plan(POLICIES["standard.arc"], bad, AS_OF)
         assert str(planned.value) == str(expected.value)
+
+
+class TestCurrencies:
+    POLICY = """\
+policy "Any currency" version 1
+timeline main for all
+  step remind 5 days past due email "r" unless promise.active
+  step call  20 days past due call
+priority
+  score days_past_due
+  ties by overdue desc, account.id
+"""
+
+    def test_a_policy_without_currency_decides_each_currency_apart(self) -> None:
+        """Without a policy currency each currency's accounts get their own facts frame and
+        are decided as the row engine decides them."""
+        policy = parse_policy(self.POLICY, name="any.arc")
+        euro = account(invoice("900 EUR", due="2026-12-20"), id="C-1")
+        dollar = account(invoice("900 USD", due="2026-12-20"), id="C-2", currency="USD")
+        yen = account(invoice("900 JPY", due="2026-11-20"), id="C-3", currency="JPY")
+        late = account(invoice("900 USD", due="2026-11-01"), id="C-4", currency="USD")
+        accts = [euro, dollar, yen, late]
+        got = _decided(policy, accts, AS_OF)
+        assert sorted(got) == ["C-1", "C-2", "C-3"]
+        for a in (euro, dollar, yen):
+            assert got[a.id] == policy.planner.account(a, AS_OF)
+        expected = policy.plan(accts, as_of=AS_OF).to_json()
+        assert frame.plan(policy, Tables.from_accounts(accts), AS_OF).to_json() == expected
+
+    def test_amounts_the_policy_cannot_compare_are_the_row_engines(self) -> None:
+        """An account whose amounts a condition cannot compare (USD against 100 EUR) is left
+        to the row engine, which reports it; the others are decided in columns."""
+        text = self.POLICY.replace("unless promise.active", "when overdue >= 100 EUR")
+        policy = parse_policy(text, name="any.arc")
+        euro = account(invoice("900 EUR", due="2026-12-20"), id="C-1")
+        dollar = account(invoice("900 USD", due="2026-12-20"), id="C-2", currency="USD")
+        got = _decided(policy, [euro, dollar], AS_OF)
+        assert sorted(got) == ["C-1"]
+        expected = policy.plan([euro, dollar], as_of=AS_OF)
+        assert "cannot evaluate" in (expected.state("C-2").error or "")
+        got_plan = frame.plan(policy, Tables.from_accounts([euro, dollar]), AS_OF)
+        assert got_plan.to_json() == expected.to_json()
+
+    def test_accounts_in_another_currency_than_the_policys_are_the_row_engines(self) -> None:
+        """Under a policy in EUR an account in USD is not decided in columns: the row engine
+        reports the mismatch."""
+        policy = POLICIES["standard.arc"]
+        dollar = account(invoice("900 USD", due="2026-12-20"), id="C-2", currency="USD")
+        assert _decided(policy, [dollar], AS_OF) == {}
+        expected = policy.plan([dollar], as_of=AS_OF)
+        assert expected.state("C-2").error is not None
+        got = frame.plan(policy, Tables.from_accounts([dollar]), AS_OF)
+        assert got.to_json() == expected.to_json()

@@ -33,20 +33,12 @@ payment is given. The row engine's decision stage (segments, timeline, channel, 
 score, explanations) runs on those facts. So the vectorised and replayed accounts give the
 `_AccountPlan`s the row engine gives, and `Planner.combine` makes the same `Plan`.
 
-Where a vectorised decision stage would plug in: `_Work.head` is one row per account (sorted
-by id) with the account's columns and the figures above; a decision translated into polars
-expressions would read that frame (and the per-account tables it was joined from) instead of
-`_TableFacts`, and hand the per-account results to the global phase.
-
-The first building block is there: `arcollect.frame._expr.translate` turns a checked
-expression (a segment, a step's ``when``/``unless``, ``pause while``, a channel rule, the score)
-into exact polars expressions over a facts frame (its docstring gives the frame's columns),
-with a mark for the rows to evaluate with the row engine; what it cannot make exact it
-declines. The second is `arcollect.frame._timeline.plain_positions`: a plain timeline decided
-for every account of a table at once (the conditions' values given as columns), proven equal
-to the row engine's plain decision. Neither is wired into the plan yet: that needs the facts
-frame computed from the tables, and the score and standing in polars, for the accounts whose
-row decision would be skipped.
+Before the facts are made, the decision stage runs in columns (`arcollect.frame._decide`)
+for the accounts it can prove quiet (nothing to dress today): `_Work.head` is one row per
+account (sorted by id) with the account's columns and the figures above, and the replayed
+accounts' figures come from their replay (`_Work.replays`, worked out once for both). Those
+accounts get no facts (their records are still checked, as making their facts would check
+them); the others get them as above.
 """
 
 from __future__ import annotations
