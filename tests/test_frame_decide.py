@@ -28,9 +28,19 @@ pl = pytest.importorskip("polars")
 from polars.testing import assert_frame_equal  # noqa: E402 - after the skip
 
 from arcollect import frame  # noqa: E402 - needs polars
+from arcollect.engine.planner import _AccountPlan  # noqa: E402
+from arcollect.engine.priority import standing_fields  # noqa: E402
+from arcollect.engine.timeline import decide  # noqa: E402
 from arcollect.frame import Tables  # noqa: E402
 from arcollect.frame import _expr as expr_frame  # noqa: E402
-from arcollect.frame._decide import FRAME_FACTS, _translated, eligible, facts_frame, quiet  # noqa: E402
+from arcollect.frame._decide import (  # noqa: E402
+    FRAME_FACTS,
+    Decided,
+    _translated,
+    eligible,
+    facts_frame,
+    quiet,
+)
 from arcollect.frame._plan import _Work  # noqa: E402
 from test_frame import AS_OFS, POLICIES, _unique, complex_accounts, plain_accounts  # noqa: E402
 
@@ -62,10 +72,14 @@ DECIDED: dict[str, Policy] = {
 }
 
 
-def _decided(policy: Policy, accts: list[Account], as_of: date) -> dict[str, object]:
+def _decision(policy: Policy, accts: list[Account], as_of: date) -> Decided:
     work = _Work(Tables.from_accounts(accts), as_of)
     planner = policy.planner
-    return dict(quiet(planner.policy, planner.calendar, work, as_of))
+    return quiet(planner.policy, planner.calendar, work, as_of)
+
+
+def _decided(policy: Policy, accts: list[Account], as_of: date) -> dict[str, _AccountPlan]:
+    return _decision(policy, accts, as_of).plans
 
 
 class TestFactsFrame:
@@ -125,6 +139,35 @@ class TestQuiet:
             expected = policy.planner.account(accts[aid], as_of)
             assert expected.candidates == ()
             assert result == expected
+
+    @pytest.mark.parametrize("name", sorted(DECIDED))
+    @settings(max_examples=30, deadline=None)
+    @given(
+        st.lists(plain_accounts(), max_size=6).map(_unique),
+        st.lists(complex_accounts(), max_size=2).map(_unique),
+        AS_OFS,
+    )
+    def test_accounts_with_steps_due_get_the_row_engines_position(
+        self, name: str, plain: list[Account], complex_: list[Account], as_of: date
+    ) -> None:
+        """An account decided in columns with steps due today gets the timeline, `Position`
+        and standing fields the row engine works out, and dressed from them the row engine's
+        result."""
+        policy = DECIDED[name]
+        accts = {a.id: a for a in _unique(plain + complex_)}
+        got = _decision(policy, list(accts.values()), as_of).given
+        compiled, calendar = policy.planner.policy, policy.planner.calendar
+        for aid, (tl, position, fields) in got.items():
+            with decimal.localcontext(MONEY_CONTEXT):
+                f = facts(accts[aid], as_of)
+                assert compiled.timeline_for(f) is tl
+                assert position == decide(tl, f, as_of, calendar)
+                assert position.planned
+                assert fields == standing_fields(compiled, f)
+            expected = policy.planner.account(accts[aid], as_of)
+            with decimal.localcontext(MONEY_CONTEXT):
+                dressed = policy.planner._account(facts(accts[aid], as_of), as_of, None, got[aid])
+            assert dressed == expected
 
     @pytest.mark.parametrize("name", sorted(DECIDED))
     def test_the_policies_are_decided_in_columns(self, name: str) -> None:

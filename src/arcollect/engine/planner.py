@@ -47,11 +47,11 @@ from arcollect.engine.actions import Candidate, dress
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.fees import Charging
 from arcollect.engine.model import AccountState, Plan
-from arcollect.engine.priority import Standing, order, standing_fields, tiers
-from arcollect.engine.timeline import decide, undecided
+from arcollect.engine.priority import Standing, StandingFields, order, standing_fields, tiers
+from arcollect.engine.timeline import Position, decide, undecided
 from arcollect.errors import CurrencyMismatchError, DataError, EvaluationError, Problem
 from arcollect.facts import DEFAULT_AGING_BOUNDS, AccountFacts, _facts
-from arcollect.lang.program import CompiledPolicy
+from arcollect.lang.program import CompiledPolicy, CompiledTimeline
 
 __all__ = ["PartialPlan", "Planner"]
 
@@ -191,7 +191,15 @@ class Planner:
                 acct, f, f"cannot evaluate the policy for this account: {located or exc}"
             )
 
-    def _account(self, f: AccountFacts, as_of: date, charging: Charging | None) -> _AccountPlan:
+    def _account(
+        self,
+        f: AccountFacts,
+        as_of: date,
+        charging: Charging | None,
+        given: tuple[CompiledTimeline | None, Position, StandingFields] | None = None,
+    ) -> _AccountPlan:
+        # *given*: the timeline, position and standing fields, decided already (the columnar
+        # engine decides them for a table of accounts at once); only the dressing is left.
         acct, policy = f.account, self.policy
         currency = policy.checked.currency
         if currency is not None and acct.currency != currency:
@@ -200,12 +208,15 @@ class Planner:
                 "convert the amounts or use a policy in the account's currency",
                 account=acct.id,
             )
-        fields = standing_fields(policy, f)
-        tl = policy.timeline_for(f)
-        if tl is None or f.oldest_due is None:
-            position = undecided(tl, f)
+        if given is not None:
+            tl, position, fields = given
         else:
-            position = decide(tl, f, as_of, self.calendar)
+            fields = standing_fields(policy, f)
+            tl = policy.timeline_for(f)
+            if tl is None or f.oldest_due is None:
+                position = undecided(tl, f)
+            else:
+                position = decide(tl, f, as_of, self.calendar)
         candidates = dress(position, f, as_of=as_of, policy=policy, calendar=self.calendar)
         if charging is not None:
             candidates = charging.charge(candidates, f)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from functools import total_ordering
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -40,7 +40,7 @@ from arcollect.facts import AccountFacts
 from arcollect.lang.ir import CheckedPriority
 from arcollect.lang.program import CompiledPolicy
 
-__all__ = ["Standing", "order", "standing_fields", "tiers"]
+__all__ = ["Standing", "StandingFields", "order", "standing_fields", "tiers"]
 
 _ZERO = Decimal(0)
 _ACCOUNT = attrgetter("account")
@@ -106,9 +106,13 @@ class Standing:
         return cls(account, _ZERO, (False, -_ZERO, account), currency, _ZERO, ranked=False)
 
 
-def standing_fields(
-    policy: CompiledPolicy, f: AccountFacts
-) -> tuple[str, Decimal, tuple[Any, ...], str, Decimal, bool, tuple[str, ...]]:
+#: The fields of a `Standing`, in their order.
+StandingFields: TypeAlias = tuple[
+    str, Decimal, tuple[Any, ...], str, Decimal, bool, tuple[str, ...]
+]
+
+
+def standing_fields(policy: CompiledPolicy, f: AccountFacts) -> StandingFields:
     """Evaluate the priority of the account with facts *f* (under `MONEY_CONTEXT`).
 
     Return the fields of its `Standing`, in their order: the planner's per-account result is

@@ -31,20 +31,21 @@ The accounts planned here are the row engine's, field for field; the property te
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+import attrs
 import polars as pl
 
 from arcollect.convert.fast import constructor
 from arcollect.domain.money import MONEY_CONTEXT, currency_exponent
 from arcollect.engine.model import AccountState
 from arcollect.engine.planner import _AccountPlan
-from arcollect.engine.priority import _sortable
+from arcollect.engine.priority import StandingFields, _sortable
+from arcollect.engine.timeline import Position
 from arcollect.frame._expr import Translation, translate
-from arcollect.frame._timeline import plain_positions
+from arcollect.frame._timeline import plain_positions, positions
 from arcollect.lang.schema import FACTS
 from arcollect.lang.types import Kind
 
@@ -296,20 +297,37 @@ def _listed(values: list[pl.Expr], texts: list[str]) -> pl.Expr:
     return pl.concat_list(items).list.drop_nulls()
 
 
-def quiet(
-    policy: CompiledPolicy, calendar: BusinessCalendar, work: _Work, as_of: date
-) -> dict[str, _AccountPlan]:
-    """Return the per-account results of the accounts decided quiet in columns, by account.
+@attrs.define
+class Decided:
+    """What the columnar decision decided, by account.
 
-    Each is what `Planner._account` returns for the account: no candidate actions. The
-    caller leaves the others to the row engine (and drops any of these whose records turn out
-    to be refused, as it would their facts).
+    *plans*: the per-account results of the quiet accounts (what `Planner._account` returns
+    for them: no candidate actions); *given*: for the accounts with steps due today, their
+    timeline, `Position` and standing, for the row engine to dress (`Planner._account`'s
+    *given*).
+    """
+
+    plans: dict[str, _AccountPlan] = attrs.Factory(dict)
+    given: dict[str, Given] = attrs.Factory(dict)
+
+    def update(self, other: Decided) -> None:
+        """Add what *other* decided."""
+        self.plans.update(other.plans)
+        self.given.update(other.given)
+
+
+def quiet(policy: CompiledPolicy, calendar: BusinessCalendar, work: _Work, as_of: date) -> Decided:
+    """Decide in columns what the facts frame can decide (see the module).
+
+    The caller makes the facts of the accounts not in `Decided.plans` and runs the row
+    engine's decision for them, with `Decided.given` where there is one (and drops any result
+    of `Decided.plans` whose records turn out to be refused, as it would their facts).
     """
     fixed = policy.checked.currency
     rows = eligible(work, fixed)
+    out = Decided()
     if not rows.height:
-        return {}
-    out: dict[str, _AccountPlan] = {}
+        return out
     currencies = [fixed] if fixed is not None else rows.get_column("currency").unique().sort()
     for cur in currencies:
         t = _translated(policy, cur)
@@ -329,7 +347,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
     rows: pl.DataFrame,
     as_of: date,
     currency: str,
-) -> Mapping[str, _AccountPlan]:
+) -> Decided:
     frame = facts_frame(rows, as_of, frozenset(t.reads), work.contact_rows)
     # Every condition's value, and which accounts any translation leaves to the row engine.
     values: dict[int, pl.Expr] = {}
@@ -360,6 +378,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
         )
     ).filter(~pl.col("_fallback"))
     plans: dict[str, _AccountPlan] = {}
+    given: dict[str, Given] = {}
     acts = work.acts.select("account_id", "date", "step", "invoice", "timeline")
     for k, tl in enumerate(policy.timelines):
         mine = inputs.filter(pl.col("_tl") == k)
@@ -392,9 +411,13 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
                 ),
             )
             mine_acts = acts.join(table.select("account_id"), on="account_id", how="semi")
-            positions = plain_positions(tl, table, mine_acts, as_of, calendar)
-            positions = positions.filter(~pl.col("fallback") & pl.col("planned").is_null())
-            plans.update(_made(policy, work, t, tl, frame, positions, currency))
+            decided_here = plain_positions(tl, table, mine_acts, as_of, calendar)
+            decided_here = decided_here.filter(~pl.col("fallback"))
+            planned = pl.col("planned").is_null()
+            quiet_ones = decided_here.filter(planned)
+            plans.update(_made(policy, work, t, tl, frame, quiet_ones, currency))
+            due = decided_here.filter(~planned)
+            given.update(_given(policy, work, t, tl, frame, due, currency))
         undecided = mine.filter(pl.col("oldest").is_null())
         if tl.timeline.release_on_paid:  # the row engine looks for a hold to release
             undecided = undecided.filter(~pl.col("_acts"))
@@ -403,7 +426,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
     nowhere = inputs.filter(pl.col("_tl").is_null())
     if nowhere.height:
         plans.update(_made(policy, work, t, None, frame, _undecided(nowhere), currency))
-    return plans
+    return Decided(plans, given)
 
 
 def _tie_keys(tr: Translation, descending: bool, facts: pl.DataFrame) -> list[tuple[Any, ...]]:
@@ -439,6 +462,55 @@ _POSITION: Final = (
 )
 
 
+#: An account decided in columns with steps to dress: its timeline, position and standing.
+Given: TypeAlias = tuple["CompiledTimeline", Position, StandingFields]
+
+
+def _fields(  # noqa: PLR0917 - from `_made` and `_given`
+    policy: CompiledPolicy,
+    work: _Work,
+    t: _Translated,
+    frame: pl.DataFrame,
+    ids: list[str],
+    currency: str,
+) -> tuple[list[StandingFields], list[int]]:
+    """Return the standing fields of the accounts *ids* (sorted), and their overdue money.
+
+    As `priority.standing_fields` makes them: the score (absent: 0, and a note), the sort key
+    of the score and the ``ties by`` keys, the tier measure.
+    """
+    facts = frame.join(
+        pl.DataFrame({"account.id": ids}, schema={"account.id": pl.String}),
+        on="account.id",
+        how="semi",
+        maintain_order="left",
+    )
+    n = len(ids)
+    score = t.score.values(facts) if t.score is not None else [None] * n
+    descending = policy.ties_descending
+    ties = [_tie_keys(tr, d, facts) for tr, d in zip(t.ties, descending, strict=True)]
+    overdue = facts.get_column("overdue").to_list()
+    measure = facts.get_column(t.measure).to_list() if t.measure is not None else [None] * n
+    exp = currency_exponent(currency)
+    minor = work._minor  # noqa: SLF001 - the package's own amounts
+    out: list[StandingFields] = []
+    for aid, value, m, *tie_parts in zip(ids, score, measure, *ties, strict=True):
+        notes: tuple[str, ...] = ()
+        if value is None:
+            s = _ZERO
+            if t.score is not None:
+                notes = _ABSENT_SCORE
+        else:
+            s = value if type(value) is Decimal else Decimal(value)
+        key: tuple[Any, ...] = _sortable(s, descending=True)
+        for part in tie_parts:
+            key += part
+        key += (aid,)
+        measured = _ZERO if m is None else minor(currency, exp, m).amount
+        out.append((aid, s, key, currency, measured, True, notes))
+    return out, overdue
+
+
 def _made(  # noqa: PLR0917 - from `_decide`
     policy: CompiledPolicy,
     work: _Work,
@@ -451,19 +523,10 @@ def _made(  # noqa: PLR0917 - from `_decide`
     """Make the results of the accounts of *positions* (decided quiet), as `_account` does."""
     if not positions.height:
         return {}
-    facts = frame.join(
-        positions.select("account_id"), left_on="account.id", right_on="account_id", how="semi"
-    )
-    # both in account order: the facts frame is, and the positions are filtered from it
-    facts = facts.sort("account.id")
     positions = positions.sort("account_id")
     ids = positions.get_column("account_id").to_list()
     n = len(ids)
-    score = t.score.values(facts) if t.score is not None else [None] * n
-    descending = policy.ties_descending
-    ties = [_tie_keys(tr, d, facts) for tr, d in zip(t.ties, descending, strict=True)]
-    overdue = facts.get_column("overdue").to_list()
-    measure = facts.get_column(t.measure).to_list() if t.measure is not None else [None] * n
+    fields, overdue = _fields(policy, work, t, frame, ids, currency)
     exp = currency_exponent(currency)
     if tl is None:
         decided: list[list[Any]] = [
@@ -483,38 +546,10 @@ def _made(  # noqa: PLR0917 - from `_decide`
     name = tl.name if tl is not None else None
     out: dict[str, _AccountPlan] = {}
     minor = work._minor  # noqa: SLF001 - the package's own amounts
-    rows = zip(ids, score, overdue, measure, *decided[:-1], notes, *ties, strict=True)
-    for (
-        aid,
-        value,
-        due_m,
-        m,
-        start,
-        cycle,
-        day,
-        stage,
-        done,
-        skipped,
-        paused,
-        nxt,
-        when,
-        *rest,
-    ) in rows:
-        said, tie_values = rest[0], rest[1:]
-        standing_notes: tuple[str, ...] = ()
-        if value is None:
-            s = _ZERO
-            if t.score is not None:
-                standing_notes = _ABSENT_SCORE
-        else:
-            s = value if type(value) is Decimal else Decimal(value)
-        key: tuple[Any, ...] = _sortable(s, descending=True)
-        for part in tie_values:
-            key += part
-        key += (aid,)
-        measured = _ZERO if m is None else minor(currency, exp, m).amount
+    rows = zip(fields, overdue, *decided[:-1], notes, strict=True)
+    for f, due_m, start, cycle, day, stage, done, skipped, paused, nxt, when, said in rows:
         state = _state(
-            aid,
+            f[0],
             name,
             start,
             day,
@@ -524,15 +559,39 @@ def _made(  # noqa: PLR0917 - from `_decide`
             () if paused is None else tuple(paused),
             nxt,
             when,
-            s,
+            f[1],
             None,
             minor(currency, exp, due_m or 0),
-            said + standing_notes,
+            said + f[6],
             None,
             cycle,
             None,
         )
-        out[aid] = _result(aid, s, key, currency, measured, True, standing_notes, state, ())  # noqa: FBT003 - ranked
+        out[f[0]] = _result(*f, state, ())
+    return out
+
+
+def _given(  # noqa: PLR0917 - from `_decide`
+    policy: CompiledPolicy,
+    work: _Work,
+    t: _Translated,
+    tl: CompiledTimeline,
+    frame: pl.DataFrame,
+    decided: pl.DataFrame,
+    currency: str,
+) -> dict[str, Given]:
+    """Return the timeline, `Position` and standing of the accounts *decided* with steps due."""
+    if not decided.height:
+        return {}
+    decided = decided.sort("account_id")
+    found = positions(tl, decided)
+    ids = decided.get_column("account_id").to_list()
+    fields, _ = _fields(policy, work, t, frame, ids, currency)
+    out: dict[str, Given] = {}
+    for f in fields:
+        position = found[f[0]]
+        assert position is not None  # noqa: S101 - the rows to fall back are filtered out
+        out[f[0]] = (tl, position, f)
     return out
 
 

@@ -94,7 +94,7 @@ from arcollect.frame._build import (
     null_item,
     paused_gc,
 )
-from arcollect.frame._decide import quiet
+from arcollect.frame._decide import Given, quiet
 from arcollect.frame._tables import SCHEMAS, TABLES, Tables
 
 if TYPE_CHECKING:
@@ -156,9 +156,12 @@ def partition(
     work = _Work(tables, as_of)
     planner = policy.planner
     decided = quiet(planner.policy, planner.calendar, work, as_of)
+    given = decided.given
     with decimal.localcontext(MONEY_CONTEXT):
-        results = [_run(planner, f, as_of) for f in work.facts(decided)]
-    results += [r for aid, r in decided.items() if aid not in work.fallback]
+        results = [
+            _run(planner, f, as_of, given.get(f.account.id)) for f in work.facts(decided.plans)
+        ]
+    results += [r for aid, r in decided.plans.items() if aid not in work.fallback]
     if work.fallback:
         accounts = tables.build(work.fallback)
         results += policy.plan_partition(accounts, as_of=as_of, rates=rates).accounts
@@ -206,10 +209,15 @@ def _check_keys(tables: Tables) -> None:
             )
 
 
-def _run(planner: Planner, f: AccountFacts, as_of: date) -> _AccountPlan:
-    """Run `Planner.account` from the facts on: the decision stage of the row engine."""
+def _run(
+    planner: Planner, f: AccountFacts, as_of: date, given: Given | None = None
+) -> _AccountPlan:
+    """Run `Planner.account` from the facts on: the decision stage of the row engine.
+
+    *given*: the account's timeline, position and standing, decided in columns already.
+    """
     try:
-        return planner._account(f, as_of, None)  # noqa: SLF001 - the row engine's decision stage
+        return planner._account(f, as_of, None, given)  # noqa: SLF001 - the row engine's decision stage
     except (CurrencyMismatchError, ArithmeticError, EvaluationError) as exc:
         located = exc if isinstance(exc, EvaluationError) else planner.policy.locate(f)
         return _failed(

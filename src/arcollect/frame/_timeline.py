@@ -469,29 +469,50 @@ def positions(tl: CompiledTimeline, decided: pl.DataFrame) -> dict[str, Position
     """Return the `Position` of each account of *decided* (None: left to the full decision)."""
     out: dict[str, Position | None] = {}
     steps = tl.steps
-    for row in decided.iter_rows(named=True):
-        if row["fallback"]:
-            out[row["account_id"]] = None
+    columns = [decided.get_column(c).to_list() for c in ("account_id", "fallback", *_READ)]
+    for (
+        aid, fallback, start, cycle, day, stage, done, skipped, paused, nxt, when,
+        planned, reason, notes, held, held_on,
+    ) in zip(*columns, strict=True):  # fmt: skip
+        if fallback:
+            out[aid] = None
             continue
-        planned = row["planned"]
-        due = (StepDue(planned, steps[planned], row["reason"]),) if planned is not None else ()
-        held = row["postponed_step"]
-        out[row["account_id"]] = Position(
+        due = (StepDue(planned, steps[planned], reason),) if planned is not None else ()
+        out[aid] = Position(
             tl,
-            row["episode_start"],
-            row["cycle_start"],
-            row["day"],
-            row["stage"],
-            tuple(row["steps_done"]),
-            tuple(row["steps_skipped"]),
-            tuple(row["paused_by"]),
-            row["next_step"],
-            row["next_date"],
+            start,
+            cycle,
+            day,
+            stage,
+            tuple(done),
+            tuple(skipped),
+            tuple(paused),
+            nxt,
+            when,
             due,
-            tuple(row["notes"]),
-            ((held, row["postponed_on"]),) if held is not None else (),
+            tuple(notes),
+            ((held, held_on),) if held is not None else (),
         )
     return out
+
+
+#: The columns `positions` reads, in the order of `Position`'s fields.
+_READ: Final = (
+    "episode_start",
+    "cycle_start",
+    "day",
+    "stage",
+    "steps_done",
+    "steps_skipped",
+    "paused_by",
+    "next_step",
+    "next_date",
+    "planned",
+    "reason",
+    "notes",
+    "postponed_step",
+    "postponed_on",
+)
 
 
 def _split(items: Sequence[pl.Expr]) -> pl.Expr:
