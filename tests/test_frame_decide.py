@@ -39,9 +39,10 @@ from arcollect.frame._decide import (  # noqa: E402
     _translated,
     eligible,
     facts_frame,
+    given_position,
     quiet,
 )
-from arcollect.frame._plan import _Work  # noqa: E402
+from arcollect.frame._plan import _reads_activities, _Work  # noqa: E402
 from test_frame import AS_OFS, POLICIES, _unique, complex_accounts, plain_accounts  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
@@ -157,7 +158,8 @@ class TestQuiet:
         accts = {a.id: a for a in _unique(plain + complex_)}
         got = _decision(policy, list(accts.values()), as_of).given
         compiled, calendar = policy.planner.policy, policy.planner.calendar
-        for aid, (tl, position, fields) in got.items():
+        for aid, given_one in got.items():
+            tl, position, fields = given_position(compiled, given_one)
             with decimal.localcontext(MONEY_CONTEXT):
                 f = facts(accts[aid], as_of)
                 assert compiled.timeline_for(f) is tl
@@ -166,7 +168,9 @@ class TestQuiet:
                 assert fields == standing_fields(compiled, f)
             expected = policy.planner.account(accts[aid], as_of)
             with decimal.localcontext(MONEY_CONTEXT):
-                dressed = policy.planner._account(facts(accts[aid], as_of), as_of, None, got[aid])
+                dressed = policy.planner._account(
+                    facts(accts[aid], as_of), as_of, None, (tl, position, fields)
+                )
             assert dressed == expected
 
     @pytest.mark.parametrize("name", sorted(DECIDED))
@@ -300,3 +304,39 @@ priority
         assert expected.state("C-2").error is not None
         got = frame.plan(policy, Tables.from_accounts([dollar]), AS_OF)
         assert got.to_json() == expected.to_json()
+
+
+class TestActivitiesLetGo:
+    POLICY = """\
+policy "Counts" version 1
+  currency EUR
+let nagged = times(remind) >= 2
+timeline main for all
+  step remind 1 day past due email "r" every 3 days until 30 days past due
+  step call   8 days past due call when nagged
+priority
+  score days_past_due + times(remind) * 10
+"""
+
+    def test_only_a_policy_reading_times_keeps_the_activities(self) -> None:
+        """The facts let go of their activities once planned unless an expression (a let, a
+        segment, a condition, the score) calls ``times``; the explanations, which trace the
+        facts, are the row engine's either way."""
+        counting = parse_policy(self.POLICY, name="counts.arc")
+        assert _reads_activities(counting.planner.policy)
+        assert not _reads_activities(POLICIES["standard.arc"].planner.policy)
+        accts = [
+            account(
+                invoice("900 EUR", due="2026-11-01"),
+                activity("2026-11-02", "email", step="remind"),
+                activity("2026-11-05", "email", step="remind"),
+                activity("2026-11-08", "email", step="remind"),
+                id=f"C-{k}",
+            )
+            for k in range(3)
+        ]
+        for policy in (counting, POLICIES["standard.arc"]):
+            expected = policy.plan(accts, as_of=AS_OF)
+            got = frame.plan(policy, Tables.from_accounts(accts), AS_OF)
+            assert got.to_json() == expected.to_json()
+            assert [got.explain(a.id) for a in accts] == [expected.explain(a.id) for a in accts]

@@ -43,9 +43,9 @@ from arcollect.domain.money import MONEY_CONTEXT, currency_exponent
 from arcollect.engine.model import AccountState
 from arcollect.engine.planner import _AccountPlan
 from arcollect.engine.priority import StandingFields, _sortable
-from arcollect.engine.timeline import Position
+from arcollect.engine.timeline import Position, StepDue
 from arcollect.frame._expr import Translation, translate
-from arcollect.frame._timeline import plain_positions, positions
+from arcollect.frame._timeline import joinable, plain_positions, tuples
 from arcollect.lang.schema import FACTS
 from arcollect.lang.types import Kind
 
@@ -417,7 +417,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
             quiet_ones = decided_here.filter(planned)
             plans.update(_made(policy, work, t, tl, frame, quiet_ones, currency))
             due = decided_here.filter(~planned)
-            given.update(_given(policy, work, t, tl, frame, due, currency))
+            given.update(_given(policy, work, t, k, frame, due, currency))
         undecided = mine.filter(pl.col("oldest").is_null())
         if tl.timeline.release_on_paid:  # the row engine looks for a hold to release
             undecided = undecided.filter(~pl.col("_acts"))
@@ -462,8 +462,10 @@ _POSITION: Final = (
 )
 
 
-#: An account decided in columns with steps to dress: its timeline, position and standing.
-Given: TypeAlias = tuple["CompiledTimeline", Position, StandingFields]
+#: An account decided in columns with steps to dress: the index of its timeline, its position
+#: as a row of plain values (`given_position` makes the `Position`) and its standing fields.
+#: Plain values only, so the collector stops tracking it until the account is dressed.
+Given: TypeAlias = tuple[int, tuple[Any, ...], StandingFields]
 
 
 def _fields(  # noqa: PLR0917 - from `_made` and `_given`
@@ -541,8 +543,8 @@ def _made(  # noqa: PLR0917 - from `_decide`
         ]
         notes = [_NO_INVOICES] * n
     else:
-        decided = [positions.get_column(c).to_list() for c in ("episode_start", *_POSITION)]
-        notes = [tuple(x) for x in decided[-1]]
+        decided = _columns(tl, positions, ("episode_start", *_POSITION))
+        notes = decided[-1]
     name = tl.name if tl is not None else None
     out: dict[str, _AccountPlan] = {}
     minor = work._minor  # noqa: SLF001 - the package's own amounts
@@ -554,9 +556,9 @@ def _made(  # noqa: PLR0917 - from `_decide`
             start,
             day,
             stage,
-            () if done is None else tuple(done),
-            () if skipped is None else tuple(skipped),
-            () if paused is None else tuple(paused),
+            done or (),
+            skipped or (),
+            paused or (),
             nxt,
             when,
             f[1],
@@ -575,24 +577,60 @@ def _given(  # noqa: PLR0917 - from `_decide`
     policy: CompiledPolicy,
     work: _Work,
     t: _Translated,
-    tl: CompiledTimeline,
+    k: int,
     frame: pl.DataFrame,
     decided: pl.DataFrame,
     currency: str,
 ) -> dict[str, Given]:
-    """Return the timeline, `Position` and standing of the accounts *decided* with steps due."""
+    """Return what the accounts *decided* with steps due in timeline *k* are given (`Given`)."""
     if not decided.height:
         return {}
     decided = decided.sort("account_id")
-    found = positions(tl, decided)
     ids = decided.get_column("account_id").to_list()
     fields, _ = _fields(policy, work, t, frame, ids, currency)
-    out: dict[str, Given] = {}
-    for f in fields:
-        position = found[f[0]]
-        assert position is not None  # noqa: S101 - the rows to fall back are filtered out
-        out[f[0]] = (tl, position, f)
-    return out
+    rows = zip(*_columns(policy.timelines[k], decided, _GIVEN), strict=True)
+    return {f[0]: (k, row, f) for f, row in zip(fields, rows, strict=True)}
+
+
+def given_position(
+    policy: CompiledPolicy, given: Given
+) -> tuple[CompiledTimeline, Position, StandingFields]:
+    """Return the timeline, `Position` and standing fields an account is *given*."""
+    k, row, fields = given
+    tl = policy.timelines[k]
+    start, cycle, day, stage, done, skipped, paused, nxt, when = row[:9]
+    planned, reason, notes, held, held_on = row[9:]
+    due = (StepDue(planned, tl.steps[planned], reason),)
+    postponed = ((held, held_on),) if held is not None else ()
+    position = Position(
+        tl, start, cycle, day, stage, done, skipped, paused, nxt, when, due, notes, postponed
+    )
+    return tl, position, fields
+
+
+def _columns(
+    tl: CompiledTimeline, decided: pl.DataFrame, names: tuple[str, ...]
+) -> list[list[Any]]:
+    """Return columns of *decided* as Python lists, lists of texts as tuples (`tuples`)."""
+    joined = joinable(tl)
+    return [
+        tuples(decided, c, joined=joined) if c in _LISTS else decided.get_column(c).to_list()
+        for c in names
+    ]
+
+
+#: The list columns of a decided position.
+_LISTS: Final = frozenset({"steps_done", "steps_skipped", "paused_by", "notes"})
+#: The columns of a position given to the row engine, in the order of `Position`'s fields.
+_GIVEN: Final = (
+    "episode_start",
+    *_POSITION[:-1],
+    "planned",
+    "reason",
+    "notes",
+    "postponed_step",
+    "postponed_on",
+)
 
 
 # Unchecked: the values are those the validated constructors would store.

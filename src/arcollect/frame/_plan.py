@@ -94,13 +94,15 @@ from arcollect.frame._build import (
     null_item,
     paused_gc,
 )
-from arcollect.frame._decide import Given, quiet
+from arcollect.frame._decide import Given, given_position, quiet
 from arcollect.frame._tables import SCHEMAS, TABLES, Tables
+from arcollect.lang.ir import TCall
 
 if TYPE_CHECKING:
     from arcollect.charges import RateTable
     from arcollect.engine.model import Plan
     from arcollect.engine.planner import Planner
+    from arcollect.lang.program import CompiledPolicy
     from arcollect.policy import Policy
 
 __all__ = ["Split", "partition", "plan", "split"]
@@ -157,9 +159,11 @@ def partition(
     planner = policy.planner
     decided = quiet(planner.policy, planner.calendar, work, as_of)
     given = decided.given
+    traced = _reads_activities(planner.policy)
     with decimal.localcontext(MONEY_CONTEXT):
         results = [
-            _run(planner, f, as_of, given.get(f.account.id)) for f in work.facts(decided.plans)
+            _run(planner, f, as_of, given.get(f.account.id), keep_activities=traced)
+            for f in work.facts(decided.plans)
         ]
     results += [r for aid, r in decided.plans.items() if aid not in work.fallback]
     if work.fallback:
@@ -210,19 +214,50 @@ def _check_keys(tables: Tables) -> None:
 
 
 def _run(
-    planner: Planner, f: AccountFacts, as_of: date, given: Given | None = None
+    planner: Planner,
+    f: AccountFacts,
+    as_of: date,
+    given: Given | None = None,
+    *,
+    keep_activities: bool = True,
 ) -> _AccountPlan:
     """Run `Planner.account` from the facts on: the decision stage of the row engine.
 
     *given*: the account's timeline, position and standing, decided in columns already.
+    Without *keep_activities* the facts let go of their activities once the account is
+    planned: the explanations keep the facts alive, and read the activities only through
+    ``times(STEP)`` (`_reads_activities`).
     """
     try:
-        return planner._account(f, as_of, None, given)  # noqa: SLF001 - the row engine's decision stage
+        decided = None if given is None else given_position(planner.policy, given)
+        result = planner._account(f, as_of, None, decided)  # noqa: SLF001 - the row engine's decision stage
     except (CurrencyMismatchError, ArithmeticError, EvaluationError) as exc:
         located = exc if isinstance(exc, EvaluationError) else planner.policy.locate(f)
         return _failed(
             f.account, f, f"cannot evaluate the policy for this account: {located or exc}"
         )
+    if not keep_activities:
+        _set_activities(f, ())
+    return result
+
+
+def _reads_activities(policy: CompiledPolicy) -> bool:
+    """Whether an expression of *policy* reads the account's activities (``times(STEP)``)."""
+    checked = policy.checked
+    exprs = [*checked.lets.values(), *checked.segments.values(), *policy.expressions()]
+    return any(_calls_times(e) for e in exprs)
+
+
+def _calls_times(expr: object) -> bool:
+    """Whether *expr* (a checked expression, or a tuple of them) calls ``times``."""
+    if isinstance(expr, tuple):
+        return any(_calls_times(v) for v in expr)
+    if isinstance(expr, TCall) and expr.func == "times":
+        return True
+    kind = type(expr)
+    if not attrs.has(kind):
+        return False
+    return any(_calls_times(getattr(expr, a.name)) for a in attrs.fields(kind))
 
 
 def _targets() -> tuple[pl.Expr, pl.Expr]:
@@ -718,7 +753,7 @@ class _Work:
         with paused_gc():  # the records of every account, built at once
             columns = [self.head.get_column(c).to_list() for c in _HEAD]
             columns[_HEAD.index("tags")] = _tag_sets(columns[_HEAD.index("tags")])
-            contacts = self._contacts(self.contact_rows)
+            contacts = self._contacts(self.contact_rows, decided)
             # The activities and last payments are made account by account, for the accounts
             # whose facts are made (not those decided in columns).
             act_cols = list(self.columns["acts"])
@@ -842,29 +877,33 @@ class _Work:
                 continue
             yield f
 
-    def _contacts(self, frame: pl.DataFrame) -> list[Contact | None]:
-        """Return the contact of each row, each distinct one built once; a bad one falls back."""
+    def _contacts(self, frame: pl.DataFrame, decided: Container[str]) -> list[Contact | None]:
+        """Return the contact of each row, each distinct one built once; a bad one falls back.
+
+        The rows of the accounts in *decided* are checked (their distinct contacts built and
+        let go) but not kept: None. Kept until every account's facts are made, they would be
+        objects more for the collector.
+        """
         known: dict[tuple[Any, ...], Contact] = {}
+        checked: set[tuple[Any, ...]] = set()
         out: list[Contact | None] = []
-        for row in zip(*(frame.get_column(c).to_list() for c in frame.columns), strict=True):
-            aid, name, title, roles, can_pay, phone, email, channel, language = row
-            key = (name, title, tuple(roles), can_pay, phone, email, channel, language)
+        for aid, *values in zip(
+            *(frame.get_column(c).to_list() for c in frame.columns), strict=True
+        ):
+            values[2] = tuple(values[2])  # the roles
+            key = tuple(values)
             found = known.get(key)
-            if found is None:
+            if found is None and (key not in checked or aid not in decided):
                 try:
-                    found = known[key] = Contact(
-                        name,
-                        title=title,
-                        roles=roles,
-                        can_authorize_payment=can_pay,
-                        phone=phone,
-                        email=email,
-                        preferred_channel=channel,
-                        language=language,
-                    )
+                    made = _contact(*key)
                 except (ArcollectError, ValueError, TypeError):
                     self.fallback.add(aid)
-            out.append(found)
+                else:
+                    if aid in decided:
+                        checked.add(key)
+                    else:
+                        found = known[key] = made
+            out.append(None if aid in decided else found)
         return out
 
     def _money(self, text: str, currency: str) -> Money:
@@ -1142,9 +1181,33 @@ _account: Final = constructor(
 )
 _new_facts: Final = constructor(_TableFacts, slots=AccountFacts)
 _set_last_payment: Final = AccountFacts.__dict__["last_payment"].__set__
+_set_activities: Final = AccountFacts.__dict__["activities"].__set__
 _KEPT: Final = 1024
 #: How many amounts `_Work` makes once and shares, per cache.
 _SHARED: Final = 2048
+
+
+def _contact(  # noqa: PLR0917 - a row's columns
+    name: str,
+    title: str | None,
+    roles: tuple[str, ...],
+    can_pay: bool,
+    phone: str | None,
+    email: str | None,
+    channel: str | None,
+    language: str | None,
+) -> Contact:
+    """Return the contact of a row of the contacts table, checked as `Contact` checks it."""
+    return Contact(
+        name,
+        title=title,
+        roles=roles,
+        can_authorize_payment=can_pay,
+        phone=phone,
+        email=email,
+        preferred_channel=channel,
+        language=language,
+    )
 
 
 def _dispute(r: tuple[Any, ...]) -> Dispute:

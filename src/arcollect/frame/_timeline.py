@@ -45,7 +45,15 @@ from arcollect.engine.timeline import _roll as _roll_day
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledTimeline
 
-__all__ = ["ACCOUNT_COLUMNS", "POSITION_COLUMNS", "plain_positions", "positions"]
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "POSITION_COLUMNS",
+    "SEP",
+    "joinable",
+    "plain_positions",
+    "positions",
+    "tuples",
+]
 
 #: The columns `plain_positions` reads of the accounts, besides each step's ``when_{i}`` and
 #: ``unless_{i}``.
@@ -86,7 +94,7 @@ _NEVER: Final = date(9999, 12, 31)
 _DATE_FMT: Final = "%Y-%m-%d"
 #: What joins the texts of a list while it is made (`_split`): never in a step's name, and a
 #: timeline whose conditions' texts hold it makes its lists the slower way.
-_SEP: Final = "\x1f"
+SEP: Final = "\x1f"
 
 
 def plain_positions(
@@ -400,13 +408,7 @@ def plain_positions(
     )
     restart_note = pl.lit("episode over: restart when ") + pl.col("restarted").list.first()
     # Lists of texts are joined and split: `concat_list` of many optional texts is slow.
-    texts = [
-        *names,
-        *(e.text for e in timeline.pause_while),
-        *(e.text for e in timeline.restart_when),
-    ]
-    texts += [e.text for s in steps for e in (s.when, s.unless) if e is not None]
-    listed = _split if not any(_SEP in t for t in texts) else _dropped
+    listed = _split if joinable(tl) else _dropped
     done_names = listed([pl.when(done[i]).then(pl.lit(name)) for i, name in enumerate(names)])
     skipped = listed(
         [
@@ -515,18 +517,42 @@ _READ: Final = (
 )
 
 
+def joinable(tl: CompiledTimeline) -> bool:
+    """Whether no text of *tl*'s lists (step names, conditions) holds the separator `SEP`.
+
+    Then every list of texts of its decision can be joined by `SEP` and split again.
+    """
+    timeline = tl.timeline
+    texts = [s.name for s in tl.steps]
+    texts += [e.text for e in (*timeline.pause_while, *timeline.restart_when)]
+    texts += [e.text for s in tl.steps for e in (s.when, s.unless) if e is not None]
+    return not any(SEP in t for t in texts)
+
+
+def tuples(frame: pl.DataFrame, column: str, *, joined: bool) -> list[tuple[str, ...] | None]:
+    """Return a list column of texts as Python tuples (None for null).
+
+    *joined* (a `joinable` timeline's lists): joined by `SEP` in polars and split in Python,
+    which makes no Python list per row.
+    """
+    if not joined:
+        return [None if v is None else tuple(v) for v in frame.get_column(column).to_list()]
+    texts = frame.get_column(column).list.join(SEP).to_list()
+    return [None if t is None else tuple(t.split(SEP)) if t else () for t in texts]
+
+
 def _split(items: Sequence[pl.Expr]) -> pl.Expr:
-    """Return the texts of *items* that are not null, as a list: joined by `_SEP`, then split."""
-    joined = pl.concat_str(items, separator=_SEP, ignore_nulls=True)
+    """Return the texts of *items* that are not null, as a list: joined by `SEP`, then split."""
+    joined = pl.concat_str(items, separator=SEP, ignore_nulls=True)
     return (
         pl.when(joined == "")
         .then(pl.lit([], dtype=pl.List(pl.String)))
-        .otherwise(joined.str.split(_SEP))
+        .otherwise(joined.str.split(SEP))
     )
 
 
 def _dropped(items: Sequence[pl.Expr]) -> pl.Expr:
-    """Return the texts of *items* that are not null, as a list (for texts holding `_SEP`)."""
+    """Return the texts of *items* that are not null, as a list (for texts holding `SEP`)."""
     return pl.concat_list(items).list.drop_nulls()
 
 
