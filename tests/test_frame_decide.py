@@ -73,6 +73,15 @@ DECIDED: dict[str, Policy] = {
 }
 
 
+#: Mixed portfolios, by account id (plain accounts and the row engine's), and a date.
+PORTFOLIOS = st.tuples(
+    st.tuples(st.lists(plain_accounts(), max_size=6), st.lists(complex_accounts(), max_size=2)).map(
+        lambda pc: {a.id: a for a in _unique(pc[0] + pc[1])}
+    ),
+    AS_OFS,
+)
+
+
 def _decision(policy: Policy, accts: list[Account], as_of: date) -> Decided:
     work = _Work(Tables.from_accounts(accts), as_of)
     planner = policy.planner
@@ -123,18 +132,14 @@ class TestFactsFrame:
 class TestQuiet:
     @pytest.mark.parametrize("name", sorted(DECIDED))
     @settings(max_examples=30, deadline=None)
-    @given(
-        st.lists(plain_accounts(), max_size=6).map(_unique),
-        st.lists(complex_accounts(), max_size=2).map(_unique),
-        AS_OFS,
-    )
+    @given(PORTFOLIOS)
     def test_each_result_is_the_row_engines(
-        self, name: str, plain: list[Account], complex_: list[Account], as_of: date
+        self, name: str, portfolio: tuple[dict[str, Account], date]
     ) -> None:
         """Each account decided in columns has the row engine's per-account result, field for
         field: standing (score, sort key, tier measure, notes), state, and no actions."""
         policy = DECIDED[name]
-        accts = {a.id: a for a in _unique(plain + complex_)}
+        accts, as_of = portfolio
         got = _decided(policy, list(accts.values()), as_of)
         for aid, result in got.items():
             expected = policy.planner.account(accts[aid], as_of)
@@ -143,19 +148,15 @@ class TestQuiet:
 
     @pytest.mark.parametrize("name", sorted(DECIDED))
     @settings(max_examples=30, deadline=None)
-    @given(
-        st.lists(plain_accounts(), max_size=6).map(_unique),
-        st.lists(complex_accounts(), max_size=2).map(_unique),
-        AS_OFS,
-    )
+    @given(PORTFOLIOS)
     def test_accounts_with_steps_due_get_the_row_engines_position(
-        self, name: str, plain: list[Account], complex_: list[Account], as_of: date
+        self, name: str, portfolio: tuple[dict[str, Account], date]
     ) -> None:
         """An account decided in columns with steps due today gets the timeline, `Position`
         and standing fields the row engine works out, and dressed from them the row engine's
         result."""
         policy = DECIDED[name]
-        accts = {a.id: a for a in _unique(plain + complex_)}
+        accts, as_of = portfolio
         got = _decision(policy, list(accts.values()), as_of).given
         compiled, calendar = policy.planner.policy, policy.planner.calendar
         for aid, given_one in got.items():

@@ -45,7 +45,7 @@ from arcollect.engine.planner import _AccountPlan
 from arcollect.engine.priority import StandingFields, _sortable
 from arcollect.engine.timeline import Position, StepDue
 from arcollect.frame._expr import Translation, translate
-from arcollect.frame._timeline import joinable, plain_positions, tuples
+from arcollect.frame._timeline import POSITION_COLUMNS, joinable, plain_positions, tuples
 from arcollect.lang.schema import FACTS
 from arcollect.lang.types import Kind
 
@@ -449,17 +449,8 @@ def _undecided(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select("account_id", pl.col("since").alias("episode_start"))
 
 
-_POSITION: Final = (
-    "cycle_start",
-    "day",
-    "stage",
-    "steps_done",
-    "steps_skipped",
-    "paused_by",
-    "next_step",
-    "next_date",
-    "notes",
-)
+#: The columns of a decided position an `AccountState` reads, in its order (notes last).
+_POSITION: Final = (*POSITION_COLUMNS[1:9], "notes")
 
 
 #: An account decided in columns with steps to dress: the index of its timeline, its position
@@ -588,7 +579,7 @@ def _given(  # noqa: PLR0917 - from `_decide`
     decided = decided.sort("account_id")
     ids = decided.get_column("account_id").to_list()
     fields, _ = _fields(policy, work, t, frame, ids, currency)
-    rows = zip(*_columns(policy.timelines[k], decided, _GIVEN), strict=True)
+    rows = zip(*_columns(policy.timelines[k], decided, POSITION_COLUMNS), strict=True)
     return {f[0]: (k, row, f) for f, row in zip(fields, rows, strict=True)}
 
 
@@ -621,16 +612,6 @@ def _columns(
 
 #: The list columns of a decided position.
 _LISTS: Final = frozenset({"steps_done", "steps_skipped", "paused_by", "notes"})
-#: The columns of a position given to the row engine, in the order of `Position`'s fields.
-_GIVEN: Final = (
-    "episode_start",
-    *_POSITION[:-1],
-    "planned",
-    "reason",
-    "notes",
-    "postponed_step",
-    "postponed_on",
-)
 
 
 # Unchecked: the values are those the validated constructors would store.

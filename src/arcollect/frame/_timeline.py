@@ -68,7 +68,8 @@ ACCOUNT_COLUMNS: Final = (
     "broken_on",
     "snoozed",
 )
-#: The columns of a decided account, besides ``account_id`` and ``fallback``.
+#: The columns of a decided account, besides ``account_id`` and ``fallback``, in the order of
+#: `Position`'s fields.
 POSITION_COLUMNS: Final = (
     "episode_start",
     "cycle_start",
@@ -471,7 +472,9 @@ def positions(tl: CompiledTimeline, decided: pl.DataFrame) -> dict[str, Position
     """Return the `Position` of each account of *decided* (None: left to the full decision)."""
     out: dict[str, Position | None] = {}
     steps = tl.steps
-    columns = [decided.get_column(c).to_list() for c in ("account_id", "fallback", *_READ)]
+    columns = [
+        decided.get_column(c).to_list() for c in ("account_id", "fallback", *POSITION_COLUMNS)
+    ]
     for (
         aid, fallback, start, cycle, day, stage, done, skipped, paused, nxt, when,
         planned, reason, notes, held, held_on,
@@ -496,25 +499,6 @@ def positions(tl: CompiledTimeline, decided: pl.DataFrame) -> dict[str, Position
             ((held, held_on),) if held is not None else (),
         )
     return out
-
-
-#: The columns `positions` reads, in the order of `Position`'s fields.
-_READ: Final = (
-    "episode_start",
-    "cycle_start",
-    "day",
-    "stage",
-    "steps_done",
-    "steps_skipped",
-    "paused_by",
-    "next_step",
-    "next_date",
-    "planned",
-    "reason",
-    "notes",
-    "postponed_step",
-    "postponed_on",
-)
 
 
 def joinable(tl: CompiledTimeline) -> bool:
