@@ -43,9 +43,17 @@ from arcollect.domain.money import MONEY_CONTEXT, currency_exponent
 from arcollect.engine.model import AccountState
 from arcollect.engine.planner import _AccountPlan
 from arcollect.engine.priority import StandingFields, _sortable
-from arcollect.engine.timeline import Position, StepDue
+from arcollect.engine.timeline import Position
 from arcollect.frame._expr import Translation, translate
-from arcollect.frame._timeline import POSITION_COLUMNS, joinable, plain_positions, tuples
+from arcollect.frame._timeline import (
+    LIST_COLUMNS,
+    POSITION_COLUMNS,
+    joinable,
+    plain_positions,
+    position_of,
+    texts_holding,
+    tuples,
+)
 from arcollect.lang.schema import FACTS
 from arcollect.lang.types import Kind
 
@@ -289,14 +297,6 @@ def _translated(policy: CompiledPolicy, currency: str) -> _Translated:
     return made
 
 
-def _listed(values: list[pl.Expr], texts: list[str]) -> pl.Expr:
-    """Return the texts whose conditions hold, in order, as a list (empty: none)."""
-    if not values:
-        return pl.lit([], dtype=pl.List(pl.String))
-    items = [pl.when(v).then(pl.lit(t)) for v, t in zip(values, texts, strict=True)]
-    return pl.concat_list(items).list.drop_nulls()
-
-
 @attrs.define
 class Decided:
     """What the columnar decision decided, by account.
@@ -350,12 +350,10 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
 ) -> Decided:
     frame = facts_frame(rows, as_of, frozenset(t.reads), work.contact_rows)
     # Every condition's value, and which accounts any translation leaves to the row engine.
-    values: dict[int, pl.Expr] = {}
-    named: list[pl.Expr] = []
-    for k, tr in enumerate(t.all()):
-        values[id(tr)] = pl.col(f"_v{k}")
-        named.append(tr.value.alias(f"_v{k}"))
-    fallback = pl.any_horizontal([tr.fallback for tr in t.all()] or [pl.lit(value=False)])
+    every = t.all()
+    values = {id(tr): pl.col(f"_v{k}") for k, tr in enumerate(every)}
+    named = [tr.value.alias(f"_v{k}") for k, tr in enumerate(every)]
+    fallback = pl.any_horizontal([tr.fallback for tr in every] or [pl.lit(value=False)])
     chosen: pl.Expr = pl.lit(None, dtype=pl.Int64)
     for k in reversed(range(len(t.segments))):
         seg = t.segments[k]
@@ -391,8 +389,10 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
                 "account_id",
                 "oldest",
                 "since",
-                _listed([values[id(p)] for p in c.pause], c.pause_texts).alias("paused"),
-                _listed([values[id(r)] for r in c.restart], c.restart_texts).alias("restarted"),
+                texts_holding([values[id(p)] for p in c.pause], c.pause_texts).alias("paused"),
+                texts_holding([values[id(r)] for r in c.restart], c.restart_texts).alias(
+                    "restarted"
+                ),
                 pl.col("lc_date").alias("last_contact"),
                 pl.col("lc_channel").alias("last_contact_channel"),
                 pl.lit(None, dtype=pl.Date).alias("broken_on"),
@@ -521,18 +521,12 @@ def _made(  # noqa: PLR0917 - from `_decide`
     n = len(ids)
     fields, overdue = _fields(policy, work, t, frame, ids, currency)
     exp = currency_exponent(currency)
-    if tl is None:
+    if tl is None or "stage" not in positions.columns:  # undecided: no timeline, no invoices
         decided: list[list[Any]] = [
             positions.get_column("episode_start").to_list(),
             *([None] * n for _ in _POSITION),
         ]
-        notes: list[Any] = [_NO_TIMELINE] * n
-    elif "stage" not in positions.columns:
-        decided = [
-            positions.get_column("episode_start").to_list(),
-            *([None] * n for _ in _POSITION),
-        ]
-        notes = [_NO_INVOICES] * n
+        notes: list[Any] = [_NO_TIMELINE if tl is None else _NO_INVOICES] * n
     else:
         decided = _columns(tl, positions, ("episode_start", *_POSITION))
         notes = decided[-1]
@@ -589,14 +583,7 @@ def given_position(
     """Return the timeline, `Position` and standing fields an account is *given*."""
     k, row, fields = given
     tl = policy.timelines[k]
-    start, cycle, day, stage, done, skipped, paused, nxt, when = row[:9]
-    planned, reason, notes, held, held_on = row[9:]
-    due = (StepDue(planned, tl.steps[planned], reason),)
-    postponed = ((held, held_on),) if held is not None else ()
-    position = Position(
-        tl, start, cycle, day, stage, done, skipped, paused, nxt, when, due, notes, postponed
-    )
-    return tl, position, fields
+    return tl, position_of(tl, row), fields
 
 
 def _columns(
@@ -605,13 +592,9 @@ def _columns(
     """Return columns of *decided* as Python lists, lists of texts as tuples (`tuples`)."""
     joined = joinable(tl)
     return [
-        tuples(decided, c, joined=joined) if c in _LISTS else decided.get_column(c).to_list()
+        tuples(decided, c, joined=joined) if c in LIST_COLUMNS else decided.get_column(c).to_list()
         for c in names
     ]
-
-
-#: The list columns of a decided position.
-_LISTS: Final = frozenset({"steps_done", "steps_skipped", "paused_by", "notes"})
 
 
 # Unchecked: the values are those the validated constructors would store.

@@ -96,7 +96,7 @@ from arcollect.frame._build import (
 )
 from arcollect.frame._decide import Given, given_position, quiet
 from arcollect.frame._tables import SCHEMAS, TABLES, Tables
-from arcollect.lang.ir import TCall
+from arcollect.lang.ir import calls
 
 if TYPE_CHECKING:
     from arcollect.charges import RateTable
@@ -242,22 +242,12 @@ def _run(
 
 
 def _reads_activities(policy: CompiledPolicy) -> bool:
-    """Whether an expression of *policy* reads the account's activities (``times(STEP)``)."""
-    checked = policy.checked
-    exprs = [*checked.lets.values(), *checked.segments.values(), *policy.expressions()]
-    return any(_calls_times(e) for e in exprs)
+    """Whether an expression of *policy* reads the account's activities (``times(STEP)``).
 
-
-def _calls_times(expr: object) -> bool:
-    """Whether *expr* (a checked expression, or a tuple of them) calls ``times``."""
-    if isinstance(expr, tuple):
-        return any(_calls_times(v) for v in expr)
-    if isinstance(expr, TCall) and expr.func == "times":
-        return True
-    kind = type(expr)
-    if not attrs.has(kind):
-        return False
-    return any(_calls_times(getattr(expr, a.name)) for a in attrs.fields(kind))
+    Every expression the engine evaluates (segments included), and the lets they refer to.
+    """
+    exprs = [*policy.checked.lets.values(), *policy.expressions()]
+    return any(calls(e, "times") for e in exprs)
 
 
 def _targets() -> tuple[pl.Expr, pl.Expr]:

@@ -47,11 +47,14 @@ from arcollect.lang.program import CompiledTimeline
 
 __all__ = [
     "ACCOUNT_COLUMNS",
+    "LIST_COLUMNS",
     "POSITION_COLUMNS",
     "SEP",
     "joinable",
     "plain_positions",
+    "position_of",
     "positions",
+    "texts_holding",
     "tuples",
 ]
 
@@ -470,35 +473,30 @@ def plain_positions(
 
 def positions(tl: CompiledTimeline, decided: pl.DataFrame) -> dict[str, Position | None]:
     """Return the `Position` of each account of *decided* (None: left to the full decision)."""
-    out: dict[str, Position | None] = {}
-    steps = tl.steps
+    joined = joinable(tl)
     columns = [
-        decided.get_column(c).to_list() for c in ("account_id", "fallback", *POSITION_COLUMNS)
+        tuples(decided, c, joined=joined) if c in LIST_COLUMNS else decided.get_column(c).to_list()
+        for c in ("account_id", "fallback", *POSITION_COLUMNS)
     ]
-    for (
-        aid, fallback, start, cycle, day, stage, done, skipped, paused, nxt, when,
-        planned, reason, notes, held, held_on,
-    ) in zip(*columns, strict=True):  # fmt: skip
-        if fallback:
-            out[aid] = None
-            continue
-        due = (StepDue(planned, steps[planned], reason),) if planned is not None else ()
-        out[aid] = Position(
-            tl,
-            start,
-            cycle,
-            day,
-            stage,
-            tuple(done),
-            tuple(skipped),
-            tuple(paused),
-            nxt,
-            when,
-            due,
-            tuple(notes),
-            ((held, held_on),) if held is not None else (),
-        )
-    return out
+    return {
+        aid: None if fallback else position_of(tl, row)
+        for aid, fallback, *row in zip(*columns, strict=True)
+    }
+
+
+def position_of(tl: CompiledTimeline, row: Sequence[Any]) -> Position:
+    """Return the `Position` of a decided row: its `POSITION_COLUMNS`, lists as tuples."""
+    start, cycle, day, stage, done, skipped, paused, nxt, when = row[:9]
+    planned, reason, notes, held, held_on = row[9:]
+    due = (StepDue(planned, tl.steps[planned], reason),) if planned is not None else ()
+    postponed = ((held, held_on),) if held is not None else ()
+    return Position(
+        tl, start, cycle, day, stage, done, skipped, paused, nxt, when, due, notes, postponed
+    )
+
+
+#: The columns of `POSITION_COLUMNS` that are lists of texts.
+LIST_COLUMNS: Final = frozenset({"steps_done", "steps_skipped", "paused_by", "notes"})
 
 
 def joinable(tl: CompiledTimeline) -> bool:
@@ -525,6 +523,11 @@ def tuples(frame: pl.DataFrame, column: str, *, joined: bool) -> list[tuple[str,
     return [None if t is None else tuple(t.split(SEP)) if t else () for t in texts]
 
 
+def texts_holding(conditions: Sequence[pl.Expr], texts: Sequence[str]) -> pl.Expr:
+    """Return the texts whose conditions hold, in order, as a list (empty: none)."""
+    return _dropped([pl.when(c).then(pl.lit(t)) for c, t in zip(conditions, texts, strict=True)])
+
+
 def _split(items: Sequence[pl.Expr]) -> pl.Expr:
     """Return the texts of *items* that are not null, as a list: joined by `SEP`, then split."""
     joined = pl.concat_str(items, separator=SEP, ignore_nulls=True)
@@ -537,6 +540,8 @@ def _split(items: Sequence[pl.Expr]) -> pl.Expr:
 
 def _dropped(items: Sequence[pl.Expr]) -> pl.Expr:
     """Return the texts of *items* that are not null, as a list (for texts holding `SEP`)."""
+    if not items:
+        return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(items).list.drop_nulls()
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "TSegment",
     "TSet",
     "TUnary",
+    "calls",
     "day_words",
     "reads_invoice",
 ]
@@ -253,6 +254,20 @@ def reads_invoice(expr: TExpr | None) -> bool:
         value = getattr(expr, field.name)
         items = value if isinstance(value, tuple) else (value,)
         if any(isinstance(v, _T) and reads_invoice(v) for v in items):  # type: ignore[arg-type]
+            return True
+    return False
+
+
+def calls(expr: TExpr | None, func: str) -> bool:
+    """Whether *expr* calls the built-in function *func* (``times``) anywhere in it."""
+    if expr is None:
+        return False
+    if isinstance(expr, TCall) and expr.func == func:
+        return True
+    for field in attrs.fields(type(expr)):
+        value = getattr(expr, field.name)
+        items = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, _T) and calls(v, func) for v in items):  # type: ignore[arg-type]
             return True
     return False
 
