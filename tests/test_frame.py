@@ -226,6 +226,8 @@ def assert_same_plan(policy: Policy, accts: list[Account], as_of: date) -> None:
     assert got.to_json() == expected.to_json()
     for state in expected.states:
         assert got.explain(state.account) == expected.explain(state.account)
+    rules = [(a.channel_rule, a.owner_rule) for a in got.actions]
+    assert rules == [(a.channel_rule, a.owner_rule) for a in expected.actions]
 
 
 # -- tables ---------------------------------------------------------------------------------------

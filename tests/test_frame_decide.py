@@ -42,8 +42,15 @@ from arcollect.frame._decide import (  # noqa: E402
     given_position,
     quiet,
 )
-from arcollect.frame._plan import _reads_activities, _Work  # noqa: E402
-from test_frame import AS_OFS, POLICIES, _unique, complex_accounts, plain_accounts  # noqa: E402
+from arcollect.frame._plan import _Later, _reads_activities, _Work  # noqa: E402
+from test_frame import (  # noqa: E402
+    AS_OFS,
+    POLICIES,
+    _unique,
+    assert_same_plan,
+    complex_accounts,
+    plain_accounts,
+)
 
 AS_OF = date(2026, 11, 23)
 #: The roles the generated contacts have, and one none has.
@@ -65,11 +72,30 @@ priority
   score days_past_due + days_since_contact
   ties by balance desc, account.id
 """
+#: A policy whose steps address every contact of a role, copy another, do two things, go
+#: along with someone, need approval; its channel rules read roles and the last contact.
+DRESSING_POLICY = """\
+policy "Dressing" version 1
+  currency EUR
+timeline t for all
+  pause while balance <= 0 EUR
+  step remind 2 days past due email "r" to all billing cc decision_maker
+  step call   9 days past due call to decision_maker with executive
+  step both  20 days past due letter "second" and email "second" to accounts_payable
+  step hold  30 days past due hold shipments requires approval by credit_manager
+channel
+  sms   when overdue >= 5,000 EUR and has executive
+  call  when last_contact.outcome == irate
+  email otherwise
+priority
+  score days_past_due
+"""
 #: The policies whose every expression the facts frame decides (the others: row by row).
 DECIDED: dict[str, Policy] = {
     **{n: POLICIES[n] for n in ("standard.arc", "standard.yaml", "language.md[0]")},
     "language.md[1]": POLICIES["language.md[1]"],
     "roles": parse_policy(ROLES_POLICY, name="roles.arc"),
+    "dressing": parse_policy(DRESSING_POLICY, name="dressing.arc"),
 }
 
 
@@ -341,3 +367,110 @@ priority
             got = frame.plan(policy, Tables.from_accounts(accts), AS_OF)
             assert got.to_json() == expected.to_json()
             assert [got.explain(a.id) for a in accts] == [expected.explain(a.id) for a in accts]
+
+
+class TestDressedWithoutFacts:
+    @pytest.mark.parametrize("name", sorted(DECIDED))
+    @settings(max_examples=30, deadline=None)
+    @given(PORTFOLIOS)
+    def test_the_accounts_dressed_without_facts_get_the_row_engines_actions(
+        self, name: str, portfolio: tuple[dict[str, Account], date]
+    ) -> None:
+        """The accounts with steps due that the columnar engine dresses without their facts
+        (every one of them: these policies have no ``assign`` rules) get the row engine's
+        actions, explanation, channel rule and owner rule included, and its state."""
+        policy = DECIDED[name]
+        accts, as_of = portfolio
+        decision = _decision(policy, list(accts.values()), as_of)
+        assert sorted(decision.dressed) == sorted(decision.given)
+        got = frame.plan(policy, Tables.from_accounts(list(accts.values())), as_of)
+        expected = policy.plan(list(accts.values()), as_of=as_of)
+        for aid in decision.dressed:
+            assert got.state(aid) == expected.state(aid)
+            mine, theirs = got.actions_for(aid), expected.actions_for(aid)
+            assert mine == theirs
+            assert [(a.channel_rule, a.owner_rule, a.explanation) for a in mine] == [
+                (a.channel_rule, a.owner_rule, a.explanation) for a in theirs
+            ]
+
+    def test_the_channel_rule_each_account_is_dressed_with(self) -> None:
+        """The channel rule that holds is decided in columns: the first whose condition
+        holds, ``otherwise`` when none does; the explanation traces the one that held."""
+        policy = DECIDED["dressing"]
+        big = account(
+            invoice("9,000 EUR", due="2026-11-21"),
+            contact("Ana", "billing"),
+            contact("Eve", "executive"),
+            id="C-1",
+        )
+        irate = account(
+            invoice("900 EUR", due="2026-11-21"),
+            contact("Bo", "billing"),
+            activity("2026-10-01", "call", outcome="irate"),
+            id="C-2",
+        )
+        plain = account(invoice("900 EUR", due="2026-11-21"), contact("Cy", "billing"), id="C-3")
+        accts = [big, irate, plain]
+        decision = _decision(policy, accts, AS_OF)
+        assert decision.dressed == {"C-1": 0, "C-2": 1, "C-3": 2}
+        got = frame.plan(policy, Tables.from_accounts(accts), AS_OF)
+        assert [got.actions_for(a.id)[0].channel.value for a in accts] == ["sms", "call", "email"]
+        assert any(
+            line.startswith("channel sms: ") and "has executive" in line
+            for line in got.actions_for("C-1")[0].explanation
+        )
+        assert_same_plan(policy, accts, AS_OF)
+
+    def test_a_policy_with_assign_rules_is_dressed_from_facts(self) -> None:
+        """An ``assign`` rule reads the account's facts: no account is dressed without them,
+        and the plan is the row engine's."""
+        text = DRESSING_POLICY.replace(
+            "priority\n", 'assign "ana" when overdue >= 1,000 EUR\nassign "bo" otherwise\npriority\n'
+        )
+        policy = parse_policy(text, name="assign.arc")
+        accts = [
+            account(invoice(f"{k}00 EUR", due="2026-11-21"), contact("Cy", "billing"), id=f"C-{k}")
+            for k in (5, 50)
+        ]
+        decision = _decision(policy, accts, AS_OF)
+        assert sorted(decision.given) == ["C-5", "C-50"]
+        assert decision.dressed == {}
+        assert_same_plan(policy, accts, AS_OF)
+        got = frame.plan(policy, Tables.from_accounts(accts), AS_OF)
+        assert [got.actions_for(a.id)[0].owner for a in accts] == ["bo", "ana"]
+
+
+class TestLaterFacts:
+    def test_facts_are_made_when_first_asked_a_few_alone_then_the_rest(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`_Later` makes the facts of the accounts it is given when an explanation first
+        asks: the row engine's facts of their records; the first few one by one, then every
+        one not yet made at once, after which it lets go of the tables."""
+        accts = [
+            account(
+                invoice(f"{100 + k} EUR", due="2026-11-01"),
+                contact("Ana", "billing"),
+                id=f"C-{k:02}",
+            )
+            for k in range(_Later.ONE_BY_ONE + 4)
+        ]
+        tables = Tables.from_accounts(accts)
+        later = _Later(tables, AS_OF, [a.id for a in accts])
+        built: list[set[str]] = []
+        build = Tables.build
+
+        def counting(self: Tables, only: set[str] | None) -> list[Account]:
+            built.append(set(only or ()))
+            return build(self, only)
+
+        monkeypatch.setattr(Tables, "build", counting)
+        for k, acct in enumerate(accts):
+            with decimal.localcontext(MONEY_CONTEXT):
+                expected = facts(acct, AS_OF)
+            assert later.facts(acct.id).as_dict() == expected.as_dict()
+            assert later.facts(acct.id) is later.facts(acct.id)
+            assert len(built) == min(k + 1, _Later.ONE_BY_ONE + 1)
+        assert built[: _Later.ONE_BY_ONE] == [{a.id} for a in accts[: _Later.ONE_BY_ONE]]
+        assert built[-1] == {a.id for a in accts[_Later.ONE_BY_ONE :]}
+        assert later._tables is None

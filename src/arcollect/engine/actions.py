@@ -22,7 +22,7 @@ call on its deadline (due + grace), and open disputes get one ``review`` until o
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum
@@ -30,13 +30,20 @@ from typing import Final
 
 import attrs
 
+from arcollect.domain.account import Account
 from arcollect.domain.actions import ActionKind, Channel, PlanChannel
-from arcollect.domain.records import Contact
+from arcollect.domain.records import Activity, Contact, Dispute
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.explain import Explanation, Part, Tracer
 from arcollect.engine.model import ContactRef, PlannedAction
 from arcollect.engine.timeline import Position, StepDue
-from arcollect.facts import CONTACT_FALLBACK, AccountFacts, PromiseStatus, contact_order
+from arcollect.facts import (
+    CONTACT_FALLBACK,
+    AccountFacts,
+    PromiseFacts,
+    PromiseStatus,
+    contact_order,
+)
 from arcollect.lang.ir import CheckedStep
 from arcollect.lang.program import CompiledPolicy
 
@@ -46,6 +53,7 @@ __all__ = [
     "PROMISE_FOLLOW_UP",
     "REACH_FALLBACK",
     "Candidate",
+    "Dressing",
     "Source",
     "dress",
     "reach",
@@ -105,9 +113,36 @@ class Candidate:
         return (self.source, self.step_index, self.action.invoice or "")
 
 
+class Dressing:
+    """An account to dress without its facts: decided elsewhere (by the columnar engine).
+
+    Its *account* record (its contacts and collector), the index of the channel rule that
+    holds for it (None: none holds), decided already, and *facts*, which makes the account's
+    facts when something needs them after all (an ``assign`` rule, a traced explanation). It
+    has no promises, disputes or activities: an account with any is dressed from its facts.
+    """
+
+    __slots__ = ("account", "channel_rule", "facts")
+
+    promises: tuple[PromiseFacts, ...] = ()
+    open_disputes: tuple[Dispute, ...] = ()
+    activities: tuple[Activity, ...] = ()
+
+    def __init__(
+        self, account: Account, channel_rule: int | None, facts: Callable[[], AccountFacts]
+    ) -> None:
+        self.account, self.channel_rule, self.facts = account, channel_rule, facts
+
+    def contacts_with_role(self, role: str) -> tuple[Contact, ...]:
+        """Return the contacts who have *role*, as `AccountFacts.contacts_with_role`."""
+        if role == "decision_maker":
+            return self.account.decision_makers
+        return tuple(c for c in self.account.contacts if role in c.roles)
+
+
 def dress(
     position: Position,
-    f: AccountFacts,
+    f: AccountFacts | Dressing,
     *,
     as_of: date,
     policy: CompiledPolicy,
@@ -121,7 +156,7 @@ def dress(
     if not position.planned and not f.promises and not f.open_disputes:
         return []  # nothing to dress (most accounts on most days)
     if tracer is None:
-        tracer = Tracer(policy.interpreter, f)
+        tracer = Tracer(policy.interpreter, f if isinstance(f, AccountFacts) else f.facts)
     dresser = _Dresser(f, as_of, policy, calendar, tracer)
     out = [c for due in position.planned for c in dresser.step(position, due)]
     out += dresser.promise_follow_up(position)
@@ -132,7 +167,7 @@ def dress(
 class _Dresser:
     def __init__(
         self,
-        f: AccountFacts,
+        f: AccountFacts | Dressing,
         as_of: date,
         policy: CompiledPolicy,
         calendar: BusinessCalendar,
@@ -164,7 +199,7 @@ class _Dresser:
         collector = f.account.collector.name if f.account.collector else None
         if not rules:
             return collector, []
-        owner, k = self.policy.owner(f)
+        owner, k = self.policy.owner(f if isinstance(f, AccountFacts) else f.facts())
         self.owner_rule = k
         if owner is not None and k is not None:
             rule = rules[k]
@@ -309,15 +344,24 @@ class _Dresser:
         return channel, list(why), rule
 
     def _ruled_channel(self, action: ActionKind) -> tuple[PlanChannel, list[Part], int | None]:
-        values = iter(self.policy.channel_conditions(self.f))
+        f = self.f
+        if isinstance(f, Dressing):  # the rule was decided already
+            k = f.channel_rule
+            return (PlanChannel(action.value), [], None) if k is None else self._rule(k)
+        values = iter(self.policy.channel_conditions(f))
         for k, rule in enumerate(self.policy.channel_rules):
-            if rule.condition is None:
-                why: Part = f"channel {rule.channel}: no earlier channel rule holds"
-                return PlanChannel(rule.channel), [why], k
-            if next(values):
-                traced = self.tracer.part(f"channel {rule.channel}", rule.condition, joined=True)
-                return PlanChannel(rule.channel), [traced], k
+            if rule.condition is None or next(values):
+                return self._rule(k)
         return PlanChannel(action.value), [], None
+
+    def _rule(self, k: int) -> tuple[PlanChannel, list[Part], int]:
+        """Return the channel of the channel rule *k* (which holds), why, and *k*."""
+        rule = self.policy.channel_rules[k]
+        if rule.condition is None:
+            why: Part = f"channel {rule.channel}: no earlier channel rule holds"
+            return PlanChannel(rule.channel), [why], k
+        traced = self.tracer.part(f"channel {rule.channel}", rule.condition, joined=True)
+        return PlanChannel(rule.channel), [traced], k
 
     # -- actions from the facts ----------------------------------------------------------------
 
@@ -452,7 +496,11 @@ def _sorted_contacts(contacts: Sequence[Contact]) -> list[Contact]:
 
 
 def choose_contact(
-    f: AccountFacts, role: str | None, *, companion: str | None = None, prefer: str | None = None
+    f: AccountFacts | Dressing,
+    role: str | None,
+    *,
+    companion: str | None = None,
+    prefer: str | None = None,
 ) -> tuple[ContactRef | None, list[str]]:
     """Pick the contact for *role*, falling back through `CONTACT_FALLBACK`, and say why."""
     why: list[str] = []
@@ -482,7 +530,7 @@ def choose_contact(
 
 
 def reachable_sibling(
-    f: AccountFacts, contact: ContactRef | None, channel: PlanChannel
+    f: AccountFacts | Dressing, contact: ContactRef | None, channel: PlanChannel
 ) -> tuple[ContactRef | None, list[str]]:
     """Prefer another contact of the same role who has the address *channel* needs.
 

@@ -93,11 +93,18 @@ _PARTS_KEPT = 4096
 
 
 class Tracer:
-    """Traces the conditions of one account's explanations; each condition traced once."""
+    """Traces the conditions of one account's explanations; each condition traced once.
+
+    *facts* are the account's facts, or what makes them when a condition is first traced
+    (the columnar engine dresses actions without making facts: most explanations of a large
+    plan are never read).
+    """
 
     __slots__ = ("_cache", "_facts", "_interpreter")
 
-    def __init__(self, interpreter: Interpreter, facts: AccountFacts) -> None:
+    def __init__(
+        self, interpreter: Interpreter, facts: AccountFacts | Callable[[], AccountFacts]
+    ) -> None:
         self._interpreter = interpreter
         self._facts = facts
         self._cache: dict[tuple[int, str | None], list[str]] = {}
@@ -128,9 +135,12 @@ class Tracer:
         key = (id(expr), number)
         found = self._cache.get(key)
         if found is None:
-            inv = next((i for i in self._facts.invoices if i.number == number), None)
+            f = self._facts
+            if not isinstance(f, AccountFacts):
+                f = self._facts = f()
+            inv = next((i for i in f.invoices if i.number == number), None)
             try:
-                _, found = self._interpreter.trace(expr, self._facts, invoice=inv)
+                _, found = self._interpreter.trace(expr, f, invoice=inv)
             except EvaluationError as exc:  # the generated code evaluated it: cannot happen
                 found = [f"could not be traced: {exc}"]  # pragma: no cover
             self._cache[key] = found

@@ -35,14 +35,14 @@ import itertools
 from collections.abc import Iterable, Mapping
 from datetime import date
 from operator import attrgetter
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from arcollect._describe import describe
 from arcollect.charges import RateTable
 from arcollect.domain.account import Account
-from arcollect.domain.money import MONEY_CONTEXT
+from arcollect.domain.money import MONEY_CONTEXT, Money
 from arcollect.engine.actions import Candidate, dress
 from arcollect.engine.calendar import BusinessCalendar
 from arcollect.engine.fees import Charging
@@ -220,28 +220,39 @@ class Planner:
         candidates = dress(position, f, as_of=as_of, policy=policy, calendar=self.calendar)
         if charging is not None:
             candidates = charging.charge(candidates, f)
-        state = AccountState(
-            account=acct.id,
-            timeline=tl.name if tl else None,
-            episode_start=position.episode_start,
-            day=position.day,
-            step_reached=position.stage,
-            steps_done=position.steps_done,
-            steps_skipped=position.steps_skipped,
-            paused_by=position.paused_by,
-            next_step=position.next_step,
-            next_date=position.next_date,
-            priority=fields[1],
-            tier=None,
-            overdue=f.overdue,
-            notes=position.notes + fields[6],
-            cycle_start=position.cycle_start,
-            charges=f.charges,
-        )
+        state = account_state(tl, position, fields, f.overdue, f.charges)
         # What the explanations trace later is derived again from the account if they need it:
         # a large plan keeps one replay less per account with actions.
         f.forget_replay()
         return _AccountPlan(*fields, state=state, candidates=tuple(candidates))
+
+
+def account_state(
+    tl: CompiledTimeline | None,
+    position: Position,
+    fields: StandingFields,
+    overdue: Money,
+    charges: Any = None,
+) -> AccountState:
+    """Return the state of an account in timeline *tl* at *position*, with its standing."""
+    return AccountState(
+        account=fields[0],
+        timeline=tl.name if tl else None,
+        episode_start=position.episode_start,
+        day=position.day,
+        step_reached=position.stage,
+        steps_done=position.steps_done,
+        steps_skipped=position.steps_skipped,
+        paused_by=position.paused_by,
+        next_step=position.next_step,
+        next_date=position.next_date,
+        priority=fields[1],
+        tier=None,
+        overdue=overdue,
+        notes=position.notes + fields[6],
+        cycle_start=position.cycle_start,
+        charges=charges,
+    )
 
 
 def _failed(acct: Account, f: AccountFacts | None, message: str) -> _AccountPlan:

@@ -31,6 +31,7 @@ The accounts planned here are the row engine's, field for field; the property te
 from __future__ import annotations
 
 import decimal
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -207,7 +208,7 @@ def facts_frame(
     return frame.select(wanted).collect()
 
 
-def _frame_has(names: set[str]) -> bool:
+def _frame_has(names: Collection[str]) -> bool:
     """Whether a facts frame has every column of *names* (`FRAME_FACTS` and ``has ROLE``)."""
     return all(n in FRAME_FACTS or n.startswith(_HAS) for n in names)
 
@@ -251,6 +252,31 @@ class _Translated:
         if self.measure is not None:
             self.reads.add(self.measure)
         self.ok = _frame_has(self.reads)
+        self.channels = self._channels(policy, currency) if self.ok else None
+
+    def _channels(self, policy: CompiledPolicy, currency: str) -> list[Translation | None] | None:
+        """Translate the channel rules' conditions, if the accounts can be dressed in columns.
+
+        Dressed without their facts (`arcollect.engine.actions.Dressing`): a policy without
+        ``assign`` rules (the owner is the account's collector) and without ``fall back when
+        unreachable``, whose channel conditions the facts frame decides. None: it cannot.
+        """
+        checked = policy.checked
+        if policy.assign_rules or checked.fallback:
+            return None
+        out: list[Translation | None] = []
+        reads: set[str] = set()
+        for rule in checked.channel:
+            if rule.condition is None:
+                out.append(None)
+                continue
+            t = translate(rule.condition, checked, currency=currency)
+            if t is None or not _frame_has(t.reads):
+                return None
+            out.append(t)
+            reads |= t.reads
+        self.reads |= reads
+        return out
 
     def all(self) -> list[Translation]:
         """Every translation, in no particular order."""
@@ -304,16 +330,20 @@ class Decided:
     *plans*: the per-account results of the quiet accounts (what `Planner._account` returns
     for them: no candidate actions); *given*: for the accounts with steps due today, their
     timeline, `Position` and standing, for the row engine to dress (`Planner._account`'s
-    *given*).
+    *given*); *dressed*: of those, the accounts to dress without their facts
+    (`arcollect.engine.actions.Dressing`), with the index of the channel rule that holds for
+    each (None: none holds).
     """
 
     plans: dict[str, _AccountPlan] = attrs.Factory(dict)
     given: dict[str, Given] = attrs.Factory(dict)
+    dressed: dict[str, int | None] = attrs.Factory(dict)
 
     def update(self, other: Decided) -> None:
         """Add what *other* decided."""
         self.plans.update(other.plans)
         self.given.update(other.given)
+        self.dressed.update(other.dressed)
 
 
 def quiet(policy: CompiledPolicy, calendar: BusinessCalendar, work: _Work, as_of: date) -> Decided:
@@ -359,11 +389,28 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
         seg = t.segments[k]
         holds = pl.lit(value=True) if seg is None else values[id(seg)]
         chosen = pl.when(holds).then(pl.lit(k, dtype=pl.Int64)).otherwise(chosen)
+    channels = t.channels or []
+    named += [c.value.alias(f"_c{k}") for k, c in enumerate(channels) if c is not None]
+    channel: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for k in reversed(range(len(channels))):
+        holds = pl.lit(value=True) if channels[k] is None else pl.col(f"_c{k}")
+        channel = pl.when(holds).then(pl.lit(k, dtype=pl.Int64)).otherwise(channel)
+    undressed = pl.any_horizontal(
+        [pl.lit(value=t.channels is None), *(c.fallback for c in channels if c is not None)]
+    )
     conds = (
         frame.lazy()
-        .with_columns(*named, fallback.alias("_fallback"))
-        .with_columns(chosen.alias("_tl"))
+        .with_columns(*named, fallback.alias("_fallback"), undressed.alias("_undressed"))
+        .with_columns(chosen.alias("_tl"), channel.alias("_channel"))
         .collect()
+    )
+    dressable = conds.filter(~pl.col("_undressed"))
+    channel_of = dict(
+        zip(
+            dressable.get_column("account.id").to_list(),
+            dressable.get_column("_channel").to_list(),
+            strict=True,
+        )
     )
     inputs = conds.hstack(
         rows.select(
@@ -426,7 +473,8 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
     nowhere = inputs.filter(pl.col("_tl").is_null())
     if nowhere.height:
         plans.update(_made(policy, work, t, None, frame, _undecided(nowhere), currency))
-    return Decided(plans, given)
+    dressed = {aid: channel_of[aid] for aid in given if aid in channel_of}
+    return Decided(plans, given, dressed)
 
 
 def _tie_keys(tr: Translation, descending: bool, facts: pl.DataFrame) -> list[tuple[Any, ...]]:

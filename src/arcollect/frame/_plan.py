@@ -44,8 +44,9 @@ them); the others get them as above.
 from __future__ import annotations
 
 import decimal
+import functools
 import itertools
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
@@ -69,7 +70,8 @@ from arcollect.domain.records import (
     Payment,
     Promise,
 )
-from arcollect.engine.planner import PartialPlan, _AccountPlan, _failed
+from arcollect.engine.actions import Dressing, dress
+from arcollect.engine.planner import PartialPlan, _AccountPlan, _failed, account_state
 from arcollect.errors import ArcollectError, CurrencyMismatchError, DataError, EvaluationError
 from arcollect.facts import (
     _CONTACT_RANK,
@@ -77,6 +79,7 @@ from arcollect.facts import (
     AccountFacts,
     PromiseFacts,
     _dispute_order,
+    _facts,
     _Ledger,
     _payment_key,
     _promise_facts,
@@ -160,10 +163,14 @@ def partition(
     decided = quiet(planner.policy, planner.calendar, work, as_of)
     given = decided.given
     traced = _reads_activities(planner.policy)
+    dressed = decided.dressed
+    later = _Later(tables, as_of, dressed)
     with decimal.localcontext(MONEY_CONTEXT):
         results = [
             _run(planner, f, as_of, given.get(f.account.id), keep_activities=traced)
-            for f in work.facts(decided.plans)
+            if isinstance(f, AccountFacts)
+            else _dress(planner, f, as_of, given[f[0].id], dressed[f[0].id], later)
+            for f in work.made(decided.plans, dressed)
         ]
     results += [r for aid, r in decided.plans.items() if aid not in work.fallback]
     if work.fallback:
@@ -239,6 +246,68 @@ def _run(
     if not keep_activities:
         _set_activities(f, ())
     return result
+
+
+def _dress(  # noqa: PLR0917 - from `partition`
+    planner: Planner,
+    made: tuple[Account, Money],
+    as_of: date,
+    given: Given,
+    channel_rule: int | None,
+    later: _Later,
+) -> _AccountPlan:
+    """Dress an account decided in columns without its facts (`Dressing`), as `_account` does.
+
+    *made* is its record and overdue money, *channel_rule* the channel rule that holds for it;
+    *later* makes its facts if an explanation is traced.
+    """
+    account, overdue = made
+    policy = planner.policy
+    tl, position, fields = given_position(policy, given)
+    facts = functools.partial(later.facts, account.id)
+    dressing = Dressing(account, channel_rule, facts)
+    candidates = dress(position, dressing, as_of=as_of, policy=policy, calendar=planner.calendar)
+    state = account_state(tl, position, fields, overdue)
+    return _AccountPlan(*fields, state=state, candidates=tuple(candidates))
+
+
+class _Later:
+    """Makes the facts of accounts dressed without them, when an explanation first needs them.
+
+    From the accounts' records (`Tables.build`) by the row engine's `arcollect.facts`, which
+    the columnar facts equal: the first few accounts asked for one by one (a user reading an
+    explanation or two), then every account not yet made at once (a whole plan's
+    explanations, written out). Holds the tables until then.
+    """
+
+    __slots__ = ("_as_of", "_asked", "_made", "_pending", "_tables")
+
+    #: How many accounts are made one by one before the rest are made at once.
+    ONE_BY_ONE: Final = 8
+
+    def __init__(self, tables: Tables, as_of: date, ids: Iterable[str]) -> None:
+        self._tables: Tables | None = tables
+        self._as_of = as_of
+        self._pending = set(ids)
+        self._made: dict[str, AccountFacts] = {}
+        self._asked = 0
+
+    def facts(self, account: str) -> AccountFacts:
+        """Return the facts of *account* (one of those given), made on first call."""
+        found = self._made.get(account)
+        if found is not None:
+            return found
+        if self._tables is None or account not in self._pending:
+            raise KeyError(account)  # pragma: no cover - only the accounts given are asked for
+        self._asked += 1
+        wanted = {account} if self._asked <= self.ONE_BY_ONE else self._pending
+        with decimal.localcontext(MONEY_CONTEXT):
+            for acct in self._tables.build(wanted):
+                self._made[acct.id] = _facts(acct, self._as_of, DEFAULT_AGING_BOUNDS)
+        self._pending -= wanted
+        if not self._pending:
+            self._tables = None
+        return self._made[account]
 
 
 def _reads_activities(policy: CompiledPolicy) -> bool:
@@ -738,6 +807,15 @@ class _Work:
         The accounts in *decided* (decided in columns) have their records checked, as their
         facts would check them, and no facts made: one whose records fail falls back too.
         """
+        return cast("Iterator[AccountFacts]", self.made(decided))  # nothing dressed: facts
+
+    def made(
+        self, decided: Container[str] = frozenset(), dressed: Container[str] = frozenset()
+    ) -> Iterator[AccountFacts | tuple[Account, Money]]:
+        """Yield what `facts` yields, or for an account of *dressed*, its record and overdue.
+
+        The accounts in *dressed* (decided in columns) are dressed without facts.
+        """
         as_of, rows, fallback = self.as_of, self.rows, self.fallback
         replays = self.replays()
         with paused_gc():  # the records of every account, built at once
@@ -796,6 +874,10 @@ class _Work:
                     tuple(contacts[s_con:e_con]),
                     collector,
                 )
+                if aid in dressed:
+                    due_m = replays[aid][1] if replayed else v_overdue or 0
+                    yield account, self._minor(cur, exp, due_m)
+                    continue
                 if replayed:
                     picks, overdue_m, current_m, oldest, episode, unapplied = replays[aid]
                     pending = _Pending(  # picks a tuple of tuples of ints: untracked
