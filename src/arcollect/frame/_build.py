@@ -71,15 +71,14 @@ def minor_units(amount: pl.Expr, exponent: pl.Expr) -> pl.Expr:
     than 18 digits in minor units is null too: Int64 arithmetic would overflow silently.
     """
     point = amount.str.find(".", literal=True)
-    decimals = pl.when(point.is_null()).then(0).otherwise(amount.str.len_chars() - point - 1)
-    digits = amount.str.replace(".", "", literal=True)
-    width = digits.str.len_chars() - digits.str.starts_with("-").cast(pl.Int64)
+    length = amount.str.len_chars()
+    decimals = (length - point - 1).fill_null(0)
+    whole = point.fill_null(length) - amount.str.starts_with("-").cast(pl.Int64)  # its digits
     fits = (
-        amount.str.contains(AMOUNT)
-        & (decimals <= exponent)
-        & (width + exponent - decimals <= _MINOR_DIGITS)
+        amount.str.contains(AMOUNT) & (decimals <= exponent) & (whole + exponent <= _MINOR_DIGITS)
     )
-    scale = pl.lit(10, dtype=pl.Int64).pow(pl.max_horizontal(exponent - decimals, 0))
+    scale = pl.lit(10, dtype=pl.Int64).pow((exponent - decimals).clip(lower_bound=0))
+    digits = amount.str.replace(".", "", literal=True)
     return pl.when(fits).then(digits.cast(pl.Int64, strict=False) * scale)
 
 
