@@ -719,11 +719,10 @@ class _Work:
         }
         self.columns = {  # column by column, without the account
             name: [parts[name].get_column(c).to_list() for c in parts[name].columns[1:]]
-            for name in ("acts", "r_inv", "r_pay")
+            for name in ("r_inv", "r_pay")
         }
-        self.columns["last_pay"] = [
-            parts["last_pay"].get_column(c).to_list() for c in parts["last_pay"].columns[1:]
-        ]
+        # Made Python values in `made`, for the accounts whose facts are made only.
+        self.acts_rows, self.last_pay_rows = parts["acts"], parts["last_pay"]
         self._replays: dict[str, _Replayed] | None = None
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
@@ -823,11 +822,16 @@ class _Work:
             columns[_HEAD.index("tags")] = _tag_sets(columns[_HEAD.index("tags")])
             contacts = self._contacts(self.contact_rows, decided)
             # The activities and last payments are made account by account, for the accounts
-            # whose facts are made (not those decided in columns).
-            act_cols = list(self.columns["acts"])
+            # whose facts are made (not those decided in columns): their rows only, in account
+            # order, each account's where the ones before it end.
+            faced = [
+                a for a in columns[0] if a not in fallback and a not in decided and a not in dressed
+            ]
+            act_cols = _columns_of(self.acts_rows, faced)
             act_cols[1] = list(map(_CHANNELS.__getitem__, act_cols[1]))
             act_cols[3] = list(map(_OUTCOMES.get, act_cols[3]))
-            pay_cols = self.columns["last_pay"]
+            pay_cols = _columns_of(self.last_pay_rows, faced)
+        at_act = at_lp = 0  # where the next account's rows are in act_cols and pay_cols
         promises, ledger, disputes = rows["promises"], rows["ledger"], rows["disputes"]
         collectors: dict[tuple[Any, ...], Collector] = {}
         exps: dict[str, int] = {}
@@ -835,11 +839,16 @@ class _Work:
             aid, cur, name, limit, terms, tags, risk, country, locale, since,
             c_name, c_title, c_phone, c_email,
             v_overdue, v_current, v_oldest, v_since, last_c, replayed, limit_m,
-            s_open, e_open, s_rinv, e_rinv, _s_rpay, _e_rpay, s_lp, e_lp, s_pro, e_pro,
-            s_led, e_led, s_dis, e_dis, s_con, e_con, s_act, e_act,
+            s_open, e_open, s_rinv, e_rinv, _s_rpay, _e_rpay, start_lp, end_lp, s_pro, e_pro,
+            s_led, e_led, s_dis, e_dis, s_con, e_con, start_act, end_act,
         ) in zip(*columns, strict=True):  # fmt: skip
             if aid in fallback:
                 continue
+            s_act = e_act = s_lp = e_lp = 0  # where its rows are in act_cols and pay_cols
+            if aid not in decided and aid not in dressed:  # its facts are made: they are there
+                s_act, e_act = at_act, at_act + end_act - start_act
+                s_lp, e_lp = at_lp, at_lp + end_lp - start_lp
+                at_act, at_lp = e_act, e_lp
             try:
                 collector = None
                 if c_name is not None:
@@ -1098,6 +1107,13 @@ def _risk(text: str) -> Decimal:
         if len(_RISKS) < _KEPT:
             _RISKS[text] = found
     return found
+
+
+def _columns_of(frame: pl.DataFrame, accounts: list[str]) -> list[list[Any]]:
+    """Return the columns of *frame* but the first (``account_id``), of the *accounts*' rows."""
+    wanted = pl.Series(accounts, dtype=pl.String).implode()
+    rows = frame.filter(pl.col("account_id").is_in(wanted))
+    return [rows.get_column(c).to_list() for c in rows.columns[1:]]
 
 
 def _rows(frame: pl.DataFrame, first: int) -> list[tuple[Any, ...]]:
