@@ -456,8 +456,8 @@ class Translation:
             return Decimal(f"{v}E-{self.scale}")
         shift = self.scale + exp
         coefficient = abs(v) // 10**shift if shift >= 0 else abs(v) * 10**-shift
-        digits = tuple(int(c) for c in str(coefficient))
-        return Decimal((1 if v < 0 or neg0 else 0, digits, exp))
+        # the coefficient's digits at exponent *exp* (the same Decimal as from a digit tuple)
+        return Decimal(f"{'-' if v < 0 or neg0 else ''}{coefficient}E{exp}")
 
     def _converter(self) -> Callable[[Any], Any]:
         kind = self.type.kind
