@@ -425,7 +425,8 @@ class TestDressedWithoutFacts:
         """An ``assign`` rule reads the account's facts: no account is dressed without them,
         and the plan is the row engine's."""
         text = DRESSING_POLICY.replace(
-            "priority\n", 'assign "ana" when overdue >= 1,000 EUR\nassign "bo" otherwise\npriority\n'
+            "priority\n",
+            'assign "ana" when overdue >= 1,000 EUR\nassign "bo" otherwise\npriority\n',
         )
         policy = parse_policy(text, name="assign.arc")
         accts = [
