@@ -244,7 +244,7 @@ def _fast_accounts(t: Tables, only: set[str] | None) -> list[Account | str] | No
         if any(f.join(acc, on="account_id", how="anti").height for f in frames.values()):
             return None
     else:
-        keep = pl.col("account_id").is_in(ids)
+        keep = pl.col("account_id").is_in(ids.implode())
         frames = {name: f.filter(keep) for name, f in frames.items()}
     currencies = acc.get_column("currency").unique().to_list()
     exps = {c: currency_exponent(c) for c in currencies if is_currency(c)}

@@ -619,7 +619,7 @@ class _Work:
 
         # Every table's rows of the accounts kept, grouped by account (`account_id` sorted,
         # stable: each account's rows in their order), and how many rows each account has.
-        keep = pl.col("account_id").is_in(self.kept.get_column("account_id"))
+        keep = pl.col("account_id").is_in(self.kept.get_column("account_id").implode())
         rank = {c.value: r for c, r in _CONTACT_RANK.items()}
         text = ("step", "outcome", "contact", "timeline", "invoice", "notes")
         contact_values = [c.value for c in CONTACT_CHANNELS]
@@ -695,7 +695,7 @@ class _Work:
             .join(last_contact, on="account_id", how="left")
             .join(acc.select("account_id", "exp"), on="account_id", how="left")
             .with_columns(
-                pl.col("account_id").is_in(replayed.get_column("account_id")).alias("r"),
+                pl.col("account_id").is_in(replayed.get_column("account_id").implode()).alias("r"),
                 minor_units(pl.col("credit_limit"), pl.col("exp")).alias("limit_m"),
             )
         )
