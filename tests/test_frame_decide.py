@@ -10,6 +10,7 @@ from __future__ import annotations
 import decimal
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -439,6 +440,29 @@ class TestDressedWithoutFacts:
         assert_same_plan(policy, accts, AS_OF)
         got = frame.plan(policy, Tables.from_accounts(accts), AS_OF)
         assert [got.actions_for(a.id)[0].owner for a in accts] == ["bo", "ana"]
+
+    def test_an_account_that_cannot_be_dressed_so_is_planned_from_its_facts(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Should dressing without facts fail for an account (a date beyond the calendar),
+        the account is planned by the row engine from its facts: the row engine's result."""
+        from arcollect.frame import _plan  # noqa: PLC0415 - the module patched
+
+        policy = DECIDED["dressing"]
+        accts = [
+            account(invoice("900 EUR", due="2026-11-21"), contact("Cy", "billing"), id=f"C-{k}")
+            for k in (1, 2)
+        ]
+        assert sorted(_decision(policy, accts, AS_OF).dressed) == ["C-1", "C-2"]
+        from arcollect.engine.actions import dress  # noqa: PLC0415 - the function patched
+
+        def failing(position: Any, f: Any, **kwargs: Any) -> Any:
+            if f.account.id == "C-2":
+                raise OverflowError("date value out of range")
+            return dress(position, f, **kwargs)
+
+        monkeypatch.setattr(_plan, "dress", failing)
+        assert_same_plan(policy, accts, AS_OF)
 
 
 class TestLaterFacts:

@@ -119,7 +119,8 @@ class Dressing:
     Its *account* record (its contacts and collector), the index of the channel rule that
     holds for it (None: none holds), decided already, and *facts*, which makes the account's
     facts when something needs them after all (an ``assign`` rule, a traced explanation). It
-    has no promises, disputes or activities: an account with any is dressed from its facts.
+    has no promises or disputes (an account with any is dressed from its facts), and shows no
+    activities: the dresser reads them only for promise follow-ups and dispute reviews.
     """
 
     __slots__ = ("account", "channel_rule", "facts")

@@ -349,9 +349,10 @@ class Decided:
 def quiet(policy: CompiledPolicy, calendar: BusinessCalendar, work: _Work, as_of: date) -> Decided:
     """Decide in columns what the facts frame can decide (see the module).
 
-    The caller makes the facts of the accounts not in `Decided.plans` and runs the row
-    engine's decision for them, with `Decided.given` where there is one (and drops any result
-    of `Decided.plans` whose records turn out to be refused, as it would their facts).
+    The caller dresses the accounts of `Decided.dressed` from their records, makes the facts
+    of the other accounts not in `Decided.plans` and runs the row engine's decision for them,
+    with `Decided.given` where there is one (and drops any result of `Decided.plans` whose
+    records turn out to be refused, as it would their facts).
     """
     fixed = policy.checked.currency
     rows = eligible(work, fixed)

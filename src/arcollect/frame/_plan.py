@@ -46,6 +46,7 @@ from __future__ import annotations
 import decimal
 import functools
 import itertools
+import threading
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -259,14 +260,20 @@ def _dress(  # noqa: PLR0917 - from `partition`
     """Dress an account decided in columns without its facts (`Dressing`), as `_account` does.
 
     *made* is its record and overdue money, *channel_rule* the channel rule that holds for it;
-    *later* makes its facts if an explanation is traced.
+    *later* makes its facts if an explanation is traced. Should dressing fail (a date beyond
+    the calendar), the account is planned by the row engine from its facts, which reports it.
     """
     account, overdue = made
     policy = planner.policy
     tl, position, fields = given_position(policy, given)
     facts = functools.partial(later.facts, account.id)
     dressing = Dressing(account, channel_rule, facts)
-    candidates = dress(position, dressing, as_of=as_of, policy=policy, calendar=planner.calendar)
+    try:
+        candidates = dress(
+            position, dressing, as_of=as_of, policy=policy, calendar=planner.calendar
+        )
+    except (CurrencyMismatchError, ArithmeticError, EvaluationError):
+        return _run(planner, facts(), as_of, given)
     state = account_state(tl, position, fields, overdue)
     return _AccountPlan(*fields, state=state, candidates=tuple(candidates))
 
@@ -280,7 +287,7 @@ class _Later:
     explanations, written out). Holds the tables until then.
     """
 
-    __slots__ = ("_as_of", "_asked", "_made", "_pending", "_tables")
+    __slots__ = ("_as_of", "_asked", "_lock", "_made", "_pending", "_tables")
 
     #: How many accounts are made one by one before the rest are made at once.
     ONE_BY_ONE: Final = 8
@@ -291,10 +298,18 @@ class _Later:
         self._pending = set(ids)
         self._made: dict[str, AccountFacts] = {}
         self._asked = 0
+        self._lock = threading.Lock()  # explanations may be read from several threads
 
     def facts(self, account: str) -> AccountFacts:
         """Return the facts of *account* (one of those given), made on first call."""
         found = self._made.get(account)
+        if found is not None:
+            return found
+        with self._lock:
+            return self._make(account)
+
+    def _make(self, account: str) -> AccountFacts:
+        found = self._made.get(account)  # made meanwhile, by another thread
         if found is not None:
             return found
         if self._tables is None or account not in self._pending:
