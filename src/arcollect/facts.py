@@ -497,9 +497,7 @@ class AccountFacts:
 
     def contacts_with_role(self, role: str) -> tuple[Contact, ...]:
         """Return the contacts who have *role* (decision makers include payment authorizers)."""
-        if role == "decision_maker":
-            return self.account.decision_makers
-        return tuple(c for c in self.account.contacts if role in c.roles)
+        return self.account.contacts_with_role(role)
 
 
 # --------------------------------------------------------------------------------------------

@@ -176,6 +176,12 @@ class Account:
         """The contacts who can authorize payment."""
         return tuple(c for c in self.contacts if c.is_decision_maker)
 
+    def contacts_with_role(self, role: str) -> tuple[Contact, ...]:
+        """Return the contacts who have *role* (decision makers include payment authorizers)."""
+        if role == "decision_maker":
+            return self.decision_makers
+        return tuple(c for c in self.contacts if role in c.roles)
+
     def zero(self) -> Money:
         """Zero in the account's currency."""
         return Money.zero(self.currency)

@@ -134,12 +134,6 @@ class Dressing:
     ) -> None:
         self.account, self.channel_rule, self.facts = account, channel_rule, facts
 
-    def contacts_with_role(self, role: str) -> tuple[Contact, ...]:
-        """Return the contacts who have *role*, as `AccountFacts.contacts_with_role`."""
-        if role == "decision_maker":
-            return self.account.decision_makers
-        return tuple(c for c in self.account.contacts if role in c.roles)
-
 
 def dress(
     position: Position,
@@ -254,7 +248,7 @@ class _Dresser:
             return [(None, [])]
         role = step.to_role
         if step.to_all and role is not None:
-            found = _sorted_contacts(self.f.contacts_with_role(role))
+            found = _sorted_contacts(self.f.account.contacts_with_role(role))
             if found:
                 n = len(found)
                 return [
@@ -321,7 +315,7 @@ class _Dresser:
         """Return the contact of *role* copied on a message to *to* (never *to*), and why."""
         others = [
             c
-            for c in _sorted_contacts(self.f.contacts_with_role(role))
+            for c in _sorted_contacts(self.f.account.contacts_with_role(role))
             if to is None or c.name != to.name
         ]
         if not others:
@@ -512,7 +506,7 @@ def choose_contact(
             if c.name == prefer:
                 return _ref(c, None), [*why, f"contact: {c.name}, who made the promise"]
     for r in _roles_tried(role):
-        found = _sorted_contacts(f.contacts_with_role(r))
+        found = _sorted_contacts(f.account.contacts_with_role(r))
         if found:
             c = found[0]
             if role is not None and r != role:
@@ -542,7 +536,7 @@ def reachable_sibling(
     need = _NEEDS.get(channel)
     if contact is None or need is None or getattr(contact, need) or contact.role is None:
         return contact, []
-    for c in _sorted_contacts(f.contacts_with_role(contact.role)):
+    for c in _sorted_contacts(f.account.contacts_with_role(contact.role)):
         other = _ref(c, contact.role)
         if other.name != contact.name and getattr(other, need):
             why = (

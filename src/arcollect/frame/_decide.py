@@ -385,17 +385,12 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
     values = {id(tr): pl.col(f"_v{k}") for k, tr in enumerate(every)}
     named = [tr.value.alias(f"_v{k}") for k, tr in enumerate(every)]
     fallback = pl.any_horizontal([tr.fallback for tr in every] or [pl.lit(value=False)])
-    chosen: pl.Expr = pl.lit(None, dtype=pl.Int64)
-    for k in reversed(range(len(t.segments))):
-        seg = t.segments[k]
-        holds = pl.lit(value=True) if seg is None else values[id(seg)]
-        chosen = pl.when(holds).then(pl.lit(k, dtype=pl.Int64)).otherwise(chosen)
+    chosen = _first_holding([None if seg is None else values[id(seg)] for seg in t.segments])
     channels = t.channels or []
     named += [c.value.alias(f"_c{k}") for k, c in enumerate(channels) if c is not None]
-    channel: pl.Expr = pl.lit(None, dtype=pl.Int64)
-    for k in reversed(range(len(channels))):
-        holds = pl.lit(value=True) if channels[k] is None else pl.col(f"_c{k}")
-        channel = pl.when(holds).then(pl.lit(k, dtype=pl.Int64)).otherwise(channel)
+    channel = _first_holding(
+        [None if c is None else pl.col(f"_c{k}") for k, c in enumerate(channels)]
+    )
     undressed = pl.any_horizontal(
         [pl.lit(value=t.channels is None), *(c.fallback for c in channels if c is not None)]
     )
@@ -476,6 +471,15 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
         plans.update(_made(policy, work, t, None, frame, _undecided(nowhere), currency))
     dressed = {aid: channel_of[aid] for aid in given if aid in channel_of}
     return Decided(plans, given, dressed)
+
+
+def _first_holding(conditions: list[pl.Expr | None]) -> pl.Expr:
+    """Return the index of the first of *conditions* that holds (None: always), else null."""
+    first: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for k, cond in reversed(list(enumerate(conditions))):
+        holds = pl.lit(value=True) if cond is None else cond
+        first = pl.when(holds).then(pl.lit(k, dtype=pl.Int64)).otherwise(first)
+    return first
 
 
 def _tie_keys(tr: Translation, descending: bool, facts: pl.DataFrame) -> list[tuple[Any, ...]]:
