@@ -110,7 +110,9 @@ class Candidate:
     @property
     def rank(self) -> tuple[int, int, str]:
         """The candidate's order within its account."""
-        return (self.source, self.step_index, self.action.invoice or "")
+        # The source's int, not the enum member: a tuple of plain values is one the garbage
+        # collector stops tracking, and a plan's candidates are sorted by these.
+        return (self.source.value, self.step_index, self.action.invoice or "")
 
 
 class Dressing:

@@ -44,7 +44,6 @@ them); the others get them as above.
 from __future__ import annotations
 
 import decimal
-import functools
 import itertools
 import threading
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
@@ -266,7 +265,7 @@ def _dress(  # noqa: PLR0917 - from `partition`
     account, overdue = made
     policy = planner.policy
     tl, position, fields = given_position(policy, given)
-    facts = functools.partial(later.facts, account.id)
+    facts = later.maker(account.id)
     dressing = Dressing(account, channel_rule, facts)
     try:
         candidates = dress(
@@ -308,6 +307,10 @@ class _Later:
         with self._lock:
             return self._make(account)
 
+    def maker(self, account: str) -> _Maker:
+        """Return what makes the facts of *account* when called (one object: a plan keeps it)."""
+        return _Maker(self, account)
+
     def _make(self, account: str) -> AccountFacts:
         found = self._made.get(account)  # made meanwhile, by another thread
         if found is not None:
@@ -323,6 +326,19 @@ class _Later:
         if not self._pending:
             self._tables = None
         return self._made[account]
+
+
+class _Maker:
+    """Makes the facts of one account dressed without them (`_Later.maker`)."""
+
+    __slots__ = ("_account", "_later")
+
+    def __init__(self, later: _Later, account: str) -> None:
+        self._later, self._account = later, account
+
+    def __call__(self) -> AccountFacts:
+        """Return the account's facts, made on first call."""
+        return self._later.facts(self._account)
 
 
 def _reads_activities(policy: CompiledPolicy) -> bool:
