@@ -10,7 +10,10 @@ Then, taking turns, GC on, best of N (`_timing.interleaved`):
 - **row engine**: ``policy.plan`` over the same parsed records;
 - **records from the tables**: `read_tables(directory).to_accounts()` (what the fallback path
   and a user reading tables as records pay), and the same followed by ``policy.plan``: the
-  row engine from the same files.
+  row engine from the same files;
+- **the floor**: `read_tables(directory)` alone, and the plan's own objects (`plain_plan`: its
+  states, actions, contacts, amounts and explanations made again from plain values by their
+  public constructors). What any engine returning this `Plan` from these files pays at least.
 
 Before timing, the columnar plan is checked against the baseline on every account
 (`plan_bench.compare`) and against ``policy.plan`` of the records, byte for byte (its JSON);
@@ -25,15 +28,80 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from _timing import interleaved
 from plan_bench import AS_OF, ROOT, compare, generate, hand_written_plan
 
-from arcollect import frame
-from arcollect.engine.model import Plan
+from arcollect import Money, frame
+from arcollect.engine.explain import Explanation
+from arcollect.engine.model import AccountState, ContactRef, Plan, PlannedAction
 from arcollect.policy import load_policy
+
+#: The fields of `AccountState` and `PlannedAction` that `plain_plan` makes again.
+_STATE = (
+    "account", "timeline", "episode_start", "day", "step_reached", "steps_done",
+    "steps_skipped", "paused_by", "next_step", "next_date", "priority", "tier", "overdue",
+    "notes", "error", "cycle_start",
+)  # fmt: skip
+_ACTION = (
+    "account", "step", "timeline", "action", "channel", "contact", "template", "due",
+    "priority", "tier", "needs_approval", "deferred", "invoice", "explanation", "channel_rule",
+    "charges", "owner", "cc", "owner_rule",
+)  # fmt: skip
+
+
+def _contact(c: ContactRef) -> tuple[str, str | None, str | None, str | None]:
+    return (c.name, c.role, c.phone, c.email)
+
+
+def _plain(name: str, value: Any) -> Any:
+    """Return the field *name*'s *value* as plain data: amounts and contacts as tuples."""
+    if name == "overdue":
+        return (value.amount, value.currency)
+    if name == "contact":
+        return None if value is None else _contact(value)
+    if name == "cc":
+        return tuple(_contact(c) for c in value)
+    return value  # the explanation is its lines already
+
+
+def _made(name: str, value: Any) -> Any:
+    """Return the field *name*'s value that `_plain` made *value* of, by public constructors."""
+    if name == "overdue":
+        return Money(*value)
+    if name == "contact":
+        return None if value is None else ContactRef(*value)
+    if name == "cc":
+        return tuple(ContactRef(*c) for c in value)
+    if name == "explanation":
+        return Explanation(value)
+    return value
+
+
+def plain_plan(plan: Plan) -> Callable[[], Plan]:
+    """Return what makes *plan* again from plain values (tuples, Decimals, texts, dates).
+
+    Its states, actions, contacts, amounts and explanations (as lines), each made by its public
+    constructor: the floor of an engine whose result is this `Plan`.
+    """
+    states = [{k: _plain(k, getattr(s, k)) for k in _STATE} for s in plan.states]
+    actions = [{k: _plain(k, getattr(a, k)) for k in _ACTION} for a in plan.actions]
+    as_of, name = plan.as_of, plan.policy
+
+    def build() -> Plan:
+        made_states = [AccountState(**{k: _made(k, v) for k, v in s.items()}) for s in states]
+        made_actions = [PlannedAction(**{k: _made(k, v) for k, v in a.items()}) for a in actions]
+        return Plan(as_of, name, tuple(made_actions), tuple(made_states))
+
+    again = build()
+    if again != plan or [a.explanation for a in again.actions] != [
+        a.explanation for a in plan.actions
+    ]:
+        raise SystemExit("the plan made from plain values differs from the plan")
+    return build
 
 
 def main(argv: Sequence[str]) -> None:
@@ -76,11 +144,16 @@ def main(argv: Sequence[str]) -> None:
         ):
             raise SystemExit("the columnar plan differs from policy.plan")
         split = frame.split(policy, frame.read_tables(directory), AS_OF)
+        objects = plain_plan(plan)
         del plan
         if frame.read_tables(directory).to_accounts() != tuple(accounts):
             raise SystemExit("to_accounts does not give the accounts written")
-        t_frame, t_base, t_row, t_records, t_both = interleaved(
-            runs, columnar, baseline, row_engine, records, records_planned
+
+        def tables_only() -> object:
+            return frame.read_tables(directory)
+
+        t_frame, t_base, t_row, t_records, t_both, t_read, t_objects = interleaved(
+            runs, columnar, baseline, row_engine, records, records_planned, tables_only, objects
         )
 
     row = "" if "--no-row" in argv else ", and policy.plan byte for byte"
@@ -97,6 +170,8 @@ def main(argv: Sequence[str]) -> None:
     print(f"  frame.plan (Parquet to Plan):           {t_frame:.2f} s  {t_frame / t_base:.2f}x")
     print(f"  read_tables + to_accounts:              {t_records:.2f} s  {t_records / t_base:.2f}x")
     print(f"  read_tables + to_accounts + policy.plan: {t_both:.2f} s  {t_both / t_base:.2f}x")
+    print(f"  floor: read_tables alone:               {t_read:.2f} s  {t_read / t_base:.2f}x")
+    print(f"  floor: the plan's objects, made again:  {t_objects:.2f} s  {t_objects / t_base:.2f}x")
     print(f"  ratio columnar / hand-written: {t_frame / t_base:.2f}x (target: under 0.5x)")
     print(f"  ratio columnar / row engine over parsed records: {t_frame / t_row:.2f}x")
 
