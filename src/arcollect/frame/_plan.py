@@ -341,6 +341,16 @@ class _Maker:
         return self._later.facts(self._account)
 
 
+def _with_account(frame: pl.DataFrame, acc: pl.DataFrame) -> pl.DataFrame:
+    """Return *frame* with the columns of its rows' accounts in *acc*, in its own order.
+
+    Every row names an account of *acc* (`_check_keys` refused the others first): a left join
+    that keeps the rows where they are gathers only *acc*'s columns, several times faster on a
+    wide table than an inner join, which gathers every column of *frame* again.
+    """
+    return frame.join(acc, on="account_id", how="left", maintain_order="left")
+
+
 def _reads_activities(policy: CompiledPolicy) -> bool:
     """Whether an expression of *policy* reads the account's activities (``times(STEP)``).
 
@@ -436,12 +446,12 @@ class _Work:
         other = pl.col("currency") != pl.col("acct_currency")
 
         inv = (
-            tables.invoices.join(acc, on="account_id", how="inner")
+            _with_account(tables.invoices, acc)
             .with_columns(
                 minor_units(pl.col("amount"), pl.col("exp")).alias("minor"),
                 pl.col("due").cast(pl.Int32).alias("due_d"),
             )
-            .with_columns(pl.struct("account_id", "number").is_duplicated().alias("dup"))
+            .with_columns((pl.len().over("account_id", "number") > 1).alias("dup"))
         )
         numbers = inv.select("account_id", "number", "issued", "minor", "due_d")
         credit_notes = numbers.filter(pl.col("minor") < 0).select("account_id", "number")
@@ -470,10 +480,8 @@ class _Work:
         bad.append(_ids(credited.join(credit_notes, on=["account_id", "number"], how="semi")))
         replay.append(_ids(credit_notes))
 
-        pay = (
-            tables.payments.with_row_index("_prow")
-            .join(acc, on="account_id", how="inner")
-            .with_columns(minor_units(pl.col("amount"), pl.col("exp")).alias("minor"))
+        pay = _with_account(tables.payments.with_row_index("_prow"), acc).with_columns(
+            minor_units(pl.col("amount"), pl.col("exp")).alias("minor")
         )
         bad.append(_ids(pay.filter(pl.col("minor").is_null() | (pl.col("minor") <= 0) | other)))
         named = (
@@ -507,9 +515,9 @@ class _Work:
                 )
             )
         )
-        promises = tables.promises.join(acc, on="account_id", how="inner")
+        promises = _with_account(tables.promises, acc)
         bad.append(_ids(promises.filter(other)))
-        disputes = tables.disputes.join(acc, on="account_id", how="inner")
+        disputes = _with_account(tables.disputes, acc)
         bad.append(_ids(disputes.filter(pl.col("currency").is_not_null() & other)))
         bad.append(
             _ids(
