@@ -8,10 +8,11 @@ which this path decides); these tests hold each piece to the row engine on its o
 from __future__ import annotations
 
 import decimal
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,10 +20,11 @@ from hypothesis import strategies as st
 from arcollect import Account, DataError, Money, Policy, parse_ibm_csv
 from arcollect.data import ibm_csv_text
 from arcollect.domain.money import MONEY_CONTEXT
-from arcollect.facts import facts
+from arcollect.engine.calendar import BusinessCalendar
+from arcollect.facts import PromiseStatus, facts
 from arcollect.lang.schema import FACTS
 from arcollect.policy import parse_policy
-from arcollect.testing import account, activity, contact, invoice, payment
+from arcollect.testing import account, activity, contact, dispute, invoice, payment, promise
 
 pl = pytest.importorskip("polars")
 
@@ -38,6 +40,7 @@ from arcollect.frame._decide import (  # noqa: E402
     FRAME_FACTS,
     Decided,
     _translated,
+    closed,
     eligible,
     facts_frame,
     given_position,
@@ -119,6 +122,98 @@ def _decided(policy: Policy, accts: list[Account], as_of: date) -> dict[str, _Ac
     return _decision(policy, accts, as_of).plans
 
 
+_DAYS_2026 = st.integers(0, 540).map(lambda k: date(2026, 1, 1) + timedelta(days=k))
+
+
+@st.composite
+def promised_accounts(draw: st.DrawFn) -> Account:
+    """Draw a plain account with promises (some kept, some broken or partly kept, some open),
+    disputes (open, resolved, not yet opened) and payments dated around them (some naming no
+    invoice), so that `_decide.closed` judges every kind."""
+    acct = draw(plain_accounts())
+    made = []
+    for k in range(draw(st.integers(0, 3))):
+        on = draw(_DAYS_2026)
+        made.append(
+            promise(
+                f"{draw(st.integers(1, 400))} EUR",
+                made=on,
+                due=on + timedelta(days=draw(st.integers(0, 60))),
+                grace_days=draw(st.integers(0, 10)),
+                by=draw(st.sampled_from([None, "Ana", "Bo"])),
+                note=draw(st.sampled_from([None, f"note {k}"])),
+            )
+        )
+    opened = []
+    for _ in range(draw(st.integers(0, 2))):
+        on = draw(_DAYS_2026)
+        resolved = draw(st.sampled_from([None, 0, 20, 200]))
+        opened.append(
+            dispute(
+                opened=on,
+                resolved=None if resolved is None else on + timedelta(days=resolved),
+                reason=draw(st.sampled_from(["pricing_error", "unspecified"])),
+            )
+        )
+    pays = [
+        payment(f"{draw(st.integers(1, 300))} EUR", on=draw(_DAYS_2026))
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    return attrs.evolve(acct, promises=made, disputes=opened, payments=[*acct.payments, *pays])
+
+
+class TestClosed:
+    @settings(max_examples=80, deadline=None)
+    @given(st.lists(promised_accounts(), min_size=1, max_size=6).map(_unique), AS_OFS)
+    def test_the_accounts_it_speaks_for_have_nothing_open(
+        self, accts: list[Account], as_of: date
+    ) -> None:
+        """An account `closed` speaks for has no open promise, no open dispute and no broken
+        promise to follow up today; one it leaves has one of those (or a record it cannot
+        read); and the facts frame of its accounts, promise facts included, is the row
+        facts' (`_expr.facts_frame` of `arcollect.facts`)."""
+        calendar = BusinessCalendar.of("weekdays", ())
+        work = _Work(Tables.from_accounts(accts), as_of)
+        judged = set(closed(work, calendar).get_column("account_id").to_list())
+        today = calendar.roll_forward(as_of)
+        with decimal.localcontext(MONEY_CONTEXT):
+            for a in accts:
+                if not a.promises and not a.disputes:
+                    assert a.id not in judged
+                    continue
+                f = facts(a, as_of)
+                busy = (
+                    any(p.active for p in f.promises)
+                    or bool(f.open_disputes)
+                    or any(
+                        p.status is not PromiseStatus.KEPT
+                        and p.deadline <= as_of
+                        and calendar.roll_forward(p.deadline) == today
+                        for p in f.promises
+                    )
+                )
+                assert (a.id in judged) is not busy, (a.id, f.promises, f.open_disputes)
+        rows = eligible(work, "EUR", calendar)
+        ids = rows.get_column("account_id").to_list()
+        names = FRAME_FACTS | {f"has {r}" for r in ROLES}
+        got = facts_frame(rows, as_of, names, work.contact_rows)
+        by_id = {a.id: a for a in accts}
+        with decimal.localcontext(MONEY_CONTEXT):
+            row_facts = [facts(by_id[i], as_of) for i in ids]
+        expected = expr_frame.facts_frame(row_facts, names)
+        assert_frame_equal(got, expected.select(got.columns))
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(promised_accounts(), min_size=1, max_size=6).map(_unique), AS_OFS)
+    @pytest.mark.parametrize("name", ["standard.arc", "language.md[0]"])
+    def test_the_plan_is_the_row_engines(
+        self, name: str, accts: list[Account], as_of: date
+    ) -> None:
+        """With promises and disputes decided in columns, the plan is the row engine's,
+        explanations included."""
+        assert_same_plan(DECIDED[name], accts, as_of)
+
+
 class TestFactsFrame:
     @settings(max_examples=60, deadline=None)
     @given(
@@ -130,16 +225,19 @@ class TestFactsFrame:
         self, plain: list[Account], complex_: list[Account], as_of: date
     ) -> None:
         """Every fact of the frame built from the tables equals the column
-        `_expr.facts_frame` makes of `arcollect.facts` of the records, for exactly the
-        accounts on the vectorised and replayed paths without promises or disputes."""
+        `_expr.facts_frame` makes of `arcollect.facts` of the records (promise facts
+        included), for exactly the accounts on the vectorised and replayed paths without
+        promises or disputes, or with only closed ones (`_decide.closed`)."""
         accts = {a.id: a for a in _unique(plain + complex_)}
         work = _Work(Tables.from_accounts(list(accts.values())), as_of)
-        rows = eligible(work, "EUR")
+        calendar = BusinessCalendar.of("weekdays", ())
+        rows = eligible(work, "EUR", calendar)
         ids = rows.get_column("account_id").to_list()
+        judged = set(closed(work, calendar).get_column("account_id").to_list())
         expected_ids = sorted(
             a.id
             for a in accts.values()
-            if a.id not in work.fallback and not a.promises and not a.disputes
+            if a.id not in work.fallback and ((not a.promises and not a.disputes) or a.id in judged)
         )
         assert ids == expected_ids
         names = FRAME_FACTS | {f"has {r}" for r in ROLES}
@@ -211,7 +309,9 @@ class TestQuiet:
         as_of = date(2013, 6, 3)
         got = _decided(policy, accts, as_of)
         work = _Work(Tables.from_accounts(accts), as_of)
-        framed = set(eligible(work, "EUR").get_column("account_id").to_list())
+        framed = set(
+            eligible(work, "EUR", policy.planner.calendar).get_column("account_id").to_list()
+        )
         expected = {
             a.id: r
             for a in accts

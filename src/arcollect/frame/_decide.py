@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Collection
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -41,10 +41,13 @@ import polars as pl
 
 from arcollect.convert.fast import constructor
 from arcollect.domain.money import MONEY_CONTEXT, currency_exponent
+from arcollect.domain.records import DisputeReason
 from arcollect.engine.model import AccountState
 from arcollect.engine.planner import _AccountPlan
 from arcollect.engine.priority import StandingFields, _sortable
 from arcollect.engine.timeline import Position
+from arcollect.facts import PromiseStatus
+from arcollect.frame._build import minor_units, null_item
 from arcollect.frame._expr import Translation, translate
 from arcollect.frame._timeline import (
     LIST_COLUMNS,
@@ -70,6 +73,15 @@ _NO_TIMELINE: Final = ("no timeline applies to this account",)
 _NO_INVOICES: Final = ("no open invoices",)
 _ABSENT_SCORE: Final = ("priority score absent (a fact it reads has no value here): counted as 0",)
 _DAYS: Final = pl.Int64
+_KEPT: Final = PromiseStatus.KEPT.value
+_OPEN: Final = PromiseStatus.OPEN.value
+_BROKEN: Final = PromiseStatus.BROKEN.value
+_PARTIAL: Final = PromiseStatus.PARTIALLY_KEPT.value
+_REASONS: Final = frozenset(r.value for r in DisputeReason)
+#: The longest grace and the latest due date of a promise the frame judges (the records
+#: refuse a deadline past the last date; the calendar ends in 9999).
+_MAX_GRACE: Final = 36_500
+_LAST_DUE: Final = date(9000, 1, 1)
 
 
 def _since(name: str, today: pl.Expr) -> pl.Expr:
@@ -81,7 +93,6 @@ def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
     today = pl.lit(as_of, dtype=pl.Date)
     overdue = pl.col("overdue").fill_null(0)
     current = pl.col("current").fill_null(0)
-    none_m, none_d = pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.Date)
     return {
         "today": today,
         "account.id": pl.col("account_id"),
@@ -105,14 +116,14 @@ def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
         .fill_null(0),
         "oldest_due": pl.col("oldest"),
         "promise.active": pl.lit(value=False),
-        "promise.broken": pl.lit(value=False),
-        "promise.amount": none_m,
-        "promise.paid": none_m,
-        "promise.due": none_d,
-        "promise.made_on": none_d,
-        "promises.kept": pl.lit(0, dtype=pl.Int64),
-        "promises.broken": pl.lit(0, dtype=pl.Int64),
-        "promises.partially_kept": pl.lit(0, dtype=pl.Int64),
+        "promise.broken": pl.col("p_broken").fill_null(value=False),
+        "promise.amount": pl.col("p_amount"),
+        "promise.paid": pl.col("p_paid"),
+        "promise.due": pl.col("p_due"),
+        "promise.made_on": pl.col("p_made_on"),
+        "promises.kept": pl.col("n_kept").fill_null(0),
+        "promises.broken": pl.col("n_broken").fill_null(0),
+        "promises.partially_kept": pl.col("n_partial").fill_null(0),
         "dispute.open": pl.lit(value=False),
         "dispute.amount": pl.lit(0, dtype=pl.Int64),
         "dispute.reason": pl.lit(None, dtype=pl.String),
@@ -132,24 +143,213 @@ FRAME_FACTS: Final = frozenset(_frame_columns(date(2000, 1, 1)))
 _REPLAYED: Final = ("overdue", "current", "oldest", "since")
 
 
-def eligible(work: _Work, currency: str | None) -> pl.DataFrame:
+#: The columns `closed` gives an account's promise facts in, null or 0 without promises.
+_PROMISE_COLUMNS: Final = (
+    "p_broken",
+    "p_amount",
+    "p_paid",
+    "p_due",
+    "p_made_on",
+    "n_kept",
+    "n_broken",
+    "n_partial",
+    "broken_on",
+)
+
+
+def closed(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
+    """Return the accounts whose promises and disputes the facts frame can speak for.
+
+    Those whose every promise is one the records accept (no installments, an amount above
+    zero, due on or after the day made, a grace of 0 to 36,500 days) and is closed on the
+    plan's date (kept, broken or partially kept; a broken one not followed up today), and
+    whose every dispute is one the records accept and is not open. Their promises are judged
+    as `arcollect.facts` judges them (by the payments from the day made to the deadline or
+    the date, in minor units), and the row gives the latest promise's facts (`AccountFacts.
+    promise`: the last in `facts._promise_order`, none being open), the counts by status, and
+    ``broken_on``, the day the latest promise broke (its ``closed_on``) if it did. The others
+    are left to the row engine.
+    """
+    as_of = work.as_of
+    pro = work.promise_rows.with_row_index("_p").with_columns(
+        minor_units(pl.col("amount"), pl.col("exp")).alias("minor"),
+        pl.col("grace_days").cast(pl.Int64).alias("grace"),
+    )
+    valid = (
+        (pl.col("minor") > 0)
+        & (pl.col("due") >= pl.col("made_on"))
+        & pl.col("grace").is_between(0, _MAX_GRACE)
+        & (pl.col("due") < _LAST_DUE)
+        & (pl.col("installment_dues").list.len() == 0)
+        & (pl.col("installment_amounts").list.len() == 0)
+    ).fill_null(value=False)
+    pro = pro.with_columns(valid.alias("valid"))
+    judged = pro.filter(pl.col("valid") & (pl.col("made_on") <= as_of)).with_columns(
+        (pl.col("due") + pl.duration(days=pl.col("grace"))).alias("deadline")
+    )
+    judged = judged.with_columns(
+        pl.min_horizontal(pl.col("deadline"), pl.lit(as_of, dtype=pl.Date)).alias("hi_day"),
+        (pl.col("made_on") - pl.duration(days=1)).alias("lo_day"),
+    )
+    # The payments by day, with each account's running total: what was paid through a day
+    # is the total of the last day on or before it (the totals only grow: payments are
+    # positive).
+    days = (
+        work.ledger_rows.group_by("account_id", "date")
+        .agg(pl.col("minor").sum())
+        .sort("account_id", "date")
+        .with_columns(pl.col("minor").cum_sum().over("account_id").alias("total"))
+        .select("account_id", "date", "total")
+    )
+    judged = _through(judged, days, "lo_day", "before")
+    judged = _through(judged, days, "hi_day", "through")
+    judged = judged.with_columns(
+        pl.max_horizontal(pl.col("through") - pl.col("before"), pl.lit(0)).alias("paid"),
+        (pl.col("before") + pl.col("minor")).alias("target"),
+    )
+    reached = (
+        judged.filter(pl.col("paid") >= pl.col("minor"))
+        .select("_p", "account_id", "target")
+        .sort("target")
+        .join_asof(
+            days.sort("total"),
+            left_on="target",
+            right_on="total",
+            by="account_id",
+            strategy="forward",
+            check_sortedness=False,
+        )
+        .select("_p", pl.col("date").alias("reached_on"))
+    )
+    judged = judged.join(reached, on="_p", how="left")
+    kept = pl.col("paid") >= pl.col("minor")
+    past = pl.lit(as_of, dtype=pl.Date) > pl.col("deadline")
+    judged = judged.with_columns(
+        pl.when(kept)
+        .then(pl.lit(_KEPT))
+        .when(~past)
+        .then(pl.lit(_OPEN))
+        .when(pl.col("paid") > 0)
+        .then(pl.lit(_PARTIAL))
+        .otherwise(pl.lit(_BROKEN))
+        .alias("status"),
+    ).with_columns(
+        pl.when(pl.col("status") == _KEPT)
+        .then(pl.col("reached_on"))
+        .when(pl.col("status") != _OPEN)
+        .then(pl.col("deadline") + pl.duration(days=1))
+        .alias("closed_on")
+    )
+    # A broken promise is followed up on the business day its deadline rolls to: today,
+    # for a deadline after the last business day before the plan's date.
+    previous = _previous_business_day(calendar, as_of)
+    open_now = (pl.col("status") == _OPEN) | (
+        (pl.col("status") != _KEPT) & (pl.col("deadline") > previous)
+    )
+    refused = pro.filter(~pl.col("valid")).select("account_id")
+    busy = judged.filter(open_now).select("account_id")
+    latest = judged.sort(
+        "account_id",
+        "made_on",
+        "due",
+        "minor",
+        pl.col("by").fill_null(""),
+        "grace",
+        pl.col("note").fill_null(""),
+        maintain_order=True,
+    ).group_by("account_id", maintain_order=True)
+    broken = pl.col("status").is_in([_BROKEN, _PARTIAL])
+    facts = latest.agg(
+        broken.last().alias("p_broken"),
+        pl.col("minor").last().alias("p_amount"),
+        pl.col("paid").last().alias("p_paid"),
+        pl.col("due").last().alias("p_due"),
+        pl.col("made_on").last().alias("p_made_on"),
+        (pl.col("status") == _KEPT).sum().cast(pl.Int64).alias("n_kept"),
+        (pl.col("status") == _BROKEN).sum().cast(pl.Int64).alias("n_broken"),
+        (pl.col("status") == _PARTIAL).sum().cast(pl.Int64).alias("n_partial"),
+        pl.when(broken.last()).then(pl.col("closed_on").last()).alias("broken_on"),
+    )
+    dis = work.dispute_rows
+    dispute_ok = (
+        pl.col("reason").is_in(list(_REASONS))
+        & (pl.col("resolved").is_null() | (pl.col("resolved") >= pl.col("opened")))
+        & (
+            pl.col("amount").is_null()
+            | (
+                pl.col("currency").is_not_null()
+                & (minor_units(pl.col("amount"), pl.col("exp")) > 0)
+            )
+        )
+        & ~null_item("invoices")
+        & ~pl.col("invoices").list.eval(pl.element().str.strip_chars() == "").list.any()
+        & (
+            (pl.col("opened") > as_of)
+            | (pl.col("resolved").is_not_null() & (pl.col("resolved") <= as_of))
+        )
+    ).fill_null(value=False)
+    unfit = pl.concat(
+        [
+            refused,
+            busy,
+            dis.filter(~dispute_ok).select("account_id"),
+        ]
+    ).unique()
+    accounts = (
+        pl.concat([pro.select("account_id"), dis.select("account_id")])
+        .unique()
+        .join(unfit, on="account_id", how="anti")
+    )
+    return accounts.join(facts, on="account_id", how="left").with_columns(
+        pl.col(c).fill_null(0) for c in ("n_kept", "n_broken", "n_partial")
+    )
+
+
+def _through(frame: pl.DataFrame, days: pl.DataFrame, day: str, name: str) -> pl.DataFrame:
+    """Add *name*: what the account had paid through the day in column *day* (0: nothing)."""
+    totals = (
+        frame.select("_p", "account_id", day)
+        .sort(day)
+        .join_asof(
+            days.sort("date"),
+            left_on=day,
+            right_on="date",
+            by="account_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .select("_p", pl.col("total").fill_null(0).alias(name))
+    )
+    return frame.join(totals, on="_p", how="left")
+
+
+def _previous_business_day(calendar: BusinessCalendar, day: date) -> date:
+    """Return the last business day before *day* (or the calendar's first day)."""
+    one = timedelta(days=1)
+    while day > date.min and not calendar.is_business_day(day - one):
+        day -= one
+    return day - one if day > date.min else day
+
+
+def eligible(work: _Work, currency: str | None, calendar: BusinessCalendar) -> pl.DataFrame:
     """Return the rows of `_Work.head` a facts frame can be made for, with the last contact.
 
-    Accounts on the vectorised and the replayed paths, without promises or disputes, in
+    Accounts on the vectorised and the replayed paths, without promises or disputes or with
+    only those the frame can speak for (`closed`, whose promise columns they have), in
     *currency* (None: any), whose credit limit (if any) was read into minor units; the
     replayed accounts' figures are their replay's (`_Work.replays`), and every account has its
     ``unapplied`` credit and the ``lc_date``, ``lc_channel`` and ``lc_outcome`` of its last
     contact.
     """
     head = work.head
+    judged = closed(work, calendar)
     keep = (
-        pl.col("promises").is_null()
-        & pl.col("disputes").is_null()
-        & (pl.col("credit_limit").is_null() | pl.col("limit_m").is_not_null())
-    )
+        (pl.col("promises").is_null() & pl.col("disputes").is_null())
+        | pl.col("account_id").is_in(judged.get_column("account_id").implode())
+    ) & (pl.col("credit_limit").is_null() | pl.col("limit_m").is_not_null())
     if currency is not None:
         keep &= pl.col("currency") == currency
-    rows = head.filter(keep)
+    rows = head.filter(keep).join(judged, on="account_id", how="left", maintain_order="left")
     replayed = work.replay_frame().rename(lambda c: c if c == "account_id" else f"_{c}")
     rows = rows.join(replayed, on="account_id", how="left", maintain_order="left")
     r = pl.col("r")
@@ -355,7 +555,7 @@ def quiet(policy: CompiledPolicy, calendar: BusinessCalendar, work: _Work, as_of
     records turn out to be refused, as it would their facts).
     """
     fixed = policy.checked.currency
-    rows = eligible(work, fixed)
+    rows = eligible(work, fixed, calendar)
     out = Decided()
     if not rows.height:
         return out
@@ -415,6 +615,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
             pl.when(pl.col("overdue").fill_null(0) > 0).then(pl.col("since")).alias("since"),
             "lc_date",
             "lc_channel",
+            "broken_on",
             (pl.col("e_acts") > pl.col("s_acts")).alias("_acts"),
         )
     ).filter(~pl.col("_fallback"))
@@ -438,7 +639,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
                 ),
                 pl.col("lc_date").alias("last_contact"),
                 pl.col("lc_channel").alias("last_contact_channel"),
-                pl.lit(None, dtype=pl.Date).alias("broken_on"),
+                "broken_on",
                 pl.lit(value=False).alias("snoozed"),
                 *(
                     (pl.lit(None, dtype=pl.Boolean) if w is None else values[id(w)]).alias(

@@ -762,6 +762,10 @@ class _Work:
         }
         # Made Python values in `made`, for the accounts whose facts are made only.
         self.acts_rows, self.last_pay_rows = parts["acts"], parts["last_pay"]
+        # The promises (with the account's currency exponent), the payments of the accounts
+        # with promises, and the disputes: the columnar decision judges closed ones.
+        self.promise_rows, self.ledger_rows = parts["promises"], parts["ledger"]
+        self.dispute_rows = parts["disputes"]
         self._replays: dict[str, _Replayed] | None = None
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
