@@ -40,10 +40,10 @@ from arcollect.frame._decide import (  # noqa: E402
     FRAME_FACTS,
     Decided,
     _translated,
-    closed,
     eligible,
     facts_frame,
     given_position,
+    promise_facts,
     quiet,
 )
 from arcollect.frame._plan import _Later, _reads_activities, _Work  # noqa: E402
@@ -129,7 +129,7 @@ _DAYS_2026 = st.integers(0, 540).map(lambda k: date(2026, 1, 1) + timedelta(days
 def promised_accounts(draw: st.DrawFn) -> Account:
     """Draw a plain account with promises (some kept, some broken or partly kept, some open),
     disputes (open, resolved, not yet opened) and payments dated around them (some naming no
-    invoice), so that `_decide.closed` judges every kind."""
+    invoice), so that `_decide.promise_facts` judges every kind."""
     acct = draw(plain_accounts())
     made = []
     for k in range(draw(st.integers(0, 3))):
@@ -162,19 +162,18 @@ def promised_accounts(draw: st.DrawFn) -> Account:
     return attrs.evolve(acct, promises=made, disputes=opened, payments=[*acct.payments, *pays])
 
 
-class TestClosed:
+class TestPromiseFacts:
     @settings(max_examples=80, deadline=None)
     @given(st.lists(promised_accounts(), min_size=1, max_size=6).map(_unique), AS_OFS)
     def test_the_accounts_it_speaks_for_have_nothing_open(
         self, accts: list[Account], as_of: date
     ) -> None:
-        """An account `closed` speaks for has no open promise, no open dispute and no broken
-        promise to follow up today; one it leaves has one of those (or a record it cannot
-        read); and the facts frame of its accounts, promise facts included, is the row
-        facts' (`_expr.facts_frame` of `arcollect.facts`)."""
+        """An account `promise_facts` speaks for has no open dispute and no promise to follow up
+        today; one it leaves has one of those; and the facts frame of its accounts, promise
+        facts included, is the row facts' (`_expr.facts_frame` of `arcollect.facts`)."""
         calendar = BusinessCalendar.of("weekdays", ())
         work = _Work(Tables.from_accounts(accts), as_of)
-        judged = set(closed(work, calendar).get_column("account_id").to_list())
+        judged = set(promise_facts(work, calendar).get_column("account_id").to_list())
         today = calendar.roll_forward(as_of)
         with decimal.localcontext(MONEY_CONTEXT):
             for a in accts:
@@ -182,15 +181,11 @@ class TestClosed:
                     assert a.id not in judged
                     continue
                 f = facts(a, as_of)
-                busy = (
-                    any(p.active for p in f.promises)
-                    or bool(f.open_disputes)
-                    or any(
-                        p.status is not PromiseStatus.KEPT
-                        and p.deadline <= as_of
-                        and calendar.roll_forward(p.deadline) == today
-                        for p in f.promises
-                    )
+                busy = bool(f.open_disputes) or any(
+                    p.status is not PromiseStatus.KEPT
+                    and p.deadline <= as_of
+                    and calendar.roll_forward(p.deadline) == today
+                    for p in f.promises
                 )
                 assert (a.id in judged) is not busy, (a.id, f.promises, f.open_disputes)
         rows = eligible(work, "EUR", calendar)
@@ -213,6 +208,67 @@ class TestClosed:
         explanations included."""
         assert_same_plan(DECIDED[name], accts, as_of)
 
+    @pytest.mark.parametrize(
+        ("table", "column", "value"),
+        [
+            ("promises", "amount", "0"),
+            ("promises", "amount", "-5"),
+            ("promises", "grace_days", -1),
+            ("promises", "due", date(2026, 1, 1)),
+            ("promises", "installment_amounts", ["10"]),
+            ("promises", "currency", "USD"),
+            ("disputes", "reason", "no such reason"),
+            ("disputes", "resolved", date(2025, 1, 1)),
+            ("disputes", "amount", "0"),
+            ("disputes", "invoices", [" "]),
+        ],
+    )
+    def test_a_refused_promise_or_dispute_is_the_row_engines_error(
+        self, table: str, column: str, value: object
+    ) -> None:
+        """An account whose promise or dispute the records refuse is not planned in columns:
+        the plan raises the located error `to_accounts` raises."""
+        quiet_one = account(
+            invoice("900 EUR", due="2026-12-20"),
+            contact("Ana", "billing"),
+            promise("100 EUR", made="2026-03-02", due="2026-04-01"),
+            dispute(opened="2026-02-01", resolved=date(2026, 2, 20)),
+            id="C-1",
+        )
+        tables = Tables.from_accounts([quiet_one])
+        assert sorted(_decided(POLICIES["standard.arc"], [quiet_one], AS_OF)) == ["C-1"]
+        frames = tables.frames
+        rows = frames[table].to_dicts()
+        rows[0][column] = value
+        frames[table] = pl.DataFrame(rows, schema=frames[table].schema)
+        bad = Tables.of(**frames)
+        with pytest.raises(DataError) as expected:
+            bad.to_accounts()
+        with pytest.raises(DataError) as planned:
+            frame.plan(POLICIES["standard.arc"], bad, AS_OF)
+        assert str(planned.value) == str(expected.value)
+
+    def test_a_promise_not_in_whole_cents_is_the_row_engines(self) -> None:
+        """A promise of 10.0015 EUR in the tables (which the records keep exact) is not read
+        into cents: its account is planned by the row engine, as the records say."""
+        acct = account(
+            invoice("900 EUR", due="2026-10-20"),
+            contact("Ana", "billing"),
+            promise("100 EUR", made="2026-11-02", due="2026-11-10"),
+            id="C-1",
+        )
+        frames = Tables.from_accounts([acct]).frames
+        rows = frames["promises"].to_dicts()
+        rows[0]["amount"] = "10.0015"
+        frames["promises"] = pl.DataFrame(rows, schema=frames["promises"].schema)
+        tables = Tables.of(**frames)
+        work = _Work(tables, AS_OF)
+        calendar = POLICIES["standard.arc"].planner.calendar
+        assert promise_facts(work, calendar).height == 0
+        policy = POLICIES["standard.arc"]
+        expected = policy.plan(tables.to_accounts(), as_of=AS_OF)
+        assert frame.plan(policy, tables, AS_OF).to_json() == expected.to_json()
+
 
 class TestFactsFrame:
     @settings(max_examples=60, deadline=None)
@@ -227,13 +283,13 @@ class TestFactsFrame:
         """Every fact of the frame built from the tables equals the column
         `_expr.facts_frame` makes of `arcollect.facts` of the records (promise facts
         included), for exactly the accounts on the vectorised and replayed paths without
-        promises or disputes, or with only closed ones (`_decide.closed`)."""
+        promises or disputes, or with only those `_decide.promise_facts` speaks for."""
         accts = {a.id: a for a in _unique(plain + complex_)}
         work = _Work(Tables.from_accounts(list(accts.values())), as_of)
         calendar = BusinessCalendar.of("weekdays", ())
         rows = eligible(work, "EUR", calendar)
         ids = rows.get_column("account_id").to_list()
-        judged = set(closed(work, calendar).get_column("account_id").to_list())
+        judged = set(promise_facts(work, calendar).get_column("account_id").to_list())
         expected_ids = sorted(
             a.id
             for a in accts.values()

@@ -115,7 +115,7 @@ def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
         .otherwise(0)
         .fill_null(0),
         "oldest_due": pl.col("oldest"),
-        "promise.active": pl.lit(value=False),
+        "promise.active": pl.col("p_active").fill_null(value=False),
         "promise.broken": pl.col("p_broken").fill_null(value=False),
         "promise.amount": pl.col("p_amount"),
         "promise.paid": pl.col("p_paid"),
@@ -143,8 +143,9 @@ FRAME_FACTS: Final = frozenset(_frame_columns(date(2000, 1, 1)))
 _REPLAYED: Final = ("overdue", "current", "oldest", "since")
 
 
-#: The columns `closed` gives an account's promise facts in, null or 0 without promises.
+#: The columns `promise_facts` gives an account's promise facts in, null or 0 without promises.
 _PROMISE_COLUMNS: Final = (
+    "p_active",
     "p_broken",
     "p_amount",
     "p_paid",
@@ -157,18 +158,18 @@ _PROMISE_COLUMNS: Final = (
 )
 
 
-def closed(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
+def promise_facts(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
     """Return the accounts whose promises and disputes the facts frame can speak for.
 
     Those whose every promise is one the records accept (no installments, an amount above
-    zero, due on or after the day made, a grace of 0 to 36,500 days) and is closed on the
-    plan's date (kept, broken or partially kept; a broken one not followed up today), and
-    whose every dispute is one the records accept and is not open. Their promises are judged
-    as `arcollect.facts` judges them (by the payments from the day made to the deadline or
-    the date, in minor units), and the row gives the latest promise's facts (`AccountFacts.
-    promise`: the last in `facts._promise_order`, none being open), the counts by status, and
-    ``broken_on``, the day the latest promise broke (its ``closed_on``) if it did. The others
-    are left to the row engine.
+    zero, due on or after the day made, a grace of 0 to 36,500 days) and none of which is
+    followed up today (one not kept whose deadline rolls to today's business day), and whose
+    every dispute is one the records accept and is not open. Their promises are judged as
+    `arcollect.facts` judges them (by the payments from the day made to the deadline or the
+    date, in minor units), and the row gives the latest promise's facts (`AccountFacts.
+    promise`: the last open one in `facts._promise_order`, else the last), the counts by
+    status, and ``broken_on``, the day the latest promise broke (its ``closed_on``) if it
+    did. The others are left to the row engine.
     """
     as_of = work.as_of
     pro = work.promise_rows.with_row_index("_p").with_columns(
@@ -243,13 +244,18 @@ def closed(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
     # A broken promise is followed up on the business day its deadline rolls to: today,
     # for a deadline after the last business day before the plan's date.
     previous = _previous_business_day(calendar, as_of)
-    open_now = (pl.col("status") == _OPEN) | (
-        (pl.col("status") != _KEPT) & (pl.col("deadline") > previous)
+    follow_up = (
+        (pl.col("status") != _KEPT)
+        & (pl.col("deadline") > previous)
+        & (pl.col("deadline") <= as_of)
     )
     refused = pro.filter(~pl.col("valid")).select("account_id")
-    busy = judged.filter(open_now).select("account_id")
-    latest = judged.sort(
+    busy = judged.filter(follow_up).select("account_id")
+    # The latest promise: the last open one, else the last (in `facts._promise_order`, which
+    # sorts on every field: promises equal in the keys here are equal in every fact).
+    ordered = judged.sort(
         "account_id",
+        pl.col("status") == _OPEN,
         "made_on",
         "due",
         "minor",
@@ -257,9 +263,11 @@ def closed(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
         "grace",
         pl.col("note").fill_null(""),
         maintain_order=True,
-    ).group_by("account_id", maintain_order=True)
+    )
+    latest = ordered.group_by("account_id", maintain_order=True)
     broken = pl.col("status").is_in([_BROKEN, _PARTIAL])
     facts = latest.agg(
+        (pl.col("status") == _OPEN).last().alias("p_active"),
         broken.last().alias("p_broken"),
         pl.col("minor").last().alias("p_amount"),
         pl.col("paid").last().alias("p_paid"),
@@ -335,14 +343,14 @@ def eligible(work: _Work, currency: str | None, calendar: BusinessCalendar) -> p
     """Return the rows of `_Work.head` a facts frame can be made for, with the last contact.
 
     Accounts on the vectorised and the replayed paths, without promises or disputes or with
-    only those the frame can speak for (`closed`, whose promise columns they have), in
+    only those the frame can speak for (`promise_facts`, whose promise columns they have), in
     *currency* (None: any), whose credit limit (if any) was read into minor units; the
     replayed accounts' figures are their replay's (`_Work.replays`), and every account has its
     ``unapplied`` credit and the ``lc_date``, ``lc_channel`` and ``lc_outcome`` of its last
     contact.
     """
     head = work.head
-    judged = closed(work, calendar)
+    judged = promise_facts(work, calendar)
     keep = (
         (pl.col("promises").is_null() & pl.col("disputes").is_null())
         | pl.col("account_id").is_in(judged.get_column("account_id").implode())
