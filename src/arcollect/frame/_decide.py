@@ -669,7 +669,7 @@ def _decide(  # noqa: PLR0917 - the decision's inputs, from the one caller
             quiet_ones = decided_here.filter(planned)
             plans.update(_made(policy, work, t, tl, frame, quiet_ones, currency))
             due = decided_here.filter(~planned)
-            given.update(_given(policy, work, t, k, frame, due, currency))
+            given.update(_given(policy, t, k, frame, due, currency))
         undecided = mine.filter(pl.col("oldest").is_null())
         if tl.timeline.release_on_paid:  # the row engine looks for a hold to release
             undecided = undecided.filter(~pl.col("_acts"))
@@ -721,9 +721,8 @@ _POSITION: Final = (*POSITION_COLUMNS[1:9], "notes")
 Given: TypeAlias = tuple[int, tuple[Any, ...], StandingFields]
 
 
-def _fields(  # noqa: PLR0917 - from `_made` and `_given`
+def _fields(
     policy: CompiledPolicy,
-    work: _Work,
     t: _Translated,
     frame: pl.DataFrame,
     ids: list[str],
@@ -747,7 +746,7 @@ def _fields(  # noqa: PLR0917 - from `_made` and `_given`
     overdue = facts.get_column("overdue").to_list()
     measure = facts.get_column(t.measure).to_list() if t.measure is not None else [None] * n
     exp = currency_exponent(currency)
-    minor = work._minor  # noqa: SLF001 - the package's own amounts
+    amounts: dict[int, Decimal] = {}  # the measure's amounts, each made once (no Money)
     out: list[StandingFields] = []
     for aid, value, m, *tie_parts in zip(ids, score, measure, *ties, strict=True):
         notes: tuple[str, ...] = ()
@@ -761,8 +760,10 @@ def _fields(  # noqa: PLR0917 - from `_made` and `_given`
         for part in tie_parts:
             key += part
         key += (aid,)
-        measured = _ZERO if m is None else minor(currency, exp, m).amount
-        out.append((aid, s, key, currency, measured, True, notes))
+        known = _ZERO if m is None else amounts.get(m)
+        if known is None:
+            known = amounts[m] = Decimal(m).scaleb(-exp, MONEY_CONTEXT)
+        out.append((aid, s, key, currency, known, True, notes))
     return out, overdue
 
 
@@ -781,7 +782,7 @@ def _made(  # noqa: PLR0917 - from `_decide`
     positions = positions.sort("account_id")
     ids = positions.get_column("account_id").to_list()
     n = len(ids)
-    fields, overdue = _fields(policy, work, t, frame, ids, currency)
+    fields, overdue = _fields(policy, t, frame, ids, currency)
     exp = currency_exponent(currency)
     if tl is None or "stage" not in positions.columns:  # undecided: no timeline, no invoices
         decided: list[list[Any]] = [
@@ -822,7 +823,6 @@ def _made(  # noqa: PLR0917 - from `_decide`
 
 def _given(  # noqa: PLR0917 - from `_decide`
     policy: CompiledPolicy,
-    work: _Work,
     t: _Translated,
     k: int,
     frame: pl.DataFrame,
@@ -834,7 +834,7 @@ def _given(  # noqa: PLR0917 - from `_decide`
         return {}
     decided = decided.sort("account_id")
     ids = decided.get_column("account_id").to_list()
-    fields, _ = _fields(policy, work, t, frame, ids, currency)
+    fields, _ = _fields(policy, t, frame, ids, currency)
     rows = zip(*_columns(policy.timelines[k], decided, POSITION_COLUMNS), strict=True)
     return {f[0]: (k, row, f) for f, row in zip(fields, rows, strict=True)}
 
