@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcollect import Account, DataError, Money, Policy, parse_ibm_csv
+from arcollect import Account, Channel, DataError, Money, Policy, parse_ibm_csv
 from arcollect.data import ibm_csv_text
 from arcollect.domain.money import MONEY_CONTEXT
 from arcollect.engine.calendar import BusinessCalendar
@@ -145,21 +145,42 @@ def promised_accounts(draw: st.DrawFn) -> Account:
             )
         )
     opened = []
+    numbers = [i.number for i in acct.invoices]
     for _ in range(draw(st.integers(0, 2))):
         on = draw(_DAYS_2026)
         resolved = draw(st.sampled_from([None, 0, 20, 200]))
+        named = draw(st.lists(st.sampled_from(numbers), max_size=2)) if numbers else []
+        amount = draw(st.sampled_from([None, 50, 5000]))
         opened.append(
             dispute(
+                *named,
                 opened=on,
                 resolved=None if resolved is None else on + timedelta(days=resolved),
-                reason=draw(st.sampled_from(["pricing_error", "unspecified"])),
+                reason=draw(st.sampled_from(["pricing_error", "unspecified", "damaged"])),
+                amount=None if amount is None else Money(amount, "EUR"),
+                id=draw(st.sampled_from([None, "D-1", "D-2"])),
             )
         )
+    reviews = [  # most disputes reviewed some days after they opened (one review a dispute)
+        activity(
+            d.opened + timedelta(days=draw(st.integers(0, 30))),
+            draw(st.sampled_from(["review", "note"])),
+            step=draw(st.sampled_from([None, "dispute_review"])),
+        )
+        for d in opened
+        if draw(st.integers(0, 3))
+    ]
     pays = [
         payment(f"{draw(st.integers(1, 300))} EUR", on=draw(_DAYS_2026))
         for _ in range(draw(st.integers(0, 4)))
     ]
-    return attrs.evolve(acct, promises=made, disputes=opened, payments=[*acct.payments, *pays])
+    return attrs.evolve(
+        acct,
+        promises=made,
+        disputes=opened,
+        payments=[*acct.payments, *pays],
+        activities=[*acct.activities, *reviews],
+    )
 
 
 class TestPromiseFacts:
@@ -168,9 +189,10 @@ class TestPromiseFacts:
     def test_the_accounts_it_speaks_for_have_nothing_open(
         self, accts: list[Account], as_of: date
     ) -> None:
-        """An account `promise_facts` speaks for has no open dispute and no promise to follow up
-        today; one it leaves has one of those; and the facts frame of its accounts, promise
-        facts included, is the row facts' (`_expr.facts_frame` of `arcollect.facts`)."""
+        """An account `promise_facts` speaks for has no dispute to review and no promise to
+        follow up today; one it leaves has one of those; and the facts frame of its accounts,
+        promise and dispute facts included, is the row facts' (`_expr.facts_frame` of
+        `arcollect.facts`)."""
         calendar = BusinessCalendar.of("weekdays", ())
         work = _Work(Tables.from_accounts(accts), as_of)
         judged = set(promise_facts(work, calendar).get_column("account_id").to_list())
@@ -181,7 +203,17 @@ class TestPromiseFacts:
                     assert a.id not in judged
                     continue
                 f = facts(a, as_of)
-                busy = bool(f.open_disputes) or any(
+                last_review = max(
+                    (
+                        x.date
+                        for x in f.activities
+                        if x.channel is Channel.REVIEW or x.step == "dispute_review"
+                    ),
+                    default=None,
+                )
+                busy = any(
+                    last_review is None or last_review < d.opened for d in f.open_disputes
+                ) or any(
                     p.status is not PromiseStatus.KEPT
                     and p.deadline <= as_of
                     and calendar.roll_forward(p.deadline) == today

@@ -40,8 +40,10 @@ import attrs
 import polars as pl
 
 from arcollect.convert.fast import constructor
+from arcollect.domain.actions import Channel
 from arcollect.domain.money import MONEY_CONTEXT, currency_exponent
 from arcollect.domain.records import DisputeReason
+from arcollect.engine.actions import DISPUTE_REVIEW
 from arcollect.engine.model import AccountState
 from arcollect.engine.planner import _AccountPlan
 from arcollect.engine.priority import StandingFields, _sortable
@@ -78,6 +80,9 @@ _OPEN: Final = PromiseStatus.OPEN.value
 _BROKEN: Final = PromiseStatus.BROKEN.value
 _PARTIAL: Final = PromiseStatus.PARTIALLY_KEPT.value
 _REASONS: Final = frozenset(r.value for r in DisputeReason)
+_REVIEW: Final = Channel.REVIEW.value
+_DISPUTE_REVIEW: Final = DISPUTE_REVIEW
+_EPOCH: Final = date(1970, 1, 1)
 #: The longest grace and the latest due date of a promise the frame judges (the records
 #: refuse a deadline past the last date; the calendar ends in 9999).
 _MAX_GRACE: Final = 36_500
@@ -108,7 +113,8 @@ def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
         "balance": overdue + current - pl.col("unapplied"),
         "overdue": overdue,
         "current": current,
-        "undisputed_overdue": overdue,
+        "undisputed_overdue": overdue
+        - pl.min_horizontal(pl.col("d_disputed").fill_null(0), overdue),
         "unapplied": pl.col("unapplied"),
         "days_past_due": pl.when(overdue > 0)
         .then(_since("oldest", today))
@@ -124,9 +130,9 @@ def _frame_columns(as_of: date) -> dict[str, pl.Expr]:
         "promises.kept": pl.col("n_kept").fill_null(0),
         "promises.broken": pl.col("n_broken").fill_null(0),
         "promises.partially_kept": pl.col("n_partial").fill_null(0),
-        "dispute.open": pl.lit(value=False),
-        "dispute.amount": pl.lit(0, dtype=pl.Int64),
-        "dispute.reason": pl.lit(None, dtype=pl.String),
+        "dispute.open": pl.col("d_open").fill_null(value=False),
+        "dispute.amount": pl.col("d_amount").fill_null(0),
+        "dispute.reason": pl.col("d_reason"),
         "snoozed": pl.lit(value=False),
         "last_contact.date": pl.col("lc_date"),
         "last_contact.channel": pl.col("lc_channel"),
@@ -278,8 +284,38 @@ def promise_facts(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
         (pl.col("status") == _PARTIAL).sum().cast(pl.Int64).alias("n_partial"),
         pl.when(broken.last()).then(pl.col("closed_on").last()).alias("broken_on"),
     )
+    disputes, reviewing, refused_disputes = _disputes(work)
+    unfit = pl.concat([refused, busy, refused_disputes, reviewing]).unique()
+    accounts = (
+        pl.concat([pro.select("account_id"), work.dispute_rows.select("account_id")])
+        .unique()
+        .join(unfit, on="account_id", how="anti")
+    )
+    return (
+        accounts.join(facts, on="account_id", how="left")
+        .join(disputes, on="account_id", how="left")
+        .with_columns(
+            *(pl.col(c).fill_null(0) for c in ("n_kept", "n_broken", "n_partial")),
+            pl.col("d_open").fill_null(value=False),
+            *(pl.col(c).fill_null(0) for c in ("d_amount", "d_disputed")),
+        )
+    )
+
+
+def _disputes(work: _Work) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Return the dispute facts of the accounts with open disputes, and which the frame leaves.
+
+    The facts (``d_open``, ``d_amount``: the money in dispute, ``d_disputed``: the disputed
+    overdue money before the cap by the overdue total, ``d_reason``: the reason of the oldest
+    open dispute) as `arcollect.facts` works them out from the open invoices' amounts: per open
+    dispute its amount, else the open amount of the invoices it names, and of those the overdue
+    part, capped by its amount. Left: the accounts with a dispute the records refuse, and
+    those with an open dispute no review was logged for since it opened (reviewed today).
+    """
+    as_of = work.as_of
+    day = (as_of - _EPOCH).days
     dis = work.dispute_rows
-    dispute_ok = (
+    valid = (
         pl.col("reason").is_in(list(_REASONS))
         & (pl.col("resolved").is_null() | (pl.col("resolved") >= pl.col("opened")))
         & (
@@ -291,26 +327,59 @@ def promise_facts(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
         )
         & ~null_item("invoices")
         & ~pl.col("invoices").list.eval(pl.element().str.strip_chars() == "").list.any()
-        & (
-            (pl.col("opened") > as_of)
-            | (pl.col("resolved").is_not_null() & (pl.col("resolved") <= as_of))
-        )
     ).fill_null(value=False)
-    unfit = pl.concat(
-        [
-            refused,
-            busy,
-            dis.filter(~dispute_ok).select("account_id"),
-        ]
-    ).unique()
-    accounts = (
-        pl.concat([pro.select("account_id"), dis.select("account_id")])
-        .unique()
-        .join(unfit, on="account_id", how="anti")
+    is_open = (pl.col("opened") <= as_of) & (
+        pl.col("resolved").is_null() | (pl.col("resolved") > as_of)
     )
-    return accounts.join(facts, on="account_id", how="left").with_columns(
-        pl.col(c).fill_null(0) for c in ("n_kept", "n_broken", "n_partial")
+    refused = dis.filter(~valid).select("account_id")
+    opened = (
+        dis.filter(valid & is_open)
+        .with_row_index("_d")
+        .with_columns(minor_units(pl.col("amount"), pl.col("exp")).alias("minor"))
     )
+    acts = work.acts
+    last_review = (
+        acts.filter((pl.col("channel") == _REVIEW) | (pl.col("step") == _DISPUTE_REVIEW))
+        .group_by("account_id")
+        .agg(pl.col("date").max().alias("last_review"))
+    )
+    reviewing = (
+        opened.join(last_review, on="account_id", how="left")
+        .filter(pl.col("last_review").is_null() | (pl.col("last_review") < pl.col("opened")))
+        .select("account_id")
+    )
+    lines = work.open_lines(opened.select("account_id").unique())
+    named = (
+        opened.select("_d", "account_id", pl.col("invoices").alias("number"))
+        .explode("number")
+        .join(lines, on=["account_id", "number"], how="inner")
+        .group_by("_d")
+        .agg(
+            pl.col("open").sum().alias("named_open"),
+            pl.col("open").filter(pl.col("due_d") < day).sum().alias("named_overdue"),
+        )
+    )
+    per = opened.join(named, on="_d", how="left").with_columns(
+        pl.col("named_open").fill_null(0), pl.col("named_overdue").fill_null(0)
+    )
+    amount = pl.when(pl.col("amount").is_null()).then(pl.col("named_open")).otherwise("minor")
+    per = per.with_columns(amount.alias("d_amount")).with_columns(
+        pl.when(pl.col("invoices").list.len() > 0)
+        .then(pl.min_horizontal("d_amount", "named_overdue"))
+        .otherwise(pl.col("d_amount"))
+        .alias("d_disputed")
+    )
+    facts = (
+        per.sort("account_id", "opened", pl.col("id").fill_null(""), "reason")
+        .group_by("account_id", maintain_order=True)
+        .agg(
+            pl.lit(value=True).alias("d_open"),
+            pl.col("d_amount").sum(),
+            pl.col("d_disputed").sum(),
+            pl.col("reason").first().alias("d_reason"),
+        )
+    )
+    return facts, reviewing, refused
 
 
 def _through(frame: pl.DataFrame, days: pl.DataFrame, day: str, name: str) -> pl.DataFrame:

@@ -766,6 +766,10 @@ class _Work:
         # with promises, and the disputes: the columnar decision judges closed ones.
         self.promise_rows, self.ledger_rows = parts["promises"], parts["ledger"]
         self.dispute_rows = parts["disputes"]
+        # The open invoices of the vectorised accounts, and the invoices of the replayed ones
+        # by row, for the disputed share (`open_lines`).
+        self._opened = opened.select("account_id", "number", "open", "due_d")
+        self._replay_lines = replay_rows.select("_i", "number", "due_d")
         self._replays: dict[str, _Replayed] | None = None
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
@@ -816,6 +820,26 @@ class _Work:
                 out[aid] = (tuple(picks), overdue_m, current_m, oldest, episode, unapplied)
         self._replays = out
         return out
+
+    def open_lines(self, accounts: pl.DataFrame) -> pl.DataFrame:
+        """Return the open invoices of *accounts* (a column ``account_id``), a row each.
+
+        Columns ``account_id``, ``number``, ``open`` (minor units) and ``due_d`` (the due date,
+        days since 1970); a replayed account's from its replay (`replays`).
+        """
+        simple = self._opened.join(accounts, on="account_id", how="semi")
+        replays = self.replays()
+        wanted = [a for a in accounts.get_column("account_id").to_list() if a in replays]
+        picks = [(aid, row, owed) for aid in wanted for row, owed in replays[aid][0]]
+        replayed = pl.DataFrame(
+            picks,
+            schema={"account_id": pl.String, "_i": pl.UInt32, "open": pl.Int64},
+            orient="row",
+        ).join(self._replay_lines, on="_i", how="inner")
+        return pl.concat(
+            [simple, replayed.select("account_id", "number", "open", "due_d")],
+            how="vertical_relaxed",
+        )
 
     def replay_frame(self) -> pl.DataFrame:
         """Return the replayed accounts' figures, a row each (see `_Replayed`).
