@@ -122,6 +122,24 @@ def _decided(policy: Policy, accts: list[Account], as_of: date) -> dict[str, _Ac
     return _decision(policy, accts, as_of).plans
 
 
+def _changed(tables: Tables, table: str, column: str, value: object) -> Tables:
+    """Return *tables* with *value* in *column* of the first row of *table*."""
+    frames = tables.frames
+    rows = frames[table].to_dicts()
+    rows[0][column] = value
+    frames[table] = pl.DataFrame(rows, schema=frames[table].schema)
+    return Tables.of(**frames)
+
+
+def _assert_refused_alike(bad: Tables) -> None:
+    """Assert `frame.plan` of *bad* raises the located error `to_accounts` raises."""
+    with pytest.raises(DataError) as expected:
+        bad.to_accounts()
+    with pytest.raises(DataError) as planned:
+        frame.plan(POLICIES["standard.arc"], bad, AS_OF)
+    assert str(planned.value) == str(expected.value)
+
+
 _DAYS_2026 = st.integers(0, 540).map(lambda k: date(2026, 1, 1) + timedelta(days=k))
 
 
@@ -269,16 +287,7 @@ class TestPromiseFacts:
         )
         tables = Tables.from_accounts([quiet_one])
         assert sorted(_decided(POLICIES["standard.arc"], [quiet_one], AS_OF)) == ["C-1"]
-        frames = tables.frames
-        rows = frames[table].to_dicts()
-        rows[0][column] = value
-        frames[table] = pl.DataFrame(rows, schema=frames[table].schema)
-        bad = Tables.of(**frames)
-        with pytest.raises(DataError) as expected:
-            bad.to_accounts()
-        with pytest.raises(DataError) as planned:
-            frame.plan(POLICIES["standard.arc"], bad, AS_OF)
-        assert str(planned.value) == str(expected.value)
+        _assert_refused_alike(_changed(tables, table, column, value))
 
     def test_a_promise_not_in_whole_cents_is_the_row_engines(self) -> None:
         """A promise of 10.0015 EUR in the tables (which the records keep exact) is not read
@@ -289,11 +298,7 @@ class TestPromiseFacts:
             promise("100 EUR", made="2026-11-02", due="2026-11-10"),
             id="C-1",
         )
-        frames = Tables.from_accounts([acct]).frames
-        rows = frames["promises"].to_dicts()
-        rows[0]["amount"] = "10.0015"
-        frames["promises"] = pl.DataFrame(rows, schema=frames["promises"].schema)
-        tables = Tables.of(**frames)
+        tables = _changed(Tables.from_accounts([acct]), "promises", "amount", "10.0015")
         work = _Work(tables, AS_OF)
         calendar = POLICIES["standard.arc"].planner.calendar
         assert promise_facts(work, calendar).height == 0
@@ -457,16 +462,7 @@ class TestQuiet:
         )
         tables = Tables.from_accounts([quiet_one])
         assert sorted(_decided(POLICIES["standard.arc"], [quiet_one], AS_OF)) == ["C-1"]
-        frames = tables.frames
-        rows = frames["accounts"].to_dicts()
-        rows[0][column] = value
-        frames["accounts"] = pl.DataFrame(rows, schema=frames["accounts"].schema)
-        bad = Tables.of(**frames)
-        with pytest.raises(DataError) as expected:
-            bad.to_accounts()
-        with pytest.raises(DataError) as planned:
-            frame.plan(POLICIES["standard.arc"], bad, AS_OF)
-        assert str(planned.value) == str(expected.value)
+        _assert_refused_alike(_changed(tables, "accounts", column, value))
 
 
 class TestCurrencies:

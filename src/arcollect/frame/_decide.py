@@ -81,8 +81,6 @@ _BROKEN: Final = PromiseStatus.BROKEN.value
 _PARTIAL: Final = PromiseStatus.PARTIALLY_KEPT.value
 _REASONS: Final = frozenset(r.value for r in DisputeReason)
 _REVIEW: Final = Channel.REVIEW.value
-_DISPUTE_REVIEW: Final = DISPUTE_REVIEW
-_EPOCH: Final = date(1970, 1, 1)
 #: The longest grace and the latest due date of a promise the frame judges (the records
 #: refuse a deadline past the last date; the calendar ends in 9999).
 _MAX_GRACE: Final = 36_500
@@ -149,33 +147,19 @@ FRAME_FACTS: Final = frozenset(_frame_columns(date(2000, 1, 1)))
 _REPLAYED: Final = ("overdue", "current", "oldest", "since")
 
 
-#: The columns `promise_facts` gives an account's promise facts in, null or 0 without promises.
-_PROMISE_COLUMNS: Final = (
-    "p_active",
-    "p_broken",
-    "p_amount",
-    "p_paid",
-    "p_due",
-    "p_made_on",
-    "n_kept",
-    "n_broken",
-    "n_partial",
-    "broken_on",
-)
-
-
 def promise_facts(work: _Work, calendar: BusinessCalendar) -> pl.DataFrame:
     """Return the accounts whose promises and disputes the facts frame can speak for.
 
     Those whose every promise is one the records accept (no installments, an amount above
     zero, due on or after the day made, a grace of 0 to 36,500 days) and none of which is
     followed up today (one not kept whose deadline rolls to today's business day), and whose
-    every dispute is one the records accept and is not open. Their promises are judged as
-    `arcollect.facts` judges them (by the payments from the day made to the deadline or the
-    date, in minor units), and the row gives the latest promise's facts (`AccountFacts.
-    promise`: the last open one in `facts._promise_order`, else the last), the counts by
-    status, and ``broken_on``, the day the latest promise broke (its ``closed_on``) if it
-    did. The others are left to the row engine.
+    every dispute is one the records accept and, if open, had a review logged since it opened
+    (`_disputes`). Their promises are judged as `arcollect.facts` judges them (by the payments
+    from the day made to the deadline or the date, in minor units), and the row gives the
+    latest promise's facts (`AccountFacts.promise`: the last open one in
+    `facts._promise_order`, else the last), the counts by status, ``broken_on``, the day the
+    latest promise broke (its ``closed_on``) if it did, and the dispute facts. The others are
+    left to the row engine.
     """
     as_of = work.as_of
     pro = work.promise_rows.with_row_index("_p").with_columns(
@@ -313,18 +297,13 @@ def _disputes(work: _Work) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     those with an open dispute no review was logged for since it opened (reviewed today).
     """
     as_of = work.as_of
-    day = (as_of - _EPOCH).days
-    dis = work.dispute_rows
+    dis = work.dispute_rows.with_columns(
+        minor_units(pl.col("amount"), pl.col("exp")).alias("minor")
+    )
     valid = (
         pl.col("reason").is_in(list(_REASONS))
         & (pl.col("resolved").is_null() | (pl.col("resolved") >= pl.col("opened")))
-        & (
-            pl.col("amount").is_null()
-            | (
-                pl.col("currency").is_not_null()
-                & (minor_units(pl.col("amount"), pl.col("exp")) > 0)
-            )
-        )
+        & (pl.col("amount").is_null() | (pl.col("currency").is_not_null() & (pl.col("minor") > 0)))
         & ~null_item("invoices")
         & ~pl.col("invoices").list.eval(pl.element().str.strip_chars() == "").list.any()
     ).fill_null(value=False)
@@ -332,14 +311,10 @@ def _disputes(work: _Work) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         pl.col("resolved").is_null() | (pl.col("resolved") > as_of)
     )
     refused = dis.filter(~valid).select("account_id")
-    opened = (
-        dis.filter(valid & is_open)
-        .with_row_index("_d")
-        .with_columns(minor_units(pl.col("amount"), pl.col("exp")).alias("minor"))
-    )
+    opened = dis.filter(valid & is_open).with_row_index("_d")
     acts = work.acts
     last_review = (
-        acts.filter((pl.col("channel") == _REVIEW) | (pl.col("step") == _DISPUTE_REVIEW))
+        acts.filter((pl.col("channel") == _REVIEW) | (pl.col("step") == DISPUTE_REVIEW))
         .group_by("account_id")
         .agg(pl.col("date").max().alias("last_review"))
     )
@@ -356,7 +331,7 @@ def _disputes(work: _Work) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         .group_by("_d")
         .agg(
             pl.col("open").sum().alias("named_open"),
-            pl.col("open").filter(pl.col("due_d") < day).sum().alias("named_overdue"),
+            pl.col("open").filter(pl.col("due") < as_of).sum().alias("named_overdue"),
         )
     )
     per = opened.join(named, on="_d", how="left").with_columns(

@@ -762,14 +762,14 @@ class _Work:
         }
         # Made Python values in `made`, for the accounts whose facts are made only.
         self.acts_rows, self.last_pay_rows = parts["acts"], parts["last_pay"]
-        # The promises (with the account's currency exponent), the payments of the accounts
-        # with promises, and the disputes: the columnar decision judges closed ones.
+        # The promises and disputes (with the account's currency exponent), and the payments
+        # of the accounts with promises: the columnar decision judges them (`promise_facts`).
         self.promise_rows, self.ledger_rows = parts["promises"], parts["ledger"]
         self.dispute_rows = parts["disputes"]
         # The open invoices of the vectorised accounts, and the invoices of the replayed ones
         # by row, for the disputed share (`open_lines`).
-        self._opened = opened.select("account_id", "number", "open", "due_d")
-        self._replay_lines = replay_rows.select("_i", "number", "due_d")
+        self._opened = opened.select("account_id", "number", "open", "due")
+        self._replay_lines = replay_rows.select("_i", "number", "due")
         self._replays: dict[str, _Replayed] | None = None
         self._amounts: dict[tuple[str, str], Money] = {}
         self._minor_money: dict[str, dict[int, Money]] = {}
@@ -824,8 +824,8 @@ class _Work:
     def open_lines(self, accounts: pl.DataFrame) -> pl.DataFrame:
         """Return the open invoices of *accounts* (a column ``account_id``), a row each.
 
-        Columns ``account_id``, ``number``, ``open`` (minor units) and ``due_d`` (the due date,
-        days since 1970); a replayed account's from its replay (`replays`).
+        Columns ``account_id``, ``number``, ``open`` (minor units) and ``due``; a replayed
+        account's from its replay (`replays`).
         """
         simple = self._opened.join(accounts, on="account_id", how="semi")
         replays = self.replays()
@@ -837,7 +837,7 @@ class _Work:
             orient="row",
         ).join(self._replay_lines, on="_i", how="inner")
         return pl.concat(
-            [simple, replayed.select("account_id", "number", "open", "due_d")],
+            [simple, replayed.select("account_id", "number", "open", "due")],
             how="vertical_relaxed",
         )
 
